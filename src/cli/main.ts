@@ -1,0 +1,39 @@
+// The `berth` command line.
+import { Command } from 'commander';
+import { ConfigError } from '../config/load.js';
+import { serveCommand } from './serve.js';
+import { printCommand, schemaCommand, verifyCommand } from './config-command.js';
+
+export async function main(argv: string[]): Promise<void> {
+  const program = new Command('berth')
+    .description('An OCI container image registry, compatible with CNCF Distribution')
+    .version('0.1.0');
+  program.command('serve')
+    .description('run the registry (filesystem storage in ./data on :5000 when no config is given)')
+    .argument('[config]', 'a Distribution-style config.yml')
+    .option('-c, --config <file>', 'a Distribution-style config.yml')
+    .action(async (positional: string | undefined, opts: { config?: string }) => {
+      await guardConfig(() => serveCommand(opts.config ?? positional));
+    });
+  const config = program.command('config').description('check and inspect configuration');
+  config.command('verify').argument('<file>').description('check a config file without starting anything')
+    .action((file: string) => {
+      process.exitCode = verifyCommand(file);
+    });
+  config.command('print').argument('[file]').description('print the effective configuration (defaults, file, environment)')
+    .action(async (file: string | undefined) => guardConfig(async () => printCommand(file)));
+  config.command('schema').description('print the configuration JSON Schema').action(() => schemaCommand());
+  await program.parseAsync(argv);
+}
+
+async function guardConfig(run: () => Promise<void>): Promise<void> {
+  try {
+    await run();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`berth: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,188 @@
+// Loads configuration: schema defaults < YAML file < REGISTRY_* environment variables.
+// Unknown keys are errors naming the nearest valid key; Distribution keys Berth does not
+// implement yet come back as warnings for startup to print.
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { Value } from '@sinclair/typebox/value';
+import { Kind, type TSchema } from '@sinclair/typebox';
+import { ConfigSchema, UNIMPLEMENTED, type Config } from './schema.js';
+import { parseDuration } from './duration.js';
+import { nearest } from './nearest.js';
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[], source?: string) {
+    super(`invalid configuration${source ? ` in ${source}` : ''}:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export interface LoadedConfig {
+  config: Config;
+  /** Keys that were set but are not implemented, with the reason. */
+  warnings: string[];
+}
+
+export interface LoadOptions {
+  file?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+type Tree = Record<string, unknown>;
+
+export function loadConfig(options: LoadOptions = {}): LoadedConfig {
+  const raw = options.file ? readYaml(options.file) : {};
+  const problems: string[] = [];
+  applyEnvironment(raw, options.env ?? {}, problems);
+  const warnings: string[] = [];
+  collectUnimplemented(ConfigSchema, raw, '', warnings);
+  if (raw.loglevel !== undefined && (raw.log as Tree | undefined)?.level === undefined) {
+    raw.log = { ...((raw.log as Tree | undefined) ?? {}), level: raw.loglevel };
+  }
+  const withDefaults = Value.Default(ConfigSchema, Value.Clone(raw)) as Tree;
+  for (const error of Value.Errors(ConfigSchema, withDefaults)) problems.push(describe(error.path, error.message, withDefaults));
+  if (problems.length === 0) checkSemantics(withDefaults as Config, problems);
+  if (problems.length > 0) throw new ConfigError([...new Set(problems)], options.file);
+  const config = withDefaults as Config;
+  if (!config.storage.filesystem && config.storage.inmemory === undefined) {
+    config.storage.filesystem = { rootdirectory: './data', maxthreads: 100 };
+  }
+  return { config, warnings };
+}
+
+function readYaml(file: string): Tree {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError([`cannot read ${file}: ${(err as Error).message}`]);
+  }
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch (err) {
+    throw new ConfigError([`not valid YAML: ${(err as Error).message}`], file);
+  }
+  if (doc === null || doc === undefined) return {};
+  if (typeof doc !== 'object' || Array.isArray(doc)) throw new ConfigError(['the top level must be a mapping'], file);
+  return doc as Tree;
+}
+
+/** Distribution's mapping: REGISTRY_STORAGE_DELETE_ENABLED=true sets storage.delete.enabled. */
+function applyEnvironment(raw: Tree, env: NodeJS.ProcessEnv, problems: string[]): void {
+  for (const [variable, value] of Object.entries(env).sort()) {
+    if (!variable.startsWith('REGISTRY_') || value === undefined) continue;
+    const segments = variable.slice('REGISTRY_'.length).split('_');
+    const path = resolveEnvPath(ConfigSchema, segments);
+    if (typeof path === 'string') {
+      problems.push(`environment variable ${variable}: ${path}`);
+      continue;
+    }
+    setPath(raw, path, parseScalar(value));
+  }
+}
+
+function resolveEnvPath(schema: TSchema, segments: string[]): string[] | string {
+  const path: string[] = [];
+  let node: TSchema | undefined = schema;
+  for (let i = 0; i < segments.length; i++) {
+    const segment = segments[i]!.toLowerCase();
+    if (node?.[Kind] === 'Record') {
+      path.push(segments.slice(i).join('_'));
+      return path;
+    }
+    const props: Record<string, TSchema> | undefined = node?.[Kind] === 'Object' ? (node.properties as Record<string, TSchema>) : undefined;
+    if (!props || !(segment in props)) {
+      const where = path.length ? path.join('.') : 'the top level';
+      const hint = props ? nearest(segment, Object.keys(props)) : undefined;
+      return `no key "${segment}" under ${where}${hint ? ` (did you mean ${[...path, hint].join('.')}?)` : ''}`;
+    }
+    path.push(segment);
+    node = props[segment];
+  }
+  return path;
+}
+
+function parseScalar(value: string): unknown {
+  try {
+    const parsed: unknown = parseYaml(value);
+    return parsed === null ? value : parsed;
+  } catch {
+    return value;
+  }
+}
+
+function setPath(tree: Tree, path: string[], value: unknown): void {
+  let node = tree;
+  for (const key of path.slice(0, -1)) {
+    const next = node[key];
+    if (typeof next !== 'object' || next === null) node[key] = {};
+    node = node[key] as Tree;
+  }
+  node[path[path.length - 1]!] = value;
+}
+
+function collectUnimplemented(schema: TSchema, value: unknown, prefix: string, out: string[]): void {
+  if (typeof value !== 'object' || value === null || schema[Kind] !== 'Object') return;
+  const props = schema.properties as Record<string, TSchema>;
+  for (const [key, child] of Object.entries(value)) {
+    const sub = props[key];
+    if (!sub) continue;
+    const path = prefix ? `${prefix}.${key}` : key;
+    if (typeof sub[UNIMPLEMENTED] === 'string') out.push(`${path}: ${sub[UNIMPLEMENTED] as string}; the key is ignored`);
+    else collectUnimplemented(sub, child, path, out);
+  }
+}
+
+function describe(pointer: string, message: string, tree: Tree): string {
+  const parts = pointer.split('/').filter(Boolean);
+  const key = parts.join('.');
+  if (/additional|unexpected/i.test(message)) {
+    const parentPath = parts.slice(0, -1);
+    let schema: TSchema | undefined = ConfigSchema;
+    for (const p of parentPath) schema = (schema?.properties as Record<string, TSchema> | undefined)?.[p];
+    const siblings = Object.keys((schema?.properties as Record<string, TSchema> | undefined) ?? {});
+    const hint = nearest(parts[parts.length - 1] ?? '', siblings);
+    return `unknown key ${key}${hint ? ` (did you mean ${[...parentPath, hint].join('.')}?)` : ''}`;
+  }
+  void tree;
+  return `${key || 'configuration'}: ${message}`;
+}
+
+function checkSemantics(config: Config, problems: string[]): void {
+  const drivers = ['filesystem', 'inmemory', 's3', 'azure', 'gcs', 'swift', 'oss']
+    .filter((d) => (config.storage as Tree)[d] !== undefined);
+  if (drivers.length > 1) problems.push(`storage: more than one driver configured (${drivers.join(', ')})`);
+  const unsupported = drivers.filter((d) => d !== 'filesystem' && d !== 'inmemory');
+  if (unsupported.length > 0) problems.push(`storage.${unsupported[0]}: this storage driver is not implemented yet`);
+  for (const [key, value] of [
+    ['storage.maintenance.uploadpurging.age', config.storage.maintenance.uploadpurging.age],
+    ['storage.maintenance.uploadpurging.interval', config.storage.maintenance.uploadpurging.interval],
+    ['http.draintimeout', config.http.draintimeout],
+  ] as const) {
+    try {
+      parseDuration(value);
+    } catch (err) {
+      problems.push(`${key}: ${(err as Error).message}`);
+    }
+  }
+  if (config.http.net === 'tcp') {
+    try {
+      parseListenAddress(config.http.addr);
+    } catch (err) {
+      problems.push(`http.addr: ${(err as Error).message}`);
+    }
+  }
+}
+
+export interface ListenAddress {
+  host: string;
+  port: number;
+}
+
+/** `:5000`, `127.0.0.1:5000`, `[::1]:5000`, `localhost:5000`. */
+export function parseListenAddress(addr: string): ListenAddress {
+  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(addr);
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || port > 65535) throw new Error(`"${addr}" is not HOST:PORT`);
+  return { host: m[1] ?? (m[2] || '0.0.0.0'), port };
+}

@@ -1,0 +1,87 @@
+// The Fastify application: one dispatcher over the route table, one error hook, common headers.
+// Bodies are never parsed by Fastify: handlers stream `req.raw` themselves.
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import cors from '@fastify/cors';
+import { randomUUID } from 'node:crypto';
+import type { Registry } from '../registry/registry.js';
+import { isValidName } from '../oci/reference.js';
+import { RegistryError } from '../errors/index.js';
+import { matchRoute, ROUTES } from './routes.js';
+import type { HttpSettings } from './settings.js';
+import { installErrorHandling } from './error-hook.js';
+
+export interface AppOptions {
+  registry: Registry;
+  settings: HttpSettings;
+  logger: FastifyBaseLogger;
+  accessLog?: boolean;
+}
+
+const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
+
+export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const { registry, settings } = options;
+  const app = Fastify({
+    loggerInstance: options.logger,
+    logController: new LogController({ disableRequestLogging: options.accessLog === false }),
+    genReqId: () => randomUUID(),
+    requestIdHeader: false,
+    exposeHeadRoutes: false,
+    routerOptions: { maxParamLength: 4096 },
+    return503OnClosing: true,
+    http: { maxHeaderSize: settings.maxHeaderBytes },
+  });
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', (_req, _payload, done) => done(null, undefined));
+
+  app.addHook('onRequest', async (req, reply) => {
+    reply.header('Docker-Distribution-API-Version', 'registry/2.0');
+    reply.header('X-Request-Id', req.id);
+    for (const [name, values] of Object.entries(settings.headers)) reply.header(name, values.join(', '));
+  });
+  if (settings.corsOrigins.length > 0) {
+    await app.register(cors, {
+      origin: settings.corsOrigins.includes('*') ? '*' : settings.corsOrigins,
+      methods: [...METHODS],
+      allowedHeaders: ['Authorization', 'Content-Type', 'Content-Range', 'Range', 'Accept', 'If-None-Match'],
+      exposedHeaders: ['Docker-Content-Digest', 'Docker-Upload-UUID', 'Location', 'Range', 'Content-Range', 'Link', 'OCI-Subject', 'OCI-Filters-Applied', 'ETag'],
+      maxAge: settings.corsMaxAge,
+    });
+  }
+  installErrorHandling(app);
+
+  // Returning the reply tells Fastify the response is in hand (a stream may still be flowing).
+  const dispatch = async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
+    const path = pathAfterV2(req.url, settings.prefix);
+    if (path === '') {
+      apiVersionCheck(reply);
+      return reply;
+    }
+    const match = matchRoute(path);
+    if (!match) throw new RegistryError('NOT_FOUND', { path: req.url.split('?')[0] });
+    const handler = match.route.methods[req.method];
+    if (!handler) {
+      throw new RegistryError('UNSUPPORTED', `${req.method} is not supported on ${match.route.name}`, {
+        headers: { Allow: Object.keys(match.route.methods).join(', ') },
+      });
+    }
+    if (match.route.hasName && !isValidName(match.name)) throw new RegistryError('NAME_INVALID', { name: match.name });
+    await handler({ req, reply, registry, settings, name: match.name, param: match.param });
+    return reply;
+  };
+  const prefix = settings.prefix;
+  app.route({ method: [...METHODS], url: `${prefix}/v2`, handler: dispatch });
+  app.route({ method: [...METHODS], url: `${prefix}/v2/*`, handler: dispatch });
+  return app;
+}
+
+function apiVersionCheck(reply: FastifyReply): void {
+  reply.code(200).type('application/json').send('{}');
+}
+
+function pathAfterV2(url: string, prefix: string): string {
+  const path = url.split('?')[0]!.slice(prefix.length);
+  return path === '/v2' ? '' : path.slice('/v2/'.length);
+}
+
+export { ROUTES };

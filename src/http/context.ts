@@ -1,0 +1,17 @@
+// What every handler gets: the parsed route, the request and reply, and the registry around it.
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Registry } from '../registry/registry.js';
+import type { HttpSettings } from './settings.js';
+
+export interface RouteContext {
+  req: FastifyRequest;
+  reply: FastifyReply;
+  registry: Registry;
+  settings: HttpSettings;
+  /** Repository name, already validated against the grammar ('' for routes without one). */
+  name: string;
+  /** The last path parameter: a digest, a reference or an upload id, percent-decoded. */
+  param: string;
+}
+
+export type Handler = (ctx: RouteContext) => Promise<void>;

@@ -1,0 +1,43 @@
+// The one place errors become responses: `{"errors":[{code,message,detail}]}` with the status
+// the error table names (no body on HEAD). Unknown errors are logged and answered with a
+// request id, never with their message.
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { RegistryError, isRegistryError } from '../errors/index.js';
+import { InvalidPathError } from '../storage/driver.js';
+
+export function installErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    const error = toRegistryError(err, req);
+    if (error.status >= 500) req.log.error({ err }, 'request failed');
+    else req.log.debug({ code: error.code, detail: error.detail }, 'request refused');
+    if (reply.raw.headersSent || reply.raw.destroyed) return;
+    sendError(req, reply, error);
+  });
+  app.setNotFoundHandler((req, reply) => {
+    sendError(req, reply, new RegistryError('NOT_FOUND', { path: req.url.split('?')[0] }));
+  });
+}
+
+function sendError(req: FastifyRequest, reply: FastifyReply, error: RegistryError): void {
+  reply.removeHeader('Content-Length');
+  reply.removeHeader('Content-Type');
+  reply.removeHeader('Cache-Control');
+  reply.removeHeader('ETag');
+  reply.code(error.status).headers(error.headers);
+  if (req.method === 'HEAD') {
+    reply.send();
+    return;
+  }
+  reply.type('application/json').send(JSON.stringify({ errors: [error.toJSON()] }));
+}
+
+function toRegistryError(err: FastifyError, req: FastifyRequest): RegistryError {
+  if (isRegistryError(err)) return err;
+  if (err instanceof InvalidPathError) return new RegistryError('NAME_INVALID', 'invalid path component');
+  const status = err.statusCode;
+  if (status !== undefined && status >= 400 && status < 500) {
+    const code = status === 413 ? 'SIZE_INVALID' : 'UNSUPPORTED';
+    return new RegistryError(code, err.message, { status });
+  }
+  return new RegistryError('INTERNAL', { requestId: req.id });
+}

@@ -1,0 +1,49 @@
+// Blob reads (GET/HEAD with Range and conditional requests) and blob deletion.
+import { RegistryError } from '../../errors/index.js';
+import type { Handler } from '../context.js';
+import { etag, notModified, parseRange, requireDigest } from '../request-input.js';
+import { assertDeleteAllowed } from './guards.js';
+
+/** Content addressed by digest never changes, so caches may keep it for a year. */
+export const IMMUTABLE_CACHE_CONTROL = 'public, max-age=31536000, immutable';
+
+export const getBlob: Handler = async ({ req, reply, registry, name, param }) => {
+  const digest = requireDigest(param);
+  const size = await registry.blobs.sizeIn(name, digest);
+  reply.header('Docker-Content-Digest', digest.value);
+  reply.header('ETag', etag(digest));
+  reply.header('Cache-Control', IMMUTABLE_CACHE_CONTROL);
+  reply.header('Accept-Ranges', 'bytes');
+  if (notModified(req, digest)) {
+    reply.code(304).send();
+    return;
+  }
+  const range = parseRange(req.headers.range, size);
+  if (range === 'unsatisfiable') {
+    throw new RegistryError('RANGE_INVALID', { size, range: req.headers.range }, {
+      status: 416, headers: { 'Content-Range': `bytes */${size}` },
+    });
+  }
+  reply.header('Content-Type', 'application/octet-stream');
+  if (range) {
+    reply.code(206);
+    reply.header('Content-Range', `bytes ${range.start}-${range.end}/${size}`);
+    reply.header('Content-Length', range.end - range.start + 1);
+  } else {
+    reply.code(200);
+    reply.header('Content-Length', size);
+  }
+  if (req.method === 'HEAD' || size === 0) {
+    reply.send();
+    return;
+  }
+  // Fastify destroys the stream if the client goes away, which releases the file.
+  reply.send(await registry.blobs.open(name, digest, range));
+};
+
+export const deleteBlob: Handler = async ({ reply, registry, settings, name, param }) => {
+  assertDeleteAllowed(settings);
+  const digest = requireDigest(param);
+  await registry.blobs.unlink(name, digest);
+  reply.code(202).header('Content-Length', 0).send();
+};

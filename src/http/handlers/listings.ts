@@ -1,0 +1,56 @@
+// Listings: tags of a repository, the catalog, and the referrers of a manifest.
+import { RegistryError } from '../../errors/index.js';
+import { paginate } from '../../registry/catalog.js';
+import { MediaType } from '../../oci/media-types.js';
+import type { Handler, RouteContext } from '../context.js';
+import { nextLink } from '../urls.js';
+import { pageParams, query, requireDigest } from '../request-input.js';
+
+export const listTags: Handler = async (ctx) => {
+  const { req, registry, name } = ctx;
+  const tags = await registry.tags.list(name);
+  if (tags === undefined) throw new RegistryError('NAME_UNKNOWN', { name });
+  const { n, last } = pageParams(req);
+  const page = paginate(tags, n, last);
+  sendPage(ctx, `/v2/${name}/tags/list`, n, page, { name, tags: page.items });
+};
+
+export const catalog: Handler = async (ctx) => {
+  const { req, registry, settings } = ctx;
+  const { n, last } = pageParams(req, settings.catalogMaxEntries);
+  const page = paginate(await registry.catalog.names(), n, last);
+  sendPage(ctx, '/v2/_catalog', n, page, { repositories: page.items });
+};
+
+function sendPage(
+  { reply, settings }: RouteContext, path: string, n: number | undefined,
+  page: { items: string[]; more: boolean }, body: object,
+): void {
+  const lastItem = page.items[page.items.length - 1];
+  if (page.more && n !== undefined && lastItem !== undefined) reply.header('Link', nextLink(settings, path, n, lastItem));
+  reply.code(200).type('application/json').send(JSON.stringify(body));
+}
+
+export const listReferrers: Handler = async ({ req, reply, registry, name, param }) => {
+  const subject = requireDigest(param);
+  const artifactType = query(req, 'artifactType');
+  const manifests = [];
+  for (const digest of await registry.referrers.list(name, subject)) {
+    const stored = await registry.manifests.get(name, { digest }).catch(() => undefined);
+    if (!stored) continue;
+    const descriptor = referrerDescriptor(stored.content, stored.mediaType, digest.value);
+    if (artifactType !== undefined && descriptor.artifactType !== artifactType) continue;
+    manifests.push(descriptor);
+  }
+  if (artifactType !== undefined) reply.header('OCI-Filters-Applied', 'artifactType');
+  reply.code(200).type(MediaType.ociIndex).send(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.ociIndex, manifests }));
+};
+
+function referrerDescriptor(content: Buffer, mediaType: string, digest: string): Record<string, unknown> {
+  const doc = JSON.parse(content.toString('utf8')) as { artifactType?: string; config?: { mediaType?: string }; annotations?: Record<string, string> };
+  const artifactType = doc.artifactType ?? doc.config?.mediaType;
+  const d: Record<string, unknown> = { mediaType, digest, size: content.length };
+  if (artifactType) d.artifactType = artifactType;
+  if (doc.annotations) d.annotations = doc.annotations;
+  return d;
+}

@@ -1,0 +1,34 @@
+// The part of the configuration the HTTP layer uses, resolved once at startup.
+import type { Config } from '../config/schema.js';
+
+export interface HttpSettings {
+  deleteEnabled: boolean;
+  readOnly: boolean;
+  /** Path prefix before /v2/ (Distribution's http.prefix), without a trailing slash. */
+  prefix: string;
+  /** Externally visible base URL (http.host), without a trailing slash, or ''. */
+  host: string;
+  relativeUrls: boolean;
+  headers: Record<string, string[]>;
+  corsOrigins: string[];
+  corsMaxAge: number;
+  maxManifestBytes: number;
+  maxHeaderBytes: number;
+  catalogMaxEntries: number;
+}
+
+export function httpSettingsFrom(config: Config): HttpSettings {
+  return {
+    deleteEnabled: config.storage.delete.enabled,
+    readOnly: config.storage.maintenance.readonly.enabled,
+    prefix: config.http.prefix.replace(/\/+$/, ''),
+    host: config.http.host.replace(/\/+$/, ''),
+    relativeUrls: config.http.relativeurls,
+    headers: config.http.headers,
+    corsOrigins: config.http.cors.allowedorigins,
+    corsMaxAge: config.http.cors.maxage,
+    maxManifestBytes: config.http.limits.maxmanifestbytes,
+    maxHeaderBytes: config.http.limits.maxheaderbytes,
+    catalogMaxEntries: config.catalog.maxentries,
+  };
+}

@@ -1,0 +1,85 @@
+// Blobs: content-addressed data shared by all repositories, reachable from a repository only
+// through its `_layers` link (so one repository cannot read another's blobs by digest alone).
+import type { Readable } from 'node:stream';
+import type { Digest } from '../oci/digest.js';
+import type { StorageDriver } from '../storage/driver.js';
+import { RegistryError } from '../errors/index.js';
+import { layout } from './layout.js';
+import { linkExists, writeLink } from './links.js';
+import { deleteIfPresent, isNotFound, orUndefined } from './storage-errors.js';
+
+export interface ByteRange {
+  /** First byte, inclusive. */
+  start: number;
+  /** Last byte, inclusive. */
+  end: number;
+}
+
+export class BlobStore {
+  readonly #driver: StorageDriver;
+
+  constructor(driver: StorageDriver) {
+    this.#driver = driver;
+  }
+
+  /** Size of a blob anywhere in the registry, or undefined. */
+  async size(digest: Digest): Promise<number | undefined> {
+    const info = await orUndefined(this.#driver.stat(layout.blobData(digest)));
+    return info && !info.isDir ? info.size : undefined;
+  }
+
+  /** Size of a blob linked into `name`; BLOB_UNKNOWN otherwise. */
+  async sizeIn(name: string, digest: Digest): Promise<number> {
+    if (!(await linkExists(this.#driver, layout.layerLink(name, digest)))) throw blobUnknown(digest);
+    const size = await this.size(digest);
+    if (size === undefined) throw blobUnknown(digest);
+    return size;
+  }
+
+  async open(name: string, digest: Digest, range?: ByteRange, signal?: AbortSignal): Promise<Readable> {
+    try {
+      const options = range ? { offset: range.start, length: range.end - range.start + 1 } : {};
+      return await this.#driver.reader(layout.blobData(digest), { ...options, ...(signal ? { signal } : {}) });
+    } catch (err) {
+      if (isNotFound(err)) throw blobUnknown(digest);
+      throw err;
+    }
+  }
+
+  async isLinked(name: string, digest: Digest): Promise<boolean> {
+    return linkExists(this.#driver, layout.layerLink(name, digest));
+  }
+
+  async link(name: string, digest: Digest): Promise<void> {
+    await writeLink(this.#driver, layout.layerLink(name, digest), digest);
+  }
+
+  /** Removes a blob from one repository (its link); the data stays for the GC to judge. */
+  async unlink(name: string, digest: Digest): Promise<void> {
+    if (!(await this.isLinked(name, digest))) throw blobUnknown(digest);
+    await deleteIfPresent(this.#driver.delete(layout.layerLink(name, digest).replace(/\/link$/, '')));
+  }
+
+  /** Moves verified upload data into the blob store; identical content already there wins. */
+  async adopt(sourcePath: string, digest: Digest): Promise<void> {
+    if ((await this.size(digest)) !== undefined) {
+      await deleteIfPresent(this.#driver.delete(sourcePath));
+      return;
+    }
+    await this.#driver.move(sourcePath, layout.blobData(digest));
+  }
+
+  /** Stores small content (manifests) by digest, atomically. */
+  async putSmall(digest: Digest, content: Uint8Array): Promise<void> {
+    if ((await this.size(digest)) !== undefined) return;
+    await this.#driver.putContent(layout.blobData(digest), content);
+  }
+
+  async getSmall(digest: Digest): Promise<Buffer | undefined> {
+    return orUndefined(this.#driver.getContent(layout.blobData(digest)));
+  }
+}
+
+export function blobUnknown(digest: Digest): RegistryError {
+  return new RegistryError('BLOB_UNKNOWN', { digest: digest.value });
+}

@@ -1,0 +1,149 @@
+// Manifests: stored as blobs, linked into a repository under `_manifests/revisions`, named by
+// tags; every PUT is parsed, checked against the repository's content, and indexed for referrers.
+import { digestOf, tryParseDigest, type Digest } from '../oci/digest.js';
+import { InvalidManifestError, parseManifest, type ParsedManifest } from '../oci/manifest.js';
+import { isValidTag, looksLikeDigest } from '../oci/reference.js';
+import type { StorageDriver } from '../storage/driver.js';
+import { RegistryError } from '../errors/index.js';
+import type { BlobStore } from './blob-store.js';
+import { layout } from './layout.js';
+import { linkExists, writeLink } from './links.js';
+import type { TagStore } from './tag-store.js';
+import type { ReferrerIndex } from './referrer-index.js';
+import { deleteIfPresent } from './storage-errors.js';
+
+export interface StoredManifest {
+  digest: Digest;
+  mediaType: string;
+  content: Buffer;
+}
+
+export interface PutResult {
+  digest: Digest;
+  subject?: Digest;
+}
+
+/** A manifest reference from a URL: a tag or a digest, each checked against its grammar. */
+export type ManifestReference = { tag: string } | { digest: Digest };
+
+export function parseReference(reference: string): ManifestReference {
+  if (looksLikeDigest(reference)) {
+    const parsed = tryParseDigest(reference);
+    if (typeof parsed === 'string') throw new RegistryError('DIGEST_INVALID', { reference, reason: parsed });
+    return { digest: parsed };
+  }
+  if (!isValidTag(reference)) throw new RegistryError('MANIFEST_INVALID', { reason: 'invalid tag', tag: reference });
+  return { tag: reference };
+}
+
+export class ManifestStore {
+  readonly #driver: StorageDriver;
+  readonly #blobs: BlobStore;
+  readonly #tags: TagStore;
+  readonly #referrers: ReferrerIndex;
+
+  constructor(driver: StorageDriver, blobs: BlobStore, tags: TagStore, referrers: ReferrerIndex) {
+    this.#driver = driver;
+    this.#blobs = blobs;
+    this.#tags = tags;
+    this.#referrers = referrers;
+  }
+
+  async resolve(name: string, ref: ManifestReference): Promise<Digest> {
+    const digest = 'tag' in ref ? await this.#tags.resolve(name, ref.tag) : ref.digest;
+    if (!digest || !(await this.exists(name, digest))) throw manifestUnknown(ref);
+    return digest;
+  }
+
+  async exists(name: string, digest: Digest): Promise<boolean> {
+    return linkExists(this.#driver, layout.revisionLink(name, digest));
+  }
+
+  async get(name: string, ref: ManifestReference): Promise<StoredManifest> {
+    const digest = await this.resolve(name, ref);
+    const content = await this.#blobs.getSmall(digest);
+    if (!content) throw manifestUnknown(ref);
+    return { digest, content, mediaType: mediaTypeOfStored(content) };
+  }
+
+  async put(name: string, ref: ManifestReference, content: Buffer, contentType: string | undefined): Promise<PutResult> {
+    const digest = digestOf(content, 'digest' in ref ? ref.digest.algorithm : 'sha256');
+    if ('digest' in ref && ref.digest.value !== digest.value) {
+      throw new RegistryError('DIGEST_INVALID', { expected: ref.digest.value, actual: digest.value });
+    }
+    const manifest = parseOrInvalid(content, contentType);
+    await this.#assertReferencesExist(name, manifest);
+    await this.#blobs.putSmall(digest, content);
+    await writeLink(this.#driver, layout.revisionLink(name, digest), digest);
+    const subject = manifest.subject ? tryParseDigest(manifest.subject.digest) : undefined;
+    const result: PutResult = { digest };
+    if (subject && typeof subject !== 'string') {
+      await this.#referrers.add(name, subject, digest);
+      result.subject = subject;
+    }
+    if ('tag' in ref) await this.#tags.tag(name, ref.tag, digest);
+    return result;
+  }
+
+  /** Deletes a tag, or a manifest by digest together with every tag that points at it. */
+  async delete(name: string, ref: ManifestReference): Promise<void> {
+    if ('tag' in ref) {
+      if (!(await this.#tags.untag(name, ref.tag))) throw manifestUnknown(ref);
+      return;
+    }
+    const digest = ref.digest;
+    if (!(await this.exists(name, digest))) throw manifestUnknown(ref);
+    const content = await this.#blobs.getSmall(digest);
+    await this.#tags.untagDigest(name, digest);
+    await deleteIfPresent(this.#driver.delete(layout.revisionLink(name, digest).replace(/\/link$/, '')));
+    const subject = content ? subjectOf(content) : undefined;
+    if (subject) await this.#referrers.remove(name, subject, digest);
+  }
+
+  async #assertReferencesExist(name: string, manifest: ParsedManifest): Promise<void> {
+    for (const blob of manifest.blobs) {
+      const d = tryParseDigest(blob.digest) as Digest;
+      if (!(await this.#blobs.isLinked(name, d)) || (await this.#blobs.size(d)) === undefined) {
+        throw new RegistryError('MANIFEST_BLOB_UNKNOWN', { digest: blob.digest });
+      }
+    }
+    for (const child of manifest.manifests) {
+      if (!(await this.exists(name, tryParseDigest(child.digest) as Digest))) {
+        throw new RegistryError('MANIFEST_BLOB_UNKNOWN', { digest: child.digest });
+      }
+    }
+  }
+}
+
+function parseOrInvalid(content: Buffer, contentType: string | undefined): ParsedManifest {
+  try {
+    return parseManifest(content, contentType);
+  } catch (err) {
+    if (err instanceof InvalidManifestError) throw new RegistryError('MANIFEST_INVALID', err.message);
+    throw err;
+  }
+}
+
+/** The media type of a stored manifest, read from its content the way Distribution does. */
+export function mediaTypeOfStored(content: Buffer): string {
+  try {
+    return parseManifest(content).mediaType;
+  } catch {
+    return 'application/octet-stream';
+  }
+}
+
+function subjectOf(content: Buffer): Digest | undefined {
+  try {
+    const subject = parseManifest(content).subject;
+    const parsed = subject ? tryParseDigest(subject.digest) : undefined;
+    return parsed && typeof parsed !== 'string' ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function manifestUnknown(ref: ManifestReference): RegistryError {
+  return new RegistryError('MANIFEST_UNKNOWN', 'tag' in ref ? { tag: ref.tag } : { digest: ref.digest.value });
+}
+

@@ -1,0 +1,30 @@
+// The registry core assembled over one storage driver: no HTTP, no globals, so several
+// registries can live in one process (tests do).
+import type { StorageDriver } from '../storage/driver.js';
+import { CheckedDriver } from '../storage/checked-driver.js';
+import { BlobStore } from './blob-store.js';
+import { Catalog } from './catalog.js';
+import { ManifestStore } from './manifest-store.js';
+import { ReferrerIndex } from './referrer-index.js';
+import { TagStore } from './tag-store.js';
+import { UploadService } from './upload-service.js';
+
+export class Registry {
+  readonly driver: StorageDriver;
+  readonly blobs: BlobStore;
+  readonly uploads: UploadService;
+  readonly tags: TagStore;
+  readonly referrers: ReferrerIndex;
+  readonly manifests: ManifestStore;
+  readonly catalog: Catalog;
+
+  constructor(driver: StorageDriver) {
+    this.driver = driver instanceof CheckedDriver ? driver : new CheckedDriver(driver);
+    this.blobs = new BlobStore(this.driver);
+    this.uploads = new UploadService(this.driver, this.blobs);
+    this.tags = new TagStore(this.driver);
+    this.referrers = new ReferrerIndex(this.driver);
+    this.manifests = new ManifestStore(this.driver, this.blobs, this.tags, this.referrers);
+    this.catalog = new Catalog(this.driver);
+  }
+}

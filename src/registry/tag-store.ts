@@ -1,0 +1,57 @@
+// Tags: `_manifests/tags/<tag>/current/link` names the manifest; `index/` keeps the history
+// Distribution keeps. Writes to one tag are serialized so the last PUT wins cleanly.
+import type { Digest } from '../oci/digest.js';
+import type { StorageDriver } from '../storage/driver.js';
+import { basename, layout } from './layout.js';
+import { readLink, writeLink } from './links.js';
+import { KeyedMutex } from './keyed-mutex.js';
+import { deleteIfPresent, orUndefined } from './storage-errors.js';
+
+export class TagStore {
+  readonly #driver: StorageDriver;
+  readonly #locks = new KeyedMutex();
+
+  constructor(driver: StorageDriver) {
+    this.#driver = driver;
+  }
+
+  async resolve(name: string, tag: string): Promise<Digest | undefined> {
+    return readLink(this.#driver, layout.tagCurrentLink(name, tag));
+  }
+
+  async tag(name: string, tag: string, digest: Digest): Promise<void> {
+    await this.#locks.run(`${name}:${tag}`, async () => {
+      await writeLink(this.#driver, layout.tagIndexLink(name, tag, digest), digest);
+      await writeLink(this.#driver, layout.tagCurrentLink(name, tag), digest);
+    });
+  }
+
+  /** Removes a tag; false when there was none. */
+  async untag(name: string, tag: string): Promise<boolean> {
+    return this.#locks.run(`${name}:${tag}`, async () => {
+      if (!(await this.resolve(name, tag))) return false;
+      await deleteIfPresent(this.#driver.delete(layout.tag(name, tag)));
+      return true;
+    });
+  }
+
+  /** Removes every tag of `name` currently pointing at `digest`. */
+  async untagDigest(name: string, digest: Digest): Promise<string[]> {
+    const removed: string[] = [];
+    for (const tag of await this.list(name) ?? []) {
+      const current = await this.resolve(name, tag);
+      if (current?.value === digest.value && (await this.untag(name, tag))) removed.push(tag);
+    }
+    return removed;
+  }
+
+  /** Sorted tag names, or undefined when the repository does not exist. */
+  async list(name: string): Promise<string[] | undefined> {
+    const entries = await orUndefined(this.#driver.list(layout.tags(name)));
+    if (entries === undefined) {
+      const repo = await orUndefined(this.#driver.stat(layout.repository(name)));
+      return repo ? [] : undefined;
+    }
+    return entries.map(basename).sort();
+  }
+}

@@ -1,0 +1,63 @@
+// Wraps any driver so that no path outside the grammar (`..`, empty parts, odd characters)
+// and no negative offset ever reaches it, whatever the caller's bug.
+import type { Readable } from 'node:stream';
+import {
+  assertValidPath, InvalidOffsetError,
+  type FileInfo, type FileWriter, type ReadOptions, type StorageDriver,
+} from './driver.js';
+
+export class CheckedDriver implements StorageDriver {
+  readonly #inner: StorageDriver;
+
+  constructor(inner: StorageDriver) {
+    this.#inner = inner;
+  }
+
+  get name(): string {
+    return this.#inner.name;
+  }
+
+  getContent(path: string): Promise<Buffer> {
+    assertValidPath(path);
+    return this.#inner.getContent(path);
+  }
+
+  putContent(path: string, content: Uint8Array | string): Promise<void> {
+    assertValidPath(path);
+    return this.#inner.putContent(path, content);
+  }
+
+  reader(path: string, options: ReadOptions = {}): Promise<Readable> {
+    assertValidPath(path);
+    const { offset = 0, length } = options;
+    if (!Number.isSafeInteger(offset) || offset < 0) throw new InvalidOffsetError(path, offset);
+    if (length !== undefined && (!Number.isSafeInteger(length) || length < 0)) throw new InvalidOffsetError(path, length);
+    return this.#inner.reader(path, options);
+  }
+
+  writer(path: string, options?: { append?: boolean }): Promise<FileWriter> {
+    assertValidPath(path);
+    return this.#inner.writer(path, options);
+  }
+
+  stat(path: string): Promise<FileInfo> {
+    assertValidPath(path);
+    return this.#inner.stat(path);
+  }
+
+  list(path: string): Promise<string[]> {
+    if (path !== '/') assertValidPath(path);
+    return this.#inner.list(path);
+  }
+
+  move(source: string, dest: string): Promise<void> {
+    assertValidPath(source);
+    assertValidPath(dest);
+    return this.#inner.move(source, dest);
+  }
+
+  delete(path: string): Promise<void> {
+    assertValidPath(path);
+    return this.#inner.delete(path);
+  }
+}

@@ -1,0 +1,81 @@
+// The storage driver contract: a small path-based interface (Distribution's, made async),
+// so the same registry core runs on a directory, in memory, or on S3.
+import type { Readable } from 'node:stream';
+
+export interface FileInfo {
+  path: string;
+  size: number;
+  modTime: Date;
+  isDir: boolean;
+}
+
+/**
+ * Appends bytes to one file of a private area (upload data). Such files become visible as
+ * content only through `move()`, after the registry has verified their digest.
+ */
+export interface FileWriter {
+  /** Bytes in the file so far, including any that existed before an append. */
+  readonly size: number;
+  write(chunk: Uint8Array): Promise<void>;
+  /** Makes the written data durable and visible. */
+  commit(): Promise<void>;
+  /** Discards everything this writer wrote: truncates an append back, removes a fresh file. */
+  cancel(): Promise<void>;
+  /** Releases resources; data written so far stays for a later append. */
+  close(): Promise<void>;
+}
+
+export interface ReadOptions {
+  offset?: number;
+  /** Number of bytes to read from `offset`; to the end when omitted. */
+  length?: number;
+  signal?: AbortSignal;
+}
+
+export interface StorageDriver {
+  readonly name: string;
+  getContent(path: string): Promise<Buffer>;
+  /** Writes the whole file atomically (temp + rename or equivalent). */
+  putContent(path: string, content: Uint8Array | string): Promise<void>;
+  reader(path: string, options?: ReadOptions): Promise<Readable>;
+  writer(path: string, options?: { append?: boolean }): Promise<FileWriter>;
+  stat(path: string): Promise<FileInfo>;
+  /** Full paths of the direct children of a directory. */
+  list(path: string): Promise<string[]>;
+  /** Moves a file into place, replacing any file at `dest`. */
+  move(source: string, dest: string): Promise<void>;
+  /** Deletes a file or a whole subtree. */
+  delete(path: string): Promise<void>;
+}
+
+export class PathNotFoundError extends Error {
+  constructor(readonly path: string) {
+    super(`path not found: ${path}`);
+    this.name = 'PathNotFoundError';
+  }
+}
+
+export class InvalidPathError extends Error {
+  constructor(readonly path: string) {
+    super(`invalid storage path: ${JSON.stringify(path)}`);
+    this.name = 'InvalidPathError';
+  }
+}
+
+export class InvalidOffsetError extends Error {
+  constructor(readonly path: string, readonly offset: number) {
+    super(`invalid offset ${offset} for ${path}`);
+    this.name = 'InvalidOffsetError';
+  }
+}
+
+/** Distribution's path grammar: absolute, components of [A-Za-z0-9._-], no dot-only parts. */
+const PATH_GRAMMAR = /^(\/[A-Za-z0-9._-]+)+$/;
+
+export function isValidPath(path: string): boolean {
+  return PATH_GRAMMAR.test(path) && !path.split('/').some((part) => part === '.' || part === '..');
+}
+
+export function assertValidPath(path: string): void {
+  if (!isValidPath(path)) throw new InvalidPathError(path);
+}

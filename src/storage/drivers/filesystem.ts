@@ -1,0 +1,176 @@
+// The embedded default: files under a root directory, laid out exactly as Distribution lays them.
+import { createReadStream } from 'node:fs';
+import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { PathNotFoundError, type FileInfo, type FileWriter, type ReadOptions, type StorageDriver } from '../driver.js';
+
+/** Small HTTP chunks are gathered into writes of this size to keep syscalls few. */
+const WRITE_BATCH_BYTES = 1 << 20;
+
+export class FilesystemDriver implements StorageDriver {
+  readonly name = 'filesystem';
+  readonly #root: string;
+
+  constructor(rootDirectory: string) {
+    this.#root = rootDirectory;
+  }
+
+  #full(path: string): string {
+    return join(this.#root, path);
+  }
+
+  async getContent(path: string): Promise<Buffer> {
+    try {
+      return await readFile(this.#full(path));
+    } catch (err) {
+      throw translate(err, path);
+    }
+  }
+
+  async putContent(path: string, content: Uint8Array | string): Promise<void> {
+    const full = this.#full(path);
+    await mkdir(dirname(full), { recursive: true });
+    const temp = `${full}.berth-tmp-${randomUUID()}`;
+    try {
+      await writeFile(temp, content);
+      await rename(temp, full);
+    } catch (err) {
+      await rm(temp, { force: true });
+      throw err;
+    }
+  }
+
+  async reader(path: string, options: ReadOptions = {}): Promise<Readable> {
+    const info = await this.stat(path);
+    if (info.isDir) throw new PathNotFoundError(path);
+    const start = options.offset ?? 0;
+    const endExclusive = options.length === undefined ? info.size : Math.min(info.size, start + options.length);
+    if (endExclusive <= start) {
+      return createReadStream(this.#full(path), { start: 0, end: -1, signal: options.signal }) as Readable;
+    }
+    return createReadStream(this.#full(path), {
+      start, end: endExclusive - 1, highWaterMark: 256 * 1024, signal: options.signal,
+    });
+  }
+
+  async writer(path: string, options: { append?: boolean } = {}): Promise<FileWriter> {
+    const full = this.#full(path);
+    await mkdir(dirname(full), { recursive: true });
+    const handle = await open(full, options.append ? 'a' : 'w');
+    const { size } = await handle.stat();
+    return new FilesystemWriter(handle, full, size, !options.append);
+  }
+
+  async stat(path: string): Promise<FileInfo> {
+    try {
+      const s = await stat(this.#full(path));
+      return { path, size: s.isDirectory() ? 0 : s.size, modTime: s.mtime, isDir: s.isDirectory() };
+    } catch (err) {
+      throw translate(err, path);
+    }
+  }
+
+  async list(path: string): Promise<string[]> {
+    try {
+      const entries = await readdir(this.#full(path));
+      const prefix = path === '/' ? '' : path;
+      return entries.filter((e) => !e.includes('.berth-tmp-')).map((e) => `${prefix}/${e}`);
+    } catch (err) {
+      throw translate(err, path);
+    }
+  }
+
+  async move(source: string, dest: string): Promise<void> {
+    const to = this.#full(dest);
+    await mkdir(dirname(to), { recursive: true });
+    try {
+      await rename(this.#full(source), to);
+    } catch (err) {
+      throw translate(err, source);
+    }
+  }
+
+  async delete(path: string): Promise<void> {
+    const full = this.#full(path);
+    try {
+      await stat(full);
+    } catch (err) {
+      throw translate(err, path);
+    }
+    await rm(full, { recursive: true, force: true });
+  }
+}
+
+class FilesystemWriter implements FileWriter {
+  readonly #handle: FileHandle;
+  readonly #path: string;
+  readonly #fresh: boolean;
+  #pending: Buffer[] = [];
+  #pendingBytes = 0;
+  readonly #initialSize: number;
+  #size: number;
+  #closed = false;
+
+  constructor(handle: FileHandle, path: string, size: number, fresh: boolean) {
+    this.#handle = handle;
+    this.#path = path;
+    this.#size = size;
+    this.#initialSize = size;
+    this.#fresh = fresh;
+  }
+
+  get size(): number {
+    return this.#size;
+  }
+
+  async write(chunk: Uint8Array): Promise<void> {
+    this.#pending.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+    this.#pendingBytes += chunk.byteLength;
+    this.#size += chunk.byteLength;
+    if (this.#pendingBytes >= WRITE_BATCH_BYTES) await this.#flush();
+  }
+
+  async #flush(): Promise<void> {
+    if (this.#pendingBytes === 0) return;
+    const data = this.#pending.length === 1 ? this.#pending[0]! : Buffer.concat(this.#pending, this.#pendingBytes);
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    await this.#handle.write(data);
+  }
+
+  async commit(): Promise<void> {
+    await this.close();
+  }
+
+  async cancel(): Promise<void> {
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    if (!this.#fresh && !this.#closed) await this.#handle.truncate(this.#initialSize);
+    await this.#closeHandle();
+    if (this.#fresh) await rm(this.#path, { force: true });
+    this.#size = this.#initialSize;
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    try {
+      await this.#flush();
+    } finally {
+      await this.#closeHandle();
+    }
+  }
+
+  async #closeHandle(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#handle.close();
+  }
+}
+
+function translate(err: unknown, path: string): unknown {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR') return new PathNotFoundError(path);
+  return err;
+}
