@@ -29,6 +29,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     exposeHeadRoutes: false,
     routerOptions: { maxParamLength: 4096 },
     return503OnClosing: true,
+    // A socket idle this long is closed (a stalled upload must not hold a connection forever);
+    // active transfers of any length are unaffected.
+    connectionTimeout: 10 * 60 * 1000,
     http: { maxHeaderSize: settings.maxHeaderBytes },
   });
   app.removeAllContentTypeParsers();

@@ -16,7 +16,13 @@ export const startUpload: Handler = async (ctx) => {
   if (digestParam !== undefined) {
     const digest = requireDigest(digestParam);
     const id = await registry.uploads.start(name);
-    await registry.uploads.complete(name, id, digest, req.raw, lengthOption(ctx));
+    try {
+      await registry.uploads.complete(name, id, digest, req.raw, lengthOption(ctx));
+    } catch (err) {
+      // The session was ours alone: a failed single-request upload leaves nothing behind.
+      await registry.uploads.cancel(name, id).catch(() => undefined);
+      throw err;
+    }
     created(ctx, digest);
     return;
   }

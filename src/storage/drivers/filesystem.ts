@@ -7,7 +7,7 @@ import type { Readable } from 'node:stream';
 import { PathNotFoundError, type FileInfo, type FileWriter, type ReadOptions, type StorageDriver } from '../driver.js';
 
 /** Small HTTP chunks are gathered into writes of this size to keep syscalls few. */
-const WRITE_BATCH_BYTES = 1 << 20;
+const WRITE_BATCH_BYTES = 256 * 1024;
 
 export class FilesystemDriver implements StorageDriver {
   readonly name = 'filesystem';
