@@ -32,6 +32,8 @@ type Tree = Record<string, unknown>;
 export function loadConfig(options: LoadOptions = {}): LoadedConfig {
   const raw = options.file ? readYaml(options.file) : {};
   const problems: string[] = [];
+  // YAML reads `version: 0.1` as a number; Distribution reads it as the string "0.1".
+  if (typeof raw.version === 'number') raw.version = String(raw.version);
   applyEnvironment(raw, options.env ?? {}, problems);
   const warnings: string[] = [];
   collectUnimplemented(ConfigSchema, raw, '', warnings);
@@ -149,6 +151,11 @@ function describe(pointer: string, message: string, tree: Tree): string {
 }
 
 function checkSemantics(config: Config, problems: string[]): void {
+  if (config.version !== '0.1') problems.push(`version: must be 0.1 (got "${config.version}")`);
+  if ((config as Tree).auth !== undefined) {
+    problems.push('auth: authentication is not implemented yet, and Berth will not serve openly a registry '
+      + 'configured to require it; remove the auth section to run an open registry');
+  }
   const drivers = ['filesystem', 'inmemory', 's3', 'azure', 'gcs', 'swift', 'oss']
     .filter((d) => (config.storage as Tree)[d] !== undefined);
   if (drivers.length > 1) problems.push(`storage: more than one driver configured (${drivers.join(', ')})`);

@@ -1,6 +1,9 @@
 // "Did you mean ...?" for configuration keys: the closest candidate by edit distance.
 
 export function nearest(word: string, candidates: string[]): string | undefined {
+  const lower = word.toLowerCase();
+  const extended = candidates.find((c) => lower.length >= 3 && c.toLowerCase().startsWith(lower));
+  if (extended) return extended;
   let best: string | undefined;
   let bestDistance = Infinity;
   for (const c of candidates) {

@@ -79,7 +79,7 @@ export const ConfigSchema = Type.Object({
   loglevel: Type.Optional(Type.String()),
   storage: Storage,
   http: Http,
-  auth: unimplemented('authentication is not implemented yet: the registry is open'),
+  auth: unimplemented('authentication is not implemented yet'),
   notifications: unimplemented('notifications are not implemented yet'),
   proxy: unimplemented('pull-through cache is not implemented yet'),
   redis: unimplemented('redis is not used yet'),
