@@ -3,6 +3,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Registry } from '../registry/registry.js';
 import { parseDuration } from '../config/duration.js';
+import { purgeStaleUploads } from '../registry/upload-purge.js';
 
 export interface UploadPurgingSettings {
   enabled: boolean;
@@ -16,12 +17,8 @@ export function startUploadPurger(registry: Registry, settings: UploadPurgingSet
   const age = parseDuration(settings.age);
   const interval = parseDuration(settings.interval);
   const run = async () => {
-    const cutoff = new Date(Date.now() - age);
-    let purged = 0;
-    for (const name of await registry.catalog.names()) {
-      purged += (await registry.uploads.purgeOlderThan(name, cutoff, settings.dryrun)).length;
-    }
-    logger.info({ purged, dryRun: settings.dryrun, olderThan: settings.age }, 'upload purge finished');
+    const purged = await purgeStaleUploads(registry, new Date(Date.now() - age), settings.dryrun);
+    logger.info({ purged: purged.length, dryRun: settings.dryrun, olderThan: settings.age }, 'upload purge finished');
   };
   // Distribution waits a random part of an hour before the first run so replicas do not collide.
   const first = setTimeout(function tick() {

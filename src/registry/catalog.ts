@@ -13,21 +13,26 @@ export class Catalog {
 
   /** All repository names in lexical order. */
   async names(): Promise<string[]> {
+    return this.namesHolding('_manifests');
+  }
+
+  /** Names of the repositories that hold `marker` (`_manifests`, or `_uploads` for the purger). */
+  async namesHolding(marker: '_manifests' | '_uploads'): Promise<string[]> {
     const found: string[] = [];
-    await this.#walk(REPOSITORIES, '', found);
+    await this.#walk(REPOSITORIES, '', marker, found);
     return found.sort();
   }
 
-  async #walk(path: string, prefix: string, found: string[]): Promise<void> {
+  async #walk(path: string, prefix: string, marker: string, found: string[]): Promise<void> {
     const children = (await orUndefined(this.#driver.list(path))) ?? [];
     for (const child of children.sort()) {
       const name = basename(child);
       if (name.startsWith('_')) {
-        if (name === '_manifests' && prefix) found.push(prefix);
+        if (name === marker && prefix) found.push(prefix);
         continue;
       }
       const info = await orUndefined(this.#driver.stat(child));
-      if (info?.isDir) await this.#walk(child, prefix ? `${prefix}/${name}` : name, found);
+      if (info?.isDir) await this.#walk(child, prefix ? `${prefix}/${name}` : name, marker, found);
     }
   }
 }

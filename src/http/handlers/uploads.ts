@@ -70,7 +70,8 @@ export const getUpload: Handler = async (ctx) => {
   ctx.reply.code(204).send();
 };
 
-export const deleteUpload: Handler = async ({ reply, registry, name, param }) => {
+export const deleteUpload: Handler = async ({ reply, registry, settings, name, param }) => {
+  assertWritable(settings);
   await registry.uploads.cancel(name, param);
   reply.code(204).send();
 };
