@@ -92,6 +92,12 @@ function resolveEnvPath(schema: TSchema, segments: string[]): string[] | string 
       path.push(segments.slice(i).join('_'));
       return path;
     }
+    // Below a key Berth accepts but does not implement (health, redis, storage.s3, ...) anything
+    // goes, as in the file: the key is then reported like the file's (a warning or its own error).
+    if (typeof node?.[UNIMPLEMENTED] === 'string') {
+      path.push(...segments.slice(i).map((s) => s.toLowerCase()));
+      return path;
+    }
     const props: Record<string, TSchema> | undefined = node?.[Kind] === 'Object' ? (node.properties as Record<string, TSchema>) : undefined;
     if (!props || !(segment in props)) {
       const where = path.length ? path.join('.') : 'the top level';

@@ -57,6 +57,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const dispatch = async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
     const path = pathAfterV2(req.url, settings.prefix);
     if (path === '') {
+      if (req.method !== 'GET' && req.method !== 'HEAD') {
+        throw new RegistryError('UNSUPPORTED', `${req.method} is not supported on /v2/`, { headers: { Allow: 'GET, HEAD' } });
+      }
       apiVersionCheck(reply);
       return reply;
     }

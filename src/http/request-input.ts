@@ -27,12 +27,11 @@ export async function readBoundedBody(req: FastifyRequest, limit: number): Promi
   let total = 0;
   for await (const chunk of req.raw) {
     total += (chunk as Buffer).length;
-    if (total > limit) {
-      req.raw.destroy();
-      throw tooLarge(limit);
-    }
-    chunks.push(chunk as Buffer);
+    // Past the limit the rest is read and dropped (as a blob upload would be), so that the
+    // client, still sending, gets the 413 instead of a reset connection.
+    if (total <= limit) chunks.push(chunk as Buffer);
   }
+  if (total > limit) throw tooLarge(limit);
   return Buffer.concat(chunks, total);
 }
 
@@ -73,6 +72,8 @@ export function parseRange(value: string | undefined, size: number): RangeReques
   if (!value) return undefined;
   const m = /^bytes=(\d*)-(\d*)$/.exec(value.trim());
   if (!m || (m[1] === '' && m[2] === '')) return undefined;
+  // No byte range of an empty blob exists (RFC 9110 14.1.2).
+  if (size === 0) return 'unsatisfiable';
   if (m[1] === '') {
     const suffix = Number(m[2]);
     if (suffix === 0) return 'unsatisfiable';

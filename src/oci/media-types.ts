@@ -20,7 +20,8 @@ const MANIFEST_KINDS: Readonly<Record<string, ManifestKind>> = {
 };
 
 export function manifestKindOf(mediaType: string): ManifestKind | undefined {
-  return MANIFEST_KINDS[mediaType];
+  // Own keys only: "constructor" or "toString" must not find Object.prototype's members.
+  return Object.hasOwn(MANIFEST_KINDS, mediaType) ? MANIFEST_KINDS[mediaType] : undefined;
 }
 
 export const SUPPORTED_MANIFEST_TYPES = Object.keys(MANIFEST_KINDS);

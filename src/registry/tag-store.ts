@@ -49,7 +49,9 @@ export class TagStore {
   async list(name: string): Promise<string[] | undefined> {
     const entries = await orUndefined(this.#driver.list(layout.tags(name)));
     if (entries === undefined) {
-      const repo = await orUndefined(this.#driver.stat(layout.repository(name)));
+      // A repository exists once it holds a manifest (as for the catalog); blobs, uploads and
+      // the empty directories a cancelled upload leaves on disk do not make one.
+      const repo = await orUndefined(this.#driver.stat(`${layout.repository(name)}/_manifests`));
       return repo ? [] : undefined;
     }
     return entries.map(basename).sort();

@@ -1,5 +1,6 @@
 // Wraps any driver so that no path outside the grammar (`..`, empty parts, odd characters)
-// and no negative offset ever reaches it, whatever the caller's bug.
+// and no negative offset ever reaches it, whatever the caller's bug. Violations reject the
+// returned promise (they never throw synchronously), like any other driver failure.
 import type { Readable } from 'node:stream';
 import {
   assertValidPath, InvalidOffsetError,
@@ -17,17 +18,17 @@ export class CheckedDriver implements StorageDriver {
     return this.#inner.name;
   }
 
-  getContent(path: string): Promise<Buffer> {
+  async getContent(path: string): Promise<Buffer> {
     assertValidPath(path);
     return this.#inner.getContent(path);
   }
 
-  putContent(path: string, content: Uint8Array | string): Promise<void> {
+  async putContent(path: string, content: Uint8Array | string): Promise<void> {
     assertValidPath(path);
     return this.#inner.putContent(path, content);
   }
 
-  reader(path: string, options: ReadOptions = {}): Promise<Readable> {
+  async reader(path: string, options: ReadOptions = {}): Promise<Readable> {
     assertValidPath(path);
     const { offset = 0, length } = options;
     if (!Number.isSafeInteger(offset) || offset < 0) throw new InvalidOffsetError(path, offset);
@@ -35,28 +36,28 @@ export class CheckedDriver implements StorageDriver {
     return this.#inner.reader(path, options);
   }
 
-  writer(path: string, options?: { append?: boolean }): Promise<FileWriter> {
+  async writer(path: string, options?: { append?: boolean }): Promise<FileWriter> {
     assertValidPath(path);
     return this.#inner.writer(path, options);
   }
 
-  stat(path: string): Promise<FileInfo> {
+  async stat(path: string): Promise<FileInfo> {
     assertValidPath(path);
     return this.#inner.stat(path);
   }
 
-  list(path: string): Promise<string[]> {
+  async list(path: string): Promise<string[]> {
     if (path !== '/') assertValidPath(path);
     return this.#inner.list(path);
   }
 
-  move(source: string, dest: string): Promise<void> {
+  async move(source: string, dest: string): Promise<void> {
     assertValidPath(source);
     assertValidPath(dest);
     return this.#inner.move(source, dest);
   }
 
-  delete(path: string): Promise<void> {
+  async delete(path: string): Promise<void> {
     assertValidPath(path);
     return this.#inner.delete(path);
   }

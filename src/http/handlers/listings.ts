@@ -43,7 +43,9 @@ export const listReferrers: Handler = async ({ req, reply, registry, name, param
     manifests.push(descriptor);
   }
   if (artifactType !== undefined) reply.header('OCI-Filters-Applied', 'artifactType');
-  reply.code(200).type(MediaType.ociIndex).send(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.ociIndex, manifests }));
+  // A Buffer, so that Fastify does not append `; charset=utf-8` to the media type.
+  const body = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.ociIndex, manifests }));
+  reply.code(200).header('Content-Type', MediaType.ociIndex).send(body);
 };
 
 function referrerDescriptor(content: Buffer, mediaType: string, digest: string): Record<string, unknown> {

@@ -46,10 +46,12 @@ export const patchUpload: Handler = async (ctx) => {
   assertWritable(settings);
   const range = parseContentRange(req.headers['content-range']);
   const options = range ? { start: range.start, length: range.end - range.start + 1 } : lengthOption(ctx);
-  if (range && declaredLength(req) !== undefined && declaredLength(req) !== options.length) {
-    throw new RegistryError('SIZE_INVALID', { contentRange: req.headers['content-range'], contentLength: declaredLength(req) }, { status: 416 });
-  }
-  const size = await withUploadState(ctx, () => registry.uploads.append(name, param, req.raw, options));
+  const size = await withUploadState(ctx, () => {
+    if (range && declaredLength(req) !== undefined && declaredLength(req) !== options.length) {
+      throw new RegistryError('SIZE_INVALID', { contentRange: req.headers['content-range'], contentLength: declaredLength(req) }, { status: 416 });
+    }
+    return registry.uploads.append(name, param, req.raw, options);
+  });
   uploadAccepted(ctx, param, size);
 };
 

@@ -1,9 +1,9 @@
 // The embedded default: files under a root directory, laid out exactly as Distribution lays them.
 import { createReadStream } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, stat, truncate, writeFile, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { PathNotFoundError, type FileInfo, type FileWriter, type ReadOptions, type StorageDriver } from '../driver.js';
 
 /** Small HTTP chunks are gathered into writes of this size to keep syscalls few. */
@@ -47,9 +47,8 @@ export class FilesystemDriver implements StorageDriver {
     if (info.isDir) throw new PathNotFoundError(path);
     const start = options.offset ?? 0;
     const endExclusive = options.length === undefined ? info.size : Math.min(info.size, start + options.length);
-    if (endExclusive <= start) {
-      return createReadStream(this.#full(path), { start: 0, end: -1, signal: options.signal }) as Readable;
-    }
+    // createReadStream has no empty range (end is inclusive and must be >= 0).
+    if (endExclusive <= start) return Readable.from([], options.signal ? { signal: options.signal } : {});
     return createReadStream(this.#full(path), {
       start, end: endExclusive - 1, highWaterMark: 256 * 1024, signal: options.signal,
     });
@@ -126,9 +125,17 @@ class FilesystemWriter implements FileWriter {
   }
 
   async write(chunk: Uint8Array): Promise<void> {
-    this.#pending.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-    this.#pendingBytes += chunk.byteLength;
+    const view = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     this.#size += chunk.byteLength;
+    if (chunk.byteLength >= WRITE_BATCH_BYTES) {
+      // Large enough on its own: written now, so the caller may reuse its buffer once this resolves.
+      await this.#flush();
+      await this.#handle.write(view);
+      return;
+    }
+    // Held past this call, so copied: the caller may reuse its buffer once write resolves.
+    this.#pending.push(Buffer.from(view));
+    this.#pendingBytes += chunk.byteLength;
     if (this.#pendingBytes >= WRITE_BATCH_BYTES) await this.#flush();
   }
 
@@ -147,9 +154,16 @@ class FilesystemWriter implements FileWriter {
   async cancel(): Promise<void> {
     this.#pending = [];
     this.#pendingBytes = 0;
-    if (!this.#fresh && !this.#closed) await this.#handle.truncate(this.#initialSize);
-    await this.#closeHandle();
-    if (this.#fresh) await rm(this.#path, { force: true });
+    if (this.#fresh) {
+      await this.#closeHandle();
+      await rm(this.#path, { force: true });
+    } else if (this.#closed) {
+      // Also after close() or a commit() whose final flush failed: the append is still undone.
+      await truncate(this.#path, this.#initialSize);
+    } else {
+      await this.#handle.truncate(this.#initialSize);
+      await this.#closeHandle();
+    }
     this.#size = this.#initialSize;
   }
 

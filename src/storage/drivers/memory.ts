@@ -105,6 +105,7 @@ export class MemoryDriver implements StorageDriver {
 
   async move(source: string, dest: string): Promise<void> {
     const file = this.#file(source);
+    if (source === dest) return;
     this.#files.set(dest, file);
     this.#files.delete(source);
   }
