@@ -1,7 +1,6 @@
 // The `berth` command line.
 import { Command } from 'commander';
 import { ConfigError } from '../config/load.js';
-import { serveCommand } from './serve.js';
 import { printCommand, schemaCommand, verifyCommand } from './config-command.js';
 
 export async function main(argv: string[]): Promise<void> {
@@ -13,6 +12,8 @@ export async function main(argv: string[]): Promise<void> {
     .argument('[config]', 'a Distribution-style config.yml')
     .option('-c, --config <file>', 'a Distribution-style config.yml')
     .action(async (positional: string | undefined, opts: { config?: string }) => {
+      // Loaded on demand, so that config commands do not pay for the HTTP stack.
+      const { serveCommand } = await import('./serve.js');
       await guardConfig(() => serveCommand(opts.config ?? positional));
     });
   const config = program.command('config').description('check and inspect configuration');

@@ -34,8 +34,8 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
   const problems: string[] = [];
   // YAML reads `version: 0.1` as a number; Distribution reads it as the string "0.1".
   if (typeof raw.version === 'number') raw.version = String(raw.version);
-  applyEnvironment(raw, options.env ?? {}, problems);
   const warnings: string[] = [];
+  applyEnvironment(raw, options.env ?? {}, problems, warnings);
   collectUnimplemented(ConfigSchema, raw, '', warnings);
   if (raw.loglevel !== undefined && (raw.log as Tree | undefined)?.level === undefined) {
     raw.log = { ...((raw.log as Tree | undefined) ?? {}), level: raw.loglevel };
@@ -69,14 +69,21 @@ function readYaml(file: string): Tree {
   return doc as Tree;
 }
 
-/** Distribution's mapping: REGISTRY_STORAGE_DELETE_ENABLED=true sets storage.delete.enabled. */
-function applyEnvironment(raw: Tree, env: NodeJS.ProcessEnv, problems: string[]): void {
+/**
+ * Distribution's mapping: REGISTRY_STORAGE_DELETE_ENABLED=true sets storage.delete.enabled.
+ * A variable inside a known section that names no key is an error (a typo would otherwise go
+ * unnoticed); one whose first part is no section at all is only a warning, because Kubernetes
+ * injects REGISTRY_PORT, REGISTRY_SERVICE_HOST, ... into pods beside a Service named `registry`.
+ */
+function applyEnvironment(raw: Tree, env: NodeJS.ProcessEnv, problems: string[], warnings: string[]): void {
+  const sections = ConfigSchema.properties as Record<string, TSchema>;
   for (const [variable, value] of Object.entries(env).sort()) {
     if (!variable.startsWith('REGISTRY_') || value === undefined) continue;
     const segments = variable.slice('REGISTRY_'.length).split('_');
     const path = resolveEnvPath(ConfigSchema, segments);
     if (typeof path === 'string') {
-      problems.push(`environment variable ${variable}: ${path}`);
+      if (Object.hasOwn(sections, segments[0]!.toLowerCase())) problems.push(`environment variable ${variable}: ${path}`);
+      else warnings.push(`environment variable ${variable} is not a configuration key (${path}); it is ignored`);
       continue;
     }
     setPath(raw, path, parseScalar(value));
@@ -99,7 +106,7 @@ function resolveEnvPath(schema: TSchema, segments: string[]): string[] | string 
       return path;
     }
     const props: Record<string, TSchema> | undefined = node?.[Kind] === 'Object' ? (node.properties as Record<string, TSchema>) : undefined;
-    if (!props || !(segment in props)) {
+    if (!props || !Object.hasOwn(props, segment)) {
       const where = path.length ? path.join('.') : 'the top level';
       const hint = props ? nearest(segment, Object.keys(props)) : undefined;
       return `no key "${segment}" under ${where}${hint ? ` (did you mean ${[...path, hint].join('.')}?)` : ''}`;

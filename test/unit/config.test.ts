@@ -1,0 +1,394 @@
+// Configuration loading: Distribution's config.yml and REGISTRY_* variables, with unknown keys as
+// errors that suggest the nearest key and unimplemented ones as warnings that name the key.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import { ConfigError, loadConfig, parseListenAddress } from '../../src/config/load.js';
+import { parseDuration } from '../../src/config/duration.js';
+
+/** A typical CNCF Distribution 2.8 config.yml, as found in deployments (no auth section). */
+const DISTRIBUTION_CONFIG = `
+version: 0.1
+log:
+  level: info
+  formatter: text
+  accesslog:
+    disabled: false
+  fields:
+    service: registry
+    environment: staging
+storage:
+  filesystem:
+    rootdirectory: /var/lib/registry
+    maxthreads: 100
+  delete:
+    enabled: true
+  maintenance:
+    uploadpurging:
+      enabled: true
+      age: 168h
+      interval: 24h
+      dryrun: false
+    readonly:
+      enabled: false
+  cache:
+    blobdescriptor: inmemory
+  redirect:
+    disable: false
+http:
+  addr: :5000
+  secret: asecretforlocaldevelopment
+  draintimeout: 60s
+  relativeurls: false
+  headers:
+    X-Content-Type-Options: [nosniff]
+    Access-Control-Allow-Origin: ['*']
+health:
+  storagedriver:
+    enabled: true
+    interval: 10s
+    threshold: 3
+`;
+
+/** Distribution keys Berth parses but does not implement: each must come back as a warning naming it. */
+const UNIMPLEMENTED_SECTIONS = `
+notifications:
+  events:
+    includereferences: true
+  endpoints:
+    - name: alistener
+      url: https://listener.example.com/event
+      timeout: 1s
+      threshold: 10
+      backoff: 1s
+redis:
+  addr: localhost:6379
+  db: 0
+proxy:
+  remoteurl: https://registry-1.docker.io
+middleware:
+  registry:
+    - name: redirect
+reporting:
+  bugsnag:
+    apikey: x
+validation:
+  disabled: true
+compatibility:
+  schema1:
+    enabled: false
+`;
+
+const DEBIAN_CONFIG = '/etc/docker/registry/config.yml';
+
+let dir: string;
+let n = 0;
+function file(text: string): string {
+  const path = join(dir, `config-${n++}.yml`);
+  writeFileSync(path, text);
+  return path;
+}
+
+function configError(...fragments: Array<string | RegExp>) {
+  return (err: unknown) => {
+    assert.ok(err instanceof ConfigError, `expected a ConfigError, got ${String(err)}`);
+    for (const f of fragments) {
+      if (typeof f === 'string') assert.ok(err.message.includes(f), `"${err.message}" should mention "${f}"`);
+      else assert.match(err.message, f);
+    }
+    return true;
+  };
+}
+
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'berth-config-'));
+});
+after(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('loadConfig: defaults', () => {
+  it('with no file and no environment: filesystem storage in ./data, listening on :5000, delete disabled', () => {
+    const { config, warnings } = loadConfig();
+    assert.deepEqual(warnings, []);
+    assert.equal(config.version, '0.1');
+    assert.equal(config.storage.filesystem?.rootdirectory, './data');
+    assert.equal(config.storage.inmemory, undefined);
+    assert.equal(config.http.addr, ':5000');
+    assert.equal(config.http.net, 'tcp');
+    assert.equal(config.storage.delete.enabled, false);
+    assert.equal(config.storage.maintenance.uploadpurging.enabled, true);
+    assert.equal(config.storage.maintenance.uploadpurging.age, '168h');
+    assert.equal(config.storage.maintenance.uploadpurging.interval, '24h');
+    assert.equal(config.log.level, 'info');
+    assert.equal(config.catalog.maxentries, 1000);
+  });
+
+  it('ignores environment variables that are not REGISTRY_*', () => {
+    const { config } = loadConfig({ env: { HOME: '/root', PATH: '/bin', REGISTRYX: '1', registry_http_addr: ':1' } });
+    assert.equal(config.http.addr, ':5000');
+  });
+
+  it('treats an empty file as all defaults', async () => {
+    const { config, warnings } = loadConfig({ file: file('') });
+    assert.deepEqual(warnings, []);
+    assert.equal(config.storage.filesystem?.rootdirectory, './data');
+  });
+
+  it('reads version 0.1 (a YAML number) as the string Distribution expects', async () => {
+    const { config } = loadConfig({ file: file('version: 0.1\n') });
+    assert.equal(config.version, '0.1');
+  });
+
+  it('selects in-memory storage without adding the filesystem default', async () => {
+    const { config } = loadConfig({ file: file('version: 0.1\nstorage:\n  inmemory:\n') });
+    assert.equal(config.storage.filesystem, undefined);
+    assert.notEqual(config.storage.inmemory, undefined);
+  });
+
+  it('maps the old top-level loglevel onto log.level', async () => {
+    const { config } = loadConfig({ file: file('version: 0.1\nloglevel: debug\n') });
+    assert.equal(config.log.level, 'debug');
+  });
+});
+
+describe('loadConfig: a Distribution 2.8 config.yml', () => {
+  it('loads unchanged, with its values, and names health as not implemented', async () => {
+    const { config, warnings } = loadConfig({ file: file(DISTRIBUTION_CONFIG) });
+    assert.equal(config.storage.filesystem?.rootdirectory, '/var/lib/registry');
+    assert.equal(config.storage.delete.enabled, true);
+    assert.equal(config.storage.maintenance.uploadpurging.age, '168h');
+    assert.equal(config.storage.cache?.blobdescriptor, 'inmemory');
+    assert.equal(config.http.addr, ':5000');
+    assert.equal(config.http.draintimeout, '60s');
+    assert.deepEqual(config.http.headers, { 'X-Content-Type-Options': ['nosniff'], 'Access-Control-Allow-Origin': ['*'] });
+    assert.deepEqual(config.log.fields, { service: 'registry', environment: 'staging' });
+    assert.equal(warnings.length, 1, warnings.join('\n'));
+    assert.match(warnings[0]!, /^health\b/);
+  });
+
+  it('warns about every unimplemented section, naming each key', async () => {
+    const { warnings } = loadConfig({ file: file(DISTRIBUTION_CONFIG + UNIMPLEMENTED_SECTIONS) });
+    const keys = warnings.map((w) => w.split(':')[0]).sort();
+    assert.deepEqual(keys, ['compatibility', 'health', 'middleware', 'notifications', 'proxy', 'redis', 'reporting', 'validation']);
+  });
+
+  it('warns about unimplemented keys nested under implemented sections (http.tls, http.debug, log.hooks)', async () => {
+    const text = `${DISTRIBUTION_CONFIG}`.replace('http:\n', 'http:\n  tls:\n    certificate: /c.pem\n    key: /k.pem\n  debug:\n    addr: :5001\n')
+      .replace('log:\n', 'log:\n  hooks:\n    - type: mail\n');
+    const { warnings } = loadConfig({ file: file(text) });
+    const keys = warnings.map((w) => w.split(':')[0]).sort();
+    assert.deepEqual(keys, ['health', 'http.debug', 'http.tls', 'log.hooks']);
+  });
+
+  it('refuses an auth section rather than serving openly a registry that was meant to require login', async () => {
+    const text = `${DISTRIBUTION_CONFIG}auth:\n  htpasswd:\n    realm: basic-realm\n    path: /etc/docker/registry/htpasswd\n`;
+    assert.throws(() => loadConfig({ file: file(text) }), configError('auth', 'not implemented'));
+  });
+
+  it('refuses Debian\'s docker-registry config.yml for its auth section, and loads it without that section', { skip: existsSync(DEBIAN_CONFIG) ? false : `${DEBIAN_CONFIG} is absent (install docker-registry)` }, async () => {
+    const doc = parseYaml(readFileSync(DEBIAN_CONFIG, 'utf8')) as Record<string, unknown>;
+    if (doc.auth !== undefined) {
+      assert.throws(() => loadConfig({ file: DEBIAN_CONFIG }), configError('auth'));
+      delete doc.auth;
+    }
+    const { config, warnings } = loadConfig({ file: file(stringifyYaml(doc)) });
+    assert.equal(config.version, '0.1');
+    assert.ok(config.storage.filesystem?.rootdirectory, 'a filesystem root');
+    assert.ok(config.http.addr.endsWith(':5000'));
+    for (const key of ['health', 'notifications', 'redis', 'proxy', 'middleware']) {
+      assert.equal(warnings.some((w) => w.startsWith(`${key}:`)), doc[key] !== undefined, `warning for ${key}: ${warnings.join('; ')}`);
+    }
+  });
+});
+
+describe('loadConfig: REGISTRY_* environment variables', () => {
+  it('override the file the way Distribution maps them', async () => {
+    const path = file(DISTRIBUTION_CONFIG);
+    const { config } = loadConfig({
+      file: path,
+      env: {
+        REGISTRY_HTTP_ADDR: '127.0.0.1:5001',
+        REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY: '/srv/registry',
+        REGISTRY_STORAGE_DELETE_ENABLED: 'false',
+        REGISTRY_LOG_LEVEL: 'debug',
+      },
+    });
+    assert.equal(config.http.addr, '127.0.0.1:5001');
+    assert.equal(config.storage.filesystem?.rootdirectory, '/srv/registry');
+    assert.equal(config.storage.delete.enabled, false);
+    assert.equal(config.log.level, 'debug');
+    assert.equal(config.storage.maintenance.uploadpurging.age, '168h', 'the rest of the file stays');
+  });
+
+  it('types values by the schema: "true" becomes boolean true, numbers become numbers', () => {
+    const { config } = loadConfig({ env: { REGISTRY_STORAGE_DELETE_ENABLED: 'true', REGISTRY_CATALOG_MAXENTRIES: '50' } });
+    assert.equal(config.storage.delete.enabled, true);
+    assert.equal(config.catalog.maxentries, 50);
+  });
+
+  it('keeps an address such as :5000 a string', () => {
+    assert.equal(loadConfig({ env: { REGISTRY_HTTP_ADDR: ':5001' } }).config.http.addr, ':5001');
+  });
+
+  it('sets a response header with REGISTRY_HTTP_HEADERS_<Name>, keeping the name\'s case and dashes', () => {
+    const { config } = loadConfig({ env: { 'REGISTRY_HTTP_HEADERS_X-Foo': '[bar, baz]' } });
+    assert.deepEqual(config.http.headers, { 'X-Foo': ['bar', 'baz'] });
+  });
+
+  it('rejects an unknown variable, naming it and suggesting the nearest key', () => {
+    assert.throws(() => loadConfig({ env: { REGISTRY_STORAGE_DELTE_ENABLED: 'true' } }),
+      configError('REGISTRY_STORAGE_DELTE_ENABLED', 'did you mean storage.delete'));
+    assert.throws(() => loadConfig({ env: { REGISTRY_HTTP_ADRR: ':5000' } }), configError('REGISTRY_HTTP_ADRR', 'http.addr'));
+  });
+
+  it('only warns about a variable whose first part is no section (Kubernetes injects REGISTRY_PORT and the like)', () => {
+    const { config, warnings } = loadConfig({
+      env: { REGISTRY_PORT: 'tcp://10.0.0.1:5000', REGISTRY_SERVICE_HOST: '10.0.0.1', REGISTRY_NOPE: 'x' },
+    });
+    assert.equal(config.http.addr, ':5000');
+    for (const v of ['REGISTRY_PORT', 'REGISTRY_SERVICE_HOST', 'REGISTRY_NOPE']) {
+      assert.ok(warnings.some((w) => w.includes(v) && w.includes('ignored')), `a warning names ${v}: ${warnings.join('; ')}`);
+    }
+  });
+
+  it('rejects a value of the wrong type, naming the key', () => {
+    assert.throws(() => loadConfig({ env: { REGISTRY_STORAGE_DELETE_ENABLED: 'maybe' } }), configError('storage.delete.enabled'));
+  });
+
+  it('treats a variable under an unimplemented key like the key in the file: a warning naming it', () => {
+    const { warnings } = loadConfig({ env: { REGISTRY_HEALTH_STORAGEDRIVER_ENABLED: 'false', REGISTRY_REDIS_ADDR: 'redis:6379' } });
+    assert.deepEqual(warnings.map((w) => w.split(':')[0]).sort(), ['health', 'redis']);
+  });
+
+  it('treats REGISTRY_STORAGE_S3_* like storage.s3 in the file: the driver is not implemented', () => {
+    assert.throws(() => loadConfig({ env: { REGISTRY_STORAGE_S3_REGION: 'us-east-1' } }), configError('storage.s3', 'not implemented'));
+  });
+
+  it('cannot reach Object.prototype through a variable name', () => {
+    const { warnings } = loadConfig({ env: { REGISTRY_CONSTRUCTOR: '1' } });
+    assert.ok(warnings.some((w) => w.includes('REGISTRY_CONSTRUCTOR')));
+    assert.equal(({} as Record<string, unknown>).constructor, Object);
+    assert.throws(() => loadConfig({ env: { REGISTRY_HTTP_TOSTRING: '1' } }), ConfigError);
+    assert.equal(({} as Record<string, unknown>).polluted, undefined);
+  });
+});
+
+describe('loadConfig: errors', () => {
+  it('names an unknown key and suggests the nearest valid one', async () => {
+    const path = file('version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: /x\n  delte:\n    enabled: true\n');
+    assert.throws(() => loadConfig({ file: path }), configError('storage.delte', 'did you mean storage.delete'));
+  });
+
+  it('suggests the nearest key at the top level and deep down', async () => {
+    assert.throws(() => loadConfig({ file: file('version: 0.1\nstorag:\n  inmemory:\n') }), configError('storag', 'storage'));
+    assert.throws(() => loadConfig({ file: file('version: 0.1\nhttp:\n  adr: :5000\n') }), configError('http.adr', 'http.addr'));
+    const deep = 'version: 0.1\nstorage:\n  maintenance:\n    uploadpurging:\n      intervall: 1h\n';
+    assert.throws(() => loadConfig({ file: file(deep) }), configError('storage.maintenance.uploadpurging.intervall', 'interval'));
+  });
+
+  it('names the file in the error', async () => {
+    const path = file('version: 0.1\nbogus: 1\n');
+    assert.throws(() => loadConfig({ file: path }), configError(path, 'bogus'));
+  });
+
+  it('rejects two storage drivers', async () => {
+    const path = file('version: 0.1\nstorage:\n  inmemory:\n  filesystem:\n    rootdirectory: /x\n');
+    assert.throws(() => loadConfig({ file: path }), configError('more than one driver', 'filesystem', 'inmemory'));
+  });
+
+  it('rejects an in-memory file config combined with a filesystem variable as two drivers', async () => {
+    const path = file('version: 0.1\nstorage:\n  inmemory:\n');
+    assert.throws(() => loadConfig({ file: path, env: { REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY: '/x' } }), configError('more than one driver'));
+  });
+
+  it('says clearly that storage.s3 is not implemented', async () => {
+    const path = file('version: 0.1\nstorage:\n  s3:\n    region: us-east-1\n    bucket: images\n');
+    assert.throws(() => loadConfig({ file: path }), configError('storage.s3', 'not implemented'));
+  });
+
+  it('rejects a bad duration, naming the key', async () => {
+    const cases: Array<[string, string]> = [
+      ['storage:\n  maintenance:\n    uploadpurging:\n      age: 10 days\n', 'storage.maintenance.uploadpurging.age'],
+      ['storage:\n  maintenance:\n    uploadpurging:\n      interval: 24\n', 'storage.maintenance.uploadpurging.interval'],
+      ['http:\n  draintimeout: 1d\n', 'http.draintimeout'],
+      ['http:\n  draintimeout: -5s\n', 'http.draintimeout'],
+    ];
+    for (const [yaml, key] of cases) {
+      const path = file(`version: 0.1\n${yaml}`);
+      assert.throws(() => loadConfig({ file: path }), configError(key), yaml);
+    }
+  });
+
+  it('rejects a listen address that is not HOST:PORT', async () => {
+    assert.throws(() => loadConfig({ file: file('version: 0.1\nhttp:\n  addr: nowhere\n') }), configError('http.addr', 'nowhere'));
+    assert.throws(() => loadConfig({ env: { REGISTRY_HTTP_ADDR: '127.0.0.1:70000' } }), configError('http.addr'));
+  });
+
+  it('accepts any path as a unix socket address', async () => {
+    const { config } = loadConfig({ file: file('version: 0.1\nhttp:\n  net: unix\n  addr: /run/berth.sock\n') });
+    assert.equal(config.http.addr, '/run/berth.sock');
+  });
+
+  it('rejects a version other than 0.1', async () => {
+    assert.throws(() => loadConfig({ file: file('version: 0.2\n') }), configError('version'));
+  });
+
+  it('rejects a log level Distribution does not know', async () => {
+    assert.throws(() => loadConfig({ file: file('version: 0.1\nlog:\n  level: verbose\n') }), configError('log.level'));
+  });
+
+  it('rejects a missing file, invalid YAML and a top level that is not a mapping', async () => {
+    assert.throws(() => loadConfig({ file: join(dir, 'does-not-exist.yml') }), configError('cannot read'));
+    assert.throws(() => loadConfig({ file: file('version: [0.1\n') }), configError('YAML'));
+    assert.throws(() => loadConfig({ file: file('- a\n- b\n') }), configError('mapping'));
+  });
+
+  it('reports every problem at once', async () => {
+    const path = file('version: 0.1\nstorag: {}\nhttp:\n  adr: x\n');
+    assert.throws(() => loadConfig({ file: path }), configError('storag', 'http.adr'));
+  });
+
+  it('does not let a __proto__ key pollute objects', async () => {
+    try {
+      loadConfig({ file: file('version: 0.1\n__proto__:\n  polluted: true\nhttp:\n  __proto__:\n    polluted: true\n') });
+    } catch (err) {
+      assert.ok(err instanceof ConfigError);
+    }
+    assert.equal(({} as Record<string, unknown>).polluted, undefined);
+  });
+});
+
+
+describe('parseListenAddress', () => {
+  const good: Array<[string, { host: string; port: number }]> = [
+    [':5000', { host: '0.0.0.0', port: 5000 }],
+    ['127.0.0.1:0', { host: '127.0.0.1', port: 0 }],
+    ['localhost:80', { host: 'localhost', port: 80 }],
+    ['[::1]:5000', { host: '::1', port: 5000 }],
+    ['0.0.0.0:65535', { host: '0.0.0.0', port: 65535 }],
+  ];
+  for (const [addr, expected] of good) {
+    it(`reads ${addr}`, () => assert.deepEqual(parseListenAddress(addr), expected));
+  }
+  for (const addr of ['', '5000', ':', 'host:', 'host:65536', 'host:99999', '1.2.3.4:5:6', '::1:5000', 'host:5000x', 'host:-1']) {
+    it(`rejects ${JSON.stringify(addr)}`, () => assert.throws(() => parseListenAddress(addr), /HOST:PORT/));
+  }
+});
+
+describe('parseDuration', () => {
+  const good: Array<[string, number]> = [
+    ['0', 0], ['0s', 0], ['10s', 10_000], ['500ms', 500], ['1.5s', 1500], ['168h', 168 * 3_600_000],
+    ['24h', 86_400_000], ['1h30m', 5_400_000], ['2m3s', 123_000], ['1000us', 1], ['1000µs', 1], ['1000000ns', 1],
+  ];
+  for (const [text, ms] of good) {
+    it(`reads ${text} as ${ms} ms`, () => assert.equal(parseDuration(text), ms));
+  }
+  for (const text of ['', '10', 'h', '1d', '10 s', '1h 30m', '-1h', '1.h', 's10', '10S', '1h30', 'forever']) {
+    it(`rejects ${JSON.stringify(text)}`, () => assert.throws(() => parseDuration(text), /invalid duration/));
+  }
+});

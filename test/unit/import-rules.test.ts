@@ -1,0 +1,118 @@
+// DESIGN.md's import rules, enforced on the real import graph of src/ (every static, type-only,
+// re-export and dynamic import of every .ts file).
+import { describe, it, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const SRC = join(ROOT, 'src');
+
+interface Edge {
+  /** Importing file, relative to the project root with '/' separators (src/registry/x.ts). */
+  from: string;
+  /** Imported file, same form. */
+  to: string;
+  specifier: string;
+}
+
+function tsFiles(dir: string): string[] {
+  const out: string[] = [];
+  for (const entry of readdirSync(dir).sort()) {
+    const full = join(dir, entry);
+    if (statSync(full).isDirectory()) out.push(...tsFiles(full));
+    else if (entry.endsWith('.ts') && !entry.endsWith('.d.ts')) out.push(full);
+  }
+  return out;
+}
+
+const rel = (full: string) => relative(ROOT, full).split(sep).join('/');
+
+/** Module specifiers of one source text: imports, `import type`, `export ... from`, `import()`. */
+export function specifiersOf(text: string): string[] {
+  // Comments out first (keeping '://' in strings), then the two shapes an import can take.
+  const code = text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:'"`])\/\/.*$/gm, '$1');
+  const re = /\b(?:import|export)\s+(?:[\w*{}\s,$]+?\s+from\s*)?['"]([^'"\n]+)['"]|\bimport\s*\(\s*['"]([^'"\n]+)['"]\s*\)/g;
+  return [...code.matchAll(re)].map((m) => (m[1] ?? m[2])!);
+}
+
+/** The .ts file a relative specifier (written with .js, as NodeNext requires) refers to. */
+function resolveSpecifier(fromFile: string, specifier: string): string {
+  const target = resolve(dirname(fromFile), specifier);
+  for (const candidate of [target.replace(/\.js$/, '.ts'), `${target}.ts`, join(target, 'index.ts'), target]) {
+    if (existsSync(candidate) && statSync(candidate).isFile()) return candidate;
+  }
+  return target.replace(/\.js$/, '.ts');
+}
+
+function importGraph(): Edge[] {
+  const edges: Edge[] = [];
+  for (const file of tsFiles(SRC)) {
+    for (const specifier of specifiersOf(readFileSync(file, 'utf8'))) {
+      if (!specifier.startsWith('.')) continue; // node: builtins and packages are not internal
+      edges.push({ from: rel(file), to: rel(resolveSpecifier(file, specifier)), specifier });
+    }
+  }
+  return edges;
+}
+
+const under = (path: string, area: string) => path.startsWith(`src/${area}/`) || path === `src/${area}.ts`;
+
+function violations(edges: Edge[], from: (p: string) => boolean, allowed: (to: string) => boolean): string[] {
+  return edges.filter((e) => from(e.from) && !allowed(e.to)).map((e) => `${e.from} imports ${e.to} ('${e.specifier}')`);
+}
+
+describe('import rules (DESIGN.md)', () => {
+  let edges: Edge[];
+  before(() => {
+    edges = importGraph();
+  });
+
+  it('reads the import graph: every relative import resolves to a source file', () => {
+    assert.ok(edges.length > 50, `only ${edges.length} internal imports found; the parser is missing some`);
+    const dangling = edges.filter((e) => !existsSync(join(ROOT, e.to))).map((e) => `${e.from}: '${e.specifier}'`);
+    assert.deepEqual(dangling, []);
+    for (const area of ['oci', 'errors', 'storage', 'registry', 'http', 'cli', 'config']) {
+      assert.ok(edges.some((e) => under(e.from, area)), `no imports read from src/${area}`);
+    }
+  });
+
+  it('the reader sees every form of import', () => {
+    const text = [
+      "import { a } from './a.js';",
+      "import type { B } from '../b.js';",
+      "import {\n  c,\n  d,\n} from './c.js';",
+      "export { e } from './e.js';",
+      "export * from './f.js';",
+      "import './side-effect.js';",
+      "const g = await import('./g.js');",
+      "import { readFile } from 'node:fs/promises';",
+      "// import { commented } from './not-really.js';",
+    ].join('\n');
+    assert.deepEqual(specifiersOf(text), ['./a.js', '../b.js', './c.js', './e.js', './f.js', './side-effect.js', './g.js', 'node:fs/promises']);
+  });
+
+  it('src/oci imports nothing internal outside src/oci', () => {
+    assert.deepEqual(violations(edges, (p) => under(p, 'oci'), (to) => under(to, 'oci')), []);
+  });
+
+  it('src/errors imports nothing internal outside src/errors (not even src/oci)', () => {
+    assert.deepEqual(violations(edges, (p) => under(p, 'errors'), (to) => under(to, 'errors')), []);
+  });
+
+  it('src/storage imports only src/storage and src/errors', () => {
+    assert.deepEqual(violations(edges, (p) => under(p, 'storage'), (to) => under(to, 'storage') || under(to, 'errors')), []);
+  });
+
+  it('src/registry imports only oci, errors, registry and the storage contract, never a concrete driver', () => {
+    const contract = new Set(['src/storage/driver.ts', 'src/storage/checked-driver.ts']);
+    const allowed = (to: string) => under(to, 'oci') || under(to, 'errors') || under(to, 'registry') || contract.has(to);
+    assert.deepEqual(violations(edges, (p) => under(p, 'registry'), allowed), []);
+  });
+
+  it('src/http is imported only by src/cli (and by itself)', () => {
+    const outside = edges.filter((e) => under(e.to, 'http') && !under(e.from, 'http') && !under(e.from, 'cli'));
+    assert.deepEqual(outside.map((e) => `${e.from} imports ${e.to}`), []);
+  });
+});
