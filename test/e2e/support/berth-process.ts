@@ -1,0 +1,85 @@
+// The real `berth serve` binary as a child process on 127.0.0.1, configured only through
+// REGISTRY_* variables, with filesystem storage in a directory the caller owns.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { BERTH_BIN, cleanEnv, freePort, stopChild, tail, track, waitForHttp } from './env.js';
+
+export interface BerthOptions {
+  /** Storage root (filesystem driver). */
+  root: string;
+  deleteEnabled?: boolean;
+  /** Extra REGISTRY_* variables. */
+  env?: Record<string, string>;
+}
+
+export interface BerthProcess {
+  /** e.g. http://127.0.0.1:41234 */
+  url: string;
+  /** 127.0.0.1:41234, for skopeo's docker:// references. */
+  host: string;
+  pid: number;
+  root: string;
+  child: ChildProcess;
+  /** Recent stderr/stdout (logs), for failure messages. */
+  logs(): string;
+  /** Peak resident set size so far (VmHWM), in bytes. */
+  peakRss(): Promise<number>;
+  /** Current resident set size (VmRSS), in bytes. */
+  rss(): Promise<number>;
+  /** SIGTERM (drain) by default; SIGKILL to simulate a crash. */
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}
+
+export async function startBerth(options: BerthOptions): Promise<BerthProcess> {
+  let lastError: unknown;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const port = await freePort();
+    try {
+      return await startOn(port, options);
+    } catch (err) {
+      lastError = err;
+      if (!/EADDRINUSE/.test(String(err))) throw err;
+    }
+  }
+  throw lastError;
+}
+
+async function startOn(port: number, options: BerthOptions): Promise<BerthProcess> {
+  const env = cleanEnv({
+    REGISTRY_HTTP_ADDR: `127.0.0.1:${port}`,
+    REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY: options.root,
+    REGISTRY_STORAGE_DELETE_ENABLED: String(options.deleteEnabled ?? true),
+    REGISTRY_STORAGE_MAINTENANCE_UPLOADPURGING_ENABLED: 'false',
+    REGISTRY_LOG_LEVEL: process.env.BERTH_TEST_LOG_LEVEL ?? 'warn',
+    REGISTRY_LOG_ACCESSLOG_DISABLED: 'true',
+    ...options.env,
+  });
+  const child = track(spawn(process.execPath, [BERTH_BIN, 'serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] }));
+  const log = tail();
+  child.stdout?.on('data', (c: Buffer) => log.push(c));
+  child.stderr?.on('data', (c: Buffer) => log.push(c));
+  const host = `127.0.0.1:${port}`;
+  const url = `http://${host}`;
+  try {
+    await waitForHttp(`${url}/v2/`, child, () => `berth logs:\n${log.text()}`);
+  } catch (err) {
+    await stopChild(child, 'SIGKILL');
+    throw err;
+  }
+  const pid = child.pid!;
+  return {
+    url, host, pid, root: options.root, child,
+    logs: () => log.text(),
+    peakRss: () => procStatusBytes(pid, 'VmHWM'),
+    rss: () => procStatusBytes(pid, 'VmRSS'),
+    stop: (signal: NodeJS.Signals = 'SIGTERM') => stopChild(child, signal),
+  };
+}
+
+/** A `kB` field of /proc/<pid>/status, in bytes. */
+export async function procStatusBytes(pid: number, field: 'VmHWM' | 'VmRSS'): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const m = new RegExp(`^${field}:\\s+(\\d+)\\s+kB$`, 'm').exec(status);
+  if (!m) throw new Error(`no ${field} in /proc/${pid}/status`);
+  return Number(m[1]) * 1024;
+}
