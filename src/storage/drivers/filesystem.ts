@@ -130,7 +130,7 @@ class FilesystemWriter implements FileWriter {
     if (chunk.byteLength >= WRITE_BATCH_BYTES) {
       // Large enough on its own: written now, so the caller may reuse its buffer once this resolves.
       await this.#flush();
-      await this.#handle.write(view);
+      await writeAll(this.#handle, view);
       return;
     }
     // Held past this call, so copied: the caller may reuse its buffer once write resolves.
@@ -144,7 +144,7 @@ class FilesystemWriter implements FileWriter {
     const data = this.#pending.length === 1 ? this.#pending[0]! : Buffer.concat(this.#pending, this.#pendingBytes);
     this.#pending = [];
     this.#pendingBytes = 0;
-    await this.#handle.write(data);
+    await writeAll(this.#handle, data);
   }
 
   async commit(): Promise<void> {
@@ -180,6 +180,16 @@ class FilesystemWriter implements FileWriter {
     if (this.#closed) return;
     this.#closed = true;
     await this.#handle.close();
+  }
+}
+
+/** write(2) may write less than asked (a signal, a nearly full disk); the rest is not dropped. */
+async function writeAll(handle: FileHandle, data: Buffer): Promise<void> {
+  let offset = 0;
+  while (offset < data.length) {
+    const { bytesWritten } = await handle.write(data, offset, data.length - offset);
+    if (bytesWritten === 0) throw new Error('write made no progress');
+    offset += bytesWritten;
   }
 }
 
