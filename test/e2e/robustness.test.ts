@@ -235,6 +235,10 @@ describe('SIGTERM while a chunk is streaming in', () => {
     socket.on('data', (c: Buffer) => { response += c.toString('latin1'); });
     const ended = new Promise<void>((resolve) => socket.once('close', () => resolve()));
     const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => berth!.child.once('exit', (code, signal) => resolve([code, signal])));
+    // Only a request the server has begun to read is in flight; before that the connection is
+    // idle and closing it on SIGTERM is right. So wait until bytes of the chunk have arrived.
+    for (let i = 0; i < 200 && (await uploadRange(berth.url, path)) === '0-0'; i++) await sleep(25);
+    assert.notEqual(await uploadRange(berth.url, path), '0-0', 'the server has started reading the chunk');
     berth.child.kill('SIGTERM');
     await sleep(200);
     await new Promise<void>((resolve, reject) => socket.write(data.data.subarray(2 * MiB), (err) => (err ? reject(err) : resolve())));
