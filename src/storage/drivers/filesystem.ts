@@ -130,7 +130,7 @@ class FilesystemWriter implements FileWriter {
     if (chunk.byteLength >= WRITE_BATCH_BYTES) {
       // Large enough on its own: written now, so the caller may reuse its buffer once this resolves.
       await this.#flush();
-      await writeAll(this.#handle, view);
+      await writeAll(this.#handle, [view]);
       return;
     }
     // Held past this call, so copied: the caller may reuse its buffer once write resolves.
@@ -141,10 +141,10 @@ class FilesystemWriter implements FileWriter {
 
   async #flush(): Promise<void> {
     if (this.#pendingBytes === 0) return;
-    const data = this.#pending.length === 1 ? this.#pending[0]! : Buffer.concat(this.#pending, this.#pendingBytes);
+    const buffers = this.#pending;
     this.#pending = [];
     this.#pendingBytes = 0;
-    await writeAll(this.#handle, data);
+    await writeAll(this.#handle, buffers);
   }
 
   async commit(): Promise<void> {
@@ -183,14 +183,25 @@ class FilesystemWriter implements FileWriter {
   }
 }
 
-/** write(2) may write less than asked (a signal, a nearly full disk); the rest is not dropped. */
-async function writeAll(handle: FileHandle, data: Buffer): Promise<void> {
-  let offset = 0;
-  while (offset < data.length) {
-    const { bytesWritten } = await handle.write(data, offset, data.length - offset);
+/**
+ * One writev(2) for a batch of chunks (no concatenation copy). It may write less than asked
+ * (a signal, a nearly full disk); the rest is written, never dropped.
+ */
+async function writeAll(handle: FileHandle, buffers: Buffer[]): Promise<void> {
+  let rest = buffers;
+  while (rest.length > 0) {
+    const { bytesWritten } = await handle.writev(rest);
     if (bytesWritten === 0) throw new Error('write made no progress');
-    offset += bytesWritten;
+    rest = dropWritten(rest, bytesWritten);
   }
+}
+
+function dropWritten(buffers: Buffer[], written: number): Buffer[] {
+  let skip = written;
+  let i = 0;
+  while (i < buffers.length && skip >= buffers[i]!.length) skip -= buffers[i++]!.length;
+  if (i === buffers.length) return [];
+  return [buffers[i]!.subarray(skip), ...buffers.slice(i + 1)];
 }
 
 function translate(err: unknown, path: string): unknown {
