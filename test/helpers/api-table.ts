@@ -140,27 +140,15 @@ export async function check(base: string, call: Call, expect: Expect, label = ''
 
 /** Every regular file under `root`, relative, sorted (empty directories do not count). */
 export async function filesUnder(root: string): Promise<string[]> {
-  const out: string[] = [];
-  async function walk(dir: string, rel: string): Promise<void> {
-    let entries: string[];
-    try {
-      entries = await readdir(dir);
-    } catch {
-      return;
-    }
-    for (const e of entries) {
-      const full = join(dir, e);
-      const info = await stat(full);
-      if (info.isDirectory()) await walk(full, rel ? `${rel}/${e}` : e);
-      else out.push(rel ? `${rel}/${e}` : e);
-    }
-  }
-  await walk(root, '');
-  return out.sort();
+  return entriesUnder(root, 'file');
 }
 
 /** Every directory under `root`, relative, sorted. */
 export async function dirsUnder(root: string): Promise<string[]> {
+  return entriesUnder(root, 'dir');
+}
+
+async function entriesUnder(root: string, kind: 'file' | 'dir'): Promise<string[]> {
   const out: string[] = [];
   async function walk(dir: string, rel: string): Promise<void> {
     let entries: string[];
@@ -171,11 +159,10 @@ export async function dirsUnder(root: string): Promise<string[]> {
     }
     for (const e of entries) {
       const full = join(dir, e);
-      if ((await stat(full)).isDirectory()) {
-        const r = rel ? `${rel}/${e}` : e;
-        out.push(r);
-        await walk(full, r);
-      }
+      const r = rel ? `${rel}/${e}` : e;
+      const isDir = (await stat(full)).isDirectory();
+      if (isDir === (kind === 'dir')) out.push(r);
+      if (isDir) await walk(full, r);
     }
   }
   await walk(root, '');

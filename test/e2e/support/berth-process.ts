@@ -2,7 +2,7 @@
 // REGISTRY_* variables, with filesystem storage in a directory the caller owns.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import { BERTH_BIN, cleanEnv, freePort, stopChild, tail, track, waitForHttp } from './env.js';
+import { BERTH_BIN, cleanEnv, onFreePort, stopChild, tail, track, waitForHttp } from './env.js';
 
 export interface BerthOptions {
   /** Storage root (filesystem driver). */
@@ -31,17 +31,7 @@ export interface BerthProcess {
 }
 
 export async function startBerth(options: BerthOptions): Promise<BerthProcess> {
-  let lastError: unknown;
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const port = await freePort();
-    try {
-      return await startOn(port, options);
-    } catch (err) {
-      lastError = err;
-      if (!/EADDRINUSE/.test(String(err))) throw err;
-    }
-  }
-  throw lastError;
+  return onFreePort((port) => startOn(port, options), (err) => /EADDRINUSE/.test(String(err)));
 }
 
 async function startOn(port: number, options: BerthOptions): Promise<BerthProcess> {

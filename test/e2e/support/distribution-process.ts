@@ -3,7 +3,7 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { cleanEnv, freePort, stopChild, tail, track, waitForHttp } from './env.js';
+import { cleanEnv, onFreePort, stopChild, tail, track, waitForHttp } from './env.js';
 
 export interface DistributionProcess {
   url: string;
@@ -25,17 +25,7 @@ export interface DistributionOptions {
 }
 
 export async function startDistribution(options: DistributionOptions): Promise<DistributionProcess> {
-  let lastError: unknown;
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const port = await freePort();
-    try {
-      return await startOn(port, options);
-    } catch (err) {
-      lastError = err;
-      if (!/address already in use/i.test(String(err))) throw err;
-    }
-  }
-  throw lastError;
+  return onFreePort((port) => startOn(port, options), (err) => /address already in use/i.test(String(err)));
 }
 
 /** Writes a config.yml for `root` (filesystem, delete enabled) listening on 127.0.0.1:port. */

@@ -170,3 +170,20 @@ export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv 
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('REGISTRY_')) env[k] = v;
   return { ...env, ...extra };
 }
+
+/**
+ * Starts a server on a free port, trying another port when the one picked was taken in the
+ * meantime (`isBusy` recognises that server's way of saying so).
+ */
+export async function onFreePort<T>(start: (port: number) => Promise<T>, isBusy: (err: unknown) => boolean): Promise<T> {
+  let lastError: unknown;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      return await start(await freePort());
+    } catch (err) {
+      lastError = err;
+      if (!isBusy(err)) throw err;
+    }
+  }
+  throw lastError;
+}
