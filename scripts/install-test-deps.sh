@@ -4,7 +4,7 @@
 # Idempotent; needs root (CI and the dev machines run as root). Package scripts are kept from
 # starting system daemons: tests start their own on 127.0.0.1.
 set -euo pipefail
-PKGS=(skopeo docker-registry jq curl)
+PKGS=(skopeo docker-registry jq curl openssl)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
