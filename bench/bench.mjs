@@ -304,57 +304,54 @@ function serverDelta(s, before) {
   return { serverCpu: procCpuSeconds(s.pid) - before.cpu, wall: (performance.now() - before.t) / 1000 };
 }
 
-/** Runs a command on the client CPU; resolves with its stdout and its CPU seconds (bash `times`). */
-function timed(cmd) {
+/**
+ * Runs `cmd` on the client CPU under bash, whose `times` builtin then prints the child's CPU
+ * time as the last line. Resolves with the exit code, stdout, stderr and those CPU seconds.
+ */
+function onClientCpu(cmd, env = process.env) {
   const args = ['-c', CLIENT_CPU, 'bash', '-c', '"$@"; rc=$?; times; exit $rc', 'loadgen', ...cmd];
-  return new Promise((resolve, reject) => {
-    const child = spawn('taskset', args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  return new Promise((resolve) => {
+    const child = spawn('taskset', args, { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     children.push(child);
     let out = '';
     let err = '';
     child.stdout.on('data', (d) => { out += d; });
     child.stderr.on('data', (d) => { err += d; });
     child.on('exit', (code) => {
-      if (code !== 0) return reject(new Error(`${cmd[0]} failed (${code}): ${out}\n${err}`));
+      // `times` prints the shell's own times, then its children's: "0m1.234s 0m0.567s".
       const lines = out.trim().split('\n');
-      const secs = (t) => { const m = /(\d+)m([\d.]+)s/.exec(t); return m ? Number(m[1]) * 60 + Number(m[2]) : NaN; };
-      const [u, sy] = lines[lines.length - 1].trim().split(/\s+/);
-      resolve({ out, cpu: secs(u) + secs(sy) });
+      const secs = (t) => { const m = /(\d+)m([\d.]+)s/.exec(t ?? ''); return m ? Number(m[1]) * 60 + Number(m[2]) : NaN; };
+      const [u, sy] = (lines[lines.length - 1] ?? '').trim().split(/\s+/);
+      resolve({ code, out, err, cpu: secs(u) + secs(sy) });
     });
   });
 }
 
-/** One wrk run (on the client CPU); returns wrk's summary plus wrk's own CPU time (bash `times`). */
-function wrk({ url, method = 'GET', headers = {}, conns, seconds }) {
-  const args = ['-c', CLIENT_CPU, 'bash', '-c', '"$@"; rc=$?; times; exit $rc', 'loadgen'];
+/** Runs a command on the client CPU; resolves with its stdout and its CPU seconds. */
+async function timed(cmd) {
+  const { code, out, err, cpu } = await onClientCpu(cmd);
+  if (code !== 0) throw new Error(`${cmd[0]} failed (${code}): ${out}\n${err}`);
+  return { out, cpu };
+}
+
+/** One wrk run (on the client CPU); returns wrk's summary plus wrk's own CPU time. */
+async function wrk({ url, method = 'GET', headers = {}, conns, seconds }) {
+  const cmd = [];
   if (method === 'HEAD') {
     // wrk 4.1 hangs on HEAD (it waits for a body); our raw-socket HEAD generator replaces it.
-    args.push(process.execPath, path.join(HERE, 'head-load.mjs'), url, String(conns), String(seconds));
+    cmd.push(process.execPath, path.join(HERE, 'head-load.mjs'), url, String(conns), String(seconds));
   } else {
-    args.push('wrk', '-t1', `-c${conns}`, `-d${seconds}s`, '--timeout', '10s', '-s', path.join(HERE, 'report.lua'));
-    for (const [k, v] of Object.entries(headers)) args.push('-H', `${k}: ${v}`);
-    args.push(url);
+    cmd.push('wrk', '-t1', `-c${conns}`, `-d${seconds}s`, '--timeout', '10s', '-s', path.join(HERE, 'report.lua'));
+    for (const [k, v] of Object.entries(headers)) cmd.push('-H', `${k}: ${v}`);
+    cmd.push(url);
   }
-  return new Promise((resolve, reject) => {
-    const child = spawn('taskset', args, { env: { ...process.env, BENCH_METHOD: method }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    children.push(child);
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => { out += d; });
-    child.stderr.on('data', (d) => { err += d; });
-    child.on('exit', (code) => {
-      const line = out.split('\n').find((l) => l.startsWith('BENCHJSON '));
-      if (code !== 0 || !line) return reject(new Error(`wrk failed (${code}): ${out}\n${err}`));
-      const r = JSON.parse(line.slice('BENCHJSON '.length));
-      // `times` prints the shell's own times, then its children's (wrk): "0m1.234s 0m0.567s".
-      const lines = out.trim().split('\n');
-      const secs = (t) => { const m = /(\d+)m([\d.]+)s/.exec(t); return m ? Number(m[1]) * 60 + Number(m[2]) : NaN; };
-      const [u, sy] = lines[lines.length - 1].trim().split(/\s+/);
-      r.clientCpu = secs(u) + secs(sy);
-      r.errors = r.connect + r.read + r.write + r.status + r.timeout;
-      resolve(r);
-    });
-  });
+  const { code, out, err, cpu } = await onClientCpu(cmd, { ...process.env, BENCH_METHOD: method });
+  const line = out.split('\n').find((l) => l.startsWith('BENCHJSON '));
+  if (code !== 0 || !line) throw new Error(`wrk failed (${code}): ${out}\n${err}`);
+  const r = JSON.parse(line.slice('BENCHJSON '.length));
+  r.clientCpu = cpu;
+  r.errors = r.connect + r.read + r.write + r.status + r.timeout;
+  return r;
 }
 
 const results = []; // { workload, metric, unit, better: 'higher'|'lower', values: {Distribution, Berth}, note }

@@ -1,7 +1,7 @@
 // Manifests: stored as blobs, linked into a repository under `_manifests/revisions`, named by
 // tags; every PUT is parsed, checked against the repository's content, and indexed for referrers.
 import { digestOf, tryParseDigest, type Digest } from '../oci/digest.js';
-import { InvalidManifestError, parseManifest, type ParsedManifest } from '../oci/manifest.js';
+import { InvalidManifestError, parseManifest, type Descriptor, type ParsedManifest } from '../oci/manifest.js';
 import { isValidTag, looksLikeDigest } from '../oci/reference.js';
 import type { StorageDriver } from '../storage/driver.js';
 import { RegistryError } from '../errors/index.js';
@@ -16,6 +16,8 @@ export interface StoredManifest {
   digest: Digest;
   mediaType: string;
   content: Buffer;
+  /** The parsed content; undefined for stored bytes Berth cannot parse (schema1, say). */
+  parsed: ParsedManifest | undefined;
 }
 
 export interface PutResult {
@@ -63,7 +65,24 @@ export class ManifestStore {
     const digest = await this.resolve(name, ref);
     const content = await this.#blobs.getSmall(digest);
     if (!content) throw manifestUnknown(ref);
-    return { digest, content, mediaType: mediaTypeOfStored(content) };
+    const parsed = parseStored(content);
+    return { digest, content, parsed, mediaType: parsed?.mediaType ?? 'application/octet-stream' };
+  }
+
+  /** Descriptors of the manifests whose `subject` is `subject`, optionally of one artifact type. */
+  async referrers(name: string, subject: Digest, artifactType?: string): Promise<Descriptor[]> {
+    const out: Descriptor[] = [];
+    for (const digest of await this.#referrers.list(name, subject)) {
+      const stored = await this.get(name, { digest }).catch(() => undefined);
+      if (!stored?.parsed) continue;
+      const { mediaType, artifactType: type, annotations } = stored.parsed;
+      if (artifactType !== undefined && type !== artifactType) continue;
+      const d: Descriptor = { mediaType, digest: digest.value, size: stored.content.length };
+      if (type) d.artifactType = type;
+      if (annotations) d.annotations = annotations;
+      out.push(d);
+    }
+    return out;
   }
 
   async put(name: string, ref: ManifestReference, content: Buffer, contentType: string | undefined): Promise<PutResult> {
@@ -96,8 +115,9 @@ export class ManifestStore {
     const content = await this.#blobs.getSmall(digest);
     await this.#tags.untagDigest(name, digest);
     await deleteIfPresent(this.#driver.delete(layout.revisionLink(name, digest).replace(/\/link$/, '')));
-    const subject = content ? subjectOf(content) : undefined;
-    if (subject) await this.#referrers.remove(name, subject, digest);
+    const subject = content ? parseStored(content)?.subject : undefined;
+    const subjectDigest = subject ? tryParseDigest(subject.digest) : undefined;
+    if (subjectDigest && typeof subjectDigest !== 'string') await this.#referrers.remove(name, subjectDigest, digest);
   }
 
   async #assertReferencesExist(name: string, manifest: ParsedManifest): Promise<void> {
@@ -124,20 +144,10 @@ function parseOrInvalid(content: Buffer, contentType: string | undefined): Parse
   }
 }
 
-/** The media type of a stored manifest, read from its content the way Distribution does. */
-export function mediaTypeOfStored(content: Buffer): string {
+/** A stored manifest parsed the way Distribution reads it back (its type from its content). */
+function parseStored(content: Buffer): ParsedManifest | undefined {
   try {
-    return parseManifest(content).mediaType;
-  } catch {
-    return 'application/octet-stream';
-  }
-}
-
-function subjectOf(content: Buffer): Digest | undefined {
-  try {
-    const subject = parseManifest(content).subject;
-    const parsed = subject ? tryParseDigest(subject.digest) : undefined;
-    return parsed && typeof parsed !== 'string' ? parsed : undefined;
+    return parseManifest(content);
   } catch {
     return undefined;
   }

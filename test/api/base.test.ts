@@ -6,14 +6,8 @@ import { startTestRegistry, type TestRegistry } from '../helpers/registry-server
 import { blob, imageManifest, OCI_MANIFEST } from '../helpers/oci-fixtures.js';
 import { pushImage } from '../helpers/push.js';
 import {
-  check, filesUnder, UNKNOWN_DIGEST, UNKNOWN_UPLOAD, type Call, type Expect,
+  check, filesUnder, UNKNOWN_DIGEST, UNKNOWN_UPLOAD, type Row,
 } from '../helpers/api-table.js';
-
-interface Row {
-  name: string;
-  call: Call;
-  expect: Expect;
-}
 
 const config = blob('{"architecture":"amd64","os":"linux"}');
 const layer = blob('base layer');

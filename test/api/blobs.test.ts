@@ -3,13 +3,7 @@ import { describe, it, before, after } from 'node:test';
 import { startTestRegistry, type TestRegistry } from '../helpers/registry-server.js';
 import { blob, randomBlob } from '../helpers/oci-fixtures.js';
 import { pushBlob } from '../helpers/push.js';
-import { check, DRIVERS, UNKNOWN_DIGEST, type Call, type Expect } from '../helpers/api-table.js';
-
-interface Row {
-  name: string;
-  call: Call;
-  expect: Expect;
-}
+import { check, DRIVERS, UNKNOWN_DIGEST, type Row } from '../helpers/api-table.js';
 
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 const data = blob(Buffer.from(Array.from({ length: 100 }, (_, i) => i % 256)));

@@ -4,13 +4,7 @@ import assert from 'node:assert/strict';
 import { startTestRegistry, type TestRegistry } from '../helpers/registry-server.js';
 import { blob, imageManifest } from '../helpers/oci-fixtures.js';
 import { pushBlob, pushManifest } from '../helpers/push.js';
-import { check, DRIVERS, send, type Call, type Expect } from '../helpers/api-table.js';
-
-interface Row {
-  name: string;
-  call: Call;
-  expect: Expect;
-}
+import { check, DRIVERS, send, type Row } from '../helpers/api-table.js';
 
 const config = blob('{"os":"linux"}');
 const layer = blob('listed layer');

@@ -9,13 +9,7 @@ import {
   OCI_INDEX, OCI_MANIFEST, sha256, type Manifest,
 } from '../helpers/oci-fixtures.js';
 import { pushBlob, pushManifest } from '../helpers/push.js';
-import { check, DRIVERS, send, UNKNOWN_DIGEST, type Call, type Expect } from '../helpers/api-table.js';
-
-interface Row {
-  name: string;
-  call: Call;
-  expect: Expect;
-}
+import { check, DRIVERS, send, UNKNOWN_DIGEST, type Expect, type Row } from '../helpers/api-table.js';
 
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 const REPO = 'man/app';

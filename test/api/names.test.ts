@@ -8,13 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { startTestRegistry, type TestRegistry } from '../helpers/registry-server.js';
 import { blob, imageManifest, OCI_MANIFEST } from '../helpers/oci-fixtures.js';
 import { pushBlob, pushManifest } from '../helpers/push.js';
-import { check, dirsUnder, DRIVERS, filesUnder, UNKNOWN_UPLOAD, type Call, type Expect } from '../helpers/api-table.js';
-
-interface Row {
-  name: string;
-  call: Call;
-  expect: Expect;
-}
+import { check, dirsUnder, DRIVERS, filesUnder, UNKNOWN_UPLOAD, type Call, type Row } from '../helpers/api-table.js';
 
 const config = blob('{"os":"linux","architecture":"amd64"}');
 const layer = blob('names layer');

@@ -7,7 +7,7 @@ import {
   artifact, blob, EMPTY_CONFIG, imageManifest, OCI_INDEX, OCI_MANIFEST, sha256, type Manifest,
 } from '../helpers/oci-fixtures.js';
 import { pushBlob, pushManifest } from '../helpers/push.js';
-import { check, DRIVERS, send, UNKNOWN_DIGEST, type Call, type Expect } from '../helpers/api-table.js';
+import { check, DRIVERS, send, UNKNOWN_DIGEST, type Row } from '../helpers/api-table.js';
 
 interface Descriptor {
   mediaType: string;
@@ -17,10 +17,7 @@ interface Descriptor {
   annotations?: Record<string, string>;
 }
 
-interface Row {
-  name: string;
-  call: Call;
-  expect: Expect;
+interface ReferrersRow extends Row {
   /** The referrers the index must list (any order). */
   lists?: Descriptor[];
 }
@@ -68,7 +65,7 @@ const all: Descriptor[] = [
 const refs = (digest: string, query = '', repo = REPO): string => `/v2/${repo}/referrers/${digest}${query}`;
 const INDEX_HEADERS = { 'content-type': OCI_INDEX };
 
-const rows: Row[] = [
+const rows: ReferrersRow[] = [
   { name: 'lists every referrer with artifactType, annotations, size, digest, mediaType', call: { method: 'GET', path: refs(subject.digest) }, expect: { status: 200, headers: { ...INDEX_HEADERS, 'oci-filters-applied': null } }, lists: all },
   { name: 'artifactType filter -> only matching, OCI-Filters-Applied', call: { method: 'GET', path: refs(subject.digest, `?artifactType=${encodeURIComponent(SBOM)}`) }, expect: { status: 200, headers: { ...INDEX_HEADERS, 'oci-filters-applied': 'artifactType' } }, lists: [all[0]!] },
   { name: 'artifactType filter on the config media type', call: { method: 'GET', path: refs(subject.digest, '?artifactType=application/vnd.oci.image.config.v1%2Bjson') }, expect: { status: 200, headers: { 'oci-filters-applied': 'artifactType' } }, lists: [all[2]!] },

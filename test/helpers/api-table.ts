@@ -31,6 +31,13 @@ export interface Reply {
 /** A header expectation: an exact value, a pattern, or `null` for "absent". */
 export type HeaderExpectation = string | RegExp | null;
 
+/** One row of an API table: a request and what must come back. */
+export interface Row {
+  name: string;
+  call: Call;
+  expect: Expect;
+}
+
 export interface Expect {
   status: number;
   /** The first error code of an OCI error body (implies a JSON error body, or none on HEAD). */

@@ -34,25 +34,9 @@ function sendPage(
 export const listReferrers: Handler = async ({ req, reply, registry, name, param }) => {
   const subject = requireDigest(param);
   const artifactType = query(req, 'artifactType');
-  const manifests = [];
-  for (const digest of await registry.referrers.list(name, subject)) {
-    const stored = await registry.manifests.get(name, { digest }).catch(() => undefined);
-    if (!stored) continue;
-    const descriptor = referrerDescriptor(stored.content, stored.mediaType, digest.value);
-    if (artifactType !== undefined && descriptor.artifactType !== artifactType) continue;
-    manifests.push(descriptor);
-  }
+  const manifests = await registry.manifests.referrers(name, subject, artifactType);
   if (artifactType !== undefined) reply.header('OCI-Filters-Applied', 'artifactType');
   // A Buffer, so that Fastify does not append `; charset=utf-8` to the media type.
   const body = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.ociIndex, manifests }));
   reply.code(200).header('Content-Type', MediaType.ociIndex).send(body);
 };
-
-function referrerDescriptor(content: Buffer, mediaType: string, digest: string): Record<string, unknown> {
-  const doc = JSON.parse(content.toString('utf8')) as { artifactType?: string; config?: { mediaType?: string }; annotations?: Record<string, string> };
-  const artifactType = doc.artifactType ?? doc.config?.mediaType;
-  const d: Record<string, unknown> = { mediaType, digest, size: content.length };
-  if (artifactType) d.artifactType = artifactType;
-  if (doc.annotations) d.annotations = doc.annotations;
-  return d;
-}
