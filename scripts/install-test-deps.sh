@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the test suite drives: skopeo (a real client), docker-registry
-# (CNCF Distribution 2.8, for layout interop and the benchmark), jq and curl.
-# Idempotent; needs root (CI and the dev machines run as root). Package scripts are kept from
-# starting system daemons: tests start their own on 127.0.0.1.
+# Installs the Debian packages the test suite drives. Each feature keeps its own list in
+# scripts/test-deps/*.list (one package per line, # comments), so adding a feature's client or
+# server never touches another's. Idempotent; needs root to install (CI and the dev machines run
+# as root). Package scripts are kept from starting system daemons: tests start their own on
+# 127.0.0.1.
 set -euo pipefail
-PKGS=(skopeo docker-registry jq curl openssl)
+dir="$(cd "$(dirname "$0")" && pwd)/test-deps"
+mapfile -t PKGS < <(cat "$dir"/*.list | sed -e 's/#.*//' -e 's/[[:space:]]//g' | grep -v '^$' | sort -u)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -23,7 +25,9 @@ trap '[ $made_policy = 1 ] && rm -f /usr/sbin/policy-rc.d' EXIT
 echo "install-test-deps: apt-get install ${missing[*]}"
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-# Debian's docker-registry package enables a system service; the tests run their own.
+# Some packages enable a system service; the tests run their own instances.
 if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
-  systemctl disable --now docker-registry 2>/dev/null || true
+  for svc in docker-registry docker containerd nginx postgresql redis-server; do
+    systemctl disable --now "$svc" 2>/dev/null || true
+  done
 fi

@@ -1,0 +1,12 @@
+// `log`: Distribution's logging keys.
+import { Type } from '@sinclair/typebox';
+import { strict, unimplemented } from './common.js';
+
+export const LogSection = Type.Object({
+  level: Type.Union([Type.Literal('error'), Type.Literal('warn'), Type.Literal('info'), Type.Literal('debug')], { default: 'info' }),
+  formatter: Type.Union([Type.Literal('text'), Type.Literal('json'), Type.Literal('logstash')], { default: 'json' }),
+  fields: Type.Record(Type.String(), Type.Unknown(), { default: {} }),
+  accesslog: Type.Object({ disabled: Type.Boolean({ default: false }) }, { ...strict, default: {} }),
+  reportcaller: Type.Boolean({ default: false }),
+  hooks: unimplemented('log hooks (mail alerts) are not supported'),
+}, { ...strict, default: {} });

@@ -1,0 +1,34 @@
+// `storage`: which driver, and the storage-wide switches Distribution has.
+import { Type } from '@sinclair/typebox';
+import { duration, strict, unimplemented } from './common.js';
+import { S3Section } from './s3.js';
+
+const UploadPurging = Type.Object({
+  enabled: Type.Boolean({ default: true }),
+  age: duration('168h'),
+  interval: duration('24h'),
+  dryrun: Type.Boolean({ default: false }),
+}, { ...strict, default: {} });
+
+export const StorageSection = Type.Object({
+  filesystem: Type.Optional(Type.Object({
+    rootdirectory: Type.String({ default: './data', minLength: 1 }),
+    maxthreads: Type.Integer({ default: 100, minimum: 25 }),
+  }, strict)),
+  inmemory: Type.Optional(Type.Union([Type.Null(), Type.Object({}, strict)])),
+  delete: Type.Object({ enabled: Type.Boolean({ default: false }) }, { ...strict, default: {} }),
+  maintenance: Type.Object({
+    uploadpurging: UploadPurging,
+    readonly: Type.Object({ enabled: Type.Boolean({ default: false }) }, { ...strict, default: {} }),
+  }, { ...strict, default: {} }),
+  cache: Type.Optional(Type.Object({
+    blobdescriptor: Type.Optional(Type.String()),
+    blobdescriptorsize: Type.Optional(Type.Integer()),
+  }, strict)),
+  redirect: Type.Optional(Type.Object({ disable: Type.Boolean({ default: false }) }, strict)),
+  s3: S3Section,
+  azure: unimplemented('the Azure driver is not implemented'),
+  gcs: unimplemented('the GCS driver is not implemented'),
+  swift: unimplemented('the Swift driver is not implemented'),
+  oss: unimplemented('the OSS driver is not implemented'),
+}, { ...strict, default: {} });

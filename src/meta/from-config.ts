@@ -1,0 +1,14 @@
+// Where the metadata database lives for a given configuration: PostgreSQL when `meta.postgres.url`
+// is set, else an SQLite file beside the filesystem storage (outside Distribution's docker/ tree,
+// which Distribution ignores), else in memory for the in-memory driver.
+import { join } from 'node:path';
+import type { Config } from '../config/schema.js';
+import type { MetaDatabaseOptions } from './database.js';
+
+export function metaOptionsFromConfig(config: Config): MetaDatabaseOptions {
+  const meta = config.meta;
+  if (meta.postgres?.url) return { postgres: { url: meta.postgres.url } };
+  if (meta.sqlite?.path) return { sqlite: { path: meta.sqlite.path } };
+  if (config.storage.filesystem) return { sqlite: { path: join(config.storage.filesystem.rootdirectory, 'berth', 'meta.sqlite') } };
+  return { sqlite: { path: ':memory:' } };
+}

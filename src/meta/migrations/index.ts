@@ -1,0 +1,8 @@
+// Every migration, in order. Names sort in application order; a released migration is never
+// edited, only followed by a new one. Features add theirs here (NNNN-<feature>.ts).
+import type { Migration } from 'kysely';
+import { bookkeeping } from './0000-bookkeeping.js';
+
+export const MIGRATIONS: Record<string, Migration> = {
+  '0000-bookkeeping': bookkeeping,
+};

@@ -1,0 +1,5 @@
+// The metadata database's tables, as Kysely sees them. Each feature declares its own tables in
+// tables/<feature>.ts and adds its interface to MetaTables; migrations/ creates them.
+import type { BookkeepingTables } from './bookkeeping.js';
+
+export interface MetaTables extends BookkeepingTables {}
