@@ -9,6 +9,7 @@ import { RegistryError } from '../errors/index.js';
 import { matchRoute, ROUTES } from './routes.js';
 import type { HttpSettings } from './settings.js';
 import { installErrorHandling } from './error-hook.js';
+import { answerClientError, frameworkErrorHandler } from './protocol-errors.js';
 
 export interface AppOptions {
   registry: Registry;
@@ -33,6 +34,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // active transfers of any length are unaffected.
     connectionTimeout: 10 * 60 * 1000,
     http: { maxHeaderSize: settings.maxHeaderBytes },
+    clientErrorHandler: answerClientError,
+    frameworkErrors: frameworkErrorHandler(settings.prefix),
   });
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_req, _payload, done) => done(null, undefined));
