@@ -34,6 +34,10 @@ function sendError(req: FastifyRequest, reply: FastifyReply, error: RegistryErro
 function toRegistryError(err: FastifyError, req: FastifyRequest): RegistryError {
   if (isRegistryError(err)) return err;
   if (err instanceof InvalidPathError) return new RegistryError('NAME_INVALID', 'invalid path component');
+  // The client went away (or broke the framing) mid-body: its mistake, not a server failure.
+  if (req.raw.aborted || ((err as NodeJS.ErrnoException).code === 'ECONNRESET' && req.raw.destroyed)) {
+    return new RegistryError('BLOB_UPLOAD_INVALID', 'the request body ended early (client closed the connection)');
+  }
   const status = err.statusCode;
   if (status !== undefined && status >= 400 && status < 500) {
     const code = status === 413 ? 'SIZE_INVALID' : 'UNSUPPORTED';
