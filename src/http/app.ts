@@ -9,7 +9,7 @@ import { RegistryError } from '../errors/index.js';
 import { matchRoute, ROUTES } from './routes.js';
 import type { HttpSettings } from './settings.js';
 import { installErrorHandling } from './error-hook.js';
-import { answerClientError, frameworkErrorHandler } from './protocol-errors.js';
+import { answerClientError, frameworkErrorHandler, requireHost } from './protocol-errors.js';
 
 export interface AppOptions {
   registry: Registry;
@@ -33,7 +33,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // A socket idle this long is closed (a stalled upload must not hold a connection forever);
     // active transfers of any length are unaffected.
     connectionTimeout: 10 * 60 * 1000,
-    http: { maxHeaderSize: settings.maxHeaderBytes },
+    http: { maxHeaderSize: settings.maxHeaderBytes, requireHostHeader: false },
     clientErrorHandler: answerClientError,
     frameworkErrors: frameworkErrorHandler(settings.prefix),
   });
@@ -44,6 +44,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     reply.header('Docker-Distribution-API-Version', 'registry/2.0');
     reply.header('X-Request-Id', req.id);
     for (const [name, values] of Object.entries(settings.headers)) reply.header(name, values.join(', '));
+    await requireHost(req);
   });
   if (settings.corsOrigins.length > 0) {
     await app.register(cors, {

@@ -63,3 +63,13 @@ export function frameworkErrorHandler(prefix: string) {
     reply.type('application/json').send(JSON.stringify({ errors: [error.toJSON()] }));
   };
 }
+
+/**
+ * RFC 9112 3.2: an HTTP/1.1 request without Host is refused with 400. Node would answer it
+ * itself with an empty body; checking here gives the client the spec's error JSON instead.
+ */
+export async function requireHost(req: FastifyRequest): Promise<void> {
+  if (req.raw.httpVersion === '1.1' && req.headers.host === undefined) {
+    throw new RegistryError('UNSUPPORTED', 'HTTP/1.1 requests must carry a Host header', { status: 400 });
+  }
+}
