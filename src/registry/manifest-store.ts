@@ -100,8 +100,18 @@ export class ManifestStore {
       await this.#referrers.add(name, subject, digest);
       result.subject = subject;
     }
+    // An online GC may remove what was checked above; re-checking after the writes pairs with
+    // its "remove, then rescan for new manifests" order (src/gc/sweep.ts explains both halves).
+    await this.#assertReferencesExist(name, manifest);
     if ('tag' in ref) await this.#tags.tag(name, ref.tag, digest);
+    await this.#ensureStored(name, digest, content);
     return result;
+  }
+
+  /** Rewrites this manifest's blob and revision link if a concurrent GC removed them meanwhile. */
+  async #ensureStored(name: string, digest: Digest, content: Buffer): Promise<void> {
+    if ((await this.#blobs.size(digest)) === undefined) await this.#blobs.putSmall(digest, content);
+    if (!(await this.exists(name, digest))) await writeLink(this.#driver, layout.revisionLink(name, digest), digest);
   }
 
   /** Deletes a tag, or a manifest by digest together with every tag that points at it. */
