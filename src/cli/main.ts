@@ -2,6 +2,8 @@
 import { Command } from 'commander';
 import { ConfigError } from '../config/load.js';
 import { printCommand, schemaCommand, verifyCommand } from './config-command.js';
+import { registerGcCommand } from './gc-command.js';
+import { registerRetentionCommand } from './retention-command.js';
 
 export async function main(argv: string[]): Promise<void> {
   const program = new Command('berth')
@@ -24,6 +26,8 @@ export async function main(argv: string[]): Promise<void> {
   config.command('print').argument('[file]').description('print the effective configuration (defaults, file, environment)')
     .action(async (file: string | undefined) => guardConfig(async () => printCommand(file)));
   config.command('schema').description('print the configuration JSON Schema').action(() => schemaCommand());
+  registerGcCommand(program, guardConfig);
+  registerRetentionCommand(program, guardConfig);
   await program.parseAsync(argv);
 }
 

@@ -10,6 +10,7 @@ import { buildApp } from '../http/app.js';
 import { httpSettingsFrom } from '../http/settings.js';
 import { createLogger } from './logger.js';
 import { startUploadPurger } from './upload-purger.js';
+import { startGcSchedules, tagGuardFrom } from '../gc/schedule.js';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -20,11 +21,15 @@ export interface RunningServer {
 export async function startServer(config: Config, warnings: string[] = []): Promise<RunningServer> {
   const logger = createLogger(config);
   for (const w of warnings) logger.warn(`config: ${w}`);
-  const registry = new Registry(driverFromConfig(config));
+  const tagGuard = tagGuardFrom(config.gc);
+  const registry = new Registry(driverFromConfig(config), tagGuard ? { tagGuard } : {});
   const app = await buildApp({
     registry, settings: httpSettingsFrom(config), logger, accessLog: !config.log.accesslog.disabled,
   });
-  const purger = startUploadPurger(registry, config.storage.maintenance.uploadpurging, logger);
+  const purger = startUploadPurger(registry, config.storage.maintenance.uploadpurging, logger, {
+    readOnly: config.storage.maintenance.readonly.enabled,
+  });
+  const gc = startGcSchedules(registry, config.gc, logger);
   let url: string;
   if (config.http.net === 'unix') {
     url = await app.listen({ path: config.http.addr });
@@ -38,6 +43,7 @@ export async function startServer(config: Config, warnings: string[] = []): Prom
     url,
     async close() {
       purger.stop();
+      gc.stop();
       await app.close();
     },
   };

@@ -1,5 +1,6 @@
 // Distribution's storage.maintenance.uploadpurging: removes upload sessions older than `age`
-// every `interval`, so abandoned pushes do not fill the disk.
+// every `interval`, so abandoned pushes do not fill the disk. As in Distribution, a read-only
+// registry does not purge, and dryrun only reports (each session it would remove).
 import type { FastifyBaseLogger } from 'fastify';
 import type { Registry } from '../registry/registry.js';
 import { parseDuration } from '../config/duration.js';
@@ -12,21 +13,49 @@ export interface UploadPurgingSettings {
   dryrun: boolean;
 }
 
-export function startUploadPurger(registry: Registry, settings: UploadPurgingSettings, logger: FastifyBaseLogger): { stop(): void } {
+export interface PurgerOptions {
+  /** storage.maintenance.readonly.enabled: Distribution turns purging off then. */
+  readOnly?: boolean;
+  /** Delay before the first run; Distribution waits a random part of an hour (replicas). */
+  firstDelayMs?: number;
+}
+
+export function startUploadPurger(
+  registry: Registry, settings: UploadPurgingSettings, logger: FastifyBaseLogger, options: PurgerOptions = {},
+): { stop(): void } {
   if (!settings.enabled) return { stop() {} };
+  if (options.readOnly) {
+    logger.info('upload purging is off: the registry is read-only');
+    return { stop() {} };
+  }
   const age = parseDuration(settings.age);
   const interval = parseDuration(settings.interval);
+  if (interval <= 0) {
+    logger.warn({ interval: settings.interval }, 'upload purging is off: its interval must be greater than 0');
+    return { stop() {} };
+  }
   const run = async () => {
     const purged = await purgeStaleUploads(registry, new Date(Date.now() - age), settings.dryrun);
+    if (settings.dryrun) {
+      for (const p of purged) logger.info({ repository: p.repository, upload: p.id }, 'upload purge (dry run): would remove');
+    }
     logger.info({ purged: purged.length, dryRun: settings.dryrun, olderThan: settings.age }, 'upload purge finished');
   };
-  // Distribution waits a random part of an hour before the first run so replicas do not collide.
-  const first = setTimeout(function tick() {
-    run().catch((err: unknown) => logger.error({ err }, 'upload purge failed'));
-    timer = setTimeout(tick, interval);
-    timer.unref();
-  }, Math.min(interval, Math.floor(Math.random() * 3_600_000)));
-  let timer: NodeJS.Timeout = first;
-  first.unref();
-  return { stop: () => clearTimeout(timer) };
+  let stopped = false;
+  const first = options.firstDelayMs ?? Math.min(interval, Math.floor(Math.random() * 3_600_000));
+  let timer: NodeJS.Timeout = setTimeout(function tick() {
+    // The next run is planned once this one ends, so runs never overlap on a slow storage.
+    run().catch((err: unknown) => logger.error({ err }, 'upload purge failed')).finally(() => {
+      if (stopped) return;
+      timer = setTimeout(tick, interval);
+      timer.unref();
+    });
+  }, first);
+  timer.unref();
+  return {
+    stop: () => {
+      stopped = true;
+      clearTimeout(timer);
+    },
+  };
 }

@@ -6,6 +6,8 @@ export interface RegistryErrorOptions {
   status?: number;
   headers?: Record<string, string>;
   cause?: unknown;
+  /** Replaces the table's generic message where the client must see why (a DENIED rule). */
+  message?: string;
 }
 
 export class RegistryError extends Error {
@@ -13,6 +15,7 @@ export class RegistryError extends Error {
   readonly status: number;
   readonly detail: unknown;
   readonly headers: Record<string, string>;
+  readonly #message: string | undefined;
 
   constructor(code: ErrorCode, detail?: unknown, options: RegistryErrorOptions = {}) {
     super(typeof detail === 'string' ? `${ERROR_CODES[code].message}: ${detail}` : ERROR_CODES[code].message, {
@@ -23,10 +26,12 @@ export class RegistryError extends Error {
     this.status = options.status ?? ERROR_CODES[code].status;
     this.detail = detail;
     this.headers = options.headers ?? {};
+    this.#message = options.message;
+    if (options.message) this.message = options.message;
   }
 
   toJSON(): { code: ErrorCode; message: string; detail?: unknown } {
-    const body: { code: ErrorCode; message: string; detail?: unknown } = { code: this.code, message: ERROR_CODES[this.code].message };
+    const body: { code: ErrorCode; message: string; detail?: unknown } = { code: this.code, message: this.#message ?? ERROR_CODES[this.code].message };
     if (this.detail !== undefined) body.detail = this.detail;
     return body;
   }

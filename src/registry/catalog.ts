@@ -16,8 +16,8 @@ export class Catalog {
     return this.namesHolding('_manifests');
   }
 
-  /** Names of the repositories that hold `marker` (`_manifests`, or `_uploads` for the purger). */
-  async namesHolding(marker: '_manifests' | '_uploads'): Promise<string[]> {
+  /** Names of the repositories that hold `marker` (`_manifests`, `_uploads` for the purger, `_layers` for the GC). */
+  async namesHolding(marker: '_manifests' | '_uploads' | '_layers'): Promise<string[]> {
     const found: string[] = [];
     await this.#walk(REPOSITORIES, '', marker, found);
     return found.sort();

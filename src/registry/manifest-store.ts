@@ -11,6 +11,7 @@ import { linkExists, writeLink } from './links.js';
 import type { TagStore } from './tag-store.js';
 import type { ReferrerIndex } from './referrer-index.js';
 import { deleteIfPresent } from './storage-errors.js';
+import type { TagGuard } from './tag-guard.js';
 
 export interface StoredManifest {
   digest: Digest;
@@ -43,12 +44,14 @@ export class ManifestStore {
   readonly #blobs: BlobStore;
   readonly #tags: TagStore;
   readonly #referrers: ReferrerIndex;
+  readonly #guard: TagGuard | undefined;
 
-  constructor(driver: StorageDriver, blobs: BlobStore, tags: TagStore, referrers: ReferrerIndex) {
+  constructor(driver: StorageDriver, blobs: BlobStore, tags: TagStore, referrers: ReferrerIndex, guard?: TagGuard) {
     this.#driver = driver;
     this.#blobs = blobs;
     this.#tags = tags;
     this.#referrers = referrers;
+    this.#guard = guard;
   }
 
   async resolve(name: string, ref: ManifestReference): Promise<Digest> {
@@ -91,6 +94,9 @@ export class ManifestStore {
       throw new RegistryError('DIGEST_INVALID', { expected: ref.digest.value, actual: digest.value });
     }
     const manifest = parseOrInvalid(content, contentType);
+    if ('tag' in ref && this.#guard?.applies(name)) {
+      this.#guard.beforeTag(name, ref.tag, digest.value, (await this.#tags.resolve(name, ref.tag))?.value);
+    }
     await this.#assertReferencesExist(name, manifest);
     await this.#blobs.putSmall(digest, content);
     await writeLink(this.#driver, layout.revisionLink(name, digest), digest);
@@ -100,12 +106,26 @@ export class ManifestStore {
       await this.#referrers.add(name, subject, digest);
       result.subject = subject;
     }
+    // An online GC may remove what was checked above; re-checking after the writes pairs with
+    // its "remove, then rescan for new manifests" order (src/gc/sweep.ts explains both halves).
+    await this.#assertReferencesExist(name, manifest);
     if ('tag' in ref) await this.#tags.tag(name, ref.tag, digest);
+    await this.#ensureStored(name, digest, content);
     return result;
+  }
+
+  /** Rewrites this manifest's blob and revision link if a concurrent GC removed them meanwhile. */
+  async #ensureStored(name: string, digest: Digest, content: Buffer): Promise<void> {
+    if ((await this.#blobs.size(digest)) === undefined) await this.#blobs.putSmall(digest, content);
+    if (!(await this.exists(name, digest))) await writeLink(this.#driver, layout.revisionLink(name, digest), digest);
   }
 
   /** Deletes a tag, or a manifest by digest together with every tag that points at it. */
   async delete(name: string, ref: ManifestReference): Promise<void> {
+    if (this.#guard?.applies(name)) {
+      const tags = 'tag' in ref ? [ref.tag] : await this.#tagsOf(name, ref.digest);
+      this.#guard.beforeUntag(name, tags);
+    }
     if ('tag' in ref) {
       if (!(await this.#tags.untag(name, ref.tag))) throw manifestUnknown(ref);
       return;
@@ -118,6 +138,14 @@ export class ManifestStore {
     const subject = content ? parseStored(content)?.subject : undefined;
     const subjectDigest = subject ? tryParseDigest(subject.digest) : undefined;
     if (subjectDigest && typeof subjectDigest !== 'string') await this.#referrers.remove(name, subjectDigest, digest);
+  }
+
+  async #tagsOf(name: string, digest: Digest): Promise<string[]> {
+    const out: string[] = [];
+    for (const tag of (await this.#tags.list(name)) ?? []) {
+      if ((await this.#tags.resolve(name, tag))?.value === digest.value) out.push(tag);
+    }
+    return out;
   }
 
   async #assertReferencesExist(name: string, manifest: ParsedManifest): Promise<void> {

@@ -8,6 +8,7 @@ import { ManifestStore } from './manifest-store.js';
 import { ReferrerIndex } from './referrer-index.js';
 import { TagStore } from './tag-store.js';
 import { UploadService } from './upload-service.js';
+import type { TagGuard } from './tag-guard.js';
 
 export class Registry {
   readonly driver: StorageDriver;
@@ -18,13 +19,13 @@ export class Registry {
   readonly manifests: ManifestStore;
   readonly catalog: Catalog;
 
-  constructor(driver: StorageDriver) {
+  constructor(driver: StorageDriver, options: { tagGuard?: TagGuard } = {}) {
     this.driver = driver instanceof CheckedDriver ? driver : new CheckedDriver(driver);
     this.blobs = new BlobStore(this.driver);
     this.uploads = new UploadService(this.driver, this.blobs);
     this.tags = new TagStore(this.driver);
     this.referrers = new ReferrerIndex(this.driver);
-    this.manifests = new ManifestStore(this.driver, this.blobs, this.tags, this.referrers);
+    this.manifests = new ManifestStore(this.driver, this.blobs, this.tags, this.referrers, options.tagGuard);
     this.catalog = new Catalog(this.driver);
   }
 }

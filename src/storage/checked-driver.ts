@@ -18,6 +18,11 @@ export class CheckedDriver implements StorageDriver {
     return this.#inner.name;
   }
 
+  /** The wrapped driver, where optional capabilities (exclusive-create.ts) are found. */
+  get inner(): StorageDriver {
+    return this.#inner;
+  }
+
   async getContent(path: string): Promise<Buffer> {
     assertValidPath(path);
     return this.#inner.getContent(path);

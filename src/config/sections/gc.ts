@@ -1,4 +1,32 @@
-// `gc`: see the issue that implements it.
-import { unimplemented } from './common.js';
+// `gc`: Berth's online garbage collector (src/gc), its schedule, and per-project retention and
+// immutable-tag rules (until projects live in the metadata database). Project = the first path
+// component of a repository name. Patterns are globs over tag names: `*` (any run of
+// characters), `?` (one character), `{a,b}` (alternatives).
+import { Type } from '@sinclair/typebox';
+import { duration, strict } from './common.js';
 
-export const GcSection = unimplemented('garbage collection is not implemented yet');
+const ProjectPolicy = Type.Object({
+  /** Keep the N most recently pushed tags of each repository. */
+  keeplast: Type.Optional(Type.Integer({ minimum: 0 })),
+  /** Tags matching any of these are always kept. */
+  keeptags: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
+  /** Delete tags last pushed longer ago than this ("720h"); "0" disables. */
+  deleteolderthan: duration('0'),
+  /** Tags matching any of these can be neither overwritten by a push nor deleted. */
+  immutabletags: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
+}, strict);
+
+export const GcSection = Type.Object({
+  /** Run the collector this often inside `berth serve`; "0" (default) is off. */
+  interval: duration('0'),
+  /** Content younger than this is never collected (pushes in flight). */
+  grace: duration('1h'),
+  deleteuntagged: Type.Boolean({ default: false }),
+  dryrun: Type.Boolean({ default: false }),
+  retention: Type.Object({
+    /** Evaluate the retention policies this often inside `berth serve`; "0" is off. */
+    interval: duration('0'),
+    dryrun: Type.Boolean({ default: false }),
+    projects: Type.Record(Type.String(), ProjectPolicy, { default: {} }),
+  }, { ...strict, default: {} }),
+}, { ...strict, default: {} });

@@ -5,11 +5,12 @@ import { dirname, join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { PathNotFoundError, type FileInfo, type FileWriter, type ReadOptions, type StorageDriver } from '../driver.js';
+import type { ExclusiveCreate } from '../exclusive-create.js';
 
 /** Small HTTP chunks are gathered into writes of this size to keep syscalls few. */
 const WRITE_BATCH_BYTES = 256 * 1024;
 
-export class FilesystemDriver implements StorageDriver {
+export class FilesystemDriver implements StorageDriver, ExclusiveCreate {
   readonly name = 'filesystem';
   readonly #root: string;
 
@@ -38,6 +39,18 @@ export class FilesystemDriver implements StorageDriver {
       await rename(temp, full);
     } catch (err) {
       await rm(temp, { force: true });
+      throw err;
+    }
+  }
+
+  async createExclusive(path: string, content: Uint8Array | string): Promise<boolean> {
+    const full = this.#full(path);
+    await mkdir(dirname(full), { recursive: true });
+    try {
+      await writeFile(full, content, { flag: 'wx' });
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
       throw err;
     }
   }

@@ -1,6 +1,7 @@
 // Storage in process memory (`storage.inmemory`): for tests and throwaway registries.
 import { Readable } from 'node:stream';
 import { PathNotFoundError, type FileInfo, type FileWriter, type ReadOptions, type StorageDriver } from '../driver.js';
+import type { ExclusiveCreate } from '../exclusive-create.js';
 
 /** Appended chunks are joined lazily, so a write stream of N chunks costs O(N), not O(N^2). */
 class MemoryFile {
@@ -34,7 +35,7 @@ class MemoryFile {
   }
 }
 
-export class MemoryDriver implements StorageDriver {
+export class MemoryDriver implements StorageDriver, ExclusiveCreate {
   readonly name = 'inmemory';
   readonly #files = new Map<string, MemoryFile>();
 
@@ -44,6 +45,12 @@ export class MemoryDriver implements StorageDriver {
 
   async putContent(path: string, content: Uint8Array | string): Promise<void> {
     this.#files.set(path, new MemoryFile(Buffer.from(content)));
+  }
+
+  async createExclusive(path: string, content: Uint8Array | string): Promise<boolean> {
+    if (this.#files.has(path)) return false;
+    this.#files.set(path, new MemoryFile(Buffer.from(content)));
+    return true;
   }
 
   async reader(path: string, options: ReadOptions = {}): Promise<Readable> {

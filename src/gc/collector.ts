@@ -1,0 +1,77 @@
+// One garbage collection run: take the storage lock, put back what an interrupted run left
+// parked, mark, and (unless dry-run) sweep with the online protocol of sweep.ts. Used by
+// `berth gc`, by the schedule in `berth serve`, and by the retention runner.
+import type { Registry } from '../registry/registry.js';
+import { planCollection } from './plan.js';
+import { sweep } from './sweep.js';
+import { StorageLock, type LockOptions } from './lock.js';
+import { recoverParked } from './quarantine.js';
+import type { LinkRef } from './plan.js';
+
+export const DEFAULT_GRACE_MS = 3_600_000;
+
+export interface GcOptions {
+  dryRun?: boolean;
+  deleteUntagged?: boolean;
+  /** Content modified more recently than this is never touched. */
+  graceMs?: number;
+  lock?: LockOptions;
+  now?: () => number;
+}
+
+export interface GcReport {
+  dryRun: boolean;
+  deleteUntagged: boolean;
+  graceMs: number;
+  startedAt: string;
+  durationMs: number;
+  /** Blobs found in storage, and how many of them a kept manifest references. */
+  blobsSeen: number;
+  blobsMarked: number;
+  manifests: LinkRef[];
+  blobs: { digest: string; size: number }[];
+  bytes: number;
+  layerLinks: LinkRef[];
+  /** Removed and put back within the run, because a concurrent push needed them. */
+  restored: string[];
+  /** Blobs an interrupted earlier run had parked, put back before marking. */
+  recovered: number;
+}
+
+export async function collectGarbage(registry: Registry, options: GcOptions = {}): Promise<GcReport> {
+  const now = options.now ?? Date.now;
+  const graceMs = options.graceMs ?? DEFAULT_GRACE_MS;
+  const dryRun = options.dryRun ?? false;
+  const deleteUntagged = options.deleteUntagged ?? false;
+  const lock = new StorageLock(registry.driver, options.lock);
+  await lock.acquire();
+  try {
+    const started = now();
+    const recovered = dryRun ? 0 : await recoverParked(registry.driver);
+    const plan = await planCollection(registry, { deleteUntagged, cutoff: started - graceMs });
+    const base = {
+      dryRun, deleteUntagged, graceMs, startedAt: new Date(started).toISOString(),
+      blobsSeen: plan.blobsSeen, blobsMarked: plan.marked.size, recovered,
+    };
+    if (dryRun) {
+      const blobs = plan.blobs.map(({ digest, size }) => ({ digest, size }));
+      return {
+        ...base, manifests: plan.manifests.map(({ repository, digest }) => ({ repository, digest })),
+        blobs, bytes: sum(blobs), layerLinks: plan.danglingLinks, restored: [], durationMs: now() - started,
+      };
+    }
+    if (!(await lock.stillHeld())) throw new Error('garbage collection lock lost before the sweep; nothing was deleted');
+    const out = await sweep(registry, plan);
+    const blobs = out.blobs.map(({ digest, size }) => ({ digest, size }));
+    return {
+      ...base, manifests: out.manifests.map(({ repository, digest }) => ({ repository, digest })),
+      blobs, bytes: sum(blobs), layerLinks: out.layerLinks, restored: out.restored, durationMs: now() - started,
+    };
+  } finally {
+    await lock.release();
+  }
+}
+
+function sum(blobs: { size: number }[]): number {
+  return blobs.reduce((total, b) => total + b.size, 0);
+}

@@ -1,0 +1,33 @@
+// Per-project tag rules from the `gc.retention.projects` config section, compiled once.
+import { parseDuration } from '../config/duration.js';
+import { TagPatterns } from './patterns.js';
+
+export interface ProjectPolicyConfig {
+  keeplast?: number | undefined;
+  keeptags: string[];
+  deleteolderthan: string;
+  immutabletags: string[];
+}
+
+export interface ProjectPolicy {
+  project: string;
+  keepLast: number | undefined;
+  keep: TagPatterns;
+  /** ms; 0 = no age rule. */
+  deleteOlderThan: number;
+  immutable: TagPatterns;
+}
+
+export function compilePolicies(projects: Record<string, ProjectPolicyConfig>): Map<string, ProjectPolicy> {
+  const out = new Map<string, ProjectPolicy>();
+  for (const [project, p] of Object.entries(projects)) {
+    out.set(project, {
+      project,
+      keepLast: p.keeplast,
+      keep: new TagPatterns(p.keeptags),
+      deleteOlderThan: parseDuration(p.deleteolderthan),
+      immutable: new TagPatterns(p.immutabletags),
+    });
+  }
+  return out;
+}

@@ -1,0 +1,69 @@
+// What `berth serve` runs of this feature: the immutable-tag guard for the core, and the
+// collector and retention on their schedules (`gc.interval`, `gc.retention.interval`; both off
+// by default). Replicas may all schedule: the storage lock lets one run, the others skip.
+import type { FastifyBaseLogger } from 'fastify';
+import type { Config } from '../config/schema.js';
+import { parseDuration } from '../config/duration.js';
+import type { Registry } from '../registry/registry.js';
+import type { TagGuard } from '../registry/tag-guard.js';
+import { collectGarbage } from './collector.js';
+import { ImmutableTags } from './immutable-tags.js';
+import { LockHeldError } from './lock.js';
+import type { GcMetrics } from './metrics.js';
+import { compilePolicies } from './policies.js';
+import { applyRetention } from './retention.js';
+
+type GcConfig = Config['gc'];
+
+export function tagGuardFrom(gc: GcConfig): TagGuard | undefined {
+  return ImmutableTags.from(compilePolicies(gc.retention.projects));
+}
+
+export function startGcSchedules(registry: Registry, gc: GcConfig, logger: FastifyBaseLogger, metrics?: GcMetrics): { stop(): void } {
+  const stops: (() => void)[] = [];
+  const graceMs = parseDuration(gc.grace);
+  stops.push(every(parseDuration(gc.interval), logger, 'garbage collection', async () => {
+    try {
+      const report = await collectGarbage(registry, { dryRun: gc.dryrun, deleteUntagged: gc.deleteuntagged, graceMs });
+      metrics?.recordRun(report);
+      logger.info({
+        dryRun: report.dryRun, blobs: report.blobs.length, bytes: report.bytes, manifests: report.manifests.length,
+        layerLinks: report.layerLinks.length, restored: report.restored.length, durationMs: report.durationMs,
+      }, 'garbage collection finished');
+    } catch (err) {
+      if (err instanceof LockHeldError) {
+        logger.info(err.message);
+        return;
+      }
+      metrics?.recordFailure();
+      throw err;
+    }
+  }));
+  const policies = compilePolicies(gc.retention.projects);
+  stops.push(every(parseDuration(gc.retention.interval), logger, 'retention', async () => {
+    const report = await applyRetention(registry, policies, { dryRun: gc.retention.dryrun });
+    metrics?.recordRetention(report);
+    const deleting = report.decisions.filter((d) => d.action === 'delete');
+    for (const d of deleting) logger.info({ repository: d.repository, tag: d.tag, reason: d.reason, dryRun: report.dryRun }, 'retention: tag deleted');
+    logger.info({ evaluated: report.decisions.length, deleted: report.deleted, dryRun: report.dryRun }, 'retention finished');
+  }));
+  return { stop: () => stops.forEach((s) => s()) };
+}
+
+/** Runs `work` every `intervalMs` (0 = never), the next run planned when the previous ends. */
+export function every(intervalMs: number, logger: FastifyBaseLogger, what: string, work: () => Promise<void>): () => void {
+  if (intervalMs <= 0) return () => {};
+  let stopped = false;
+  let timer = setTimeout(function tick() {
+    work().catch((err: unknown) => logger.error({ err }, `${what} failed`)).finally(() => {
+      if (stopped) return;
+      timer = setTimeout(tick, intervalMs);
+      timer.unref();
+    });
+  }, intervalMs);
+  timer.unref();
+  return () => {
+    stopped = true;
+    clearTimeout(timer);
+  };
+}
