@@ -1,0 +1,71 @@
+// A private Docker engine (Debian's docker.io) for one test file: its own data-root, exec-root,
+// pidfile, socket, daemon.json and CLI config in a directory the caller owns; no iptables, no
+// bridge, vfs storage, so it runs unprivileged by the host's network and storage setup. It
+// starts its own managed containerd under the exec-root and stops it on SIGTERM.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { cleanEnv, stopChild, tail, track } from './env.js';
+import { mustRun, runCommand, type CommandResult } from './run.js';
+
+/** Debian's CLI, the same version as its daemon, when installed; else whatever is on PATH. */
+export const DOCKER_CLI = existsSync('/usr/bin/docker') ? '/usr/bin/docker' : 'docker';
+
+export interface DockerdOptions {
+  dir: string;
+  /** host:port entries for daemon.json `insecure-registries`. */
+  insecureRegistries?: string[];
+  /** URLs for daemon.json `registry-mirrors` (docker.io pulls go there). */
+  registryMirrors?: string[];
+}
+
+export interface DockerdProcess {
+  socket: string;
+  docker(args: string[], timeoutMs?: number): Promise<CommandResult>;
+  mustDocker(args: string[], timeoutMs?: number): Promise<string>;
+  logs(): string;
+  stop(): Promise<void>;
+}
+
+export async function startDockerd(options: DockerdOptions): Promise<DockerdProcess> {
+  const { dir } = options;
+  await mkdir(join(dir, 'cli'), { recursive: true });
+  const socket = join(dir, 'docker.sock');
+  const daemonJson = join(dir, 'daemon.json');
+  await writeFile(daemonJson, JSON.stringify({
+    'insecure-registries': options.insecureRegistries ?? [],
+    'registry-mirrors': options.registryMirrors ?? [],
+  }));
+  const child: ChildProcess = track(spawn('dockerd', [
+    '--config-file', daemonJson, '--data-root', join(dir, 'data'), '--exec-root', join(dir, 'exec'),
+    '--pidfile', join(dir, 'dockerd.pid'), '-H', `unix://${socket}`,
+    '--iptables=false', '--ip6tables=false', '--bridge=none', '--storage-driver=vfs',
+  ], { env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] }));
+  const log = tail(16_000);
+  child.stdout?.on('data', (c: Buffer) => log.push(c));
+  child.stderr?.on('data', (c: Buffer) => log.push(c));
+  child.on('error', (err) => log.push(`spawn error: ${err.message}\n`));
+
+  const env = { DOCKER_HOST: `unix://${socket}`, DOCKER_CONFIG: join(dir, 'cli') };
+  const docker = (args: string[], timeoutMs?: number) => runCommand(DOCKER_CLI, args, { env, timeoutMs });
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`dockerd exited (${child.exitCode ?? child.signalCode}) on start:\n${log.text()}`);
+    }
+    if ((await docker(['version', '--format', '{{.Server.Version}}'], 5000)).code === 0) break;
+    if (Date.now() > deadline) {
+      await stopChild(child, 'SIGKILL');
+      throw new Error(`dockerd did not answer on ${socket} within 60 s:\n${log.text()}`);
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return {
+    socket,
+    docker,
+    mustDocker: (args, timeoutMs) => mustRun(DOCKER_CLI, args, { env, timeoutMs }),
+    logs: () => log.text(),
+    stop: () => stopChild(child, 'SIGTERM', 20_000),
+  };
+}
