@@ -10,20 +10,21 @@ import { buildApp } from '../http/app.js';
 import { httpSettingsFrom } from '../http/settings.js';
 import { createLogger } from './logger.js';
 import { startUploadPurger } from './upload-purger.js';
+import { createObservability, type Observability } from './observability.js';
 
 export interface RunningServer {
   app: FastifyInstance;
   url: string;
+  observability: Observability;
   close(): Promise<void>;
 }
 
 export async function startServer(config: Config, warnings: string[] = []): Promise<RunningServer> {
   const logger = createLogger(config);
   for (const w of warnings) logger.warn(`config: ${w}`);
-  const registry = new Registry(driverFromConfig(config));
-  const app = await buildApp({
-    registry, settings: httpSettingsFrom(config), logger, accessLog: !config.log.accesslog.disabled,
-  });
+  const obs = createObservability(config, logger);
+  const registry = obs.decorate(new Registry(obs.instrumentDriver(driverFromConfig(config))));
+  const app = await buildApp({ registry, settings: httpSettingsFrom(config), logger, accessLog: false, observe: obs.http });
   const purger = startUploadPurger(registry, config.storage.maintenance.uploadpurging, logger);
   let url: string;
   if (config.http.net === 'unix') {
@@ -32,13 +33,16 @@ export async function startServer(config: Config, warnings: string[] = []): Prom
     const { host, port } = parseListenAddress(config.http.addr);
     url = await app.listen({ host, port });
   }
+  await obs.start();
   logger.info({ url, storage: registry.driver.name }, 'berth is serving the registry API');
   return {
     app,
     url,
+    observability: obs,
     async close() {
       purger.stop();
       await app.close();
+      await obs.close();
     },
   };
 }
