@@ -11,21 +11,22 @@ import { httpSettingsFrom } from '../http/settings.js';
 import { createLogger } from './logger.js';
 import { startUploadPurger } from './upload-purger.js';
 import { startGcSchedules, tagGuardFrom } from '../gc/schedule.js';
+import { createObservability, type Observability } from './observability.js';
 
 export interface RunningServer {
   app: FastifyInstance;
   url: string;
+  observability: Observability;
   close(): Promise<void>;
 }
 
 export async function startServer(config: Config, warnings: string[] = []): Promise<RunningServer> {
   const logger = createLogger(config);
   for (const w of warnings) logger.warn(`config: ${w}`);
+  const obs = createObservability(config, logger);
   const tagGuard = tagGuardFrom(config.gc);
-  const registry = new Registry(driverFromConfig(config), tagGuard ? { tagGuard } : {});
-  const app = await buildApp({
-    registry, settings: httpSettingsFrom(config), logger, accessLog: !config.log.accesslog.disabled,
-  });
+  const registry = obs.decorate(new Registry(obs.instrumentDriver(driverFromConfig(config)), tagGuard ? { tagGuard } : {}));
+  const app = await buildApp({ registry, settings: httpSettingsFrom(config), logger, accessLog: false, observe: obs.http });
   const purger = startUploadPurger(registry, config.storage.maintenance.uploadpurging, logger, {
     readOnly: config.storage.maintenance.readonly.enabled,
   });
@@ -37,14 +38,17 @@ export async function startServer(config: Config, warnings: string[] = []): Prom
     const { host, port } = parseListenAddress(config.http.addr);
     url = await app.listen({ host, port });
   }
+  await obs.start();
   logger.info({ url, storage: registry.driver.name }, 'berth is serving the registry API');
   return {
     app,
     url,
+    observability: obs,
     async close() {
       purger.stop();
       gc.stop();
       await app.close();
+      await obs.close();
     },
   };
 }

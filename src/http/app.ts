@@ -10,12 +10,15 @@ import { matchRoute, ROUTES } from './routes.js';
 import type { HttpSettings } from './settings.js';
 import { installErrorHandling } from './error-hook.js';
 import { answerClientError, frameworkErrorHandler, requireHost } from './protocol-errors.js';
+import { inRequestScope, installObservability, type HttpObservability } from './observability.js';
 
 export interface AppOptions {
   registry: Registry;
   settings: HttpSettings;
   logger: FastifyBaseLogger;
   accessLog?: boolean;
+  /** Metrics, health routes, access log and the request scope events read. */
+  observe?: HttpObservability;
 }
 
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
@@ -56,6 +59,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     });
   }
   installErrorHandling(app);
+  if (options.observe) installObservability(app, options.observe, settings.prefix);
 
   // Returning the reply tells Fastify the response is in hand (a stream may still be flowing).
   const dispatch = async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
@@ -76,7 +80,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       });
     }
     if (match.route.hasName && !isValidName(match.name)) throw new RegistryError('NAME_INVALID', { name: match.name });
-    await handler({ req, reply, registry, settings, name: match.name, param: match.param });
+    await inRequestScope(options.observe, req, () => handler({ req, reply, registry, settings, name: match.name, param: match.param }));
     return reply;
   };
   const prefix = settings.prefix;

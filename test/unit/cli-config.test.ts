@@ -37,6 +37,11 @@ notifications:
   endpoints:
     - name: listener
       url: https://listener.example.com/event
+reporting:
+  bugsnag:
+    apikey: not-a-key
+validation:
+  disabled: true
 `;
 
 interface Result {
@@ -113,8 +118,8 @@ describe('the berth command line', { concurrency: true }, () => {
       const path = file(DISTRIBUTION_CONFIG);
       const r = await berth(['config', 'verify', path]);
       assert.equal(r.code, 0, r.stderr);
-      assert.match(r.stdout, /warning: health\b/);
-      assert.match(r.stdout, /warning: notifications\b/);
+      assert.match(r.stdout, /warning: reporting\b/);
+      assert.match(r.stdout, /warning: validation\b/);
       assert.match(r.stdout, /configuration is valid/);
     });
 
@@ -176,8 +181,8 @@ describe('the berth command line', { concurrency: true }, () => {
       }, /is serving/);
       assert.ok(matched, `the server never said it was serving:\n${stderr}`);
       const before = stderr.slice(0, stderr.search(/is serving/));
-      assert.match(before, /warning: health\b/);
-      assert.match(before, /warning: notifications\b/);
+      assert.match(before, /warning: reporting\b/);
+      assert.match(before, /warning: validation\b/);
     });
   });
 });

@@ -157,7 +157,7 @@ describe('loadConfig: defaults', () => {
 });
 
 describe('loadConfig: a Distribution 2.8 config.yml', () => {
-  it('loads unchanged, with its values, and names health as not implemented', async () => {
+  it('loads unchanged, with its values, and no warning', async () => {
     const { config, warnings } = loadConfig({ file: file(DISTRIBUTION_CONFIG) });
     assert.equal(config.storage.filesystem?.rootdirectory, '/var/lib/registry');
     assert.equal(config.storage.delete.enabled, true);
@@ -167,22 +167,22 @@ describe('loadConfig: a Distribution 2.8 config.yml', () => {
     assert.equal(config.http.draintimeout, '60s');
     assert.deepEqual(config.http.headers, { 'X-Content-Type-Options': ['nosniff'], 'Access-Control-Allow-Origin': ['*'] });
     assert.deepEqual(config.log.fields, { service: 'registry', environment: 'staging' });
-    assert.equal(warnings.length, 1, warnings.join('\n'));
-    assert.match(warnings[0]!, /^health\b/);
+    assert.equal(config.health.storagedriver.threshold, 3);
+    assert.deepEqual(warnings, []);
   });
 
   it('warns about every unimplemented section, naming each key', async () => {
     const { warnings } = loadConfig({ file: file(DISTRIBUTION_CONFIG + UNIMPLEMENTED_SECTIONS) });
     const keys = warnings.map((w) => w.split(':')[0]).sort();
-    assert.deepEqual(keys, ['compatibility', 'health', 'middleware', 'notifications', 'proxy', 'redis', 'reporting', 'validation']);
+    assert.deepEqual(keys, ['compatibility', 'middleware', 'notifications.events.includereferences', 'proxy', 'redis', 'reporting', 'validation']);
   });
 
-  it('warns about unimplemented keys nested under implemented sections (http.tls, http.debug, log.hooks)', async () => {
+  it('warns about unimplemented keys nested under implemented sections (http.tls, log.hooks)', async () => {
     const text = `${DISTRIBUTION_CONFIG}`.replace('http:\n', 'http:\n  tls:\n    certificate: /c.pem\n    key: /k.pem\n  debug:\n    addr: :5001\n')
       .replace('log:\n', 'log:\n  hooks:\n    - type: mail\n');
     const { warnings } = loadConfig({ file: file(text) });
     const keys = warnings.map((w) => w.split(':')[0]).sort();
-    assert.deepEqual(keys, ['health', 'http.debug', 'http.tls', 'log.hooks']);
+    assert.deepEqual(keys, ['http.tls', 'log.hooks']);
   });
 
   it('refuses an auth section rather than serving openly a registry that was meant to require login', async () => {
@@ -200,7 +200,7 @@ describe('loadConfig: a Distribution 2.8 config.yml', () => {
     assert.equal(config.version, '0.1');
     assert.ok(config.storage.filesystem?.rootdirectory, 'a filesystem root');
     assert.ok(config.http.addr.endsWith(':5000'));
-    for (const key of ['health', 'notifications', 'redis', 'proxy', 'middleware']) {
+    for (const key of ['redis', 'proxy', 'middleware']) {
       assert.equal(warnings.some((w) => w.startsWith(`${key}:`)), doc[key] !== undefined, `warning for ${key}: ${warnings.join('; ')}`);
     }
   });
@@ -262,7 +262,7 @@ describe('loadConfig: REGISTRY_* environment variables', () => {
 
   it('treats a variable under an unimplemented key like the key in the file: a warning naming it', () => {
     const { warnings } = loadConfig({ env: { REGISTRY_HEALTH_STORAGEDRIVER_ENABLED: 'false', REGISTRY_REDIS_ADDR: 'redis:6379' } });
-    assert.deepEqual(warnings.map((w) => w.split(':')[0]).sort(), ['health', 'redis']);
+    assert.deepEqual(warnings.map((w) => w.split(':')[0]).sort(), ['redis']);
   });
 
   it('treats REGISTRY_STORAGE_S3_* like storage.s3 in the file: the driver is not implemented', () => {

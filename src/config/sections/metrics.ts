@@ -1,4 +1,15 @@
-// `metrics`: see the issue that implements it.
-import { unimplemented } from './common.js';
+// `metrics`: Berth's own switch for its Prometheus instruments. Distribution serves /metrics only
+// on the debug listener (`http.debug.prometheus`); `mainlistener` also serves it beside /v2/.
+import { Type } from '@sinclair/typebox';
+import { strict } from './common.js';
 
-export const MetricsSection = unimplemented('metrics are not implemented yet');
+export const MetricsSection = Type.Object({
+  /** Collect instruments at all; when false, /metrics is served nowhere. */
+  enabled: Type.Boolean({ default: true }),
+  /** Path of /metrics on the main listener. */
+  path: Type.String({ default: '/metrics', pattern: '^/' }),
+  /** Serve /metrics on `http.addr` too (it names repositories: off by default). */
+  mainlistener: Type.Boolean({ default: false }),
+  /** Keep `berth_storage_repository_bytes` (one series per repository; one scan at startup). */
+  repositoryusage: Type.Boolean({ default: true }),
+}, { ...strict, default: {} });

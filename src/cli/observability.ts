@@ -1,0 +1,108 @@
+// Builds the observability of one server from its configuration: the Prometheus registry and
+// instruments, the storage-timing and registry-listener decorators, health checks, the debug
+// listener and the notification queues. `serve` calls it and wires what it returns.
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import type { Config } from '../config/schema.js';
+import { parseListenAddress } from '../config/load.js';
+import { parseDuration } from '../config/duration.js';
+import type { StorageDriver } from '../storage/driver.js';
+import type { Registry } from '../registry/registry.js';
+import { createMetrics, type Metrics } from '../metrics/metrics.js';
+import { InstrumentedDriver } from '../metrics/instrumented-driver.js';
+import { RegistryMetrics } from '../metrics/registry-metrics.js';
+import { RequestScope } from '../events/request-scope.js';
+import { withListeners, type RegistryListener } from '../events/registry-listener.js';
+import { Health } from '../health/health.js';
+import * as checks from '../health/checks.js';
+import type { HttpObservability } from '../http/observability.js';
+import { buildDebugServer } from '../http/debug-server.js';
+
+export interface Observability {
+  /** Undefined when `metrics.enabled` is false. Other features register instruments here. */
+  readonly metrics: Metrics | undefined;
+  readonly health: Health;
+  readonly scope: RequestScope;
+  readonly instanceId: string;
+  /** The driver, timed. */
+  instrumentDriver(driver: StorageDriver): StorageDriver;
+  /** The registry with listeners (metrics, notifications) around its services. */
+  decorate(registry: Registry, extraListeners?: RegistryListener[]): Registry;
+  /** What buildApp installs on the main listener. */
+  readonly http: HttpObservability;
+  /** Starts background work (checks, scan, debug listener). */
+  start(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function createObservability(config: Config, logger: FastifyBaseLogger): Observability {
+  const metrics = config.metrics.enabled ? createMetrics() : undefined;
+  const registryMetrics = metrics ? new RegistryMetrics(metrics, { repositoryUsage: config.metrics.repositoryusage }) : undefined;
+  const scope = new RequestScope();
+  const instanceId = randomUUID();
+  const health = new Health({ timeoutMs: parseDuration(config.health.checktimeout) });
+  const scanAbort = new AbortController();
+  let registry: Registry | undefined;
+  let debug: FastifyInstance | undefined;
+  const http: HttpObservability = {
+    scope, health, accessLog: !config.log.accesslog.disabled,
+    ...(metrics ? { metrics } : {}),
+    ...(metrics && config.metrics.mainlistener ? { metricsPath: config.metrics.path } : {}),
+  };
+  return {
+    metrics, health, scope, instanceId, http,
+    instrumentDriver: (driver) => (metrics ? new InstrumentedDriver(driver, metrics) : driver),
+    decorate(base, extra = []) {
+      registry = withListeners(base, scope, [...(registryMetrics ? [registryMetrics] : []), ...extra]);
+      addHealthChecks(health, config, base.driver, instanceId);
+      return registry;
+    },
+    async start() {
+      health.start();
+      if (registry && registryMetrics) {
+        const r = registry;
+        registryMetrics.scan(r, scanAbort.signal).catch((err: unknown) => logger.warn({ err }, 'metrics: repository usage scan failed'));
+      }
+      if (config.http.debug.addr) {
+        const prom = config.http.debug.prometheus;
+        debug = await buildDebugServer({ logger, health, metrics, metricsPath: prom.enabled ? prom.path : undefined });
+        const { host, port } = parseListenAddress(config.http.debug.addr);
+        const url = await debug.listen({ host, port });
+        logger.info({ url }, 'debug listener serving health and metrics');
+      }
+    },
+    async close() {
+      scanAbort.abort();
+      health.stop();
+      await debug?.close();
+    },
+  };
+}
+
+function addHealthChecks(health: Health, config: Config, driver: StorageDriver, instanceId: string): void {
+  health.addLive('storage', checks.storageWritable(driver, instanceId));
+  const root = config.storage.filesystem?.rootdirectory;
+  if (root && config.storage.inmemory === undefined) {
+    health.addLive('disk', checks.diskFree(root, config.health.disk.minfreebytes, config.health.disk.minfreepercent));
+  }
+  const h = config.health;
+  if (h.storagedriver.enabled) {
+    health.addPeriodic(`storagedriver_${driver.name}`, checks.storageDriverAnswers(driver), periodic(h.storagedriver));
+  }
+  for (const f of h.file) health.addPeriodic(`file:${f.file}`, checks.fileAbsent(f.file), periodic({ interval: f.interval, threshold: 1 }));
+  for (const c of h.http) {
+    health.addPeriodic(`http:${c.uri}`, checks.httpAnswers(c.uri, c.headers, c.statuscode, parseDuration(c.timeout)), periodic(c));
+  }
+  for (const c of h.tcp) health.addPeriodic(`tcp:${c.addr}`, checks.tcpConnects(c.addr, parseDuration(c.timeout)), periodic(c));
+}
+
+function periodic(c: { interval: string; threshold: number }) {
+  return { intervalMs: parseDuration(c.interval), threshold: c.threshold };
+}
+
+/** Distribution's `source.addr`: this host and the port it serves on. */
+export function sourceAddr(config: Config): string {
+  const port = config.http.net === 'tcp' ? config.http.addr.slice(config.http.addr.lastIndexOf(':') + 1) : '';
+  return port ? `${hostname()}:${port}` : hostname();
+}

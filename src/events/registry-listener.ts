@@ -1,0 +1,181 @@
+// A decorator around the registry services: every successful push, pull, mount and delete is
+// reported to listeners (notifications, metrics), so no handler carries event code. The services
+// keep their own types; the decorated ones are proxies that intercept a handful of methods.
+import type { Registry } from '../registry/registry.js';
+import type { BlobStore } from '../registry/blob-store.js';
+import type { ManifestStore, ManifestReference } from '../registry/manifest-store.js';
+import type { UploadService } from '../registry/upload-service.js';
+import { digestOf } from '../oci/digest.js';
+import type { RequestInfo, RequestScope } from './request-scope.js';
+
+export type RegistryAction = 'push' | 'pull' | 'mount' | 'delete';
+
+/** Distribution's media type for a blob target. */
+export const BLOB_MEDIA_TYPE = 'application/octet-stream';
+
+export interface RegistryEvent {
+  action: RegistryAction;
+  kind: 'blob' | 'manifest' | 'tag';
+  repository: string;
+  /** Absent for a tag deletion. */
+  digest?: string;
+  size?: number;
+  mediaType?: string;
+  tag?: string;
+  /** Source repository of a mount. */
+  fromRepository?: string;
+  /** Whether a push or mount made a new link (a blob or manifest the repository lacked). */
+  newLink?: boolean;
+  request: RequestInfo | undefined;
+  timestamp: Date;
+}
+
+export interface RegistryListener {
+  event?(e: RegistryEvent): void;
+  uploadStarted?(repository: string, id: string): void;
+  uploadEnded?(id: string): void;
+  received?(kind: 'blob' | 'manifest', bytes: number): void;
+}
+
+export function withListeners(registry: Registry, scope: RequestScope, listeners: RegistryListener[]): Registry {
+  const emit = (e: Omit<RegistryEvent, 'request' | 'timestamp'>) => {
+    const full: RegistryEvent = { ...e, request: scope.current(), timestamp: new Date() };
+    for (const l of listeners) l.event?.(full);
+  };
+  const each = <K extends keyof RegistryListener>(key: K, ...args: Parameters<NonNullable<RegistryListener[K]>>) => {
+    for (const l of listeners) (l[key] as ((...a: unknown[]) => void) | undefined)?.call(l, ...args);
+  };
+  const blobs = registry.blobs;
+  const counted = (body: AsyncIterable<Uint8Array>) => countBytes(body, (n) => each('received', 'blob', n));
+
+  const uploads = decorate<UploadService>(registry.uploads, {
+    async start(name: string) {
+      const id = await registry.uploads.start(name);
+      each('uploadStarted', name, id);
+      return id;
+    },
+    append(name, id, body, options) {
+      return registry.uploads.append(name, id, counted(body), options);
+    },
+    async complete(name, id, digest, body, options) {
+      const linked = await blobs.isLinked(name, digest);
+      const size = await registry.uploads.complete(name, id, digest, body && counted(body), options);
+      each('uploadEnded', id);
+      emit({ action: 'push', kind: 'blob', repository: name, digest: digest.value, size, mediaType: BLOB_MEDIA_TYPE, newLink: !linked });
+      return size;
+    },
+    async cancel(name, id) {
+      await registry.uploads.cancel(name, id);
+      each('uploadEnded', id);
+    },
+    async purgeOlderThan(name, cutoff, dryRun) {
+      const ids = await registry.uploads.purgeOlderThan(name, cutoff, dryRun);
+      if (!dryRun) for (const id of ids) each('uploadEnded', id);
+      return ids;
+    },
+  });
+
+  const decoratedBlobs = decorate<BlobStore>(blobs, {
+    async open(name, digest, range, signal) {
+      const stream = await blobs.open(name, digest, range, signal);
+      emit({ action: 'pull', kind: 'blob', repository: name, digest: digest.value, size: await blobs.size(digest) ?? 0, mediaType: BLOB_MEDIA_TYPE });
+      return stream;
+    },
+    // Called by the HTTP layer only for a cross-repository mount.
+    async link(name, digest) {
+      const linked = await blobs.isLinked(name, digest);
+      await blobs.link(name, digest);
+      const from = mountSource(scope.current());
+      emit({
+        action: 'mount', kind: 'blob', repository: name, digest: digest.value, size: await blobs.size(digest) ?? 0,
+        mediaType: BLOB_MEDIA_TYPE, newLink: !linked, ...(from ? { fromRepository: from } : {}),
+      });
+    },
+    async unlink(name, digest) {
+      const size = await blobs.size(digest);
+      await blobs.unlink(name, digest);
+      emit({ action: 'delete', kind: 'blob', repository: name, digest: digest.value, size: size ?? 0, mediaType: BLOB_MEDIA_TYPE });
+    },
+  });
+
+  const manifests = registry.manifests;
+  const decoratedManifests = decorate<ManifestStore>(manifests, {
+    async get(name, ref) {
+      const stored = await manifests.get(name, ref);
+      // HEAD is a client checking what it has, not a pull (docker HEADs before every GET).
+      if (scope.current()?.method !== 'HEAD') {
+        emit({ action: 'pull', kind: 'manifest', repository: name, digest: stored.digest.value, size: stored.content.length, mediaType: stored.mediaType, ...tagOf(ref) });
+      }
+      return stored;
+    },
+    async put(name, ref, content, contentType) {
+      const existed = await manifests.exists(name, 'digest' in ref ? ref.digest : digestOf(content, 'sha256'));
+      each('received', 'manifest', content.length);
+      const result = await manifests.put(name, ref, content, contentType);
+      const newLink = !existed;
+      emit({
+        action: 'push', kind: 'manifest', repository: name, digest: result.digest.value, size: content.length,
+        mediaType: mediaTypeOf(content, contentType), newLink, ...tagOf(ref),
+      });
+      return result;
+    },
+    async delete(name, ref) {
+      const digest = 'digest' in ref ? ref.digest : undefined;
+      const size = digest ? await blobs.size(digest) : undefined;
+      await manifests.delete(name, ref);
+      if (digest) emit({ action: 'delete', kind: 'manifest', repository: name, digest: digest.value, size: size ?? 0, ...tagOf(ref) });
+      else emit({ action: 'delete', kind: 'tag', repository: name, ...tagOf(ref) });
+    },
+  });
+
+  return {
+    driver: registry.driver,
+    blobs: decoratedBlobs,
+    uploads,
+    tags: registry.tags,
+    referrers: registry.referrers,
+    manifests: decoratedManifests,
+    catalog: registry.catalog,
+  } satisfies Registry as Registry;
+}
+
+/**
+ * A proxy that answers `overrides` and forwards everything else to `target` (bound, so that
+ * `#private` fields keep working).
+ */
+function decorate<T extends object>(target: T, overrides: Partial<T>): T {
+  return new Proxy(target, {
+    get(t, prop) {
+      if (Object.hasOwn(overrides, prop)) return (overrides as Record<PropertyKey, unknown>)[prop];
+      const value: unknown = Reflect.get(t, prop, t);
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(t) : value;
+    },
+  });
+}
+
+async function* countBytes(body: AsyncIterable<Uint8Array>, add: (n: number) => void): AsyncGenerator<Uint8Array> {
+  for await (const chunk of body) {
+    add(chunk.length);
+    yield chunk;
+  }
+}
+
+function tagOf(ref: ManifestReference): { tag?: string } {
+  return 'tag' in ref ? { tag: ref.tag } : {};
+}
+
+function mountSource(request: RequestInfo | undefined): string | undefined {
+  if (!request) return undefined;
+  return new URL(request.url, 'http://x').searchParams.get('from') ?? undefined;
+}
+
+/** The manifest's own mediaType field, else the Content-Type it was pushed with. */
+function mediaTypeOf(content: Buffer, contentType: string | undefined): string {
+  try {
+    const parsed = JSON.parse(content.toString('utf8')) as { mediaType?: unknown };
+    if (typeof parsed.mediaType === 'string') return parsed.mediaType;
+  } catch {
+    // Not JSON: the store has refused it already.
+  }
+  return contentType?.split(';')[0]?.trim() || 'application/octet-stream';
+}
