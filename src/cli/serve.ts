@@ -10,10 +10,13 @@ import { buildApp } from '../http/app.js';
 import { httpSettingsFrom } from '../http/settings.js';
 import { createLogger } from './logger.js';
 import { startUploadPurger } from './upload-purger.js';
+import { startAuth, type AuthService } from '../auth/service.js';
+import { reloadCertificates, tlsServerOptions } from '../http/tls.js';
 
 export interface RunningServer {
   app: FastifyInstance;
   url: string;
+  auth?: AuthService | undefined;
   close(): Promise<void>;
 }
 
@@ -21,8 +24,10 @@ export async function startServer(config: Config, warnings: string[] = []): Prom
   const logger = createLogger(config);
   for (const w of warnings) logger.warn(`config: ${w}`);
   const registry = new Registry(driverFromConfig(config));
+  const auth = await startAuth(config, { announce: (text) => process.stderr.write(text) });
+  const tls = tlsServerOptions(config);
   const app = await buildApp({
-    registry, settings: httpSettingsFrom(config), logger, accessLog: !config.log.accesslog.disabled,
+    registry, settings: httpSettingsFrom(config), logger, accessLog: !config.log.accesslog.disabled, auth, tls,
   });
   const purger = startUploadPurger(registry, config.storage.maintenance.uploadpurging, logger);
   let url: string;
@@ -32,13 +37,16 @@ export async function startServer(config: Config, warnings: string[] = []): Prom
     const { host, port } = parseListenAddress(config.http.addr);
     url = await app.listen({ host, port });
   }
+  if (tls) url = url.replace(/^http:/, 'https:');
   logger.info({ url, storage: registry.driver.name }, 'berth is serving the registry API');
   return {
     app,
     url,
+    auth,
     async close() {
       purger.stop();
       await app.close();
+      await auth?.close();
     },
   };
 }
@@ -55,11 +63,21 @@ export async function serveCommand(file: string | undefined): Promise<void> {
     server.app.log.info({ signal, drainMs }, 'shutting down: finishing in-flight requests');
     const timer = setTimeout(() => {
       server.app.log.warn('drain timeout reached; closing remaining connections');
-      server.app.server.closeAllConnections();
+      server.app.server.closeAllConnections?.();
     }, drainMs);
     timer.unref();
     server.close().then(() => process.exit(0), () => process.exit(1));
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
+  if (config.http.tls) {
+    process.on('SIGHUP', () => {
+      try {
+        reloadCertificates(server.app.server, config);
+        server.app.log.info('TLS certificate reloaded');
+      } catch (err) {
+        server.app.log.error({ err }, 'TLS certificate reload failed; keeping the previous one');
+      }
+    });
+  }
 }

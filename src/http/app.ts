@@ -9,12 +9,17 @@ import { RegistryError } from '../errors/index.js';
 import { matchRoute, ROUTES } from './routes.js';
 import type { HttpSettings } from './settings.js';
 import { installErrorHandling } from './error-hook.js';
+import type { AuthService } from '../auth/service.js';
+import { installAuth, repositoryFilter } from './auth-hook.js';
+import type { TlsServerOptions } from './tls.js';
 
 export interface AppOptions {
   registry: Registry;
   settings: HttpSettings;
   logger: FastifyBaseLogger;
   accessLog?: boolean;
+  auth?: AuthService;
+  tls?: TlsServerOptions;
 }
 
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
@@ -33,7 +38,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // active transfers of any length are unaffected.
     connectionTimeout: 10 * 60 * 1000,
     http: { maxHeaderSize: settings.maxHeaderBytes },
-  });
+    ...(options.tls ?? {}),
+  } as Parameters<typeof Fastify>[0]) as unknown as FastifyInstance;
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_req, _payload, done) => done(null, undefined));
 
@@ -52,6 +58,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     });
   }
   installErrorHandling(app);
+  if (options.auth) await installAuth(app, options.auth, settings);
 
   // Returning the reply tells Fastify the response is in hand (a stream may still be flowing).
   const dispatch = async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
@@ -72,7 +79,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       });
     }
     if (match.route.hasName && !isValidName(match.name)) throw new RegistryError('NAME_INVALID', { name: match.name });
-    await handler({ req, reply, registry, settings, name: match.name, param: match.param });
+    await handler({ req, reply, registry, settings, name: match.name, param: match.param, visible: repositoryFilter(options.auth, req) });
     return reply;
   };
   const prefix = settings.prefix;
