@@ -12,11 +12,14 @@ import { createLogger } from './logger.js';
 import { startUploadPurger } from './upload-purger.js';
 import { startGcSchedules, tagGuardFrom } from '../gc/schedule.js';
 import { createObservability, type Observability } from './observability.js';
+import { startAuth, type AuthService } from '../auth/service.js';
+import { reloadCertificates, tlsServerOptions } from '../http/tls.js';
 
 export interface RunningServer {
   app: FastifyInstance;
   url: string;
   observability: Observability;
+  auth?: AuthService | undefined;
   close(): Promise<void>;
 }
 
@@ -26,7 +29,11 @@ export async function startServer(config: Config, warnings: string[] = []): Prom
   const obs = createObservability(config, logger);
   const tagGuard = tagGuardFrom(config.gc);
   const registry = obs.decorate(new Registry(obs.instrumentDriver(driverFromConfig(config)), tagGuard ? { tagGuard } : {}));
-  const app = await buildApp({ registry, settings: httpSettingsFrom(config), logger, accessLog: false, observe: obs.http });
+  const auth = await startAuth(config, { announce: (text) => process.stderr.write(text) });
+  const tls = tlsServerOptions(config);
+  const app = await buildApp({
+    registry, settings: httpSettingsFrom(config), logger, accessLog: false, observe: obs.http, auth, tls,
+  });
   const purger = startUploadPurger(registry, config.storage.maintenance.uploadpurging, logger, {
     readOnly: config.storage.maintenance.readonly.enabled,
   });
@@ -39,16 +46,19 @@ export async function startServer(config: Config, warnings: string[] = []): Prom
     url = await app.listen({ host, port });
   }
   await obs.start();
+  if (tls) url = url.replace(/^http:/, 'https:');
   logger.info({ url, storage: registry.driver.name }, 'berth is serving the registry API');
   return {
     app,
     url,
     observability: obs,
+    auth,
     async close() {
       purger.stop();
       gc.stop();
       await app.close();
       await obs.close();
+      await auth?.close();
     },
   };
 }
@@ -65,11 +75,21 @@ export async function serveCommand(file: string | undefined): Promise<void> {
     server.app.log.info({ signal, drainMs }, 'shutting down: finishing in-flight requests');
     const timer = setTimeout(() => {
       server.app.log.warn('drain timeout reached; closing remaining connections');
-      server.app.server.closeAllConnections();
+      server.app.server.closeAllConnections?.();
     }, drainMs);
     timer.unref();
     server.close().then(() => process.exit(0), () => process.exit(1));
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
+  if (config.http.tls) {
+    process.on('SIGHUP', () => {
+      try {
+        reloadCertificates(server.app.server, config);
+        server.app.log.info('TLS certificate reloaded');
+      } catch (err) {
+        server.app.log.error({ err }, 'TLS certificate reload failed; keeping the previous one');
+      }
+    });
+  }
 }

@@ -8,6 +8,7 @@ import { Kind, type TSchema } from '@sinclair/typebox';
 import { ConfigSchema, UNIMPLEMENTED, type Config } from './schema.js';
 import { parseDuration } from './duration.js';
 import { nearest } from './nearest.js';
+import { authConfigProblems } from './sections/auth.js';
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[], source?: string) {
@@ -165,10 +166,7 @@ function describe(pointer: string, message: string, tree: Tree): string {
 
 function checkSemantics(config: Config, problems: string[]): void {
   if (config.version !== '0.1') problems.push(`version: must be 0.1 (got "${config.version}")`);
-  if ((config as Tree).auth !== undefined) {
-    problems.push('auth: authentication is not implemented yet, and Berth will not serve openly a registry '
-      + 'configured to require it; remove the auth section to run an open registry');
-  }
+  problems.push(...authConfigProblems(config.auth));
   const drivers = ['filesystem', 'inmemory', 's3', 'azure', 'gcs', 'swift', 'oss']
     .filter((d) => (config.storage as Tree)[d] !== undefined);
   if (drivers.length > 1) problems.push(`storage: more than one driver configured (${drivers.join(', ')})`);

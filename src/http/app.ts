@@ -11,6 +11,9 @@ import type { HttpSettings } from './settings.js';
 import { installErrorHandling } from './error-hook.js';
 import { answerClientError, frameworkErrorHandler, requireHost } from './protocol-errors.js';
 import { inRequestScope, installObservability, type HttpObservability } from './observability.js';
+import type { AuthService } from '../auth/service.js';
+import { installAuth, repositoryFilter } from './auth-hook.js';
+import type { TlsServerOptions } from './tls.js';
 
 export interface AppOptions {
   registry: Registry;
@@ -19,6 +22,8 @@ export interface AppOptions {
   accessLog?: boolean;
   /** Metrics, health routes, access log and the request scope events read. */
   observe?: HttpObservability;
+  auth?: AuthService;
+  tls?: TlsServerOptions;
 }
 
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
@@ -39,7 +44,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     http: { maxHeaderSize: settings.maxHeaderBytes, requireHostHeader: false },
     clientErrorHandler: answerClientError,
     frameworkErrors: frameworkErrorHandler(settings.prefix),
-  });
+    ...(options.tls ?? {}),
+  } as Parameters<typeof Fastify>[0]) as unknown as FastifyInstance;
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_req, _payload, done) => done(null, undefined));
 
@@ -60,6 +66,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   }
   installErrorHandling(app);
   if (options.observe) installObservability(app, options.observe, settings.prefix);
+  if (options.auth) await installAuth(app, options.auth, settings);
 
   // Returning the reply tells Fastify the response is in hand (a stream may still be flowing).
   const dispatch = async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
@@ -80,7 +87,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       });
     }
     if (match.route.hasName && !isValidName(match.name)) throw new RegistryError('NAME_INVALID', { name: match.name });
-    await inRequestScope(options.observe, req, () => handler({ req, reply, registry, settings, name: match.name, param: match.param }));
+    await inRequestScope(options.observe, req, () => handler({ req, reply, registry, settings, name: match.name, param: match.param, visible: repositoryFilter(options.auth, req) }));
     return reply;
   };
   const prefix = settings.prefix;

@@ -12,6 +12,8 @@ export interface RouteContext {
   name: string;
   /** The last path parameter: a digest, a reference or an upload id, percent-decoded. */
   param: string;
+  /** With access control: keeps the repositories the caller may see (the catalog uses it). */
+  visible?: ((names: string[]) => Promise<string[]>) | undefined;
 }
 
 export type Handler = (ctx: RouteContext) => Promise<void>;

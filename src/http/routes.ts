@@ -14,22 +14,31 @@ export interface Route {
   methods: Partial<Record<string, Handler>>;
   /** Whether group 1 is a repository name. */
   hasName: boolean;
+  /** The action each method needs on the repository (token-spec scope actions); the catalog needs `registry:catalog:*`. */
+  actions: Partial<Record<string, 'pull' | 'push' | 'delete' | '*'>>;
 }
 
+const PULL = { GET: 'pull', HEAD: 'pull' } as const;
+
 export const ROUTES: Route[] = [
-  { name: 'catalog', pattern: /^_catalog$/, hasName: false, methods: { GET: catalog } },
-  { name: 'upload-start', pattern: /^(.+)\/blobs\/uploads\/?$/, hasName: true, methods: { POST: startUpload } },
+  { name: 'catalog', pattern: /^_catalog$/, hasName: false, methods: { GET: catalog }, actions: { GET: '*' } },
+  { name: 'upload-start', pattern: /^(.+)\/blobs\/uploads\/?$/, hasName: true, methods: { POST: startUpload }, actions: { POST: 'push' } },
   {
     name: 'upload', pattern: /^(.+)\/blobs\/uploads\/([^/]+)$/, hasName: true,
     methods: { GET: getUpload, PATCH: patchUpload, PUT: putUpload, DELETE: deleteUpload },
+    actions: { GET: 'push', PATCH: 'push', PUT: 'push', DELETE: 'push' },
   },
-  { name: 'blob', pattern: /^(.+)\/blobs\/([^/]+)$/, hasName: true, methods: { GET: getBlob, HEAD: getBlob, DELETE: deleteBlob } },
+  {
+    name: 'blob', pattern: /^(.+)\/blobs\/([^/]+)$/, hasName: true, methods: { GET: getBlob, HEAD: getBlob, DELETE: deleteBlob },
+    actions: { ...PULL, DELETE: 'delete' },
+  },
   {
     name: 'manifest', pattern: /^(.+)\/manifests\/([^/]+)$/, hasName: true,
     methods: { GET: getManifest, HEAD: getManifest, PUT: putManifest, DELETE: deleteManifest },
+    actions: { ...PULL, PUT: 'push', DELETE: 'delete' },
   },
-  { name: 'tags', pattern: /^(.+)\/tags\/list$/, hasName: true, methods: { GET: listTags } },
-  { name: 'referrers', pattern: /^(.+)\/referrers\/([^/]+)$/, hasName: true, methods: { GET: listReferrers } },
+  { name: 'tags', pattern: /^(.+)\/tags\/list$/, hasName: true, methods: { GET: listTags }, actions: PULL },
+  { name: 'referrers', pattern: /^(.+)\/referrers\/([^/]+)$/, hasName: true, methods: { GET: listReferrers }, actions: PULL },
 ];
 
 export interface RouteMatch {

@@ -177,25 +177,27 @@ describe('loadConfig: a Distribution 2.8 config.yml', () => {
     assert.deepEqual(keys, ['compatibility', 'middleware', 'notifications.events.includereferences', 'proxy', 'redis', 'reporting', 'validation']);
   });
 
-  it('warns about unimplemented keys nested under implemented sections (http.tls, log.hooks)', async () => {
-    const text = `${DISTRIBUTION_CONFIG}`.replace('http:\n', 'http:\n  tls:\n    certificate: /c.pem\n    key: /k.pem\n  debug:\n    addr: :5001\n')
+  it('warns about unimplemented keys nested under implemented sections (http.tls.letsencrypt, log.hooks)', async () => {
+    const text = `${DISTRIBUTION_CONFIG}`.replace('http:\n', 'http:\n  tls:\n    certificate: /c.pem\n    key: /k.pem\n    letsencrypt:\n      email: a@b\n  debug:\n    addr: :5001\n')
       .replace('log:\n', 'log:\n  hooks:\n    - type: mail\n');
     const { warnings } = loadConfig({ file: file(text) });
     const keys = warnings.map((w) => w.split(':')[0]).sort();
-    assert.deepEqual(keys, ['http.tls', 'log.hooks']);
+    assert.deepEqual(keys, ['http.tls.letsencrypt', 'log.hooks']);
   });
 
-  it('refuses an auth section rather than serving openly a registry that was meant to require login', async () => {
-    const text = `${DISTRIBUTION_CONFIG}auth:\n  htpasswd:\n    realm: basic-realm\n    path: /etc/docker/registry/htpasswd\n`;
-    assert.throws(() => loadConfig({ file: file(text) }), configError('auth', 'not implemented'));
+  it('accepts Distribution\'s htpasswd and token auth sections, and refuses silly or both at once', async () => {
+    const htpasswd = `${DISTRIBUTION_CONFIG}auth:\n  htpasswd:\n    realm: basic-realm\n    path: /etc/docker/registry/htpasswd\n`;
+    assert.equal(loadConfig({ file: file(htpasswd) }).config.auth?.htpasswd?.realm, 'basic-realm');
+    const token = `${DISTRIBUTION_CONFIG}auth:\n  token:\n    realm: https://auth.example/token\n    service: reg\n    issuer: iss\n    rootcertbundle: /certs/bundle.pem\n`;
+    assert.equal(loadConfig({ file: file(token) }).config.auth?.token?.rootcertbundle, '/certs/bundle.pem');
+    assert.throws(() => loadConfig({ file: file(`${DISTRIBUTION_CONFIG}auth:\n  silly:\n    realm: x\n`) }), configError('auth.silly'));
+    const both = `${htpasswd}  token:\n    realm: https://auth.example/token\n`;
+    assert.throws(() => loadConfig({ file: file(both) }), configError('auth', 'not both'));
+    assert.throws(() => loadConfig({ file: file(`${DISTRIBUTION_CONFIG}auth:\n  allowfrom: [10.0.0.0/33]\n`) }), configError('auth.allowfrom'));
   });
 
-  it('refuses Debian\'s docker-registry config.yml for its auth section, and loads it without that section', { skip: existsSync(DEBIAN_CONFIG) ? false : `${DEBIAN_CONFIG} is absent (install docker-registry)` }, async () => {
+  it('loads Debian\'s docker-registry config.yml, auth section included', { skip: existsSync(DEBIAN_CONFIG) ? false : `${DEBIAN_CONFIG} is absent (install docker-registry)` }, async () => {
     const doc = parseYaml(readFileSync(DEBIAN_CONFIG, 'utf8')) as Record<string, unknown>;
-    if (doc.auth !== undefined) {
-      assert.throws(() => loadConfig({ file: DEBIAN_CONFIG }), configError('auth'));
-      delete doc.auth;
-    }
     const { config, warnings } = loadConfig({ file: file(stringifyYaml(doc)) });
     assert.equal(config.version, '0.1');
     assert.ok(config.storage.filesystem?.rootdirectory, 'a filesystem root');

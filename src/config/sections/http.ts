@@ -22,6 +22,8 @@ export const HttpSection = Type.Object({
     maxheaderbytes: Type.Integer({ default: 16 * 1024, minimum: 1024 }),
   }, { ...strict, default: {} }),
   tls: TlsSection,
+  /** Proxies (addresses or CIDRs) whose first X-Forwarded-For hop is believed. */
+  trustedproxies: Type.Array(Type.String(), { default: [] }),
   debug: DebugSection,
   http2: Http2Section,
 }, { ...strict, default: {} });

@@ -18,7 +18,8 @@ export const listTags: Handler = async (ctx) => {
 export const catalog: Handler = async (ctx) => {
   const { req, registry, settings } = ctx;
   const { n, last } = pageParams(req, settings.catalogMaxEntries);
-  const page = paginate(await registry.catalog.names(), n, last);
+  const names = await registry.catalog.names();
+  const page = paginate(ctx.visible ? await ctx.visible(names) : names, n, last);
   sendPage(ctx, '/v2/_catalog', n, page, { repositories: page.items });
 };
 

@@ -1,0 +1,52 @@
+// Failed-login limits: after `attempts` failures for one user from one address (or four times
+// as many from one address for any user) within `windowMs`, further attempts get 429 until the
+// window ends. Kept in this process: each replica counts its own.
+export interface RateLimitOptions {
+  attempts: number;
+  windowMs: number;
+  now?: () => number;
+}
+
+interface Counter { count: number; resetAt: number }
+
+export class LoginRateLimiter {
+  #counters = new Map<string, Counter>();
+  readonly #now: () => number;
+
+  constructor(private readonly options: RateLimitOptions) {
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** Seconds to wait before trying again, or 0 when an attempt is allowed now. */
+  retryAfter(user: string, address: string): number {
+    const now = this.#now();
+    let wait = 0;
+    for (const [key, limit] of this.#keys(user, address)) {
+      const c = this.#counters.get(key);
+      if (c && c.resetAt > now && c.count >= limit) wait = Math.max(wait, Math.ceil((c.resetAt - now) / 1000));
+    }
+    return wait;
+  }
+
+  failed(user: string, address: string): void {
+    const now = this.#now();
+    if (this.#counters.size > 100_000) this.#sweep(now);
+    for (const [key] of this.#keys(user, address)) {
+      const c = this.#counters.get(key);
+      if (!c || c.resetAt <= now) this.#counters.set(key, { count: 1, resetAt: now + this.options.windowMs });
+      else c.count++;
+    }
+  }
+
+  succeeded(user: string, address: string): void {
+    this.#counters.delete(`u\u0000${user}\u0000${address}`);
+  }
+
+  #keys(user: string, address: string): Array<[string, number]> {
+    return [[`u\u0000${user}\u0000${address}`, this.options.attempts], [`a\u0000${address}`, this.options.attempts * 4]];
+  }
+
+  #sweep(now: number): void {
+    for (const [k, c] of this.#counters) if (c.resetAt <= now) this.#counters.delete(k);
+  }
+}

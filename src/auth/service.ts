@@ -1,0 +1,93 @@
+// Everything authentication and access control needs at run time, built once from the
+// configuration: the metadata database, the credential checker, the authorizer, and for token
+// auth the issuer (built-in server) and the verifier. `undefined` when `auth` is absent.
+import { join } from 'node:path';
+import type { Config } from '../config/schema.js';
+import { parseDuration } from '../config/duration.js';
+import { openMetaDatabase, type MetaDatabase } from '../meta/database.js';
+import { metaOptionsFromConfig } from '../meta/from-config.js';
+import { AccessStore } from './access-store.js';
+import { AddressList } from './allowlist.js';
+import { Authorizer } from './authorizer.js';
+import { CredentialChecker } from './credentials.js';
+import { HtpasswdFile } from './htpasswd.js';
+import { generateSecret } from './passwords.js';
+import { LoginRateLimiter } from './rate-limit.js';
+import { TokenIssuer } from './token/issuer.js';
+import { loadOrCreateSigningKey } from './token/keys.js';
+import { TokenVerifier } from './token/verifier.js';
+
+export interface AuthService {
+  /** basic: htpasswd-style Basic on every request; token: Bearer tokens; open: only allow-lists. */
+  mode: 'basic' | 'token' | 'open';
+  realm: string;
+  service: string;
+  meta: MetaDatabase;
+  store: AccessStore;
+  checker: CredentialChecker;
+  authorizer: Authorizer;
+  /** The built-in token server, when this registry issues its own tokens. */
+  issuer: TokenIssuer | undefined;
+  verifier: TokenVerifier | undefined;
+  allowFrom: AddressList;
+  trustedProxies: AddressList;
+  close(): Promise<void>;
+}
+
+export interface AuthStartOptions {
+  /** Told once, on first start, the generated administrator password. */
+  announce?: (text: string) => void;
+  meta?: MetaDatabase;
+}
+
+export const BOOTSTRAP_ADMIN = 'admin';
+
+export async function startAuth(config: Config, options: AuthStartOptions = {}): Promise<AuthService | undefined> {
+  const auth = config.auth;
+  if (!auth) return undefined;
+  const meta = options.meta ?? await openMetaDatabase(metaOptionsFromConfig(config));
+  try {
+    const store = new AccessStore(meta.db);
+    const limiter = new LoginRateLimiter({ attempts: auth.ratelimit.attempts, windowMs: parseDuration(auth.ratelimit.window) });
+    const htpasswd = auth.htpasswd ? new HtpasswdFile(auth.htpasswd.path) : undefined;
+    const checker = new CredentialChecker(store, htpasswd, limiter);
+    let issuer: TokenIssuer | undefined;
+    let verifier: TokenVerifier | undefined;
+    const token = auth.token;
+    if (token) {
+      const builtin = token.builtin ?? (!token.rootcertbundle && !token.jwks);
+      if (builtin) {
+        const keyPath = token.signingkey ?? (config.storage.filesystem ? join(config.storage.filesystem.rootdirectory, 'berth', 'token-signing-key.pem') : undefined);
+        const key = loadOrCreateSigningKey(keyPath);
+        issuer = new TokenIssuer({
+          key, issuer: token.issuer, service: token.service,
+          expiresInSec: Math.max(1, Math.round(parseDuration(token.expiration) / 1000)),
+          refreshExpiresInSec: Math.max(1, Math.round(parseDuration(token.refreshexpiration) / 1000)),
+        });
+      }
+      verifier = new TokenVerifier({
+        issuer: token.issuer, service: token.service, keys: issuer ? [issuer.options.key.publicKey] : [],
+        ...(token.rootcertbundle ? { rootCertBundle: token.rootcertbundle } : {}),
+        ...(token.jwks ? { jwks: token.jwks } : {}),
+      });
+    }
+    if ((auth.htpasswd || token) && (await store.countUsers()) === 0) {
+      const password = generateSecret();
+      await store.addUser(BOOTSTRAP_ADMIN, password, true);
+      options.announce?.(`berth: first start with authentication: created the system administrator "${BOOTSTRAP_ADMIN}" `
+        + `with password ${password}\nberth: it is shown this once; change it with \`berth user passwd ${BOOTSTRAP_ADMIN}\`\n`);
+    }
+    return {
+      mode: auth.htpasswd ? 'basic' : token ? 'token' : 'open',
+      realm: auth.htpasswd?.realm ?? token?.realm ?? '',
+      service: token?.service ?? '',
+      meta, store, checker, authorizer: new Authorizer(store), issuer, verifier,
+      allowFrom: new AddressList(auth.allowfrom),
+      trustedProxies: new AddressList(config.http.trustedproxies),
+      close: async () => { if (!options.meta) await meta.close(); },
+    };
+  } catch (err) {
+    if (!options.meta) await meta.close();
+    throw err;
+  }
+}

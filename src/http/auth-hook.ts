@@ -1,0 +1,182 @@
+// The registry's gate: for every request, the client address (trusted proxies), the registry-wide
+// allow-list, the credentials (Basic or Bearer), then the authorizer against the actions the route
+// table declares. Refusals answer the spec's error with the challenge clients expect and are
+// logged with user, address, repository and action; pushes and deletes go to the audit log.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { RegistryError } from '../errors/index.js';
+import type { AuthService } from '../auth/service.js';
+import { ANONYMOUS, identityName, type Identity } from '../auth/identity.js';
+import { clientAddress } from '../auth/allowlist.js';
+import { covers, formatScope, type Access } from '../auth/scope.js';
+import { appendAudit } from '../auth/audit.js';
+import { matchRoute } from './routes.js';
+import type { HttpSettings } from './settings.js';
+import { installTokenRoutes } from './token-routes.js';
+import { installAdminApi } from './admin-api.js';
+
+export interface RequestAuth { identity: Identity; address: string }
+
+const states = new WeakMap<FastifyRequest, RequestAuth>();
+
+export function requestAuth(req: FastifyRequest): RequestAuth | undefined {
+  return states.get(req);
+}
+
+/** The catalog's filter: only repositories the caller may pull from (undefined: no auth, all). */
+export function repositoryFilter(auth: AuthService | undefined, req: FastifyRequest): ((names: string[]) => Promise<string[]>) | undefined {
+  const state = states.get(req);
+  if (!auth || !state) return undefined;
+  return async (names) => {
+    const identity = await subjectIdentity(auth, state.identity);
+    return identity ? auth.authorizer.visible(identity, names, state.address) : names;
+  };
+}
+
+export async function installAuth(app: FastifyInstance, auth: AuthService, settings: HttpSettings): Promise<void> {
+  app.addHook('onRequest', async (req, reply) => {
+    const address = clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for'], auth.trustedProxies);
+    if (!auth.allowFrom.allows(address)) {
+      req.log.warn({ address, reason: 'address not allowed' }, 'access refused');
+      throw new RegistryError('DENIED', 'your address may not reach this registry');
+    }
+    states.set(req, { identity: ANONYMOUS, address });
+    const path = req.url.split('?')[0]!.slice(settings.prefix.length);
+    if (path === '/v2' || path.startsWith('/v2/')) await gate(auth, settings, req, reply, address, path === '/v2' ? '' : path.slice(4));
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    const state = states.get(req);
+    if (!state) return;
+    const record = auditable(req, reply.statusCode, settings.prefix);
+    if (!record) return;
+    await appendAudit(auth.meta.db, { actor: identityName(state.identity), address: state.address, ...record })
+      .catch((err: unknown) => req.log.error({ err }, 'audit record lost'));
+  });
+  installTokenRoutes(app, auth, settings);
+  await installAdminApi(app, auth, settings);
+}
+
+async function gate(auth: AuthService, settings: HttpSettings, req: FastifyRequest, reply: FastifyReply, address: string, path: string): Promise<void> {
+  void reply;
+  if (auth.mode === 'open') return;
+  const required = requiredAccess(req.method, path);
+  const identity = await authenticate(auth, settings, req, address, required);
+  states.set(req, { identity, address });
+  if (required.length === 0) {
+    if (identity.kind === 'anonymous') throw unauthorized(auth, settings, req, [], 'authentication required');
+    return;
+  }
+  const granted = await auth.authorizer.grant(identity, required, address);
+  if (!covers(granted, required)) {
+    const what = required.map(formatScope).join(' ');
+    req.log.warn({ user: identityName(identity), address, repository: required[0]?.name, action: required[0]?.actions.join(','), reason: 'not permitted' }, 'access refused');
+    if (auth.mode === 'token') throw unauthorized(auth, settings, req, required, `insufficient scope for ${what}`, 'insufficient_scope');
+    if (identity.kind === 'anonymous') throw unauthorized(auth, settings, req, required, 'authentication required');
+    throw new RegistryError('DENIED', required.map((r) => ({ Type: r.type, Name: r.name, Action: r.actions.join(',') })));
+  }
+  // A cross-repository mount also reads the source; without that right it becomes a plain upload.
+  const from = query(req, 'from');
+  if (req.method === 'POST' && query(req, 'mount') !== undefined && from !== undefined) {
+    const source: Access[] = [{ type: 'repository', name: from, actions: ['pull'] }];
+    if (!covers(await auth.authorizer.grant(identity, source, address), source)) {
+      const q = req.query as Record<string, unknown>;
+      delete q.mount;
+      delete q.from;
+    }
+  }
+}
+
+function requiredAccess(method: string, path: string): Access[] {
+  if (path === '') return [];
+  const match = matchRoute(path);
+  const action = match?.route.actions[method];
+  if (!match || !action) return [];
+  if (!match.route.hasName) return [{ type: 'registry', name: 'catalog', actions: ['*'] }];
+  return [{ type: 'repository', name: match.name, actions: [action] }];
+}
+
+async function authenticate(auth: AuthService, settings: HttpSettings, req: FastifyRequest, address: string, required: Access[]): Promise<Identity> {
+  const header = req.headers.authorization ?? '';
+  const [scheme, value = ''] = header.split(' ', 2) as [string, string | undefined];
+  if (auth.mode === 'token') {
+    if (scheme.toLowerCase() !== 'bearer' || !auth.verifier) throw unauthorized(auth, settings, req, required, 'a bearer token is required');
+    const result = await auth.verifier.verify(value.trim());
+    if (!result.ok) {
+      req.log.warn({ user: '-', address, repository: required[0]?.name, action: required[0]?.actions.join(','), reason: result.reason }, 'access refused');
+      throw unauthorized(auth, settings, req, required, result.reason, 'invalid_token');
+    }
+    return { kind: 'token', name: result.subject, issuer: result.issuer, access: result.access };
+  }
+  if (scheme.toLowerCase() !== 'basic') return ANONYMOUS;
+  const basic = decodeBasic(value);
+  // Clients without credentials send `Basic Og==` (":"): that is no login, not a failed one.
+  if (!basic || (basic.user === '' && basic.password === '')) return ANONYMOUS;
+  const result = await auth.checker.check(basic.user, basic.password, address);
+  if (result.ok) return result.identity;
+  req.log.warn({ user: basic.user, address, repository: required[0]?.name, action: required[0]?.actions.join(','), reason: result.reason }, 'access refused');
+  if (result.reason === 'rate-limited') {
+    throw new RegistryError('TOOMANYREQUESTS', 'too many failed logins; try again later', { headers: { 'Retry-After': String(result.retryAfter) } });
+  }
+  throw unauthorized(auth, settings, req, required, result.reason === 'expired' ? 'credentials expired' : 'invalid credentials');
+}
+
+export function decodeBasic(value: string): { user: string; password: string } | undefined {
+  const text = Buffer.from(value.trim(), 'base64').toString('utf8');
+  const colon = text.indexOf(':');
+  return colon < 0 ? undefined : { user: text.slice(0, colon), password: text.slice(colon + 1) };
+}
+
+function unauthorized(auth: AuthService, settings: HttpSettings, req: FastifyRequest, required: Access[], detail: string, error?: string): RegistryError {
+  return new RegistryError('UNAUTHORIZED', detail, { headers: { 'WWW-Authenticate': challenge(auth, settings, req, required, error) } });
+}
+
+export function challenge(auth: AuthService, settings: HttpSettings, req: FastifyRequest, required: Access[], error?: string): string {
+  if (auth.mode !== 'token') return `Basic realm=${quote(auth.realm)}`;
+  const parts = [`Bearer realm=${quote(tokenRealm(auth, settings, req))}`, `service=${quote(auth.service)}`];
+  if (required.length > 0) parts.push(`scope=${quote(required.map(formatScope).join(' '))}`);
+  if (error) parts.push(`error=${quote(error)}`);
+  return parts.join(',');
+}
+
+/** The configured realm, or this server's own /auth/token as the client reached it. */
+export function tokenRealm(auth: AuthService, settings: HttpSettings, req: FastifyRequest): string {
+  if (auth.realm) return auth.realm;
+  if (settings.host) return `${settings.host}${settings.prefix}/auth/token`;
+  return `${req.protocol}://${req.headers.host ?? req.hostname}${settings.prefix}/auth/token`;
+}
+
+function quote(s: string): string {
+  return `"${s.replace(/["\\]/g, '\\$&')}"`;
+}
+
+function query(req: FastifyRequest, key: string): string | undefined {
+  const v = (req.query as Record<string, string | string[] | undefined>)[key];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/** A token's subject as the identity it stands for, for built-in tokens; undefined for external ones (they see all). */
+async function subjectIdentity(auth: AuthService, identity: Identity): Promise<Identity | undefined> {
+  if (identity.kind !== 'token') return identity;
+  if (!auth.issuer || identity.issuer !== auth.issuer.options.issuer) return undefined;
+  return (await identityForSubject(auth, identity.name)) ?? ANONYMOUS;
+}
+
+/** The identity a built-in token or refresh token subject names now, if it still exists. */
+export async function identityForSubject(auth: AuthService, subject: string): Promise<Identity | undefined> {
+  if (subject === '') return ANONYMOUS;
+  const robot = await auth.store.robot(subject);
+  if (robot) return robot.expiresAt !== null && Date.parse(robot.expiresAt) <= Date.now() ? undefined : { kind: 'robot', name: robot.name, permissions: robot.permissions };
+  const user = await auth.store.user(subject);
+  return user ? { kind: 'user', name: user.name, admin: user.admin } : undefined;
+}
+
+function auditable(req: FastifyRequest, status: number, prefix: string): { action: string; target: string } | undefined {
+  if (req.method !== 'PUT' && req.method !== 'DELETE') return undefined;
+  const path = req.url.split('?')[0]!.slice(prefix.length);
+  if (!path.startsWith('/v2/')) return undefined;
+  const match = matchRoute(path.slice(4));
+  if (!match || (match.route.name !== 'manifest' && match.route.name !== 'blob')) return undefined;
+  const separator = match.param.includes(':') ? '@' : ':';
+  if (req.method === 'PUT' && status === 201 && match.route.name === 'manifest') return { action: 'push', target: `${match.name}${separator}${match.param}` };
+  if (req.method === 'DELETE' && status === 202) return { action: 'delete', target: `${match.name}${separator}${match.param}` };
+  return undefined;
+}

@@ -1,0 +1,99 @@
+// The built-in token server (Docker registry token specification): `GET /auth/token` with Basic
+// credentials (or none, for anonymous pulls of public projects) and `scope`/`service`, and the
+// OAuth2 `POST` form (grant_type=password or refresh_token) that containerd and Docker use.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { AuthService } from '../auth/service.js';
+import { ANONYMOUS, identityName, type Identity } from '../auth/identity.js';
+import { clientAddress } from '../auth/allowlist.js';
+import { formatScope, parseScopes } from '../auth/scope.js';
+import type { HttpSettings } from './settings.js';
+import { decodeBasic, identityForSubject } from './auth-hook.js';
+
+const FORM_LIMIT = 64 * 1024;
+
+export function installTokenRoutes(app: FastifyInstance, auth: AuthService, settings: HttpSettings): void {
+  const issuer = auth.issuer;
+  if (!issuer) return;
+  const handler = async (req: FastifyRequest, reply: FastifyReply) => {
+    const address = clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for'], auth.trustedProxies);
+    const params = req.method === 'POST' ? await readForm(req) : new URLSearchParams(req.url.split('?')[1] ?? '');
+    if (!params) return oauthError(reply, 400, 'invalid_request', 'the form is too large or not url-encoded');
+    const scopes = parseScopes(params.getAll('scope'));
+    let identity: Identity;
+    let offline: boolean;
+    if (req.method === 'POST') {
+      const grant = params.get('grant_type');
+      offline = params.get('access_type') === 'offline';
+      if (grant === 'password') {
+        const outcome = await login(auth, req, reply, params.get('username') ?? '', params.get('password') ?? '', address, scopes.map(formatScope).join(' '));
+        if (!outcome) return reply;
+        identity = outcome;
+      } else if (grant === 'refresh_token') {
+        const subject = await issuer.refreshSubject(params.get('refresh_token') ?? '');
+        const found = subject === undefined ? undefined : await identityForSubject(auth, subject);
+        if (!found || found.kind === 'anonymous') {
+          req.log.warn({ user: subject ?? '-', address, scope: scopes.map(formatScope).join(' '), reason: 'refresh token invalid' }, 'access refused');
+          return oauthError(reply, 401, 'invalid_grant', 'refresh token invalid or expired');
+        }
+        identity = found;
+      } else {
+        return oauthError(reply, 400, 'unsupported_grant_type', 'grant_type must be password or refresh_token');
+      }
+    } else {
+      offline = params.get('offline_token') === 'true';
+      const basic = req.headers.authorization?.startsWith('Basic ') ? decodeBasic(req.headers.authorization.slice(6)) : undefined;
+      if (basic && (basic.user !== '' || basic.password !== '')) {
+        const outcome = await login(auth, req, reply, basic.user, basic.password, address, scopes.map(formatScope).join(' '));
+        if (!outcome) return reply;
+        identity = outcome;
+      } else {
+        identity = ANONYMOUS;
+      }
+    }
+    const granted = await auth.authorizer.grant(identity, scopes, address);
+    const subject = identity.kind === 'anonymous' ? '' : identityName(identity);
+    const token = await issuer.accessToken(subject, granted);
+    const body: Record<string, unknown> = {
+      token: token.token, access_token: token.token, expires_in: token.expiresIn, issued_at: token.issuedAt,
+      scope: granted.map(formatScope).join(' '),
+    };
+    if (offline && identity.kind !== 'anonymous') body.refresh_token = await issuer.refreshToken(subject);
+    reply.code(200).header('Cache-Control', 'no-store').type('application/json').send(JSON.stringify(body));
+    return reply;
+  };
+  app.route({ method: ['GET', 'POST'], url: `${settings.prefix}/auth/token`, handler });
+}
+
+async function login(auth: AuthService, req: FastifyRequest, reply: FastifyReply, user: string, password: string, address: string, scope: string): Promise<Identity | undefined> {
+  const result = await auth.checker.check(user, password, address);
+  if (result.ok) return result.identity;
+  req.log.warn({ user, address, scope, reason: result.reason }, 'access refused');
+  if (result.reason === 'rate-limited') {
+    reply.header('Retry-After', String(result.retryAfter));
+    oauthError(reply, 429, 'too_many_requests', 'too many failed logins; try again later');
+    return undefined;
+  }
+  reply.header('WWW-Authenticate', `Basic realm="${auth.service || 'berth'} token server"`);
+  oauthError(reply, 401, 'invalid_grant', 'invalid credentials');
+  return undefined;
+}
+
+function oauthError(reply: FastifyReply, status: number, error: string, description: string): FastifyReply {
+  const code = status === 401 ? 'UNAUTHORIZED' : status === 429 ? 'TOOMANYREQUESTS' : 'UNSUPPORTED';
+  // Both shapes: OAuth2 clients read `error`, registry clients read `errors`.
+  reply.code(status).type('application/json').send(JSON.stringify({
+    error, error_description: description, errors: [{ code, message: description }],
+  }));
+  return reply;
+}
+
+async function readForm(req: FastifyRequest): Promise<URLSearchParams | undefined> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of req.raw) {
+    total += (chunk as Buffer).length;
+    if (total > FORM_LIMIT) return undefined;
+    chunks.push(chunk as Buffer);
+  }
+  return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+}
