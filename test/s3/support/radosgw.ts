@@ -1,15 +1,15 @@
 // One real S3 per test process: Ceph's RADOS Gateway from Debian, started on loopback by
-// start-radosgw.sh (a copy of ../shared/s3/start-radosgw.sh carried with the tests) in a temp
-// dir on free ports, and stopped when the process exits. Buckets are per test.
+// ../shared/s3/start-radosgw.sh (shared/ sits beside the clone, in CI too) in a temp dir on
+// free ports, and stopped when the process exits. Buckets are per test.
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { freePort, IN_CI, onPath, PROJECT_ROOT, tempDir } from '../../e2e/support/env.js';
 import type { S3DriverOptions } from '../../../src/storage/drivers/s3/options.js';
 
-export const START_RADOSGW = join(PROJECT_ROOT, 'test', 's3', 'support', 'start-radosgw.sh');
+export const START_RADOSGW = resolve(PROJECT_ROOT, '../shared/s3/start-radosgw.sh');
 
 export interface RadosGateway {
   endpoint: string;

@@ -1,8 +1,8 @@
 // Appending to an S3 object, which S3 cannot do in place: the object is rebuilt as a multipart
 // upload whose first parts are server-side copies of the old object, followed by the new bytes
 // in parts of `chunksize`. At most one part is held in memory. An interrupted writer's upload
-// is found again by key (ListMultipartUploads, ListParts) and its copied parts are reused, so any
-// replica can continue after a crash. commit() and close() complete the upload: the data is then
+// is found again by key (ListMultipartUploads, ListParts) and its copies of the committed bytes
+// are reused (the long part for a big object), so any replica can continue after a crash. commit() and close() complete the upload: the data is then
 // a plain object, readable by anything (Distribution's driver included).
 import {
   CompleteMultipartUploadCommand, CreateMultipartUploadCommand, DeleteObjectCommand, GetObjectCommand,
@@ -31,7 +31,17 @@ export async function openS3Writer(ctx: S3WriterContext, append: boolean, existi
   for (const u of pending) if (u !== newest) await abortUpload(client, options.bucket, key, u.uploadId);
   let uploadId = newest?.uploadId;
   let parts: UploadedPart[] = [];
-  if (uploadId) parts = reusableParts(await listParts(client, options.bucket, key, uploadId), existingSize);
+  if (uploadId) {
+    const listed = await listParts(client, options.bucket, key, uploadId);
+    parts = reusableParts(listed, existingSize);
+    if (parts.length < listed.length) {
+      // It also holds parts of uncommitted bytes, and some S3s (radosgw) refuse to complete an
+      // upload that leaves any part out: start over rather than fail at commit.
+      await abortUpload(client, options.bucket, key, uploadId);
+      uploadId = undefined;
+      parts = [];
+    }
+  }
   const reused = parts.reduce((n, p) => n + p.Size, 0);
   const rest = existingSize - reused;
   let buffer: Buffer[] = [];
