@@ -3,6 +3,7 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config/load.js';
 import { driverFromConfig } from '../storage/from-config.js';
+import { parseDuration } from '../config/duration.js';
 import { Registry } from '../registry/registry.js';
 import { compilePolicies } from '../gc/policies.js';
 import { applyRetention } from '../gc/retention.js';
@@ -27,7 +28,7 @@ export async function retentionCommand(flags: RetentionFlags): Promise<void> {
   for (const w of warnings) process.stderr.write(`berth: warning: ${w}\n`);
   const policies = compilePolicies(config.gc.retention.projects);
   if (policies.size === 0) process.stderr.write('berth retention: no project has a policy (gc.retention.projects)\n');
-  const registry = new Registry(driverFromConfig(config));
+  const registry = new Registry(driverFromConfig(config, parseDuration));
   const report = await applyRetention(registry, policies, { dryRun: flags.dryRun ?? config.gc.retention.dryrun });
   if (flags.json) {
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);

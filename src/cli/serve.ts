@@ -28,7 +28,7 @@ export async function startServer(config: Config, warnings: string[] = []): Prom
   for (const w of warnings) logger.warn(`config: ${w}`);
   const obs = createObservability(config, logger);
   const tagGuard = tagGuardFrom(config.gc);
-  const registry = obs.decorate(new Registry(obs.instrumentDriver(driverFromConfig(config)), tagGuard ? { tagGuard } : {}));
+  const registry = obs.decorate(new Registry(obs.instrumentDriver(driverFromConfig(config, parseDuration)), tagGuard ? { tagGuard } : {}));
   const auth = await startAuth(config, { announce: (text) => process.stderr.write(text) });
   const tls = tlsServerOptions(config);
   const app = await buildApp({

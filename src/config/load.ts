@@ -170,7 +170,7 @@ function checkSemantics(config: Config, problems: string[]): void {
   const drivers = ['filesystem', 'inmemory', 's3', 'azure', 'gcs', 'swift', 'oss']
     .filter((d) => (config.storage as Tree)[d] !== undefined);
   if (drivers.length > 1) problems.push(`storage: more than one driver configured (${drivers.join(', ')})`);
-  const unsupported = drivers.filter((d) => d !== 'filesystem' && d !== 'inmemory');
+  const unsupported = drivers.filter((d) => !['filesystem', 'inmemory', 's3'].includes(d));
   if (unsupported.length > 0) problems.push(`storage.${unsupported[0]}: this storage driver is not implemented yet`);
   for (const [key, value] of [
     ['storage.maintenance.uploadpurging.age', config.storage.maintenance.uploadpurging.age],

@@ -174,7 +174,7 @@ describe('loadConfig: a Distribution 2.8 config.yml', () => {
   it('warns about every unimplemented section, naming each key', async () => {
     const { warnings } = loadConfig({ file: file(DISTRIBUTION_CONFIG + UNIMPLEMENTED_SECTIONS) });
     const keys = warnings.map((w) => w.split(':')[0]).sort();
-    assert.deepEqual(keys, ['compatibility', 'middleware', 'notifications.events.includereferences', 'proxy', 'redis', 'reporting', 'validation']);
+    assert.deepEqual(keys, ['compatibility', 'middleware.registry', 'notifications.events.includereferences', 'proxy', 'redis', 'reporting', 'validation']);
   });
 
   it('warns about unimplemented keys nested under implemented sections (http.tls.letsencrypt, log.hooks)', async () => {
@@ -267,8 +267,13 @@ describe('loadConfig: REGISTRY_* environment variables', () => {
     assert.deepEqual(warnings.map((w) => w.split(':')[0]).sort(), ['redis']);
   });
 
-  it('treats REGISTRY_STORAGE_S3_* like storage.s3 in the file: the driver is not implemented', () => {
-    assert.throws(() => loadConfig({ env: { REGISTRY_STORAGE_S3_REGION: 'us-east-1' } }), configError('storage.s3', 'not implemented'));
+  it('treats REGISTRY_STORAGE_S3_* like storage.s3 in the file, with Distribution\'s defaults', () => {
+    assert.throws(() => loadConfig({ env: { REGISTRY_STORAGE_S3_REGION: 'us-east-1' } }), configError('storage.s3.bucket'));
+    const { config } = loadConfig({ env: { REGISTRY_STORAGE_S3_REGION: 'eu-west-1', REGISTRY_STORAGE_S3_BUCKET: 'images', REGISTRY_STORAGE_S3_CHUNKSIZE: '6291456' } });
+    assert.equal(config.storage.s3?.region, 'eu-west-1');
+    assert.equal(config.storage.s3?.chunksize, 6291456);
+    assert.equal(config.storage.s3?.multipartcopythresholdsize, 32 * 1024 * 1024);
+    assert.equal(config.storage.s3?.secure, true);
   });
 
   it('cannot reach Object.prototype through a variable name', () => {
@@ -308,9 +313,14 @@ describe('loadConfig: errors', () => {
     assert.throws(() => loadConfig({ file: path, env: { REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY: '/x' } }), configError('more than one driver'));
   });
 
-  it('says clearly that storage.s3 is not implemented', async () => {
-    const path = file('version: 0.1\nstorage:\n  s3:\n    region: us-east-1\n    bucket: images\n');
-    assert.throws(() => loadConfig({ file: path }), configError('storage.s3', 'not implemented'));
+  it('accepts storage.s3 with Distribution\'s keys and refuses a chunk size S3 would reject', async () => {
+    const path = file('version: 0.1\nstorage:\n  s3:\n    region: us-east-1\n    bucket: images\n    regionendpoint: http://127.0.0.1:7480\n    forcepathstyle: true\n    rootdirectory: /reg\n    encrypt: false\n    secure: false\n    v4auth: true\n');
+    const { config, warnings } = loadConfig({ file: path });
+    assert.equal(config.storage.s3?.bucket, 'images');
+    assert.equal(config.storage.s3?.rootdirectory, '/reg');
+    assert.deepEqual(warnings, []);
+    const small = file('version: 0.1\nstorage:\n  s3:\n    region: us-east-1\n    bucket: images\n    chunksize: 1048576\n');
+    assert.throws(() => loadConfig({ file: small }), configError('storage.s3.chunksize'));
   });
 
   it('rejects a bad duration, naming the key', async () => {

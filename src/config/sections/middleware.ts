@@ -1,4 +1,34 @@
-// `middleware`: see the issue that implements it.
-import { unimplemented } from './common.js';
+// `middleware`: Distribution's storage middleware (cloudfront, redirect), which send blob GETs
+// to a CDN or another base URL. Registry and repository middleware are Go plugins there.
+import { Type } from '@sinclair/typebox';
+import { duration, strict, unimplemented } from './common.js';
 
-export const MiddlewareSection = unimplemented('storage and registry middleware are not implemented yet');
+const CloudFrontOptions = Type.Object({
+  baseurl: Type.String({ minLength: 1 }),
+  /** Path of the PEM private key of the CloudFront key pair (or trusted key group key). */
+  privatekey: Type.String({ minLength: 1 }),
+  keypairid: Type.String({ minLength: 1 }),
+  duration: duration('20m'),
+  ipfilteredby: Type.Union([Type.Literal('none'), Type.Literal('aws'), Type.Literal('awsregion')], { default: 'none' }),
+  /** Comma-separated regions (Distribution accepts a list or a string). */
+  awsregion: Type.Optional(Type.Union([Type.String(), Type.Array(Type.String())])),
+  updatefrequency: duration('12h'),
+  iprangesurl: Type.Optional(Type.String()),
+  /** Berth: a local copy of ip-ranges.json, for registries without internet access. */
+  iprangesfile: Type.Optional(Type.String()),
+  /** Berth: proxies whose X-Forwarded-For is believed (CIDRs); otherwise the peer address counts. */
+  trustedproxies: Type.Array(Type.String(), { default: [] }),
+}, strict);
+
+const RedirectOptions = Type.Object({ baseurl: Type.String({ minLength: 1 }) }, strict);
+
+const StorageMiddleware = Type.Union([
+  Type.Object({ name: Type.Literal('cloudfront'), disabled: Type.Optional(Type.Boolean()), options: CloudFrontOptions }, strict),
+  Type.Object({ name: Type.Literal('redirect'), disabled: Type.Optional(Type.Boolean()), options: RedirectOptions }, strict),
+]);
+
+export const MiddlewareSection = Type.Object({
+  storage: Type.Array(StorageMiddleware, { default: [] }),
+  registry: unimplemented('registry middleware (Go plugins in Distribution) is not supported'),
+  repository: unimplemented('repository middleware (Go plugins in Distribution) is not supported'),
+}, { ...strict, default: {} });

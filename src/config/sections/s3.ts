@@ -1,4 +1,38 @@
-// `storage.s3`: Distribution's S3 driver keys.
-import { unimplemented } from './common.js';
+// `storage.s3`: Distribution's S3 driver keys (docs/storage-drivers/s3.md), same names and defaults,
+// so a registry:2 config.yml for S3 works unchanged. Keys absent here fall back to the standard
+// AWS environment and files (AWS_ACCESS_KEY_ID, AWS_PROFILE, ~/.aws/credentials, ...).
+import { Type } from '@sinclair/typebox';
+import { strict } from './common.js';
 
-export const S3Section = unimplemented('the S3 driver is not implemented yet');
+const MiB = 1024 * 1024;
+/** S3's smallest part (all but the last part of a multipart upload). */
+const MIN_PART = 5 * MiB;
+/** S3's largest part and largest single copy. */
+const MAX_PART = 5 * 1024 * MiB;
+
+export const S3Section = Type.Optional(Type.Object({
+  accesskey: Type.Optional(Type.String()),
+  secretkey: Type.Optional(Type.String()),
+  sessiontoken: Type.Optional(Type.String()),
+  region: Type.Optional(Type.String({ minLength: 1 })),
+  regionendpoint: Type.Optional(Type.String()),
+  forcepathstyle: Type.Boolean({ default: false }),
+  accelerate: Type.Boolean({ default: false }),
+  usedualstack: Type.Boolean({ default: false }),
+  bucket: Type.String({ minLength: 3 }),
+  encrypt: Type.Boolean({ default: false }),
+  keyid: Type.Optional(Type.String()),
+  secure: Type.Boolean({ default: true }),
+  skipverify: Type.Boolean({ default: false }),
+  v4auth: Type.Boolean({ default: true }),
+  chunksize: Type.Integer({ default: 10 * MiB, minimum: MIN_PART, maximum: MAX_PART }),
+  multipartcopychunksize: Type.Integer({ default: 32 * MiB, minimum: MIN_PART, maximum: MAX_PART }),
+  multipartcopymaxconcurrency: Type.Integer({ default: 100, minimum: 1 }),
+  multipartcopythresholdsize: Type.Integer({ default: 32 * MiB, minimum: 0, maximum: MAX_PART }),
+  rootdirectory: Type.String({ default: '' }),
+  storageclass: Type.String({ default: 'STANDARD' }),
+  objectacl: Type.String({ default: 'private' }),
+  useragent: Type.Optional(Type.String()),
+  loglevel: Type.Optional(Type.String()),
+  maxretries: Type.Optional(Type.Integer({ minimum: 0 })),
+}, strict));

@@ -25,7 +25,12 @@ export const StorageSection = Type.Object({
     blobdescriptor: Type.Optional(Type.String()),
     blobdescriptorsize: Type.Optional(Type.Integer()),
   }, strict)),
-  redirect: Type.Optional(Type.Object({ disable: Type.Boolean({ default: false }) }, strict)),
+  // Blob GETs answer 307 to the driver's presigned URL (S3) when the driver can make one.
+  redirect: Type.Object({
+    disable: Type.Boolean({ default: false }),
+    /** Berth's addition: how long a presigned URL stays valid (Distribution: fixed 20m). */
+    expiry: duration('20m'),
+  }, { ...strict, default: {} }),
   s3: S3Section,
   azure: unimplemented('the Azure driver is not implemented'),
   gcs: unimplemented('the GCS driver is not implemented'),

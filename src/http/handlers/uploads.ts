@@ -5,6 +5,7 @@ import type { Handler, RouteContext } from '../context.js';
 import { externalUrl } from '../urls.js';
 import { declaredLength, hasBody, parseContentRange, query, requireDigest } from '../request-input.js';
 import { assertWritable } from './guards.js';
+import { minChunkLengthOf } from '../../storage/middleware/capabilities.js';
 import type { Digest } from '../../oci/digest.js';
 
 export const startUpload: Handler = async (ctx) => {
@@ -96,10 +97,13 @@ async function withUploadState<T>(ctx: RouteContext, op: () => Promise<T>): Prom
   }
 }
 
-function uploadState({ req, reply, settings, name }: RouteContext, id: string, size: number): void {
+function uploadState(ctx: RouteContext, id: string, size: number): void {
+  const { req, reply, settings, name } = ctx;
   reply.header('Location', externalUrl(req, settings, `/v2/${name}/blobs/uploads/${id}`));
   reply.header('Range', `0-${size > 0 ? size - 1 : 0}`);
   reply.header('Docker-Upload-UUID', id);
+  const minChunk = minChunkLengthOf(ctx.registry.driver);
+  if (minChunk) reply.header('OCI-Chunk-Min-Length', minChunk);
 }
 
 function uploadAccepted(ctx: RouteContext, id: string, size: number): void {

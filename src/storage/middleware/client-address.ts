@@ -1,0 +1,40 @@
+// The address a redirect decision is about: the connection's peer, or the first X-Forwarded-For
+// hop when (and only when) the peer is a proxy the operator trusts, since anyone can send the header.
+import { BlockList, isIP } from 'node:net';
+import type { RedirectRequest } from './capabilities.js';
+
+/** Mapped IPv4 ("::ffff:10.0.0.1") compares as plain IPv4. */
+export function normalizeAddress(address: string): string {
+  const m = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  return m ? m[1]! : address;
+}
+
+/** A BlockList of CIDRs ("10.0.0.0/8", "::1/128") or single addresses. */
+export function addressList(entries: readonly string[]): BlockList {
+  const list = new BlockList();
+  for (const entry of entries) addToList(list, entry);
+  return list;
+}
+
+export function addToList(list: BlockList, entry: string): void {
+  const [address = '', bits] = entry.trim().split('/');
+  const family = isIP(address);
+  if (family === 0) throw new Error(`not an IP address or CIDR: ${JSON.stringify(entry)}`);
+  const type = family === 4 ? 'ipv4' : 'ipv6';
+  if (bits === undefined) list.addAddress(address, type);
+  else list.addSubnet(address, Number(bits), type);
+}
+
+export function listContains(list: BlockList, address: string): boolean {
+  const a = normalizeAddress(address);
+  const family = isIP(a);
+  if (family === 0) return false;
+  return list.check(a, family === 4 ? 'ipv4' : 'ipv6');
+}
+
+export function clientAddress(req: RedirectRequest, trustedProxies: BlockList): string {
+  const peer = normalizeAddress(req.remoteAddress);
+  if (!req.forwardedFor || !listContains(trustedProxies, peer)) return peer;
+  const first = req.forwardedFor.split(',')[0]?.trim() ?? '';
+  return isIP(normalizeAddress(first)) ? normalizeAddress(first) : peer;
+}
