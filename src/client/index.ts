@@ -5,3 +5,5 @@ export * from './challenge.js';
 export * from './auth.js';
 export * from './http.js';
 export * from './registry-client.js';
+export * from './scheme.js';
+export * from './docker-config.js';
