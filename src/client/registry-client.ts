@@ -90,13 +90,39 @@ export class RegistryClient {
     return { bytes, mediaType, digest };
   }
 
+  /**
+   * Stores a manifest. One with a `subject` on a registry that does not index referrers (no
+   * `OCI-Subject` in the answer) is also added to the `sha256-<hex>` tag-schema index, as the
+   * distribution spec asks of clients, so referrers() finds it there.
+   */
   async putManifest(repo: string, reference: string, bytes: Buffer, mediaType: string, signal?: AbortSignal): Promise<string> {
     const res = await this.endpoint.send({
       method: 'PUT', path: `/v2/${repo}/manifests/${reference}`, headers: { 'content-type': mediaType }, body: bytes,
       scopes: [pushScope(repo)], expect: [201], ...(signal ? { signal } : {}),
     });
     await res.body.dump();
-    return header(res, 'docker-content-digest') ?? digestOf(bytes).value;
+    const digest = header(res, 'docker-content-digest') ?? digestOf(bytes).value;
+    const doc = JSON.parse(bytes.toString('utf8')) as { subject?: Descriptor; artifactType?: string; config?: Descriptor; annotations?: Record<string, string> };
+    if (doc.subject && !header(res, 'oci-subject')) {
+      const artifactType = doc.artifactType ?? doc.config?.mediaType;
+      await this.#addToReferrersTag(repo, doc.subject.digest, {
+        mediaType, digest, size: bytes.length, ...(artifactType ? { artifactType } : {}), ...(doc.annotations ? { annotations: doc.annotations } : {}),
+      });
+    }
+    return digest;
+  }
+
+  async #addToReferrersTag(repo: string, subject: string, desc: Descriptor): Promise<void> {
+    const tag = subject.replace(':', '-');
+    let manifests: Descriptor[] = [];
+    try {
+      manifests = (JSON.parse((await this.getManifest(repo, tag)).bytes.toString('utf8')) as { manifests?: Descriptor[] }).manifests ?? [];
+    } catch (err) {
+      if (!(err instanceof RegistryResponseError && err.status === 404)) throw err;
+    }
+    if (manifests.some((m) => m.digest === desc.digest)) return;
+    const index = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: [...manifests, desc] }));
+    await this.putManifest(repo, tag, index, MediaType.ociIndex);
   }
 
   async deleteManifest(repo: string, digest: string): Promise<void> {
