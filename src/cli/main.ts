@@ -4,6 +4,7 @@ import { ConfigError } from '../config/load.js';
 import { printCommand, schemaCommand, verifyCommand } from './config-command.js';
 import { registerGcCommand } from './gc-command.js';
 import { registerRetentionCommand } from './retention-command.js';
+import { registerCopyCommands } from './copy-command.js';
 
 export async function main(argv: string[]): Promise<void> {
   const program = new Command('berth')
@@ -28,6 +29,7 @@ export async function main(argv: string[]): Promise<void> {
   config.command('schema').description('print the configuration JSON Schema').action(() => schemaCommand());
   registerGcCommand(program, guardConfig);
   registerRetentionCommand(program, guardConfig);
+  registerCopyCommands(program);
   await program.parseAsync(argv);
 }
 

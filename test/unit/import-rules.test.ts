@@ -111,6 +111,12 @@ describe('import rules (DESIGN.md)', () => {
     assert.deepEqual(violations(edges, (p) => under(p, 'registry'), allowed), []);
   });
 
+  it('src/client and src/transport import only oci, errors, client and transport (never registry, storage or http)', () => {
+    const allowed = (to: string) => under(to, 'oci') || under(to, 'errors') || under(to, 'client') || under(to, 'transport');
+    assert.deepEqual(violations(edges, (p) => under(p, 'client') || under(p, 'transport'), allowed), []);
+    assert.deepEqual(violations(edges, (p) => under(p, 'client'), (to) => !under(to, 'transport')), []);
+  });
+
   it('src/http is imported only by src/cli (and by itself)', () => {
     const outside = edges.filter((e) => under(e.to, 'http') && !under(e.from, 'http') && !under(e.from, 'cli'));
     assert.deepEqual(outside.map((e) => `${e.from} imports ${e.to}`), []);
