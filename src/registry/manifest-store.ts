@@ -120,16 +120,18 @@ export class ManifestStore {
     if (subjectDigest && typeof subjectDigest !== 'string') await this.#referrers.remove(name, subjectDigest, digest);
   }
 
+  // Each distinct digest is looked up once: a manifest under the size limit can list the same
+  // descriptor tens of thousands of times, and must not cost a storage lookup for each.
   async #assertReferencesExist(name: string, manifest: ParsedManifest): Promise<void> {
-    for (const blob of manifest.blobs) {
-      const d = tryParseDigest(blob.digest) as Digest;
+    for (const digest of new Set(manifest.blobs.map((b) => b.digest))) {
+      const d = tryParseDigest(digest) as Digest;
       if (!(await this.#blobs.isLinked(name, d)) || (await this.#blobs.size(d)) === undefined) {
-        throw new RegistryError('MANIFEST_BLOB_UNKNOWN', { digest: blob.digest });
+        throw new RegistryError('MANIFEST_BLOB_UNKNOWN', { digest });
       }
     }
-    for (const child of manifest.manifests) {
-      if (!(await this.exists(name, tryParseDigest(child.digest) as Digest))) {
-        throw new RegistryError('MANIFEST_BLOB_UNKNOWN', { digest: child.digest });
+    for (const digest of new Set(manifest.manifests.map((m) => m.digest))) {
+      if (!(await this.exists(name, tryParseDigest(digest) as Digest))) {
+        throw new RegistryError('MANIFEST_BLOB_UNKNOWN', { digest });
       }
     }
   }
