@@ -11,6 +11,7 @@ import { linkExists, writeLink } from './links.js';
 import type { TagStore } from './tag-store.js';
 import type { ReferrerIndex } from './referrer-index.js';
 import { deleteIfPresent } from './storage-errors.js';
+import { KeyedMutex } from './keyed-mutex.js';
 
 export interface StoredManifest {
   digest: Digest;
@@ -43,6 +44,7 @@ export class ManifestStore {
   readonly #blobs: BlobStore;
   readonly #tags: TagStore;
   readonly #referrers: ReferrerIndex;
+  readonly #locks = new KeyedMutex();
 
   constructor(driver: StorageDriver, blobs: BlobStore, tags: TagStore, referrers: ReferrerIndex) {
     this.#driver = driver;
@@ -91,6 +93,12 @@ export class ManifestStore {
       throw new RegistryError('DIGEST_INVALID', { expected: ref.digest.value, actual: digest.value });
     }
     const manifest = parseOrInvalid(content, contentType);
+    // Serialized with a delete of the same manifest, which could otherwise remove the revision
+    // between its link and its tag being written and leave a tag naming nothing.
+    return this.#locks.run(`${name}@${digest.value}`, () => this.#put(name, ref, digest, content, manifest));
+  }
+
+  async #put(name: string, ref: ManifestReference, digest: Digest, content: Buffer, manifest: ParsedManifest): Promise<PutResult> {
     await this.#assertReferencesExist(name, manifest);
     await this.#blobs.putSmall(digest, content);
     await writeLink(this.#driver, layout.revisionLink(name, digest), digest);
@@ -110,8 +118,11 @@ export class ManifestStore {
       if (!(await this.#tags.untag(name, ref.tag))) throw manifestUnknown(ref);
       return;
     }
-    const digest = ref.digest;
-    if (!(await this.exists(name, digest))) throw manifestUnknown(ref);
+    await this.#locks.run(`${name}@${ref.digest.value}`, () => this.#deleteDigest(name, ref.digest));
+  }
+
+  async #deleteDigest(name: string, digest: Digest): Promise<void> {
+    if (!(await this.exists(name, digest))) throw manifestUnknown({ digest });
     const content = await this.#blobs.getSmall(digest);
     await this.#tags.untagDigest(name, digest);
     await deleteIfPresent(this.#driver.delete(layout.revisionLink(name, digest).replace(/\/link$/, '')));
