@@ -12,6 +12,7 @@ import type { TagStore } from './tag-store.js';
 import type { ReferrerIndex } from './referrer-index.js';
 import { deleteIfPresent } from './storage-errors.js';
 import type { TagGuard } from './tag-guard.js';
+import { KeyedMutex } from './keyed-mutex.js';
 
 export interface StoredManifest {
   digest: Digest;
@@ -45,6 +46,7 @@ export class ManifestStore {
   readonly #tags: TagStore;
   readonly #referrers: ReferrerIndex;
   readonly #guard: TagGuard | undefined;
+  readonly #locks = new KeyedMutex();
 
   constructor(driver: StorageDriver, blobs: BlobStore, tags: TagStore, referrers: ReferrerIndex, guard?: TagGuard) {
     this.#driver = driver;
@@ -97,6 +99,12 @@ export class ManifestStore {
     if ('tag' in ref && this.#guard?.applies(name)) {
       this.#guard.beforeTag(name, ref.tag, digest.value, (await this.#tags.resolve(name, ref.tag))?.value);
     }
+    // Serialized with a delete of the same manifest, which could otherwise remove the revision
+    // between its link and its tag being written and leave a tag naming nothing.
+    return this.#locks.run(`${name}@${digest.value}`, () => this.#put(name, ref, digest, content, manifest));
+  }
+
+  async #put(name: string, ref: ManifestReference, digest: Digest, content: Buffer, manifest: ParsedManifest): Promise<PutResult> {
     await this.#assertReferencesExist(name, manifest);
     await this.#blobs.putSmall(digest, content);
     await writeLink(this.#driver, layout.revisionLink(name, digest), digest);
@@ -130,8 +138,11 @@ export class ManifestStore {
       if (!(await this.#tags.untag(name, ref.tag))) throw manifestUnknown(ref);
       return;
     }
-    const digest = ref.digest;
-    if (!(await this.exists(name, digest))) throw manifestUnknown(ref);
+    await this.#locks.run(`${name}@${ref.digest.value}`, () => this.#deleteDigest(name, ref.digest));
+  }
+
+  async #deleteDigest(name: string, digest: Digest): Promise<void> {
+    if (!(await this.exists(name, digest))) throw manifestUnknown({ digest });
     const content = await this.#blobs.getSmall(digest);
     await this.#tags.untagDigest(name, digest);
     await deleteIfPresent(this.#driver.delete(layout.revisionLink(name, digest).replace(/\/link$/, '')));
@@ -148,16 +159,18 @@ export class ManifestStore {
     return out;
   }
 
+  // Each distinct digest is looked up once: a manifest under the size limit can list the same
+  // descriptor tens of thousands of times, and must not cost a storage lookup for each.
   async #assertReferencesExist(name: string, manifest: ParsedManifest): Promise<void> {
-    for (const blob of manifest.blobs) {
-      const d = tryParseDigest(blob.digest) as Digest;
+    for (const digest of new Set(manifest.blobs.map((b) => b.digest))) {
+      const d = tryParseDigest(digest) as Digest;
       if (!(await this.#blobs.isLinked(name, d)) || (await this.#blobs.size(d)) === undefined) {
-        throw new RegistryError('MANIFEST_BLOB_UNKNOWN', { digest: blob.digest });
+        throw new RegistryError('MANIFEST_BLOB_UNKNOWN', { digest });
       }
     }
-    for (const child of manifest.manifests) {
-      if (!(await this.exists(name, tryParseDigest(child.digest) as Digest))) {
-        throw new RegistryError('MANIFEST_BLOB_UNKNOWN', { digest: child.digest });
+    for (const digest of new Set(manifest.manifests.map((m) => m.digest))) {
+      if (!(await this.exists(name, tryParseDigest(digest) as Digest))) {
+        throw new RegistryError('MANIFEST_BLOB_UNKNOWN', { digest });
       }
     }
   }
