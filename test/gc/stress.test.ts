@@ -171,7 +171,7 @@ describe('online garbage collection under load', () => {
       assert.ok(reports.length >= 3, `the collector ran ${reports.length} times`);
       assert.ok(live.length >= 6 && deleted.length >= 2, `${live.length} live, ${deleted.length} deleted images`);
       assert.ok(swept > 0, 'the collector reclaimed the deleted images');
-          // Refusals are allowed (a push that skipped uploading a layer the sweep was removing fails
+      // Refusals are allowed (a push that skipped uploading a layer the sweep was removing fails
       // cleanly with MANIFEST_BLOB_UNKNOWN and is not acknowledged), but only those.
       assert.ok(refused.every((r) => /MANIFEST_BLOB_UNKNOWN|BLOB_UNKNOWN/.test(r)), refused.join('\n'));
       assert.ok(refused.length <= acknowledged.length / 2, `${refused.length} refused of ${n}`);
