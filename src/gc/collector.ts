@@ -3,7 +3,7 @@
 // `berth gc`, by the schedule in `berth serve`, and by the retention runner.
 import type { Registry } from '../registry/registry.js';
 import { planCollection } from './plan.js';
-import { sweep } from './sweep.js';
+import { staleLinksTo, sweep } from './sweep.js';
 import { StorageLock, type LockOptions } from './lock.js';
 import { recoverParked } from './quarantine.js';
 import type { LinkRef } from './plan.js';
@@ -57,7 +57,8 @@ export async function collectGarbage(registry: Registry, options: GcOptions = {}
       const blobs = plan.blobs.map(({ digest, size }) => ({ digest, size }));
       return {
         ...base, manifests: plan.manifests.map(({ repository, digest }) => ({ repository, digest })),
-        blobs, bytes: sum(blobs), layerLinks: plan.danglingLinks, restored: [], durationMs: now() - started,
+        blobs, bytes: sum(blobs), layerLinks: [...plan.danglingLinks, ...staleLinksTo(plan, new Set(plan.blobs.map((b) => b.digest)))], restored: [],
+        durationMs: now() - started,
       };
     }
     if (!(await lock.stillHeld())) throw new Error('garbage collection lock lost before the sweep; nothing was deleted');

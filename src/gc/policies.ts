@@ -4,9 +4,9 @@ import { TagPatterns } from './patterns.js';
 
 export interface ProjectPolicyConfig {
   keeplast?: number | undefined;
-  keeptags: string[];
-  deleteolderthan: string;
-  immutabletags: string[];
+  keeptags?: string[] | undefined;
+  deleteolderthan?: string | undefined;
+  immutabletags?: string[] | undefined;
 }
 
 export interface ProjectPolicy {
@@ -24,9 +24,9 @@ export function compilePolicies(projects: Record<string, ProjectPolicyConfig>): 
     out.set(project, {
       project,
       keepLast: p.keeplast,
-      keep: new TagPatterns(p.keeptags),
-      deleteOlderThan: parseDuration(p.deleteolderthan),
-      immutable: new TagPatterns(p.immutabletags),
+      keep: new TagPatterns(p.keeptags ?? []),
+      deleteOlderThan: parseDuration(p.deleteolderthan ?? '0'),
+      immutable: new TagPatterns(p.immutabletags ?? []),
     });
   }
   return out;

@@ -133,7 +133,8 @@ async function rescan(registry: Registry, plan: GcPlan, parked: Set<string>): Pr
   return needed;
 }
 
-function staleLinksTo(plan: GcPlan, gone: Set<string>): LinkRef[] {
+/** Layer links to blobs that are (or, in a dry run, would be) gone. */
+export function staleLinksTo(plan: GcPlan, gone: Set<string>): LinkRef[] {
   const out: LinkRef[] = [];
   for (const inv of plan.inventories.values()) {
     for (const digest of inv.layerLinks.keys()) if (gone.has(digest)) out.push({ repository: inv.name, digest });

@@ -5,15 +5,16 @@
 import { Type } from '@sinclair/typebox';
 import { duration, strict } from './common.js';
 
+// Defaults of record values are not filled in by the loader: every key is optional instead.
 const ProjectPolicy = Type.Object({
   /** Keep the N most recently pushed tags of each repository. */
   keeplast: Type.Optional(Type.Integer({ minimum: 0 })),
   /** Tags matching any of these are always kept. */
-  keeptags: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
+  keeptags: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
   /** Delete tags last pushed longer ago than this ("720h"); "0" disables. */
-  deleteolderthan: duration('0'),
+  deleteolderthan: Type.Optional(duration('0')),
   /** Tags matching any of these can be neither overwritten by a push nor deleted. */
-  immutabletags: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
+  immutabletags: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
 }, strict);
 
 export const GcSection = Type.Object({
