@@ -24,6 +24,14 @@ export async function main(argv: string[]): Promise<void> {
   config.command('print').argument('[file]').description('print the effective configuration (defaults, file, environment)')
     .action(async (file: string | undefined) => guardConfig(async () => printCommand(file)));
   config.command('schema').description('print the configuration JSON Schema').action(() => schemaCommand());
+  program.command('events').description('notification queues')
+    .command('deadletters').argument('[config]', 'a Distribution-style config.yml')
+    .description('list the notifications that ran out of attempts')
+    .option('--endpoint <name>', 'only this endpoint').option('--json', 'as JSON').option('--requeue', 'put them back in their queues')
+    .action(async (file: string | undefined, opts: { endpoint?: string; json?: boolean; requeue?: boolean }) => {
+      const { deadLettersCommand } = await import('./events-command.js');
+      await guardConfig(() => deadLettersCommand(file, opts));
+    });
   await program.parseAsync(argv);
 }
 

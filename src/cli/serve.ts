@@ -16,13 +16,14 @@ export interface RunningServer {
   app: FastifyInstance;
   url: string;
   observability: Observability;
-  close(): Promise<void>;
+  /** Stops accepting, finishes in-flight requests, then flushes event queues until `deadline`. */
+  close(deadline?: number): Promise<void>;
 }
 
 export async function startServer(config: Config, warnings: string[] = []): Promise<RunningServer> {
   const logger = createLogger(config);
   for (const w of warnings) logger.warn(`config: ${w}`);
-  const obs = createObservability(config, logger);
+  const obs = await createObservability(config, logger);
   const registry = obs.decorate(new Registry(obs.instrumentDriver(driverFromConfig(config))));
   const app = await buildApp({ registry, settings: httpSettingsFrom(config), logger, accessLog: false, observe: obs.http });
   const purger = startUploadPurger(registry, config.storage.maintenance.uploadpurging, logger);
@@ -39,10 +40,11 @@ export async function startServer(config: Config, warnings: string[] = []): Prom
     app,
     url,
     observability: obs,
-    async close() {
+    async close(deadline = Date.now() + parseDuration(config.http.draintimeout)) {
       purger.stop();
       await app.close();
-      await obs.close();
+      // Events not delivered by the deadline stay queued for the next start.
+      await obs.close(deadline);
     },
   };
 }
@@ -62,7 +64,7 @@ export async function serveCommand(file: string | undefined): Promise<void> {
       server.app.server.closeAllConnections();
     }, drainMs);
     timer.unref();
-    server.close().then(() => process.exit(0), () => process.exit(1));
+    server.close(Date.now() + drainMs).then(() => process.exit(0), () => process.exit(1));
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));

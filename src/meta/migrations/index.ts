@@ -2,7 +2,9 @@
 // edited, only followed by a new one. Features add theirs here (NNNN-<feature>.ts).
 import type { Migration } from 'kysely';
 import { bookkeeping } from './0000-bookkeeping.js';
+import { events } from './0200-events.js';
 
 export const MIGRATIONS: Record<string, Migration> = {
   '0000-bookkeeping': bookkeeping,
+  '0200-events': events,
 };

@@ -1,5 +1,6 @@
 // The metadata database's tables, as Kysely sees them. Each feature declares its own tables in
 // tables/<feature>.ts and adds its interface to MetaTables; migrations/ creates them.
 import type { BookkeepingTables } from './bookkeeping.js';
+import type { EventsTables } from './events.js';
 
-export interface MetaTables extends BookkeepingTables {}
+export interface MetaTables extends BookkeepingTables, EventsTables {}
