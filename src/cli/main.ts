@@ -30,6 +30,14 @@ export async function main(argv: string[]): Promise<void> {
   registerGcCommand(program, guardConfig);
   registerRetentionCommand(program, guardConfig);
   registerCopyCommands(program);
+  program.command('events').description('notification queues')
+    .command('deadletters').argument('[config]', 'a Distribution-style config.yml')
+    .description('list the notifications that ran out of attempts')
+    .option('--endpoint <name>', 'only this endpoint').option('--json', 'as JSON').option('--requeue', 'put them back in their queues')
+    .action(async (file: string | undefined, opts: { endpoint?: string; json?: boolean; requeue?: boolean }) => {
+      const { deadLettersCommand } = await import('./events-command.js');
+      await guardConfig(() => deadLettersCommand(file, opts));
+    });
   await program.parseAsync(argv);
 }
 

@@ -18,6 +18,11 @@ import { Health } from '../health/health.js';
 import * as checks from '../health/checks.js';
 import type { HttpObservability } from '../http/observability.js';
 import { buildDebugServer } from '../http/debug-server.js';
+import { openMetaDatabase, type MetaDatabase } from '../meta/database.js';
+import { metaOptionsFromConfig } from '../meta/from-config.js';
+import { Notifier } from '../events/notifier.js';
+import { endpointsFromConfig } from '../events/from-config.js';
+import { notificationsMetrics } from '../events/notifications-metrics.js';
 
 export interface Observability {
   /** Undefined when `metrics.enabled` is false. Other features register instruments here. */
@@ -25,6 +30,9 @@ export interface Observability {
   readonly health: Health;
   readonly scope: RequestScope;
   readonly instanceId: string;
+  /** The metadata database, when notifications opened it. */
+  readonly meta: MetaDatabase | undefined;
+  readonly notifier: Notifier | undefined;
   /** The driver, timed. */
   instrumentDriver(driver: StorageDriver): StorageDriver;
   /** The registry with listeners (metrics, notifications) around its services. */
@@ -33,15 +41,30 @@ export interface Observability {
   readonly http: HttpObservability;
   /** Starts background work (checks, scan, debug listener). */
   start(): Promise<void>;
-  close(): Promise<void>;
+  /** Stops background work; queued events are flushed until `deadline` (ms since the epoch). */
+  close(deadline?: number): Promise<void>;
 }
 
-export function createObservability(config: Config, logger: FastifyBaseLogger): Observability {
+export interface ObservabilityOptions {
+  /** An already open metadata database to keep the event queues in. */
+  meta?: MetaDatabase;
+}
+
+export async function createObservability(config: Config, logger: FastifyBaseLogger, options: ObservabilityOptions = {}): Promise<Observability> {
   const metrics = config.metrics.enabled ? createMetrics() : undefined;
   const registryMetrics = metrics ? new RegistryMetrics(metrics, { repositoryUsage: config.metrics.repositoryusage }) : undefined;
   const scope = new RequestScope();
   const instanceId = randomUUID();
   const health = new Health({ timeoutMs: parseDuration(config.health.checktimeout) });
+  const endpoints = endpointsFromConfig(config);
+  const ownMeta = endpoints.length > 0 && !options.meta;
+  const meta = options.meta ?? (ownMeta ? await openMetaDatabase(metaOptionsFromConfig(config)) : undefined);
+  if (meta) health.addLive('metadata', checks.metaReachable(meta.db));
+  let notifier: Notifier | undefined;
+  if (meta && endpoints.length > 0) {
+    const observer = metrics ? notificationsMetrics(metrics.registry, () => notifier?.queue, endpoints.map((e) => e.name)) : undefined;
+    notifier = new Notifier(meta.db, endpoints, { addr: sourceAddr(config), instanceID: instanceId }, logger, observer);
+  }
   const scanAbort = new AbortController();
   let registry: Registry | undefined;
   let debug: FastifyInstance | undefined;
@@ -51,15 +74,16 @@ export function createObservability(config: Config, logger: FastifyBaseLogger): 
     ...(metrics && config.metrics.mainlistener ? { metricsPath: config.metrics.path } : {}),
   };
   return {
-    metrics, health, scope, instanceId, http,
+    metrics, health, scope, instanceId, http, meta, notifier,
     instrumentDriver: (driver) => (metrics ? new InstrumentedDriver(driver, metrics) : driver),
     decorate(base, extra = []) {
-      registry = withListeners(base, scope, [...(registryMetrics ? [registryMetrics] : []), ...extra]);
+      registry = withListeners(base, scope, [...(registryMetrics ? [registryMetrics] : []), ...(notifier ? [notifier] : []), ...extra]);
       addHealthChecks(health, config, base.driver, instanceId);
       return registry;
     },
     async start() {
       health.start();
+      notifier?.start();
       if (registry && registryMetrics) {
         const r = registry;
         registryMetrics.scan(r, scanAbort.signal).catch((err: unknown) => logger.warn({ err }, 'metrics: repository usage scan failed'));
@@ -72,10 +96,12 @@ export function createObservability(config: Config, logger: FastifyBaseLogger): 
         logger.info({ url }, 'debug listener serving health and metrics');
       }
     },
-    async close() {
+    async close(deadline = Date.now() + 5000) {
       scanAbort.abort();
       health.stop();
+      await notifier?.close(deadline);
       await debug?.close();
+      if (ownMeta) await meta?.close();
     },
   };
 }

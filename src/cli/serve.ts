@@ -11,6 +11,8 @@ import { httpSettingsFrom } from '../http/settings.js';
 import { createLogger } from './logger.js';
 import { startUploadPurger } from './upload-purger.js';
 import { startGcSchedules, tagGuardFrom } from '../gc/schedule.js';
+import { openMetaDatabase } from '../meta/database.js';
+import { metadataNeeded, metaOptionsFromConfig } from '../meta/from-config.js';
 import { createObservability, type Observability } from './observability.js';
 import { startAuth, type AuthService } from '../auth/service.js';
 import { reloadCertificates, tlsServerOptions } from '../http/tls.js';
@@ -20,16 +22,19 @@ export interface RunningServer {
   url: string;
   observability: Observability;
   auth?: AuthService | undefined;
-  close(): Promise<void>;
+  /** Stops accepting, finishes in-flight requests, then flushes event queues until `deadline`. */
+  close(deadline?: number): Promise<void>;
 }
 
 export async function startServer(config: Config, warnings: string[] = []): Promise<RunningServer> {
   const logger = createLogger(config);
   for (const w of warnings) logger.warn(`config: ${w}`);
-  const obs = createObservability(config, logger);
+  // One metadata database per server, shared by the features that keep state in it.
+  const meta = metadataNeeded(config) ? await openMetaDatabase(metaOptionsFromConfig(config)) : undefined;
+  const obs = await createObservability(config, logger, meta ? { meta } : {});
   const tagGuard = tagGuardFrom(config.gc);
   const registry = obs.decorate(new Registry(obs.instrumentDriver(driverFromConfig(config, parseDuration)), tagGuard ? { tagGuard } : {}));
-  const auth = await startAuth(config, { announce: (text) => process.stderr.write(text) });
+  const auth = await startAuth(config, { announce: (text) => process.stderr.write(text), ...(meta ? { meta } : {}) });
   const tls = tlsServerOptions(config);
   const app = await buildApp({
     registry, settings: httpSettingsFrom(config), logger, accessLog: false, observe: obs.http, auth, tls,
@@ -53,12 +58,14 @@ export async function startServer(config: Config, warnings: string[] = []): Prom
     url,
     observability: obs,
     auth,
-    async close() {
+    async close(deadline = Date.now() + parseDuration(config.http.draintimeout)) {
       purger.stop();
       gc.stop();
       await app.close();
-      await obs.close();
+      // Events not delivered by the deadline stay queued for the next start.
+      await obs.close(deadline);
       await auth?.close();
+      await meta?.close();
     },
   };
 }
@@ -78,7 +85,7 @@ export async function serveCommand(file: string | undefined): Promise<void> {
       server.app.server.closeAllConnections?.();
     }, drainMs);
     timer.unref();
-    server.close().then(() => process.exit(0), () => process.exit(1));
+    server.close(Date.now() + drainMs).then(() => process.exit(0), () => process.exit(1));
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));

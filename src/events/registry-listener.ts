@@ -31,16 +31,17 @@ export interface RegistryEvent {
 }
 
 export interface RegistryListener {
-  event?(e: RegistryEvent): void;
+  /** Awaited before the request answers, so a queued notification is durable by then. */
+  event?(e: RegistryEvent): void | Promise<void>;
   uploadStarted?(repository: string, id: string): void;
   uploadEnded?(id: string): void;
   received?(kind: 'blob' | 'manifest', bytes: number): void;
 }
 
 export function withListeners(registry: Registry, scope: RequestScope, listeners: RegistryListener[]): Registry {
-  const emit = (e: Omit<RegistryEvent, 'request' | 'timestamp'>) => {
+  const emit = async (e: Omit<RegistryEvent, 'request' | 'timestamp'>): Promise<void> => {
     const full: RegistryEvent = { ...e, request: scope.current(), timestamp: new Date() };
-    for (const l of listeners) l.event?.(full);
+    await Promise.all(listeners.map((l) => l.event?.(full)));
   };
   const each = <K extends keyof RegistryListener>(key: K, ...args: Parameters<NonNullable<RegistryListener[K]>>) => {
     for (const l of listeners) (l[key] as ((...a: unknown[]) => void) | undefined)?.call(l, ...args);
@@ -61,7 +62,7 @@ export function withListeners(registry: Registry, scope: RequestScope, listeners
       const linked = await blobs.isLinked(name, digest);
       const size = await registry.uploads.complete(name, id, digest, body && counted(body), options);
       each('uploadEnded', id);
-      emit({ action: 'push', kind: 'blob', repository: name, digest: digest.value, size, mediaType: BLOB_MEDIA_TYPE, newLink: !linked });
+      await emit({ action: 'push', kind: 'blob', repository: name, digest: digest.value, size, mediaType: BLOB_MEDIA_TYPE, newLink: !linked });
       return size;
     },
     async cancel(name, id) {
@@ -78,7 +79,7 @@ export function withListeners(registry: Registry, scope: RequestScope, listeners
   const decoratedBlobs = decorate<BlobStore>(blobs, {
     async open(name, digest, range, signal) {
       const stream = await blobs.open(name, digest, range, signal);
-      emit({ action: 'pull', kind: 'blob', repository: name, digest: digest.value, size: await blobs.size(digest) ?? 0, mediaType: BLOB_MEDIA_TYPE });
+      await emit({ action: 'pull', kind: 'blob', repository: name, digest: digest.value, size: await blobs.size(digest) ?? 0, mediaType: BLOB_MEDIA_TYPE });
       return stream;
     },
     // Called by the HTTP layer only for a cross-repository mount.
@@ -86,7 +87,7 @@ export function withListeners(registry: Registry, scope: RequestScope, listeners
       const linked = await blobs.isLinked(name, digest);
       await blobs.link(name, digest);
       const from = mountSource(scope.current());
-      emit({
+      await emit({
         action: 'mount', kind: 'blob', repository: name, digest: digest.value, size: await blobs.size(digest) ?? 0,
         mediaType: BLOB_MEDIA_TYPE, newLink: !linked, ...(from ? { fromRepository: from } : {}),
       });
@@ -94,7 +95,7 @@ export function withListeners(registry: Registry, scope: RequestScope, listeners
     async unlink(name, digest) {
       const size = await blobs.size(digest);
       await blobs.unlink(name, digest);
-      emit({ action: 'delete', kind: 'blob', repository: name, digest: digest.value, size: size ?? 0, mediaType: BLOB_MEDIA_TYPE });
+      await emit({ action: 'delete', kind: 'blob', repository: name, digest: digest.value, size: size ?? 0, mediaType: BLOB_MEDIA_TYPE });
     },
   });
 
@@ -104,7 +105,7 @@ export function withListeners(registry: Registry, scope: RequestScope, listeners
       const stored = await manifests.get(name, ref);
       // HEAD is a client checking what it has, not a pull (docker HEADs before every GET).
       if (scope.current()?.method !== 'HEAD') {
-        emit({ action: 'pull', kind: 'manifest', repository: name, digest: stored.digest.value, size: stored.content.length, mediaType: stored.mediaType, ...tagOf(ref) });
+        await emit({ action: 'pull', kind: 'manifest', repository: name, digest: stored.digest.value, size: stored.content.length, mediaType: stored.mediaType, ...tagOf(ref) });
       }
       return stored;
     },
@@ -113,7 +114,7 @@ export function withListeners(registry: Registry, scope: RequestScope, listeners
       each('received', 'manifest', content.length);
       const result = await manifests.put(name, ref, content, contentType);
       const newLink = !existed;
-      emit({
+      await emit({
         action: 'push', kind: 'manifest', repository: name, digest: result.digest.value, size: content.length,
         mediaType: mediaTypeOf(content, contentType), newLink, ...tagOf(ref),
       });
@@ -123,8 +124,8 @@ export function withListeners(registry: Registry, scope: RequestScope, listeners
       const digest = 'digest' in ref ? ref.digest : undefined;
       const size = digest ? await blobs.size(digest) : undefined;
       await manifests.delete(name, ref);
-      if (digest) emit({ action: 'delete', kind: 'manifest', repository: name, digest: digest.value, size: size ?? 0, ...tagOf(ref) });
-      else emit({ action: 'delete', kind: 'tag', repository: name, ...tagOf(ref) });
+      if (digest) await emit({ action: 'delete', kind: 'manifest', repository: name, digest: digest.value, size: size ?? 0, ...tagOf(ref) });
+      else await emit({ action: 'delete', kind: 'tag', repository: name, ...tagOf(ref) });
     },
   });
 

@@ -4,6 +4,7 @@
 import { statfs, access } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { sql, type Kysely } from 'kysely';
+import type { MetaTables } from '../meta/tables/index.js';
 import type { StorageDriver } from '../storage/driver.js';
 import { PathNotFoundError } from '../storage/driver.js';
 
@@ -22,7 +23,7 @@ export function storageWritable(driver: StorageDriver, instanceId: string): Chec
 }
 
 /** The metadata database answers a query. */
-export function metaReachable(db: Kysely<unknown>): Check {
+export function metaReachable(db: Kysely<MetaTables>): Check {
   return async () => {
     await sql`select 1`.execute(db);
   };

@@ -12,3 +12,8 @@ export function metaOptionsFromConfig(config: Config): MetaDatabaseOptions {
   if (config.storage.filesystem) return { sqlite: { path: join(config.storage.filesystem.rootdirectory, 'berth', 'meta.sqlite') } };
   return { sqlite: { path: ':memory:' } };
 }
+
+/** Whether the configured features keep state in the metadata database (auth, notification queues). */
+export function metadataNeeded(config: Config): boolean {
+  return config.auth !== undefined || (config.notifications.endpoints ?? []).length > 0;
+}

@@ -4,7 +4,7 @@
 // storage on a scrape.
 import type { Registry } from '../registry/registry.js';
 import type { RegistryEvent, RegistryListener } from '../events/registry-listener.js';
-import { layout } from '../registry/layout.js';
+import { basename, layout, REPOSITORIES } from '../registry/layout.js';
 import { tryParseDigest, type Digest } from '../oci/digest.js';
 import type { Metrics } from './metrics.js';
 
@@ -51,7 +51,7 @@ export class RegistryMetrics implements RegistryListener {
    */
   async scan(registry: Registry, signal?: AbortSignal): Promise<void> {
     if (!this.#repositoryUsage) return;
-    for (const name of await registry.catalog.names()) {
+    for (const name of await repositoriesWithContent(registry)) {
       if (signal?.aborted) return;
       let total = 0;
       for (const dir of [`${layout.repository(name)}/_layers`, `${layout.repository(name)}/_manifests/revisions`]) {
@@ -60,6 +60,23 @@ export class RegistryMetrics implements RegistryListener {
       if (total > 0) this.#metrics.repositoryBytes.inc({ repository: name }, total);
     }
   }
+}
+
+/** Every repository holding layers or manifests (the catalog lists only the latter). */
+async function repositoriesWithContent(registry: Registry): Promise<string[]> {
+  const found: string[] = [];
+  const walk = async (path: string, prefix: string): Promise<void> => {
+    const children = await registry.driver.list(path).catch(() => [] as string[]);
+    if (prefix && children.some((c) => basename(c) === '_layers' || basename(c) === '_manifests')) found.push(prefix);
+    for (const child of children) {
+      const name = basename(child);
+      if (name.startsWith('_')) continue;
+      const info = await registry.driver.stat(child).catch(() => undefined);
+      if (info?.isDir) await walk(child, prefix ? `${prefix}/${name}` : name);
+    }
+  };
+  await walk(REPOSITORIES, '');
+  return found;
 }
 
 async function linkedDigests(registry: Registry, dir: string): Promise<Digest[]> {

@@ -69,6 +69,26 @@ describe('health endpoints', () => {
     assert.equal(back.status, 200, JSON.stringify(back.body));
   });
 
+  it('/readyz checks the metadata database when one is open, and goes 503 naming it when it is gone', async () => {
+    const reg = await startTestRegistry({
+      storage: 'filesystem',
+      configure: (c) => {
+        c.notifications.endpoints = [{
+          name: 'nowhere', disabled: false, url: 'http://127.0.0.1:9/events', headers: {}, timeout: '1s', threshold: 1, backoff: '1s',
+          ignoredmediatypes: [], ignore: { mediatypes: [], actions: [] }, maxbackoff: '1s', maxattempts: 0, batchsize: 10,
+        }];
+      },
+    });
+    cleanup.push(() => reg.close().catch(() => undefined));
+    const ok = await ready(reg);
+    assert.equal(ok.status, 200, JSON.stringify(ok.body));
+    assert.equal(ok.body.checks.metadata?.status, 'ok');
+    await reg.server.observability.meta!.close();
+    const gone = await ready(reg);
+    assert.equal(gone.status, 503);
+    assert.deepEqual(gone.body.failing, ['metadata']);
+  });
+
   it('/readyz goes 503 naming the disk when free space is below health.disk.minfreebytes', async () => {
     const reg = await startTestRegistry({ storage: 'filesystem', configure: (c) => { c.health.disk.minfreebytes = Number.MAX_SAFE_INTEGER; } });
     cleanup.push(() => reg.close());

@@ -123,6 +123,29 @@ describe('metrics registries', () => {
     }
   });
 
+  it('counts what a repository already held when the server starts (one scan), then keeps counting', async () => {
+    const first = await startTestRegistry({ storage: 'filesystem', configure: withMetrics });
+    const root = first.root!;
+    const layer = randomBlob(12_345);
+    await pushBlob(first.url, 'scan/app', layer);
+    const second = await startTestRegistry({ root, configure: withMetrics });
+    try {
+      await pushBlob(second.url, 'scan/app', layer); // already linked: no change
+      const extra = randomBlob(55);
+      await pushBlob(second.url, 'scan/app', extra);
+      const end = Date.now() + 5000;
+      let samples = (await scrape(`${second.url}/metrics`)).samples;
+      while (value(samples, 'berth_storage_repository_bytes', { repository: 'scan/app' }) !== 12_400 && Date.now() < end) {
+        await new Promise((r) => setTimeout(r, 50));
+        samples = (await scrape(`${second.url}/metrics`)).samples;
+      }
+      assert.equal(value(samples, 'berth_storage_repository_bytes', { repository: 'scan/app' }), 12_400);
+    } finally {
+      await second.close();
+      await first.close();
+    }
+  });
+
   it('serves /metrics on http.debug.addr only when http.debug.prometheus is enabled, not on the main listener by default', async () => {
     const { freePort } = await import('../e2e/support/env.js');
     const port = await freePort();

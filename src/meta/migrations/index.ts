@@ -3,8 +3,10 @@
 import type { Migration } from 'kysely';
 import { bookkeeping } from './0000-bookkeeping.js';
 import { auth } from './0100-auth.js';
+import { events } from './0200-events.js';
 
 export const MIGRATIONS: Record<string, Migration> = {
   '0000-bookkeeping': bookkeeping,
   '0100-auth': auth,
+  '0200-events': events,
 };

@@ -2,5 +2,6 @@
 // tables/<feature>.ts and adds its interface to MetaTables; migrations/ creates them.
 import type { BookkeepingTables } from './bookkeeping.js';
 import type { AuthTables } from './auth.js';
+import type { EventsTables } from './events.js';
 
-export interface MetaTables extends BookkeepingTables, AuthTables {}
+export interface MetaTables extends BookkeepingTables, AuthTables, EventsTables {}

@@ -1,0 +1,20 @@
+// Distribution's `notifications.endpoints`, resolved into the sinks' settings.
+import type { Config } from '../config/schema.js';
+import { parseDuration } from '../config/duration.js';
+import type { NotifierEndpoint } from './notifier.js';
+
+export function endpointsFromConfig(config: Config): NotifierEndpoint[] {
+  return config.notifications.endpoints.filter((e) => !e.disabled).map((e) => ({
+    name: e.name,
+    url: e.url,
+    headers: e.headers,
+    timeoutMs: parseDuration(e.timeout),
+    threshold: e.threshold,
+    backoffMs: Math.max(1, parseDuration(e.backoff)),
+    maxBackoffMs: Math.max(1, parseDuration(e.maxbackoff)),
+    maxAttempts: e.maxattempts,
+    batchSize: e.batchsize,
+    ignoredMediaTypes: [...e.ignoredmediatypes, ...e.ignore.mediatypes],
+    ignoredActions: e.ignore.actions,
+  }));
+}

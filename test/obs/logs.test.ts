@@ -1,0 +1,86 @@
+// Logs of the real binary: JSON lines carrying the request id, Distribution's log.fields and
+// log.formatter, an access line per request with repository, digest, bytes and duration, and
+// no credential ever written.
+import { describe, it, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startBerth, type BerthProcess } from '../e2e/support/berth-process.js';
+import { removeDir, tempDir } from '../e2e/support/env.js';
+import { randomBlob } from '../helpers/oci-fixtures.js';
+
+const SECRET = 'sUpEr-SeCrEt-9f1c';
+
+async function berthWith(env: Record<string, string>): Promise<BerthProcess> {
+  const root = await tempDir('berth-logs-');
+  return startBerth({ root, env: { REGISTRY_LOG_LEVEL: 'info', REGISTRY_LOG_ACCESSLOG_DISABLED: 'false', ...env } });
+}
+
+async function settle(): Promise<void> {
+  await new Promise((r) => setTimeout(r, 300));
+}
+
+describe('logs', () => {
+  const running: BerthProcess[] = [];
+  after(async () => {
+    for (const b of running) {
+      await b.stop();
+      await removeDir(b.root);
+    }
+  });
+
+  it('writes JSON access lines with the request id, repository, digest, bytes and duration, and no secret', async () => {
+    const b = await berthWith({ REGISTRY_LOG_FIELDS_ENVIRONMENT: 'staging' });
+    running.push(b);
+    const blob = randomBlob(4321);
+    const res = await fetch(`${b.url}/v2/logs/app/blobs/uploads/?digest=${blob.digest}&token=${SECRET}`, {
+      method: 'POST', body: blob.data,
+      headers: { Authorization: `Bearer ${SECRET}`, Cookie: `session=${SECRET}`, 'Content-Type': 'application/octet-stream' },
+    });
+    assert.equal(res.status, 201);
+    const requestId = res.headers.get('x-request-id');
+    assert.ok(requestId);
+    await settle();
+    const lines = b.logs().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const mine = lines.filter((l) => l.reqId === requestId);
+    const access = mine.find((l) => l.msg === 'access');
+    assert.ok(access, `an access line for ${requestId} in:\n${b.logs()}`);
+    assert.equal(access.repository, 'logs/app');
+    assert.equal(access.method, 'POST');
+    assert.equal(access.status, 201);
+    assert.equal(access.bytesIn, 4321);
+    assert.equal(typeof access.durationMs, 'number');
+    assert.ok('user' in access || access.user === undefined);
+    assert.equal(access.ENVIRONMENT, 'staging', 'log.fields are on every line');
+    assert.match(String(access.url), /token=%5Bredacted%5D/);
+    assert.doesNotMatch(b.logs(), new RegExp(SECRET));
+
+    const get = await fetch(`${b.url}/v2/logs/app/blobs/${blob.digest}`);
+    await get.arrayBuffer();
+    await settle();
+    const pull = b.logs().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>)
+      .find((l) => l.reqId === get.headers.get('x-request-id') && l.msg === 'access');
+    assert.equal(pull?.digest, blob.digest);
+    assert.equal(pull?.bytesOut, 4321);
+  });
+
+  it('writes text lines with log.formatter text and Logstash fields with logstash', async () => {
+    const text = await berthWith({ REGISTRY_LOG_FORMATTER: 'text' });
+    running.push(text);
+    await (await fetch(`${text.url}/v2/`)).arrayBuffer();
+    await settle();
+    const accessLine = text.logs().split('\n').find((l) => l.includes('access'));
+    assert.ok(accessLine, text.logs());
+    assert.ok(!accessLine.startsWith('{'), accessLine);
+    assert.match(accessLine, /INFO/);
+
+    const logstash = await berthWith({ REGISTRY_LOG_FORMATTER: 'logstash' });
+    running.push(logstash);
+    await (await fetch(`${logstash.url}/v2/`)).arrayBuffer();
+    await settle();
+    const line = logstash.logs().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>)
+      .find((l) => l.message === 'access');
+    assert.ok(line, logstash.logs());
+    assert.equal(line['@version'], '1');
+    assert.ok(!Number.isNaN(Date.parse(String(line['@timestamp']))));
+    assert.equal(line.level, 'info');
+  });
+});
