@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { ConfigError } from '../config/load.js';
 import { printCommand, schemaCommand, verifyCommand } from './config-command.js';
+import { registerAuthCommands } from './auth-commands.js';
 
 export async function main(argv: string[]): Promise<void> {
   const program = new Command('berth')
@@ -24,6 +25,7 @@ export async function main(argv: string[]): Promise<void> {
   config.command('print').argument('[file]').description('print the effective configuration (defaults, file, environment)')
     .action(async (file: string | undefined) => guardConfig(async () => printCommand(file)));
   config.command('schema').description('print the configuration JSON Schema').action(() => schemaCommand());
+  registerAuthCommands(program);
   await program.parseAsync(argv);
 }
 
