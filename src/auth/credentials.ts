@@ -7,7 +7,7 @@ import type { AccessStore } from './access-store.js';
 import { ROBOT_PREFIX } from './access-store.js';
 import type { HtpasswdFile } from './htpasswd.js';
 import type { Identity } from './identity.js';
-import { DUMMY_HASH, verifySecret } from './passwords.js';
+import { dummyHash, verifySecret } from './passwords.js';
 import type { LoginRateLimiter } from './rate-limit.js';
 
 export type CheckResult =
@@ -55,7 +55,7 @@ export class CredentialChecker {
   }
 
   async #unknown(secret: string): Promise<CheckResult> {
-    await verifySecret(secret, DUMMY_HASH);
+    await verifySecret(secret, dummyHash());
     return { ok: false, reason: 'invalid' };
   }
 

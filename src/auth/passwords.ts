@@ -21,5 +21,10 @@ export function generateSecret(): string {
   return randomBytes(24).toString('base64url');
 }
 
+let dummy: string | undefined;
+
 /** A hash of nothing in particular, compared against when the user is unknown, so timing does not tell. */
-export const DUMMY_HASH = bcrypt.hashSync('berth-no-such-user', COST);
+export function dummyHash(): string {
+  dummy ??= bcrypt.hashSync('berth-no-such-user', COST);
+  return dummy;
+}

@@ -5,6 +5,7 @@ import { printCommand, schemaCommand, verifyCommand } from './config-command.js'
 import { registerGcCommand } from './gc-command.js';
 import { registerRetentionCommand } from './retention-command.js';
 import { registerCopyCommands } from './copy-command.js';
+import { registerAuthCommands } from './auth-commands.js';
 
 export async function main(argv: string[]): Promise<void> {
   const program = new Command('berth')
@@ -38,6 +39,7 @@ export async function main(argv: string[]): Promise<void> {
       const { deadLettersCommand } = await import('./events-command.js');
       await guardConfig(() => deadLettersCommand(file, opts));
     });
+  registerAuthCommands(program);
   await program.parseAsync(argv);
 }
 

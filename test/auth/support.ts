@@ -64,8 +64,8 @@ export function image(): Image {
 }
 
 /** Pushes an image with the given Authorization (or a token getter); returns the manifest PUT status, or the first failing status. */
-export async function pushWith(base: string, name: string, tag: string, img: Image, authorization: string | undefined): Promise<number> {
-  const headers: Record<string, string> = authorization ? { Authorization: authorization } : {};
+export async function pushWith(base: string, name: string, tag: string, img: Image, authorization: string | undefined, extra: Record<string, string> = {}): Promise<number> {
+  const headers: Record<string, string> = { ...extra, ...(authorization ? { Authorization: authorization } : {}) };
   for (const b of [img.config, img.layer]) {
     const res = await fetch(`${base}/v2/${name}/blobs/uploads/?digest=${b.digest}`, {
       method: 'POST', body: b.data, headers: { ...headers, 'Content-Type': 'application/octet-stream' },

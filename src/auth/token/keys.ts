@@ -33,7 +33,8 @@ export function loadOrCreateSigningKey(path: string | undefined): SigningKey {
 
 /** libtrust's key id: base32 of the first 240 bits of SHA-256(DER SPKI), in 12 groups of 4. */
 export function libtrustKeyId(key: KeyObject): string {
-  const digest = createHash('sha256').update(key.export({ type: 'spki', format: 'der' })).digest().subarray(0, 30);
+  const pub = key.type === 'private' ? createPublicKey(key) : key;
+  const digest = createHash('sha256').update(pub.export({ type: 'spki', format: 'der' })).digest().subarray(0, 30);
   const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
   let bits = 0;
   let value = 0;

@@ -1,0 +1,108 @@
+// The admin API (/api/v1), the CLI commands, and the first-start administrator password.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { PASSWORD, basic, image, pushWith, request, startAuthRegistry, type AuthRegistry } from './support.js';
+import { BERTH_BIN, cleanEnv, tempDir, removeDir } from '../e2e/support/env.js';
+import { loadConfig } from '../../src/config/load.js';
+import { startAuth, BOOTSTRAP_ADMIN } from '../../src/auth/service.js';
+import { openMetaDatabase } from '../../src/meta/database.js';
+
+describe('admin API', () => {
+  let reg: AuthRegistry;
+  const root = basic('root', PASSWORD);
+  before(async () => {
+    reg = await startAuthRegistry('basic');
+    await reg.store.addUser('root', PASSWORD, true);
+    await reg.store.addUser('plain', PASSWORD);
+  });
+  after(async () => reg.close());
+
+  const api = (path: string, init: RequestInit & { authorization?: string } = {}) =>
+    request(`${reg.url}/api/v1${path}`, { authorization: root, ...init, headers: { 'Content-Type': 'application/json', ...(init.headers as Record<string, string> | undefined) } });
+
+  it('refuses anonymous callers (401 with a Basic challenge), wrong passwords (401) and non-administrators (403)', async () => {
+    const anonymous = await request(`${reg.url}/api/v1/users`);
+    assert.equal(anonymous.status, 401);
+    assert.match(anonymous.headers.get('www-authenticate') ?? '', /^Basic realm=/);
+    assert.equal((await api('/users', { authorization: basic('root', 'wrong-password') })).status, 401);
+    assert.equal((await api('/users', { authorization: basic('plain', PASSWORD) })).status, 403);
+    assert.equal((await api('/users', { authorization: basic('alice', PASSWORD) })).status, 403, 'htpasswd users have registry access, not admin');
+  });
+
+  it('creates users, projects, members and robots that then work against the registry, and audits each change', async () => {
+    assert.equal((await api('/users', { method: 'POST', body: JSON.stringify({ name: 'dana', password: PASSWORD }) })).status, 201);
+    assert.equal((await api('/users', { method: 'POST', body: JSON.stringify({ name: 'dana', password: PASSWORD }) })).status, 409);
+    assert.equal((await api('/projects', { method: 'POST', body: JSON.stringify({ name: 'apps' }) })).status, 201);
+    assert.equal((await api('/projects/apps/members/dana', { method: 'PUT', body: JSON.stringify({ role: 'developer' }) })).status, 204);
+    assert.equal((await api('/projects/apps/members/dana', { method: 'PUT', body: JSON.stringify({ role: 'emperor' }) })).status, 400);
+    assert.equal(await pushWith(reg.url, 'apps/web', 'v1', image(), basic('dana', PASSWORD)), 201);
+    const robot = await api('/robots', { method: 'POST', body: JSON.stringify({ name: 'reader', permissions: [{ project: 'apps', actions: ['pull'] }] }) });
+    assert.equal(robot.status, 201, robot.body);
+    const { name, secret } = robot.json() as { name: string; secret: string };
+    assert.equal(name, 'robot$reader');
+    assert.equal((await request(`${reg.url}/v2/apps/web/tags/list`, { authorization: basic(name, secret) })).status, 200);
+    const listed = await api('/robots');
+    assert.doesNotMatch(listed.body, new RegExp(secret), 'the secret is shown only once');
+    assert.equal((await api('/robots/robot$reader', { method: 'DELETE' })).status, 204);
+    assert.equal((await request(`${reg.url}/v2/apps/web/tags/list`, { authorization: basic(name, secret) })).status, 401);
+    const patched = await api('/projects/apps', { method: 'PATCH', body: JSON.stringify({ public: true }) });
+    assert.equal((patched.json() as { public: boolean }).public, true);
+    assert.equal((await request(`${reg.url}/v2/apps/web/tags/list`)).status, 200, 'public now');
+    const audit = (await api('/audit?actor=root')).json() as Array<{ action: string; target: string }>;
+    assert.deepEqual(audit.map((a) => a.action), ['project.set', 'robot.rm', 'robot.add', 'project.member', 'project.add', 'user.add']);
+    assert.doesNotMatch(JSON.stringify(audit), new RegExp(`${PASSWORD}|${secret}`));
+  });
+
+  it('answers bad bodies with 400 and unknown names with 404', async () => {
+    assert.equal((await api('/users', { method: 'POST', body: 'not json' })).status, 400);
+    assert.equal((await api('/users/nobody', { method: 'DELETE' })).status, 404);
+    assert.equal((await api('/projects', { method: 'POST', body: JSON.stringify({ name: 'x', allowFrom: ['nope'] }) })).status, 400);
+  });
+});
+
+describe('first start and the CLI', () => {
+  it('creates an administrator with a generated password on first start, announced once', async () => {
+    const { config } = loadConfig({ env: { REGISTRY_STORAGE_INMEMORY: '{}' } });
+    config.auth = { htpasswd: undefined, token: { realm: '', service: 's', issuer: 'i', autoredirect: false, expiration: '5m', refreshexpiration: '1h' }, allowfrom: [], ratelimit: { attempts: 5, window: '1m' } };
+    const meta = await openMetaDatabase({ sqlite: { path: ':memory:' } });
+    try {
+      const told: string[] = [];
+      const first = await startAuth(config, { meta, announce: (t) => told.push(t) });
+      assert.equal(told.length, 1);
+      const password = /with password (\S+)/.exec(told[0]!)?.[1];
+      assert.ok(password && password.length >= 20);
+      const check = await first!.checker.check(BOOTSTRAP_ADMIN, password, '127.0.0.1');
+      assert.ok(check.ok && check.identity.kind === 'user' && check.identity.admin);
+      await startAuth(config, { meta, announce: (t) => told.push(t) });
+      assert.equal(told.length, 1, 'not announced again');
+    } finally {
+      await meta.close();
+    }
+  });
+
+  it('`berth user add`, `project add`, `project member` and `audit` act on the registry\'s metadata database', async () => {
+    const root = await tempDir('cli');
+    try {
+      const env = cleanEnv({ REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY: root });
+      const berth = (args: string[], input?: string) => execFileSync(process.execPath, [BERTH_BIN, ...args], { env, input: input ?? '', encoding: 'utf8', stdio: 'pipe' });
+      berth(['user', 'add', 'erin', '--password-stdin'], `${PASSWORD}\n`);
+      const generated = berth(['user', 'add', 'frank']).trim();
+      assert.ok(generated.length >= 20);
+      berth(['project', 'add', 'ops']);
+      berth(['project', 'member', 'ops', 'erin', 'developer']);
+      assert.throws(() => berth(['project', 'member', 'ops', 'ghost', 'guest']), /no user ghost/);
+      const withAuth = await startAuthRegistry('basic', {}, { root });
+      try {
+        assert.equal(await pushWith(withAuth.url, 'ops/tool', 'v1', image(), basic('erin', PASSWORD)), 201);
+        assert.equal((await request(`${withAuth.url}/v2/`, { authorization: basic('frank', generated) })).status, 200);
+      } finally {
+        await withAuth.close();
+      }
+      const audit = berth(['audit', '--json']).trim().split('\n').map((l) => JSON.parse(l) as { action: string; actor: string });
+      assert.deepEqual(audit.map((a) => a.action), ['push', 'project.member', 'project.add', 'user.add', 'user.add']);
+    } finally {
+      await removeDir(root);
+    }
+  });
+});

@@ -1,0 +1,131 @@
+// TLS termination: HTTP/2 negotiated by ALPN (HTTP/1.1 still served), mutual TLS refusing
+// clients without a certificate of the client CA, and a certificate reload that keeps open
+// connections. The PKI is made with openssl.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import { connect as h2connect } from 'node:http2';
+import { request as httpsRequest, Agent } from 'node:https';
+import { copyFileSync, readFileSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
+import { startTestRegistry, type TestRegistry } from '../helpers/registry-server.js';
+import { requireClients, tempDir } from '../e2e/support/env.js';
+import { makePki, type TestPki } from './tls-support.js';
+import { reloadCertificates } from '../../src/http/tls.js';
+import type { Config } from '../../src/config/schema.js';
+
+const gate = requireClients('openssl');
+
+function peerCn(socket: TLSSocket): string {
+  return new X509Certificate(socket.getPeerCertificate(true).raw).subject;
+}
+
+function https(url: string, options: { ca: Buffer; cert?: Buffer; key?: Buffer; agent?: Agent }): Promise<{ status: number; body: string; cn: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(url, { ca: options.ca, ...(options.cert ? { cert: options.cert, key: options.key } : {}), ...(options.agent ? { agent: options.agent } : {}) }, (res) => {
+      let body = '';
+      const cn = peerCn(res.socket as TLSSocket);
+      res.on('data', (c: Buffer) => { body += c.toString(); });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, cn }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('TLS', { skip: gate.skip }, () => {
+  let pki: TestPki;
+  let reg: TestRegistry;
+  let config: Config;
+  let base: string;
+  before(async () => {
+    gate.assertPresent();
+    pki = makePki(await tempDir('tls'));
+    // The registry reads the files it was configured with: copies, so the reload test can replace them.
+    copyFileSync(pki.serverCert, `${pki.dir}/live.crt`);
+    copyFileSync(pki.serverKey, `${pki.dir}/live.key`);
+    reg = await startTestRegistry({
+      configure: (c) => {
+        c.http.tls = { certificate: `${pki.dir}/live.crt`, key: `${pki.dir}/live.key`, clientcas: [], minimumtls: 'tls1.2', letsencrypt: undefined };
+        config = c;
+      },
+    });
+    base = reg.server.url;
+  });
+  after(async () => reg?.close());
+
+  it('serves https, with HTTP/2 offered by ALPN and HTTP/1.1 still answered', async () => {
+    assert.match(base, /^https:\/\/127\.0\.0\.1:\d+$/);
+    const http1 = await https(`${base}/v2/`, { ca: readFileSync(pki.caCert) });
+    assert.equal(http1.status, 200);
+    const session = h2connect(base, { ca: readFileSync(pki.caCert) });
+    try {
+      const status = await new Promise<number>((resolve, reject) => {
+        const stream = session.request({ ':path': '/v2/' });
+        stream.on('response', (headers) => resolve(Number(headers[':status'])));
+        stream.on('error', reject);
+        stream.resume();
+      });
+      assert.equal(status, 200);
+      assert.equal(session.alpnProtocol, 'h2');
+    } finally {
+      session.close();
+    }
+  });
+
+  it('reloads the certificate without dropping an open connection', async () => {
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      const first = await https(`${base}/v2/`, { ca: readFileSync(pki.caCert), agent });
+      assert.match(first.cn, /berth-server-1/);
+      const next = pki.issueServer('server2', 'berth-server-2');
+      copyFileSync(next.cert, `${pki.dir}/live.crt`);
+      copyFileSync(next.key, `${pki.dir}/live.key`);
+      reloadCertificates(reg.server.app.server, config);
+      const sameConnection = await https(`${base}/v2/`, { ca: readFileSync(pki.caCert), agent });
+      assert.equal(sameConnection.status, 200);
+      assert.match(sameConnection.cn, /berth-server-1/, 'the open connection keeps its session');
+      // No TLS session cache: a resumed session would show the certificate of the old one.
+      const fresh = await https(`${base}/v2/`, { ca: readFileSync(pki.caCert), agent: new Agent({ maxCachedSessions: 0 }) });
+      assert.match(fresh.cn, /berth-server-2/, 'new connections get the new certificate');
+    } finally {
+      agent.destroy();
+    }
+  });
+
+  it('keeps the old certificate when the new files are bad', async () => {
+    copyFileSync(pki.caCert, `${pki.dir}/live.key`);
+    assert.throws(() => reloadCertificates(reg.server.app.server, config));
+    assert.equal((await https(`${base}/v2/`, { ca: readFileSync(pki.caCert) })).status, 200);
+  });
+});
+
+describe('mutual TLS', { skip: gate.skip }, () => {
+  let pki: TestPki;
+  let reg: TestRegistry;
+  before(async () => {
+    gate.assertPresent();
+    pki = makePki(await tempDir('mtls'));
+    reg = await startTestRegistry({
+      configure: (c) => { c.http.tls = { certificate: pki.serverCert, key: pki.serverKey, clientcas: [pki.clientCaCert], minimumtls: 'tls1.2', letsencrypt: undefined }; },
+    });
+  });
+  after(async () => reg?.close());
+
+  it('answers a client with a certificate of the client CA', async () => {
+    const res = await https(`${reg.server.url}/v2/`, { ca: readFileSync(pki.caCert), cert: readFileSync(pki.clientCert), key: readFileSync(pki.clientKey) });
+    assert.equal(res.status, 200);
+  });
+
+  it('refuses the handshake without a client certificate, or with one the client CA did not sign', async () => {
+    await assert.rejects(https(`${reg.server.url}/v2/`, { ca: readFileSync(pki.caCert) }));
+    await assert.rejects(https(`${reg.server.url}/v2/`, { ca: readFileSync(pki.caCert), cert: readFileSync(pki.serverCert), key: readFileSync(pki.serverKey) }));
+  });
+
+  it('speaks TLS 1.2 or newer only', async () => {
+    await assert.rejects(new Promise((resolve, reject) => {
+      const socket = tlsConnect({ host: '127.0.0.1', port: Number(new URL(reg.server.url).port), ca: readFileSync(pki.caCert), maxVersion: 'TLSv1.1', minVersion: 'TLSv1' }, () => resolve(socket));
+      socket.on('error', reject);
+    }));
+  });
+});
