@@ -1,4 +1,4 @@
-// containerd (`ctr`, a private daemon) and podman pull through Berth with CloudFront redirects
+// Docker (a private dockerd), containerd (`ctr`, a private daemon) and podman pull through Berth with CloudFront redirects
 // on: they follow the 307 to the stand-in edge with their own headers, and every blob byte
 // comes from the edge.
 import { after, before, describe, it } from 'node:test';
@@ -16,7 +16,7 @@ import { s3Storage, startBerthS3, type Server } from './support/servers.js';
 import { startEdge, type Edge } from './support/edge.js';
 
 const run = promisify(execFile);
-const clients = requireClients('skopeo', 'containerd', 'ctr', 'podman');
+const clients = requireClients('skopeo', 'containerd', 'ctr', 'podman', 'dockerd', 'docker');
 const KEY_PAIR_ID = 'KCLIENTSTEST';
 
 describe('container clients pull through CloudFront redirects', { skip: radosgwSkip || clients.skip }, () => {
@@ -100,5 +100,41 @@ describe('container clients pull through CloudFront redirects', { skip: radosgwS
     assert.ok(stdout.includes(images.digest('multilayer')), stdout);
     assert.equal(edge.bytesServed - before, blobBytes, 'every blob byte came from the edge');
     assert.deepEqual(edge.refused, []);
+  });
+
+  it('docker (a private dockerd) pulls, every blob byte from the edge', async () => {
+    const d = join(dir, 'docker');
+    await mkdir(join(d, 'cli'), { recursive: true });
+    await writeFile(join(d, 'daemon.json'), '{}');
+    const sock = join(d, 'docker.sock');
+    const log = tail();
+    const daemon = track(spawn('dockerd', [
+      '--config-file', join(d, 'daemon.json'), '--data-root', join(d, 'root'), '--exec-root', join(d, 'exec'),
+      '-H', `unix://${sock}`, '--pidfile', join(d, 'dockerd.pid'), '--iptables=false', '--ip6tables=false',
+      '--bridge=none', '--storage-driver=vfs',
+    ], { stdio: ['ignore', 'pipe', 'pipe'] }));
+    daemon.stdout?.on('data', (b: Buffer) => log.push(b));
+    daemon.stderr?.on('data', (b: Buffer) => log.push(b));
+    const env = { ...process.env, DOCKER_HOST: `unix://${sock}`, DOCKER_CONFIG: join(d, 'cli') };
+    try {
+      for (let i = 0; ; i++) {
+        try {
+          await run('docker', ['version'], { env });
+          break;
+        } catch (err) {
+          if (i > 300 || daemon.exitCode !== null) throw new Error(`dockerd did not start: ${String(err)}\n${log.text()}`);
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      }
+      const before = edge.bytesServed;
+      const ref = `${berth!.host}/clients/multilayer:v1`;
+      await run('docker', ['pull', '-q', ref], { env, timeout: 240_000 });
+      const { stdout } = await run('docker', ['image', 'inspect', '--format', '{{json .RepoDigests}}', ref], { env });
+      assert.ok(stdout.includes(images.digest('multilayer')), stdout);
+      assert.equal(edge.bytesServed - before, blobBytes, 'every blob byte came from the edge');
+      assert.deepEqual(edge.refused, []);
+    } finally {
+      await stopChild(daemon, 'SIGTERM', 20_000);
+    }
   });
 });
