@@ -2,6 +2,7 @@
 // inside AWS (or inside given regions) fetch from S3 directly rather than through CloudFront.
 // Read from a local file (registries often have no internet) or a URL, refreshed periodically;
 // a failed refresh keeps the ranges already loaded.
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { BlockList } from 'node:net';
 import { addToList, listContains } from './client-address.js';
@@ -63,9 +64,20 @@ export class AwsIpRanges {
     this.#count = count;
   }
 
-  /** Loads now, then every updateMs (the timer never keeps the process alive). */
+  /**
+   * Loads now, then every updateMs (the timer never keeps the process alive). A local file is
+   * read before this returns, so the first request already sees the ranges.
+   */
   async start(): Promise<void> {
-    await this.load();
+    if (this.#o.file) {
+      try {
+        this.#replace(JSON.parse(readFileSync(this.#o.file, 'utf8')) as IpRangesDocument);
+      } catch (err) {
+        this.#o.onError?.(err);
+      }
+    } else {
+      await this.load();
+    }
     if (this.#o.updateMs > 0) {
       this.#timer = setInterval(() => void this.load(), this.#o.updateMs);
       this.#timer.unref();

@@ -1,0 +1,61 @@
+// Berth (`berth serve CONFIG`) and Debian's docker-registry (Distribution 2.8) on 127.0.0.1, both
+// on S3 buckets of the test's radosgw, each from a config.yml the test writes.
+import { spawn } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { BERTH_BIN, cleanEnv, onFreePort, stopChild, tail, track, waitForHttp } from '../../e2e/support/env.js';
+import type { RadosGateway } from './radosgw.js';
+
+export interface Server {
+  url: string;
+  host: string;
+  logs(): string;
+  stop(): Promise<void>;
+}
+
+/** Distribution's `storage.s3` keys for a bucket of this gateway (both servers read them). */
+export function s3Storage(gw: RadosGateway, bucket: string, rootdirectory = '/'): Record<string, unknown> {
+  return {
+    accesskey: gw.accessKey, secretkey: gw.secretKey, region: gw.region, regionendpoint: gw.endpoint,
+    bucket, secure: false, forcepathstyle: true, v4auth: true, chunksize: 5 * 1024 * 1024, rootdirectory,
+  };
+}
+
+type Config = Record<string, unknown>;
+
+export function startBerthS3(dir: string, config: (port: number) => Config): Promise<Server> {
+  return onFreePort((port) => start('berth', process.execPath, [BERTH_BIN, 'serve'], dir, port, {
+    version: '0.1', log: { level: 'warn', accesslog: { disabled: true } }, http: { addr: `127.0.0.1:${port}` },
+    ...config(port),
+  }), (err) => /EADDRINUSE/.test(String(err)));
+}
+
+export function startDistributionS3(dir: string, storage: Record<string, unknown>): Promise<Server> {
+  return onFreePort((port) => start('docker-registry', 'docker-registry', ['serve'], dir, port, {
+    version: '0.1', log: { level: 'warn', accesslog: { disabled: true } }, http: { addr: `127.0.0.1:${port}` },
+    storage: { s3: storage, delete: { enabled: true }, redirect: { disable: true }, maintenance: { uploadpurging: { enabled: false } } },
+  }), (err) => /address already in use/i.test(String(err)));
+}
+
+async function start(label: string, command: string, args: string[], dir: string, port: number, config: Config): Promise<Server> {
+  const file = join(dir, `${label}-${port}.yml`);
+  await writeFile(file, stringify(config));
+  // AWS_CA_BUNDLE (set on this machine) makes the Go SDK insist on TLS settings an http endpoint lacks.
+  const env = cleanEnv();
+  delete env['AWS_CA_BUNDLE'];
+  const child = track(spawn(command, [...args, file], { env, stdio: ['ignore', 'pipe', 'pipe'] }));
+  const log = tail();
+  child.stdout?.on('data', (c: Buffer) => log.push(c));
+  child.stderr?.on('data', (c: Buffer) => log.push(c));
+  child.on('error', (err) => log.push(`spawn error: ${err.message}\n`));
+  const host = `127.0.0.1:${port}`;
+  const url = `http://${host}`;
+  try {
+    await waitForHttp(`${url}/v2/`, child, () => `${label} logs:\n${log.text()}`);
+  } catch (err) {
+    await stopChild(child, 'SIGKILL');
+    throw err;
+  }
+  return { url, host, logs: () => log.text(), stop: () => stopChild(child) };
+}
