@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { ConfigError } from '../config/load.js';
 import { printCommand, schemaCommand, verifyCommand } from './config-command.js';
 import { registerCopyCommands } from './copy-command.js';
+import { registerSyncCommand } from './sync-command.js';
 
 export async function main(argv: string[]): Promise<void> {
   const program = new Command('berth')
@@ -26,6 +27,7 @@ export async function main(argv: string[]): Promise<void> {
     .action(async (file: string | undefined) => guardConfig(async () => printCommand(file)));
   config.command('schema').description('print the configuration JSON Schema').action(() => schemaCommand());
   registerCopyCommands(program);
+  registerSyncCommand(program);
   await program.parseAsync(argv);
 }
 
