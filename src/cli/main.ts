@@ -4,6 +4,7 @@ import { ConfigError } from '../config/load.js';
 import { printCommand, schemaCommand, verifyCommand } from './config-command.js';
 import { registerCopyCommands } from './copy-command.js';
 import { registerSyncCommand } from './sync-command.js';
+import { registerConfigureCommand } from './configure-command.js';
 
 export async function main(argv: string[]): Promise<void> {
   const program = new Command('berth')
@@ -28,6 +29,7 @@ export async function main(argv: string[]): Promise<void> {
   config.command('schema').description('print the configuration JSON Schema').action(() => schemaCommand());
   registerCopyCommands(program);
   registerSyncCommand(program);
+  registerConfigureCommand(program);
   await program.parseAsync(argv);
 }
 
