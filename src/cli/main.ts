@@ -5,6 +5,7 @@ import { printCommand, schemaCommand, verifyCommand } from './config-command.js'
 import { registerCopyCommands } from './copy-command.js';
 import { registerSyncCommand } from './sync-command.js';
 import { registerConfigureCommand } from './configure-command.js';
+import { registerDoctorCommand } from './doctor-command.js';
 
 export async function main(argv: string[]): Promise<void> {
   const program = new Command('berth')
@@ -30,6 +31,7 @@ export async function main(argv: string[]): Promise<void> {
   registerCopyCommands(program);
   registerSyncCommand(program);
   registerConfigureCommand(program);
+  registerDoctorCommand(program);
   await program.parseAsync(argv);
 }
 
