@@ -6,6 +6,9 @@ import { registerGcCommand } from './gc-command.js';
 import { registerRetentionCommand } from './retention-command.js';
 import { registerCopyCommands } from './copy-command.js';
 import { registerAuthCommands } from './auth-commands.js';
+import { registerSyncCommand } from './sync-command.js';
+import { registerConfigureCommand } from './configure-command.js';
+import { registerDoctorCommand } from './doctor-command.js';
 
 export async function main(argv: string[]): Promise<void> {
   const program = new Command('berth')
@@ -40,6 +43,9 @@ export async function main(argv: string[]): Promise<void> {
       await guardConfig(() => deadLettersCommand(file, opts));
     });
   registerAuthCommands(program);
+  registerSyncCommand(program);
+  registerConfigureCommand(program);
+  registerDoctorCommand(program);
   await program.parseAsync(argv);
 }
 

@@ -1,0 +1,90 @@
+// `berth configure containerd|docker|podman|kubernetes`: makes a container client trust and
+// use a registry (or mirror) by writing its configuration files, with --dry-run showing the diff.
+import type { Command } from 'commander';
+import { speaksOnlyHttp } from '../client/index.js';
+import { applyPlan, planDiff, type Plan } from './configure/plan.js';
+import { validateRegistry, type ConfigureOptions } from './configure/options.js';
+import { containerdPlan } from './configure/containerd.js';
+import { dockerPlan } from './configure/docker.js';
+import { podmanPlan } from './configure/podman.js';
+import { pullSecret } from './configure/kubernetes.js';
+
+interface Flags {
+  registry: string;
+  mirrorOf?: string;
+  insecure?: boolean;
+  plainHttp?: boolean;
+  ca?: string;
+  clientCert?: string;
+  clientKey?: string;
+  root: string;
+  maxConcurrentDownloads?: string;
+  dryRun?: boolean;
+  creds?: string;
+  name: string;
+  namespace?: string;
+  json?: boolean;
+}
+
+const PLANS: Record<string, (o: ConfigureOptions) => Promise<Plan>> = { containerd: containerdPlan, docker: dockerPlan, podman: podmanPlan };
+
+export function registerConfigureCommand(program: Command): void {
+  program.command('configure')
+    .description('configure a container client to use a registry: containerd, docker, podman, or kubernetes (prints a pull Secret)')
+    .argument('<client>', 'containerd | docker | podman | kubernetes')
+    .requiredOption('--registry <host[:port]>', 'the registry (or mirror) to use')
+    .option('--mirror-of <registry>', 'use the registry as a pull-through mirror of this one (docker.io)')
+    .option('--insecure', 'the registry speaks plain HTTP or has a certificate nobody can verify')
+    .option('--plain-http', 'the registry speaks plain HTTP (default with --insecure: detected)')
+    .option('--ca <file>', 'CA certificate (PEM) that signed the registry\'s certificate')
+    .option('--client-cert <file>', 'client certificate for mutual TLS')
+    .option('--client-key <file>', 'client key for mutual TLS')
+    .option('--root <dir>', 'prefix for every file written (a chroot, an image, a test)', '/')
+    .option('--max-concurrent-downloads <n>', 'layer downloads at once (containerd, docker)')
+    .option('--dry-run', 'print the change as a diff and write nothing')
+    .option('--creds <user:pass>', 'kubernetes: the account the Secret holds')
+    .option('--name <name>', 'kubernetes: the Secret\'s name', 'berth-pull')
+    .option('--namespace <ns>', 'kubernetes: the Secret\'s namespace')
+    .option('--json', 'print what was (or would be) written as JSON')
+    .action(async (client: string, flags: Flags) => {
+      try {
+        await configure(client, flags);
+      } catch (err) {
+        process.stderr.write(`berth: ${(err as Error).message}\n`);
+        process.exitCode = 1;
+      }
+    });
+}
+
+async function configure(client: string, flags: Flags): Promise<void> {
+  validateRegistry(flags.registry);
+  if (client === 'kubernetes') {
+    if (!flags.creds) throw new Error('configure kubernetes needs --creds USER:PASSWORD (a robot account)');
+    process.stdout.write(pullSecret(flags.registry, flags.creds, flags.name, flags.namespace));
+    return;
+  }
+  const planFor = PLANS[client];
+  if (!planFor) throw new Error(`unknown client "${client}" (containerd, docker, podman, kubernetes)`);
+  const plainHttp = flags.plainHttp ?? (flags.insecure ? await speaksOnlyHttp(flags.registry) : false);
+  const plan = await planFor({
+    registry: flags.registry, mirrorOf: flags.mirrorOf, insecure: flags.insecure, plainHttp, ca: flags.ca,
+    clientCert: flags.clientCert, clientKey: flags.clientKey, root: flags.root,
+    maxConcurrentDownloads: flags.maxConcurrentDownloads ? Number(flags.maxConcurrentDownloads) : undefined,
+  });
+  if (flags.dryRun) {
+    const diff = await planDiff(plan);
+    if (flags.json) process.stdout.write(`${JSON.stringify({ dryRun: true, diff, restart: plan.restart, notes: plan.notes })}\n`);
+    else process.stdout.write(diff || 'nothing to change\n');
+    return;
+  }
+  const { written, backups } = await applyPlan(plan);
+  if (flags.json) {
+    process.stdout.write(`${JSON.stringify({ written, backups, restart: written.length ? plan.restart : [], notes: plan.notes })}\n`);
+    return;
+  }
+  for (const w of written) process.stdout.write(`wrote ${w}\n`);
+  for (const b of backups) process.stdout.write(`backup ${b}\n`);
+  if (written.length === 0) process.stdout.write('nothing to change\n');
+  else for (const r of plan.restart) process.stdout.write(`next: ${r}\n`);
+  for (const n of plan.notes) process.stdout.write(`note: ${n}\n`);
+}

@@ -1,0 +1,96 @@
+// `berth doctor REGISTRY [IMAGE]`: walks from DNS up to a blob read and through the local
+// client configuration, and names every problem with why it matters and how to fix it.
+import type { Command } from 'commander';
+import { readFile } from 'node:fs/promises';
+import { dockerConfigCredentials, parseCreds, parseImageReference, type Credentials } from '../client/index.js';
+import { formatFinding, skip, type Finding } from './doctor/finding.js';
+import { checkDns, checkTcp, checkTls, target } from './doctor/network.js';
+import { checkImage, checkLogin, checkV2, httpAsHttps } from './doctor/api.js';
+import { checkContainerd, checkDocker, checkPodman } from './doctor/local.js';
+
+interface Flags {
+  plainHttp?: boolean;
+  insecure?: boolean;
+  ca?: string;
+  creds?: string;
+  root: string;
+  timeout: string;
+  json?: boolean;
+  local: boolean;
+}
+
+export async function runDoctor(registry: string, image: string | undefined, flags: Flags): Promise<Finding[]> {
+  const t = target(registry, !!flags.plainHttp, Number(flags.timeout));
+  t.ca = flags.ca ? await readFile(flags.ca) : undefined;
+  t.insecure = flags.insecure;
+  const findings: Finding[] = [];
+  const local = async (plainHttp: boolean, unknownCa: boolean) => {
+    if (!flags.local) return;
+    const ctx = { root: flags.root, host: t.host, hostname: t.hostname, plainHttp, unknownCa };
+    findings.push(...await checkContainerd(ctx), ...await checkDocker(ctx), ...await checkPodman(ctx));
+  };
+  const dns = await checkDns(t);
+  findings.push(dns);
+  if (dns.status === 'fail') return findings;
+  const tcp = await checkTcp(t);
+  findings.push(tcp);
+  if (tcp.status === 'fail') {
+    await local(!!flags.plainHttp, false);
+    return findings;
+  }
+  let plainHttp = t.plainHttp;
+  if (!t.plainHttp) {
+    const tls = await checkTls(t);
+    findings.push(...tls.findings);
+    if (tls.notTls) {
+      findings.push(httpAsHttps(t));
+      plainHttp = true;
+      await local(true, false);
+      return findings;
+    }
+  }
+  const unknownCa = findings.some((f) => f.id === 'tls.unknown-ca');
+  const v2 = await checkV2(t);
+  findings.push(...v2.findings);
+  if (v2.reachable) {
+    const creds: Credentials | undefined = flags.creds ? parseCreds(flags.creds) : await dockerConfigCredentials()(t.host).catch(() => undefined);
+    const login = await checkLogin(t, creds, v2.challenge);
+    findings.push(...login);
+    if (image) {
+      const ref = parseImageReference(image.includes('/') && /[.:]/.test(image.split('/')[0]!) ? image : `${t.host}/${image}`);
+      if (login.some((f) => f.status === 'fail')) findings.push(skip('image', `image checks skipped: login failed`));
+      else findings.push(...await checkImage(t, creds, ref.repository, ref.digest ?? ref.tag ?? 'latest'));
+    }
+  }
+  await local(plainHttp, unknownCa);
+  return findings;
+}
+
+export function registerDoctorCommand(program: Command): void {
+  program.command('doctor')
+    .description('diagnose why clients cannot use a registry: DNS, TCP, TLS, HTTP(S), auth, an image, and local containerd/docker/podman configuration')
+    .argument('<registry>', 'HOST[:PORT]').argument('[image]', 'REPO[:TAG] to read a manifest and a blob range of')
+    .option('--plain-http', 'the registry is expected to speak plain HTTP')
+    .option('--insecure', 'do not fail on certificate problems (they are still reported)')
+    .option('--ca <file>', 'CA certificate (PEM) to verify the registry with')
+    .option('--creds <user:pass>', 'credentials to test (default: Docker\'s config.json)')
+    .option('--root <dir>', 'where to look for /etc/containerd, /etc/docker, /etc/containers', '/')
+    .option('--no-local', 'skip the local client configuration checks')
+    .option('--timeout <ms>', 'per network step', '5000')
+    .option('--json', 'print the findings as JSON')
+    .action(async (registry: string, image: string | undefined, flags: Flags) => {
+      try {
+        const findings = await runDoctor(registry, image, flags);
+        const failed = findings.some((f) => f.status === 'fail');
+        if (flags.json) process.stdout.write(`${JSON.stringify({ registry, image, ok: !failed, findings }, null, 2)}\n`);
+        else {
+          for (const f of findings) process.stdout.write(`${formatFinding(f)}\n`);
+          process.stdout.write(failed ? `\n${findings.filter((f) => f.status === 'fail').length} problem(s) found\n` : '\nno problems found\n');
+        }
+        process.exitCode = failed ? 1 : 0;
+      } catch (err) {
+        process.stderr.write(`berth: ${(err as Error).message}\n`);
+        process.exitCode = 2;
+      }
+    });
+}
