@@ -118,6 +118,9 @@ describe('berth serve behind nginx (TLS, reverse proxy)', { skip: gate.skip }, (
       const patch = await https(follow(post.location), 'PATCH', { 'Content-Type': 'application/octet-stream' }, data.data.subarray(0, 40_000));
       assert.equal(patch.status, 202);
       assert.match(patch.location ?? '', session, 'PATCH Location');
+      const gap = await https(follow(patch.location), 'PATCH', { 'Content-Type': 'application/octet-stream', 'Content-Range': '50000-50009' }, Buffer.alloc(10));
+      assert.equal(gap.status, 416, 'a chunk out of order');
+      assert.match(gap.location ?? '', session, '416 Location (where the upload stands)');
       const status = await https(follow(patch.location), 'GET');
       assert.equal(status.status, 204);
       assert.match(status.location ?? '', session, 'upload status Location');
