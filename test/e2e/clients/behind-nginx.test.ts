@@ -76,22 +76,33 @@ describe('berth serve behind nginx (TLS, reverse proxy)', { skip: gate.skip }, (
     await mkdir(certDir, { recursive: true });
     await copyFile(ca.caCert, join(certDir, 'ca.crt'));
 
-    for (const mode of MODES) port[mode] = await freePort();
     const plain = await startBerth({ root: join(work, 'storage-plain') });
     const relative = await startBerth({ root: join(work, 'storage-relative'), env: { REGISTRY_HTTP_RELATIVEURLS: 'true' } });
-    const httphost = await startBerth({ root: join(work, 'storage-httphost'), env: { REGISTRY_HTTP_HOST: `https://${proxy('httphost')}` } });
-    berths.push(plain, relative, httphost);
+    berths.push(plain, relative);
     const proto: [string, string] = ['X-Forwarded-Proto', '$scheme'];
-    nginx = await startNginx({
-      dir: join(work, 'nginx'), cert: ca.serverCert, key: ca.serverKey, ca: ca.caCert,
-      servers: [
-        { port: port.host, upstream: plain.host, headers: [['Host', '$http_host'], ['X-Real-IP', '$remote_addr'], ['X-Forwarded-For', '$proxy_add_x_forwarded_for'], proto] },
-        { port: port.xfh, upstream: plain.host, headers: [['X-Forwarded-Host', '$http_host'], proto] },
-        { port: port.forwarded, upstream: plain.host, headers: [['Forwarded', '"proto=$scheme;host=\\"$http_host\\""']] },
-        { port: port.relative, upstream: relative.host, headers: [] },
-        { port: port.httphost, upstream: httphost.host, headers: [] },
-      ],
-    });
+    // nginx's ports are picked before it binds them, and the http.host Berth must know its
+    // port first: on a lost race for a port, pick again.
+    for (let attempt = 1; ; attempt++) {
+      for (const mode of MODES) port[mode] = await freePort();
+      const httphost = await startBerth({ root: join(work, 'storage-httphost'), env: { REGISTRY_HTTP_HOST: `https://${proxy('httphost')}` } });
+      try {
+        nginx = await startNginx({
+          dir: join(work, 'nginx'), cert: ca.serverCert, key: ca.serverKey, ca: ca.caCert,
+          servers: [
+            { port: port.host, upstream: plain.host, headers: [['Host', '$http_host'], ['X-Real-IP', '$remote_addr'], ['X-Forwarded-For', '$proxy_add_x_forwarded_for'], proto] },
+            { port: port.xfh, upstream: plain.host, headers: [['X-Forwarded-Host', '$http_host'], proto] },
+            { port: port.forwarded, upstream: plain.host, headers: [['Forwarded', '"proto=$scheme;host=\\"$http_host\\""']] },
+            { port: port.relative, upstream: relative.host, headers: [] },
+            { port: port.httphost, upstream: httphost.host, headers: [] },
+          ],
+        });
+        berths.push(httphost);
+        break;
+      } catch (err) {
+        await httphost.stop();
+        if (attempt >= 3 || !/Address already in use/i.test(String(err))) throw err;
+      }
+    }
   });
   after(async () => {
     await containerd?.stop();
