@@ -113,6 +113,13 @@ describe('containerd (ctr) against berth serve', { skip: gate.skip }, () => {
     assert.match(await containerd!.mustCtr(['images', 'check']), /lab\/multilayer:v1\s.*complete \(6\/6\)/);
   });
 
+  it('pulls from 127.0.0.1 without --plain-http (ctr speaks plain HTTP to localhost anyway)', async () => {
+    const ref = `${host}/lab/tiny:v1`;
+    const out = await pull(ref, '--http-dump');
+    assert.equal(await imageDigest(ref), images.digest('tiny'));
+    assert.ok(out.includes('HEAD /v2/lab/tiny/manifests/v1 HTTP/1.1'), 'no ?ns= on a direct pull');
+  });
+
   it('pulls the multi-arch index for every platform, and arm64 alone', async () => {
     const ref = `${host}/lab/multiarch:v1`;
     await pull(ref, '--plain-http', '--all-platforms');

@@ -136,6 +136,10 @@ describe('Docker (dockerd) against berth serve', { skip: gate.skip }, () => {
     assert.equal((await dockerd!.mustDocker(['images', '-q'])).trim(), '');
     await pull('lab/tiny:v1');
     await assertRepoDigest('lab/tiny:v1', `lab/tiny@${images.digest('tiny')}`);
+    // A one-component name is docker.io/library/NAME: the mirror is asked for library/NAME.
+    await copy(images.oci('tiny'), `docker://${host}/library/tiny:v1`);
+    await pull('tiny:v1');
+    await assertRepoDigest('tiny:v1', `tiny@${images.digest('tiny')}`);
     await pull('lab/multiarch:v1');
     await assertRepoDigest('lab/multiarch:v1', `lab/multiarch@${images.digest('multiarch')}`);
   });

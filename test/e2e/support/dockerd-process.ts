@@ -3,8 +3,8 @@
 // bridge, vfs storage, so it runs unprivileged by the host's network and storage setup. It
 // starts its own managed containerd under the exec-root and stops it on SIGTERM.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { existsSync, rmSync } from 'node:fs';
+import { copyFile, mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cleanEnv, stopChild, tail, track } from './env.js';
 import { mustRun, runCommand, type CommandResult } from './run.js';
@@ -18,7 +18,18 @@ export interface DockerdOptions {
   insecureRegistries?: string[];
   /** URLs for daemon.json `registry-mirrors` (docker.io pulls go there). */
   registryMirrors?: string[];
+  /**
+   * host:port -> CA certificate file to trust for that registry. dockerd reads these only from
+   * /etc/docker/certs.d/HOST:PORT/ (no flag moves it): written there, removed on stop.
+   */
+  trustedCas?: Record<string, string>;
 }
+
+const CERTS_D = '/etc/docker/certs.d';
+const madeCertDirs = new Set<string>();
+process.once('exit', () => {
+  for (const d of madeCertDirs) rmSync(d, { recursive: true, force: true });
+});
 
 export interface DockerdProcess {
   socket: string;
@@ -37,6 +48,21 @@ export async function startDockerd(options: DockerdOptions): Promise<DockerdProc
     'insecure-registries': options.insecureRegistries ?? [],
     'registry-mirrors': options.registryMirrors ?? [],
   }));
+  const certDirs: string[] = [];
+  for (const [hostPort, ca] of Object.entries(options.trustedCas ?? {})) {
+    const d = join(CERTS_D, hostPort);
+    if (existsSync(d)) throw new Error(`${d} exists already: refusing to overwrite another registry's trust`);
+    await mkdir(d, { recursive: true });
+    madeCertDirs.add(d);
+    certDirs.push(d);
+    await copyFile(ca, join(d, 'ca.crt'));
+  }
+  const removeCertDirs = async () => {
+    for (const d of certDirs) {
+      await rm(d, { recursive: true, force: true });
+      madeCertDirs.delete(d);
+    }
+  };
   const child: ChildProcess = track(spawn('dockerd', [
     '--config-file', daemonJson, '--data-root', join(dir, 'data'), '--exec-root', join(dir, 'exec'),
     '--pidfile', join(dir, 'dockerd.pid'), '-H', `unix://${socket}`,
@@ -52,11 +78,13 @@ export async function startDockerd(options: DockerdOptions): Promise<DockerdProc
   const deadline = Date.now() + 60_000;
   for (;;) {
     if (child.exitCode !== null || child.signalCode !== null) {
+      await removeCertDirs();
       throw new Error(`dockerd exited (${child.exitCode ?? child.signalCode}) on start:\n${log.text()}`);
     }
     if ((await docker(['version', '--format', '{{.Server.Version}}'], 5000)).code === 0) break;
     if (Date.now() > deadline) {
       await stopChild(child, 'SIGKILL');
+      await removeCertDirs();
       throw new Error(`dockerd did not answer on ${socket} within 60 s:\n${log.text()}`);
     }
     await new Promise((r) => setTimeout(r, 250));
@@ -66,6 +94,9 @@ export async function startDockerd(options: DockerdOptions): Promise<DockerdProc
     docker,
     mustDocker: (args, timeoutMs) => mustRun(DOCKER_CLI, args, { env, timeoutMs }),
     logs: () => log.text(),
-    stop: () => stopChild(child, 'SIGTERM', 20_000),
+    stop: async () => {
+      await stopChild(child, 'SIGTERM', 20_000);
+      await removeCertDirs();
+    },
   };
 }
