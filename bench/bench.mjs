@@ -1,7 +1,7 @@
 // Berth vs CNCF Distribution (Debian's docker-registry), side by side. Started by bench/run.sh,
-// which pins this driver (and the wrk it spawns) to BENCH_CLIENT_CPU and builds Berth first.
-// Both servers run at once, pinned to BENCH_SERVER_CPU, each with fresh storage; every
-// workload alternates between them run by run so drift on the machine hits both alike.
+// which pins this driver (and the load generators it spawns) to BENCH_CLIENT_CPU and builds Berth.
+// Both servers run at once, pinned to BENCH_SERVER_CPU, each with fresh storage; every workload
+// alternates between them run by run (D B, B D, D B) so drift on the machine hits both alike.
 import http from 'node:http';
 import net from 'node:net';
 import fs from 'node:fs';
@@ -20,34 +20,37 @@ const SERVER_CPU = process.env.BENCH_SERVER_CPU ?? '1';
 const CLIENT_CPU = process.env.BENCH_CLIENT_CPU ?? '0';
 const QUICK = process.env.BENCH_QUICK === '1';
 const PROFILE = process.env.BENCH_PROFILE === '1';
-// BENCH_ONLY=1,5 runs only those workloads (1 manifest GET, 2 HEAD, 3 blob GET, 4 push, 5 pull).
-const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',').map((x) => x.trim())) : undefined;
-const want = (n) => !ONLY || ONLY.has(String(n));
+// BENCH_ONLY=pull-1g,manifest: only workloads whose id contains one of these words (ids in the table).
+const ONLY = process.env.BENCH_ONLY ? process.env.BENCH_ONLY.split(',').map((x) => x.trim()).filter(Boolean) : undefined;
+const want = (id) => !ONLY || ONLY.some((w) => id.includes(w));
 const MiB = 1024 * 1024;
 const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
 
 // ---- parameters (all bounded) ----------------------------------------------------------------
 const P = {
-  runs: QUICK ? 1 : 3, // measured runs per workload and server (median reported)
-  wrkSeconds: QUICK ? 2 : 5, // length of one measured wrk run
+  runs: Number(process.env.BENCH_RUNS ?? (QUICK ? 1 : 3)), // measured runs per workload and server (median reported)
+  wrkSeconds: QUICK ? 2 : 4, // length of one measured request-rate run
   wrkWarmSeconds: QUICK ? 1 : 2,
-  manifestConns: 64,
-  headConns: 64,
-  blobConns: 16,
-  smallBlobs: QUICK ? 20 : 100, // 1 MiB blobs per push run
-  smallConcurrency: 4,
-  smallChunk: 256 * 1024, // chunked push of a 1 MiB blob: 4 PATCHes
-  largeRuns: QUICK ? 1 : 3,
-  largeBlobs: QUICK ? 1 : 3, // 100 MiB blobs per run, pushed one after the other
-  largeSize: (QUICK ? 32 : 100) * MiB,
-  largeChunk: 10 * MiB,
-  pullSize: (QUICK ? 64 : 256) * MiB,
-  pullRuns: QUICK ? 1 : 3,
-  pullsPerRun: QUICK ? 1 : 4, // sequential pulls of the same blob on one keep-alive connection
+  clients: [1, 8], // concurrent clients for pushes and pulls
+  requestConns: [1, 32], // concurrent connections for manifest GET/HEAD
+  listConns: 32, // tags list and catalog
+  tags: 50, // tags in bench/app (tags list)
+  repos: 20, // repositories (catalog)
+  smallSize: MiB,
+  smallPushes: { 1: QUICK ? 16 : 64, 8: QUICK ? 32 : 128 }, // 1 MiB blobs per push run
+  largeSize: (QUICK ? 16 : 100) * MiB,
+  largePushes: { 1: 2, 8: 8 }, // "100 MB" blobs per push run (8 clients: one each)
+  largeChunk: (QUICK ? 4 : 10) * MiB, // PATCH size of the chunked push
+  hugeSize: (QUICK ? 128 : 1024) * MiB, // the "1 GB" pull
+  pulls: { // pulls per client and run
+    large: { 1: QUICK ? 2 : 4, 8: QUICK ? 1 : 2 },
+    huge: { 1: QUICK ? 1 : 2, 8: 1 },
+  },
 };
 const REPO = 'bench/app';
 const TAG = 'v1';
 const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
+const OCTET = { 'Content-Type': 'application/octet-stream' };
 
 const log = (...a) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${a.join(' ')}\n`);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -56,6 +59,7 @@ const median = (xs) => {
   if (s.length === 0) return NaN;
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
+const sizeName = (bytes) => (bytes >= 1024 * MiB ? `${bytes / 1024 / MiB} GiB` : `${bytes / MiB} MiB`);
 
 // ---- processes -------------------------------------------------------------------------------
 const children = [];
@@ -63,7 +67,7 @@ function recordPid(pid) {
   fs.appendFileSync(path.join(WORK, 'pids'), `${pid}\n`);
 }
 // Every child is spawned detached (its own process group), so a load generator's wrapper and the
-// tool under it go together; only children still running are signalled.
+// tools under it go together; only children still running are signalled.
 function killAll() {
   for (const c of children) {
     if (c.exitCode !== null || c.signalCode !== null) continue;
@@ -184,7 +188,8 @@ async function stopServer(s) {
   if (s.child.exitCode === null && s.child.signalCode === null) s.child.kill('SIGKILL');
 }
 
-// ---- HTTP client (node:http, keep-alive agents; undici is not importable without a dependency) --
+// ---- HTTP client (node:http, keep-alive agents) ----------------------------------------------
+/** `body`: a Buffer or a list of Buffers sent one after the other (large blobs share their bytes). */
 function request(agent, method, url, { headers = {}, body, keep = false } = {}) {
   return new Promise((resolve, reject) => {
     const u = new URL(url);
@@ -201,15 +206,18 @@ function request(agent, method, url, { headers = {}, body, keep = false } = {}) 
         res.on('error', reject);
       },
     );
-    req.setTimeout(120_000, () => req.destroy(new Error(`timeout: ${method} ${url}`)));
+    req.setTimeout(300_000, () => req.destroy(new Error(`timeout: ${method} ${url}`)));
     req.on('error', reject);
-    if (body !== undefined) {
-      req.setHeader('Content-Length', body.length);
-      req.end(body);
-    } else {
-      if (method === 'PUT' || method === 'POST' || method === 'PATCH') req.setHeader('Content-Length', 0);
-      req.end();
+    const parts = body === undefined ? [] : Array.isArray(body) ? body : [body];
+    if (body !== undefined || method === 'PUT' || method === 'POST' || method === 'PATCH') {
+      req.setHeader('Content-Length', parts.reduce((n, b) => n + b.length, 0));
     }
+    (async () => {
+      for (const part of parts) {
+        if (!req.write(part)) await new Promise((r) => req.once('drain', r));
+      }
+      req.end();
+    })().catch(reject);
   });
 }
 
@@ -227,30 +235,60 @@ function bytesFor(seed, n) {
   return createCipheriv('aes-128-ctr', key, Buffer.alloc(16)).update(Buffer.alloc(n));
 }
 
-async function pushMonolithic(s, repo, data, digest) {
+/**
+ * A blob as a list of Buffers (several blobs share most of their bytes, so 8 concurrent 100 MiB
+ * pushes need no 800 MiB of client memory), with `slice(start, end)` over the concatenation.
+ */
+class Blob {
+  constructor(parts, digest) {
+    this.parts = parts;
+    this.digest = digest;
+    this.size = parts.reduce((n, b) => n + b.length, 0);
+  }
+  slice(start, end) {
+    const out = [];
+    let off = 0;
+    for (const p of this.parts) {
+      const a = Math.max(start, off);
+      const b = Math.min(end, off + p.length);
+      if (a < b) out.push(p.subarray(a - off, b - off));
+      off += p.length;
+    }
+    return out;
+  }
+}
+/** Blobs of `size` bytes: one shared body plus a distinct 64-byte tail each (hash state reused). */
+function blobFamily(seed, size) {
+  const body = bytesFor(seed, size - 64);
+  const state = createHash('sha256').update(body);
+  return (name) => {
+    const tail = Buffer.from(String(name).padEnd(64, '.').slice(0, 64));
+    return new Blob([body, tail], `sha256:${state.copy().update(tail).digest('hex')}`);
+  };
+}
+
+async function pushMonolithic(s, repo, blob) {
   const start = await request(s.agent, 'POST', `${s.base}/v2/${repo}/blobs/uploads/`, { keep: true });
   expect(start, 202, 'POST upload');
   const loc = new URL(start.headers.location, s.base);
-  loc.searchParams.set('digest', digest);
-  const put = await request(s.agent, 'PUT', loc.href, { headers: { 'Content-Type': 'application/octet-stream' }, body: data, keep: true });
+  loc.searchParams.set('digest', blob.digest);
+  const put = await request(s.agent, 'PUT', loc.href, { headers: OCTET, body: blob.parts, keep: true });
   expect(put, 201, 'PUT upload');
 }
 
-async function pushChunked(s, repo, data, digest, chunk) {
+async function pushChunked(s, repo, blob, chunk) {
   const start = await request(s.agent, 'POST', `${s.base}/v2/${repo}/blobs/uploads/`, { keep: true });
   expect(start, 202, 'POST upload');
   let loc = new URL(start.headers.location, s.base);
-  for (let off = 0; off < data.length; off += chunk) {
-    const end = Math.min(off + chunk, data.length) - 1;
+  for (let off = 0; off < blob.size; off += chunk) {
+    const end = Math.min(off + chunk, blob.size);
     const res = await request(s.agent, 'PATCH', loc.href, {
-      headers: { 'Content-Type': 'application/octet-stream', 'Content-Range': `${off}-${end}` },
-      body: data.subarray(off, end + 1),
-      keep: true,
+      headers: { ...OCTET, 'Content-Range': `${off}-${end - 1}` }, body: blob.slice(off, end), keep: true,
     });
     expect(res, 202, 'PATCH upload');
     loc = new URL(res.headers.location, s.base);
   }
-  loc.searchParams.set('digest', digest);
+  loc.searchParams.set('digest', blob.digest);
   const put = await request(s.agent, 'PUT', loc.href, { keep: true });
   expect(put, 201, 'PUT upload');
 }
@@ -262,38 +300,90 @@ async function putManifest(s, repo, ref, content) {
   expect(res, 201, 'PUT manifest');
 }
 
+/** Removes pushed blob data from a server's storage (both use Distribution's layout), bounding disk use. */
+function dropBlobData(s, blobs) {
+  for (const b of blobs) {
+    const hex = b.digest.slice('sha256:'.length);
+    fs.rmSync(path.join(s.storage, 'docker/registry/v2/blobs/sha256', hex.slice(0, 2), hex), { recursive: true, force: true });
+  }
+}
+
+async function inParallel(items, concurrency, fn) {
+  let next = 0;
+  const workers = Array.from({ length: Math.min(concurrency, items.length) }, async () => {
+    while (next < items.length) {
+      const i = next++;
+      await fn(items[i], i);
+    }
+  });
+  await Promise.all(workers);
+}
+
 // ---- seeding: identical content in both registries, through the HTTP API ----------------------
 async function seed(servers) {
   const config = Buffer.from(JSON.stringify({
     architecture: 'amd64', os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: [] },
   }));
-  const layer1m = bytesFor('layer-1MiB', MiB);
-  const big = bytesFor('layer-big', want(5) ? P.pullSize : 1024);
-  const blobs = [
-    { data: config, digest: sha256(config), mediaType: 'application/vnd.oci.image.config.v1+json' },
-    { data: layer1m, digest: sha256(layer1m), mediaType: 'application/vnd.oci.image.layer.v1.tar' },
-    { data: big, digest: sha256(big), mediaType: 'application/vnd.oci.image.layer.v1.tar' },
-  ];
+  const layer = (data) => new Blob([data], sha256(data));
+  const small = layer(bytesFor('layer-1MiB', P.smallSize));
+  const large = blobFamily('layer-large', P.largeSize)('pull');
+  // The "1 GB" blob: a 64 MiB block repeated, plus a tail (content does not matter to either server).
+  const block = bytesFor('layer-huge', 64 * MiB);
+  const reps = P.hugeSize / block.length - 1;
+  const hugeParts = [...Array.from({ length: reps }, () => block), block.subarray(0, block.length - 64), Buffer.alloc(64, 'h')];
+  const hugeHash = createHash('sha256');
+  for (const p of hugeParts) hugeHash.update(p);
+  const huge = new Blob(hugeParts, `sha256:${hugeHash.digest('hex')}`);
+  const layers = [small, large, huge];
+  const configBlob = layer(config);
   const manifest = Buffer.from(JSON.stringify({
     schemaVersion: 2,
     mediaType: OCI_MANIFEST,
-    config: { mediaType: blobs[0].mediaType, digest: blobs[0].digest, size: config.length },
-    layers: blobs.slice(1).map((b) => ({ mediaType: b.mediaType, digest: b.digest, size: b.data.length })),
+    config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: configBlob.digest, size: config.length },
+    layers: layers.map((b) => ({ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: b.digest, size: b.size })),
     annotations: { 'org.opencontainers.image.title': 'berth-bench' },
   }));
+  const smallManifest = Buffer.from(JSON.stringify({
+    schemaVersion: 2,
+    mediaType: OCI_MANIFEST,
+    config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: configBlob.digest, size: config.length },
+    layers: [],
+  }));
   for (const s of servers) {
-    for (const b of blobs) await pushMonolithic(s, REPO, b.data, b.digest);
+    for (const b of [configBlob, ...layers]) await pushMonolithic(s, REPO, b);
     await putManifest(s, REPO, TAG, manifest);
+    for (let i = 0; i < P.tags; i++) await putManifest(s, REPO, `t${String(i).padStart(3, '0')}`, smallManifest);
+    for (let i = 0; i < P.repos; i++) {
+      const repo = `bench/repo-${String(i).padStart(2, '0')}`;
+      await pushMonolithic(s, repo, configBlob);
+      await putManifest(s, repo, 'latest', smallManifest);
+    }
     // Both must serve the very same bytes.
     const m = await request(s.agent, 'GET', `${s.base}/v2/${REPO}/manifests/${TAG}`, { headers: { Accept: OCI_MANIFEST }, keep: true });
     expect(m, 200, 'GET manifest');
     if (!m.body.equals(manifest) || m.headers['docker-content-digest'] !== sha256(manifest)) {
       throw new Error(`${s.label} serves another manifest than it was given`);
     }
+    for (const b of [small, large]) { // (the 1 GiB one: curl checks its size on every pull)
+      const got = await pullVerified(s, b);
+      if (got !== b.digest) throw new Error(`${s.label} serves ${got} for ${b.digest}`);
+    }
   }
-  return {
-    manifest, manifestDigest: sha256(manifest), layer1m: blobs[1].digest, big: blobs[2].digest, bigData: big,
-  };
+  return { manifest, small, large, huge };
+}
+
+/** One GET of a blob, hashed (seeding check only). */
+function pullVerified(s, blob) {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ agent: s.agent, host: '127.0.0.1', port: new URL(s.base).port, path: `/v2/${REPO}/blobs/${blob.digest}` }, (res) => {
+      if (res.statusCode !== 200) return reject(new Error(`pull: ${res.statusCode}`));
+      const h = createHash('sha256');
+      res.on('data', (c) => h.update(c));
+      res.on('end', () => resolve(`sha256:${h.digest('hex')}`));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+  });
 }
 
 // ---- measurement helpers ---------------------------------------------------------------------
@@ -305,8 +395,9 @@ function serverDelta(s, before) {
 }
 
 /**
- * Runs `cmd` on the client CPU under bash, whose `times` builtin then prints the child's CPU
- * time as the last line. Resolves with the exit code, stdout, stderr and those CPU seconds.
+ * Runs `cmd` on the client CPU under bash, whose `times` builtin then prints the CPU time of the
+ * children it waited for (with theirs) as the last line. Resolves with the exit code, stdout,
+ * stderr and those CPU seconds.
  */
 function onClientCpu(cmd, env = process.env) {
   const args = ['-c', CLIENT_CPU, 'bash', '-c', '"$@"; rc=$?; times; exit $rc', 'loadgen', ...cmd];
@@ -327,19 +418,13 @@ function onClientCpu(cmd, env = process.env) {
   });
 }
 
-/** Runs a command on the client CPU; resolves with its stdout and its CPU seconds. */
-async function timed(cmd) {
-  const { code, out, err, cpu } = await onClientCpu(cmd);
-  if (code !== 0) throw new Error(`${cmd[0]} failed (${code}): ${out}\n${err}`);
-  return { out, cpu };
-}
-
-/** One wrk run (on the client CPU); returns wrk's summary plus wrk's own CPU time. */
-async function wrk({ url, method = 'GET', headers = {}, conns, seconds }) {
+/** One request-rate run (on the client CPU): wrk for GET, head-load.mjs for HEAD. */
+async function rateRun({ url, method = 'GET', headers = {}, conns, seconds }) {
   const cmd = [];
   if (method === 'HEAD') {
     // wrk 4.1 hangs on HEAD (it waits for a body); our raw-socket HEAD generator replaces it.
     cmd.push(process.execPath, path.join(HERE, 'head-load.mjs'), url, String(conns), String(seconds));
+    for (const [k, v] of Object.entries(headers)) cmd.push(`${k}: ${v}`);
   } else {
     cmd.push('wrk', '-t1', `-c${conns}`, `-d${seconds}s`, '--timeout', '10s', '-s', path.join(HERE, 'report.lua'));
     for (const [k, v] of Object.entries(headers)) cmd.push('-H', `${k}: ${v}`);
@@ -347,16 +432,33 @@ async function wrk({ url, method = 'GET', headers = {}, conns, seconds }) {
   }
   const { code, out, err, cpu } = await onClientCpu(cmd, { ...process.env, BENCH_METHOD: method });
   const line = out.split('\n').find((l) => l.startsWith('BENCHJSON '));
-  if (code !== 0 || !line) throw new Error(`wrk failed (${code}): ${out}\n${err}`);
+  if (code !== 0 || !line) throw new Error(`load generator failed (${code}): ${out}\n${err}`);
   const r = JSON.parse(line.slice('BENCHJSON '.length));
   r.clientCpu = cpu;
   r.errors = r.connect + r.read + r.write + r.status + r.timeout;
   return r;
 }
 
-const results = []; // { workload, metric, unit, better: 'higher'|'lower', values: {Distribution, Berth}, note }
-function add(workload, metric, unit, better, values, note = '') {
-  results.push({ workload, metric, unit, better, values, note });
+/**
+ * `clients` curl processes at once, each GETting the blob `count` times on one keep-alive
+ * connection (curl: C, one reused buffer; a Node client was the bottleneck above ~500 MiB/s here).
+ */
+async function curlPulls(s, blob, clients, count) {
+  const url = `${s.base}/v2/${REPO}/blobs/${blob.digest}`;
+  const one = ['curl', '-s', '-S', '-w', 'BENCHCURL %{http_code} %{size_download}\\n'];
+  for (let i = 0; i < count; i++) one.push('-o', '/dev/null', url);
+  const script = `for i in $(seq ${clients}); do ${one.map((a) => `'${a}'`).join(' ')} & done; wait`;
+  const { code, out, err, cpu } = await onClientCpu(['bash', '-c', script]);
+  const got = out.split('\n').filter((l) => l.startsWith('BENCHCURL '));
+  if (code !== 0 || got.length !== clients * count || got.some((l) => l !== `BENCHCURL 200 ${blob.size}`)) {
+    throw new Error(`curl pulls from ${s.label}: ${got.slice(0, 3).join(' | ')} (${got.length} of ${clients * count}) ${err}`);
+  }
+  return { clientCpu: cpu };
+}
+
+const results = []; // { id, workload, metric, unit, better: 'higher'|'lower'|'info', values: {Distribution, Berth}, target? }
+function add(w, metric, unit, better, values, extra = {}) {
+  results.push({ id: w.id, workload: w.name, metric, unit, better, values, ...extra });
 }
 
 /** Runs `measure(server, runIndex)` `runs` times per server, alternating which goes first. */
@@ -372,138 +474,92 @@ async function alternate(servers, runs, measure) {
 function medianOf(per, key) {
   return Object.fromEntries(Object.entries(per).map(([k, v]) => [k, median(v.map((x) => x[key]))]));
 }
-
 function peakRss(servers) {
   return Object.fromEntries(servers.map((s) => [s.label, procStatusKb(s.pid, 'VmHWM') / 1024]));
 }
 
-async function wrkWorkload(servers, name, { path: p, method, headers, conns, mib }) {
-  log(`${name}: warm-up`);
+/** A fixed-duration request-rate workload (wrk or head-load). */
+async function rateWorkload(servers, w, { path: p, method, headers, conns, mib }) {
+  if (!want(w.id)) return;
+  log(`${w.id}: warm-up`);
   for (const s of servers) resetPeakRss(s.pid);
   for (const s of servers) {
-    const w = await wrk({ url: s.base + p, method, headers, conns, seconds: P.wrkWarmSeconds });
-    if (w.errors) throw new Error(`${name} warm-up against ${s.label}: ${JSON.stringify(w)}`);
+    const r = await rateRun({ url: s.base + p, method, headers, conns, seconds: P.wrkWarmSeconds });
+    if (r.errors || r.requests === 0) throw new Error(`${w.id} warm-up against ${s.label}: ${JSON.stringify(r)}`);
   }
   const per = await alternate(servers, P.runs, async (s) => {
     const before = serverSnapshot(s);
-    const w = await wrk({ url: s.base + p, method, headers, conns, seconds: P.wrkSeconds });
+    const r = await rateRun({ url: s.base + p, method, headers, conns, seconds: P.wrkSeconds });
     const d = serverDelta(s, before);
-    if (w.errors) throw new Error(`${name} against ${s.label}: errors ${JSON.stringify(w)}`);
-    const secs = w.duration_us / 1e6;
+    if (r.errors) throw new Error(`${w.id} against ${s.label}: errors ${JSON.stringify(r)}`);
+    const secs = r.duration_us / 1e6;
     const run = {
-      rps: w.requests / secs,
-      mibps: w.bytes / MiB / secs,
-      p50: w.p50_us / 1000,
-      p99: w.p99_us / 1000,
+      rps: r.requests / secs,
+      mibps: r.bytes / MiB / secs,
+      p50: r.p50_us / 1000,
+      p99: r.p99_us / 1000,
       serverCpuPct: (100 * d.serverCpu) / d.wall,
-      cpuPerReq: (1e6 * d.serverCpu) / w.requests,
-      clientCpuPct: (100 * w.clientCpu) / secs,
+      cpuPerReq: (1e6 * d.serverCpu) / r.requests,
+      clientCpuPct: (100 * r.clientCpu) / secs,
     };
-    log(`${name} ${s.label}: ${run.rps.toFixed(0)} req/s p50 ${run.p50.toFixed(2)} ms p99 ${run.p99.toFixed(2)} ms, server CPU ${run.serverCpuPct.toFixed(0)}%, wrk CPU ${run.clientCpuPct.toFixed(0)}%`);
+    log(`${w.id} ${s.label}: ${run.rps.toFixed(0)} req/s${mib ? ` ${run.mibps.toFixed(0)} MiB/s` : ''} p50 ${run.p50.toFixed(2)} ms p99 ${run.p99.toFixed(2)} ms, server CPU ${run.serverCpuPct.toFixed(0)}%, load-gen CPU ${run.clientCpuPct.toFixed(0)}%`);
     return run;
   });
-  add(name, 'requests/s', 'req/s', 'higher', medianOf(per, 'rps'));
-  if (mib) add(name, 'throughput', 'MiB/s', 'higher', medianOf(per, 'mibps'));
-  add(name, 'latency p50', 'ms', 'lower', medianOf(per, 'p50'));
-  add(name, 'latency p99', 'ms', 'lower', medianOf(per, 'p99'));
-  add(name, 'server CPU per request', 'µs', 'lower', medianOf(per, 'cpuPerReq'));
-  add(name, 'server CPU busy', '% of 1 core', 'info', medianOf(per, 'serverCpuPct'));
-  add(name, 'peak RSS', 'MiB', 'lower', peakRss(servers));
-  add(name, `load generator CPU (${method === 'HEAD' ? 'node raw sockets' : 'wrk'})`, '% of 1 core', 'info', medianOf(per, 'clientCpuPct'));
+  if (mib) add(w, 'throughput', 'MiB/s', 'higher', medianOf(per, 'mibps'), { headline: true, per: per });
+  add(w, 'requests/s', 'req/s', 'higher', medianOf(per, 'rps'), mib ? {} : { headline: true, per });
+  add(w, 'latency p50', 'ms', 'lower', medianOf(per, 'p50'));
+  add(w, 'latency p99', 'ms', 'lower', medianOf(per, 'p99'));
+  add(w, 'server CPU per request', 'µs', 'lower', medianOf(per, 'cpuPerReq'), { cpuPer: true });
+  add(w, 'server CPU busy', '% of 1 core', 'info', medianOf(per, 'serverCpuPct'), { busy: true });
+  add(w, 'peak RSS', 'MiB', 'lower', peakRss(servers), { rss: true });
+  add(w, `load generator CPU (${method === 'HEAD' ? 'head-load.mjs' : 'wrk'})`, '% of 1 core', 'info', medianOf(per, 'clientCpuPct'), { gen: true });
 }
 
-/** A bounded batch of work driven from this process; CPU of this process is the load generator's. */
-async function nodeWorkload(servers, name, { runs, warm, work, bytes }) {
-  log(`${name}: warm-up`);
+/** A bounded batch of transfers; `run` may report a child load generator's CPU, else this process's counts. */
+async function transferWorkload(servers, w, { warm, prepare, run, after, bytes, client }) {
+  if (!want(w.id)) return;
+  log(`${w.id}: warm-up`);
   for (const s of servers) resetPeakRss(s.pid);
-  for (const s of servers) await warm(s);
-  const per = await alternate(servers, runs, async (s, r) => {
-    const prepared = work.prepare ? work.prepare(r) : undefined; // outside the timing
+  if (warm) for (const s of servers) await warm(s);
+  const per = await alternate(servers, P.runs, async (s, r) => {
+    const prepared = prepare ? prepare(r) : undefined; // outside the timing
     const before = serverSnapshot(s);
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
-    const ran = await work.run(s, r, prepared); // may report its own (child process) CPU
+    const ran = await run(s, prepared);
     const secs = (performance.now() - t0) / 1000;
     const cpu = process.cpuUsage(cpu0);
     const d = serverDelta(s, before);
-    const run = {
+    if (after) after(s, prepared);
+    const m = {
       mibps: bytes / MiB / secs,
       secs,
       serverCpuPct: (100 * d.serverCpu) / d.wall,
       cpuPerMiB: (1000 * d.serverCpu) / (bytes / MiB),
       clientCpuPct: (100 * (ran?.clientCpu ?? (cpu.user + cpu.system) / 1e6)) / secs,
     };
-    log(`${name} ${s.label}: ${run.mibps.toFixed(0)} MiB/s (${secs.toFixed(2)} s), server CPU ${run.serverCpuPct.toFixed(0)}%, load-gen CPU ${run.clientCpuPct.toFixed(0)}%`);
-    return run;
+    log(`${w.id} ${s.label}: ${m.mibps.toFixed(0)} MiB/s (${secs.toFixed(2)} s), server CPU ${m.serverCpuPct.toFixed(0)}%, load-gen CPU ${m.clientCpuPct.toFixed(0)}%`);
+    return m;
   });
-  add(name, 'throughput', 'MiB/s', 'higher', medianOf(per, 'mibps'));
-  add(name, 'server CPU per MiB', 'ms', 'lower', medianOf(per, 'cpuPerMiB'));
-  add(name, 'server CPU busy', '% of 1 core', 'info', medianOf(per, 'serverCpuPct'));
-  add(name, 'peak RSS', 'MiB', 'lower', peakRss(servers));
-  add(name, `load generator CPU (${work.client ?? 'node'})`, '% of 1 core', 'info', medianOf(per, 'clientCpuPct'));
+  add(w, 'throughput', 'MiB/s', 'higher', medianOf(per, 'mibps'), { headline: true, per });
+  add(w, 'server CPU per MiB', 'ms', 'lower', medianOf(per, 'cpuPerMiB'), { cpuPer: true });
+  add(w, 'server CPU busy', '% of 1 core', 'info', medianOf(per, 'serverCpuPct'), { busy: true });
+  add(w, 'peak RSS', 'MiB', 'lower', peakRss(servers), { rss: true });
+  add(w, `load generator CPU (${client})`, '% of 1 core', 'info', medianOf(per, 'clientCpuPct'), { gen: true });
 }
 
-/**
- * `count` sequential GETs of one blob on one keep-alive connection, by curl (C, one reused buffer):
- * a Node client allocates a fresh 64 KiB Buffer per chunk, and on this VM the page faults of that
- * made the client, not the server, the bottleneck above ~300-1500 MiB/s (erratic).
- */
-async function curlPull(s, digest, count) {
-  const url = `${s.base}/v2/${REPO}/blobs/${digest}`;
-  const cmd = ['curl', '-s', '-S', '-w', 'BENCHCURL %{http_code} %{size_download}\n'];
-  for (let i = 0; i < count; i++) cmd.push('-o', '/dev/null', url);
-  const { out, cpu } = await timed(cmd);
-  const got = out.split('\n').filter((l) => l.startsWith('BENCHCURL '));
-  if (got.length !== count || got.some((l) => l !== `BENCHCURL 200 ${P.pullSize}`)) throw new Error(`curl pull: ${out}`);
-  return { clientCpu: cpu };
-}
-
-async function inParallel(items, concurrency, fn) {
-  let next = 0;
-  const workers = Array.from({ length: Math.min(concurrency, items.length) }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      await fn(items[i], i);
-    }
-  });
-  await Promise.all(workers);
-}
-
-function smallBlobSet(tag, count) {
-  return Array.from({ length: count }, (_, i) => {
-    const data = bytesFor(`${tag}-${i}`, MiB);
-    return { data, digest: sha256(data) };
-  });
-}
-
-async function pull(s, digest, verify) {
-  return new Promise((resolve, reject) => {
-    const req = http.get({ agent: s.agent, host: '127.0.0.1', port: new URL(s.base).port, path: `/v2/${REPO}/blobs/${digest}` }, (res) => {
-      if (res.statusCode !== 200) return reject(new Error(`pull: ${res.statusCode}`));
-      const h = verify ? createHash('sha256') : undefined;
-      let bytes = 0;
-      res.on('data', (c) => { bytes += c.length; h?.update(c); });
-      res.on('end', () => {
-        if (bytes !== P.pullSize) return reject(new Error(`pull: ${bytes} bytes`));
-        if (h && `sha256:${h.digest('hex')}` !== digest) return reject(new Error('pull: digest mismatch'));
-        resolve(bytes);
-      });
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-  });
-}
-
-// ---- the run ---------------------------------------------------------------------------------
+// ---- report ----------------------------------------------------------------------------------
 function versions() {
   const v = { node: process.version, kernel: fs.readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim() };
   try { v.distribution = execFileSync('docker-registry', ['--version']).toString().trim().split(/\s+/).pop(); } catch { /* */ }
-  try { v.berth = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version; } catch { /* */ }
+  try { v.berth = JSON.parse(fs.readFileSync(path.join(BERTH_ROOT, 'package.json'), 'utf8')).version; } catch { /* */ }
   try { v.berthCommit = execFileSync('git', ['-C', ROOT, 'rev-parse', '--short', 'HEAD']).toString().trim(); } catch { /* */ }
   try { v.berthDirty = execFileSync('git', ['-C', ROOT, 'status', '--porcelain', 'src']).toString().trim() !== ''; } catch { /* */ }
   try { v.wrk = execFileSync('dpkg-query', ['-W', '-f=${Version}', 'wrk']).toString().trim(); } catch { /* */ }
+  try { v.curl = execFileSync('curl', ['--version']).toString().split(' ')[1]; } catch { /* */ }
   try { v.fastify = JSON.parse(fs.readFileSync(path.join(ROOT, 'node_modules/fastify/package.json'), 'utf8')).version; } catch { /* */ }
   try { v.cpu = /model name\s*:\s*(.*)/.exec(fs.readFileSync('/proc/cpuinfo', 'utf8'))[1]; } catch { /* */ }
+  try { v.loadavg = fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' '); } catch { /* */ }
   return v;
 }
 
@@ -515,7 +571,42 @@ function fmt(x) {
   return x.toFixed(3);
 }
 
-function table() {
+/** The short table: one line per workload, its headline ratio against the target. */
+function summary() {
+  const rows = [
+    '| workload | metric | Distribution | Berth | Berth / Dist | target | met | server CPU per unit, B / D | server busy D / B (%) | load-gen CPU D / B (%) |',
+    '| --- | --- | ---: | ---: | ---: | --- | --- | ---: | ---: | ---: |',
+  ];
+  const of = (id, key) => results.find((r) => r.id === id && r[key]);
+  let met = 0;
+  let missed = 0;
+  const generatorWarnings = [];
+  for (const h of results.filter((r) => r.headline)) {
+    const d = h.values.Distribution;
+    const b = h.values.Berth;
+    const ratio = b / d;
+    const ok = ratio >= 1.0;
+    ok ? met++ : missed++;
+    const busy = of(h.id, 'busy');
+    const gen = of(h.id, 'gen');
+    if (gen && Math.max(gen.values.Distribution, gen.values.Berth) > 85) generatorWarnings.push(h.id);
+    const cpu = of(h.id, 'cpuPer');
+    rows.push(`| ${h.workload} | ${h.metric} (${h.unit}) | ${fmt(d)} | ${fmt(b)} | **${ratio.toFixed(2)}** | >= 1.00 | ${ok ? 'yes' : 'NO'} | ${cpu ? (cpu.values.Berth / cpu.values.Distribution).toFixed(2) : ''} | ${busy ? `${fmt(busy.values.Distribution)} / ${fmt(busy.values.Berth)}` : ''} | ${gen ? `${fmt(gen.values.Distribution)} / ${fmt(gen.values.Berth)}` : ''} |`);
+  }
+  const rssRow = results.find((r) => r.id === 'pull-1g-8' && r.rss);
+  if (rssRow) {
+    const ok = rssRow.values.Berth < 200;
+    ok ? met++ : missed++;
+    rows.push(`| ${rssRow.workload} | Berth peak RSS (MiB) | ${fmt(rssRow.values.Distribution)} | ${fmt(rssRow.values.Berth)} | ${(rssRow.values.Berth / rssRow.values.Distribution).toFixed(2)} | Berth < 200 MiB | ${ok ? 'yes' : 'NO'} | | | |`);
+  }
+  rows.push('', `targets met: ${met}, missed: ${missed}`);
+  rows.push(generatorWarnings.length
+    ? `WARNING: load generator above 85% of its core in ${generatorWarnings.join(', ')}: those figures may be the generator's limit`
+    : 'load generator below 85% of its core in every workload (it was not the limit)');
+  return rows.join('\n');
+}
+
+function details() {
   const rows = [
     '| workload | metric | Distribution | Berth | Berth / Dist | better is | verdict |',
     '| --- | --- | ---: | ---: | ---: | --- | --- |',
@@ -534,8 +625,10 @@ function table() {
   return rows.join('\n');
 }
 
+// ---- the run ---------------------------------------------------------------------------------
 async function main() {
   const started = new Date();
+  const loadBefore = versions().loadavg;
   fs.mkdirSync(OUT, { recursive: true });
   log(`parameters ${JSON.stringify(P)}${QUICK ? ' (QUICK)' : ''}`);
   const servers = [await startServer('distribution'), await startServer('berth')];
@@ -543,79 +636,68 @@ async function main() {
   log(`servers up: ${servers.map((s) => `${s.label} ${s.base} pid ${s.pid}`).join(', ')}`);
 
   const seeded = await seed(servers);
-  log(`seeded ${REPO}:${TAG} (${seeded.manifestDigest}, ${seeded.manifest.length} bytes) in both`);
-  add('0. idle', 'RSS at start', 'MiB', 'lower', idleRss);
+  log(`seeded both: ${REPO}:${TAG} + ${P.tags} tags, ${P.repos} more repositories, layers of ${[seeded.small, seeded.large, seeded.huge].map((b) => sizeName(b.size)).join(', ')}`);
+  add({ id: 'idle', name: 'idle' }, 'RSS after start', 'MiB', 'lower', idleRss);
 
-  // 1. manifest GET by tag
-  if (want(1)) await wrkWorkload(servers, '1. manifest GET by tag', {
-    path: `/v2/${REPO}/manifests/${TAG}`, headers: { Accept: OCI_MANIFEST }, conns: P.manifestConns,
-  });
-  // 2. blob HEAD
-  if (want(2)) await wrkWorkload(servers, '2. blob HEAD', {
-    path: `/v2/${REPO}/blobs/${seeded.layer1m}`, method: 'HEAD', conns: P.headConns,
-  });
-  // 3. blob GET 1 MiB
-  if (want(3)) await wrkWorkload(servers, '3. blob GET 1 MiB', {
-    path: `/v2/${REPO}/blobs/${seeded.layer1m}`, conns: P.blobConns, mib: true,
-  });
-
-  // 4. pushes. Each run pushes blobs never seen by that registry (fresh content per run).
-  const smallBytes = P.smallBlobs * MiB;
-  if (want(4)) {
-  await nodeWorkload(servers, `4a. push ${P.smallBlobs} x 1 MiB, monolithic (POST+PUT), ${P.smallConcurrency} parallel`, {
-    runs: P.runs, bytes: smallBytes,
-    warm: async (s) => { for (const b of smallBlobSet(`warm-mono-${s.kind}`, 5)) await pushMonolithic(s, REPO, b.data, b.digest); },
-    work: {
-      prepare: (r) => smallBlobSet(`mono-${r}`, P.smallBlobs),
-      run: (s, r, blobs) => inParallel(blobs, P.smallConcurrency, (b) => pushMonolithic(s, REPO, b.data, b.digest)),
-    },
-  });
-  await nodeWorkload(servers, `4b. push ${P.smallBlobs} x 1 MiB, chunked (POST+4 PATCH+PUT), ${P.smallConcurrency} parallel`, {
-    runs: P.runs, bytes: smallBytes,
-    warm: async (s) => { for (const b of smallBlobSet(`warm-chunk-${s.kind}`, 5)) await pushChunked(s, REPO, b.data, b.digest, P.smallChunk); },
-    work: {
-      prepare: (r) => smallBlobSet(`chunked-${r}`, P.smallBlobs),
-      run: (s, r, blobs) => inParallel(blobs, P.smallConcurrency, (b) => pushChunked(s, REPO, b.data, b.digest, P.smallChunk)),
-    },
-  });
-  const large = bytesFor('large-push', P.largeSize);
-  // Large blobs: one buffer, a distinct 32-byte prefix per blob (digests computed before timing).
-  const largeDigests = (tag) => Array.from({ length: P.largeBlobs }, (_, i) => {
-    large.write(`${tag}-${i}`.padEnd(32, '.'), 0);
-    return { prefix: `${tag}-${i}`.padEnd(32, '.'), digest: sha256(large) };
-  });
-  const pushLarge = async (s, blobs, push) => {
-    for (const b of blobs) {
-      large.write(b.prefix, 0);
-      await push(s, b.digest);
+  // Manifest GET and HEAD by tag (617-byte OCI manifest, OCI Accept), at 1 and 32 connections.
+  for (const method of ['GET', 'HEAD']) {
+    for (const conns of P.requestConns) {
+      await rateWorkload(servers, { id: `manifest-${method.toLowerCase()}-${conns}`, name: `manifest ${method} by tag, ${conns} conn` }, {
+        path: `/v2/${REPO}/manifests/${TAG}`, method, headers: { Accept: OCI_MANIFEST }, conns,
+      });
     }
-  };
-  const largeMiB = P.largeSize / MiB;
-  await nodeWorkload(servers, `4c. push ${P.largeBlobs} x ${largeMiB} MiB, monolithic, one at a time`, {
-    runs: P.largeRuns, bytes: P.largeBlobs * P.largeSize,
-    warm: async () => {},
-    work: {
-      prepare: (r) => largeDigests(`mono-${r}`),
-      run: (s, r, blobs) => pushLarge(s, blobs, (s2, d) => pushMonolithic(s2, REPO, large, d)),
-    },
+  }
+  await rateWorkload(servers, { id: 'tags-list', name: `tags list (${P.tags + 1} tags), ${P.listConns} conn` }, {
+    path: `/v2/${REPO}/tags/list`, conns: P.listConns,
   });
-  await nodeWorkload(servers, `4d. push ${P.largeBlobs} x ${largeMiB} MiB, chunked (${P.largeChunk / MiB} MiB PATCHes)`, {
-    runs: P.largeRuns, bytes: P.largeBlobs * P.largeSize,
-    warm: async () => {},
-    work: {
-      prepare: (r) => largeDigests(`chunked-${r}`),
-      run: (s, r, blobs) => pushLarge(s, blobs, (s2, d) => pushChunked(s2, REPO, large, d, P.largeChunk)),
-    },
+  await rateWorkload(servers, { id: 'catalog', name: `catalog (${P.repos + 1} repositories), ${P.listConns} conn` }, {
+    path: '/v2/_catalog', conns: P.listConns,
   });
 
+  // Pushes: content that registry has never seen (fresh per run, the same for both servers);
+  // digests computed before the clock starts; data removed from disk after each run.
+  const small = (tag, n) => Array.from({ length: n }, (_, i) => { const d = bytesFor(`${tag}-${i}`, P.smallSize); return new Blob([d], sha256(d)); });
+  for (const c of P.clients) {
+    const n = P.smallPushes[c];
+    await transferWorkload(servers, { id: `push-1m-mono-${c}`, name: `push ${sizeName(P.smallSize)} monolithic, ${c} client${c > 1 ? 's' : ''} (${n} blobs)` }, {
+      bytes: n * P.smallSize, client: 'node',
+      warm: async (s) => { for (const b of small(`warm-${c}`, 4)) await pushMonolithic(s, REPO, b); },
+      prepare: (r) => small(`mono-${c}-${r}`, n),
+      run: (s, blobs) => inParallel(blobs, c, (b) => pushMonolithic(s, REPO, b)),
+      after: dropBlobData,
+    });
+  }
+  const largeFamily = want('push-100m') ? blobFamily('push-large', P.largeSize) : undefined;
+  for (const [mode, push] of [['mono', (s, b) => pushMonolithic(s, REPO, b)], ['chunked', (s, b) => pushChunked(s, REPO, b, P.largeChunk)]]) {
+    for (const c of P.clients) {
+      const n = P.largePushes[c];
+      const how = mode === 'mono' ? 'monolithic' : `chunked (${sizeName(P.largeChunk)} PATCHes)`;
+      await transferWorkload(servers, { id: `push-100m-${mode}-${c}`, name: `push ${sizeName(P.largeSize)} ${how}, ${c} client${c > 1 ? 's' : ''} (${n} blobs)` }, {
+        bytes: n * P.largeSize, client: 'node',
+        warm: async (s) => { const b = largeFamily(`warm-${mode}-${c}-${s.kind}`); await push(s, b); dropBlobData(s, [b]); },
+        prepare: (r) => Array.from({ length: n }, (_, i) => largeFamily(`${mode}-${c}-${r}-${i}`)),
+        run: (s, blobs) => inParallel(blobs, c, (b) => push(s, b)),
+        after: dropBlobData,
+      });
+    }
   }
 
-  // 5. large pull, single stream (warm-up pull verifies the digest; measured pulls count bytes)
-  if (want(5)) await nodeWorkload(servers, `5. pull ${P.pullSize / MiB} MiB blob, single stream (${P.pullsPerRun} in a row)`, {
-    runs: P.pullRuns, bytes: P.pullsPerRun * P.pullSize,
-    warm: (s) => pull(s, seeded.big, true),
-    work: { client: 'curl', run: (s) => curlPull(s, seeded.big, P.pullsPerRun) },
-  });
+  // Pulls: 1 MiB by wrk (fixed duration), 100 MiB and 1 GiB by curl (fixed counts).
+  for (const c of P.clients) {
+    await rateWorkload(servers, { id: `pull-1m-${c}`, name: `pull ${sizeName(P.smallSize)}, ${c} client${c > 1 ? 's' : ''}` }, {
+      path: `/v2/${REPO}/blobs/${seeded.small.digest}`, conns: c, mib: true,
+    });
+  }
+  for (const [key, blob, id] of [['large', seeded.large, 'pull-100m'], ['huge', seeded.huge, 'pull-1g']]) {
+    for (const c of P.clients) {
+      const count = P.pulls[key][c];
+      await transferWorkload(servers, { id: `${id}-${c}`, name: `pull ${sizeName(blob.size)}, ${c} client${c > 1 ? 's' : ''} (${count} each)` }, {
+        bytes: c * count * blob.size, client: 'curl',
+        warm: (s) => curlPulls(s, blob, 1, 1),
+        run: (s) => curlPulls(s, blob, c, count),
+      });
+    }
+  }
 
   for (const s of servers) s.agent.destroy();
   for (const s of servers) await stopServer(s);
@@ -624,13 +706,13 @@ async function main() {
 
   const v = versions();
   const header = [
-    `Berth ${v.berth ?? '?'}${v.berthCommit ? ` (${v.berthCommit}${v.berthDirty ? ', src/ modified' : ''})` : ''} on Node ${v.node} (fastify ${v.fastify ?? '?'})`
+    `Berth ${v.berth ?? '?'}${v.berthCommit ? ` (${v.berthCommit}${v.berthDirty ? ', src/ modified' : ''}${BERTH_ROOT !== ROOT ? `, run from ${BERTH_ROOT}` : ''})` : ''} on Node ${v.node} (fastify ${v.fastify ?? '?'})`
       + ` vs Distribution ${v.distribution ?? '?'} (Debian docker-registry)`,
-    `${started.toISOString()} .. ${finished.toISOString()} (${((finished - started) / 1000).toFixed(0)} s), ${v.cpu ?? '?'}, kernel ${v.kernel}, wrk ${v.wrk ?? '?'}`,
-    `servers pinned to CPU ${SERVER_CPU}, load generator to CPU ${CLIENT_CPU}; ${P.runs} measured run(s) per workload and server, median shown${QUICK ? ' (QUICK mode: not for publishing)' : ''}`,
+    `${started.toISOString()} .. ${finished.toISOString()} (${((finished - started) / 1000).toFixed(0)} s), ${v.cpu ?? '?'}, kernel ${v.kernel}, wrk ${v.wrk ?? '?'}, curl ${v.curl ?? '?'}, load average before/after ${loadBefore} / ${v.loadavg}`,
+    `servers pinned to CPU ${SERVER_CPU}, load generators to CPU ${CLIENT_CPU}; ${P.runs} measured run(s) per workload and server, alternating, median shown${QUICK ? ' (QUICK mode: smaller sizes, not for publishing)' : ''}`,
     hwmResettable ? 'peak RSS = VmHWM, reset before each workload' : 'peak RSS = VmHWM since start (could not reset it)',
   ];
-  const text = `${header.join('\n')}\n\n${table()}\n`;
+  const text = `${header.join('\n')}\n\n## Summary\n\n${summary()}\n\n## Details\n\n${details()}\n`;
   process.stdout.write(`\n${text}`);
   fs.writeFileSync(path.join(OUT, 'results.md'), text);
   fs.writeFileSync(path.join(OUT, 'results.json'), JSON.stringify({ versions: v, parameters: P, started, finished, results }, null, 2));

@@ -1,15 +1,15 @@
 // A minimal HTTP/1.1 keep-alive load generator for HEAD requests (wrk 4.1 cannot do HEAD: its
 // parser does not know the response has no body, and waits for Content-Length bytes forever).
 // Raw sockets, no parsing beyond the status line and the end of the headers, so it stays cheap.
-//   node head-load.mjs URL CONNECTIONS SECONDS
+//   node head-load.mjs URL CONNECTIONS SECONDS ['Header: value' ...]
 // Prints the same BENCHJSON line as report.lua.
 import net from 'node:net';
 
-const [url, connsArg, secondsArg] = process.argv.slice(2);
+const [url, connsArg, secondsArg, ...extraHeaders] = process.argv.slice(2);
 const u = new URL(url);
 const conns = Number(connsArg);
 const seconds = Number(secondsArg);
-const request = Buffer.from(`HEAD ${u.pathname}${u.search} HTTP/1.1\r\nHost: ${u.host}\r\nUser-Agent: berth-bench\r\n\r\n`);
+const request = Buffer.from(`HEAD ${u.pathname}${u.search} HTTP/1.1\r\nHost: ${u.host}\r\nUser-Agent: berth-bench\r\n${extraHeaders.map((h) => `${h}\r\n`).join('')}\r\n`);
 const END = Buffer.from('\r\n\r\n');
 
 let requests = 0;

@@ -2,11 +2,11 @@
 # bench/run.sh - Berth vs Debian's docker-registry (CNCF Distribution 2.8.2), side by side,
 # same machine, same workloads, fresh storage, both on 127.0.0.1. See bench/README.md.
 #
-#   bash bench/run.sh                 # the full run (~3-4 minutes)
-#   BENCH_QUICK=1 bash bench/run.sh   # a smoke run (shorter, fewer blobs), to check the harness
+#   bash bench/run.sh                 # the full matrix (~8 minutes on an idle machine)
+#   BENCH_QUICK=1 bash bench/run.sh   # a smoke run (smaller sizes, 1 run each), to check the harness
 #   BENCH_PROFILE=1 bash bench/run.sh # also writes a V8 CPU profile of Berth (bench/out/prof/)
-#   BENCH_ONLY=1,5 bash bench/run.sh  # only some workloads (1 manifest GET, 2 HEAD, 3 blob GET,
-#                                     # 4 pushes, 5 large pull); handy with BENCH_PROFILE=1
+#   BENCH_ONLY=pull-1g,manifest bash bench/run.sh  # only workloads whose id contains a word
+#                                     # (ids: manifest-get-1, push-100m-chunked-8, catalog, ...)
 #
 # Servers are pinned to core BENCH_SERVER_CPU (default 1), the load generator (wrk and the Node
 # driver) to BENCH_CLIENT_CPU (default 0). Results go to stdout and bench/out/.

@@ -1,9 +1,9 @@
 // The embedded default: files under a root directory, laid out exactly as Distribution lays them.
-import { createReadStream } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, stat, truncate, writeFile, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
+import { FileRangeStream } from './file-range-stream.js';
 import { PathNotFoundError, type FileInfo, type FileWriter, type ReadOptions, type StorageDriver } from '../driver.js';
 import type { ExclusiveCreate } from '../exclusive-create.js';
 
@@ -60,11 +60,7 @@ export class FilesystemDriver implements StorageDriver, ExclusiveCreate {
     if (info.isDir) throw new PathNotFoundError(path);
     const start = options.offset ?? 0;
     const endExclusive = options.length === undefined ? info.size : Math.min(info.size, start + options.length);
-    // createReadStream has no empty range (end is inclusive and must be >= 0).
-    if (endExclusive <= start) return Readable.from([], options.signal ? { signal: options.signal } : {});
-    return createReadStream(this.#full(path), {
-      start, end: endExclusive - 1, highWaterMark: 256 * 1024, signal: options.signal,
-    });
+    return new FileRangeStream(this.#full(path), start, Math.max(start, endExclusive), options.signal);
   }
 
   async writer(path: string, options: { append?: boolean } = {}): Promise<FileWriter> {
