@@ -2,13 +2,30 @@
 import { Command } from 'commander';
 import { ConfigError } from '../config/load.js';
 import { printCommand, schemaCommand, verifyCommand } from './config-command.js';
-import { registerGcCommand } from './gc-command.js';
-import { registerRetentionCommand } from './retention-command.js';
-import { registerCopyCommands } from './copy-command.js';
-import { registerAuthCommands } from './auth-commands.js';
-import { registerSyncCommand } from './sync-command.js';
-import { registerConfigureCommand } from './configure-command.js';
-import { registerDoctorCommand } from './doctor-command.js';
+
+type Guard = (run: () => Promise<void>) => Promise<void>;
+type Register = (program: Command, guard: Guard) => void;
+
+// Each command group is imported only when its command runs (or for --help), so that
+// `berth config verify` does not load the S3 SDK, the OCI client and the metadata engines.
+const COMMAND_GROUPS: { commands: string[]; load: () => Promise<Register> }[] = [
+  { commands: ['gc'], load: async () => (await import('./gc-command.js')).registerGcCommand },
+  { commands: ['retention'], load: async () => (await import('./retention-command.js')).registerRetentionCommand },
+  { commands: ['copy', 'save', 'load', 'login'], load: async () => (await import('./copy-command.js')).registerCopyCommands },
+  { commands: ['user', 'project', 'robot', 'audit'], load: async () => (await import('./auth-commands.js')).registerAuthCommands },
+  { commands: ['sync'], load: async () => (await import('./sync-command.js')).registerSyncCommand },
+  { commands: ['configure'], load: async () => (await import('./configure-command.js')).registerConfigureCommand },
+  { commands: ['doctor'], load: async () => (await import('./doctor-command.js')).registerDoctorCommand },
+];
+
+/** The groups the command line needs: the one it names, or all of them (help, unknown command). */
+function groupsFor(argv: string[]) {
+  const first = argv.slice(2).find((a) => !a.startsWith('-'));
+  const named = COMMAND_GROUPS.filter((g) => first !== undefined && g.commands.includes(first));
+  const builtin = ['serve', 'config', 'events', 'help'];
+  if (named.length > 0) return named;
+  return first !== undefined && builtin.includes(first) ? [] : COMMAND_GROUPS;
+}
 
 export async function main(argv: string[]): Promise<void> {
   const program = new Command('berth')
@@ -31,9 +48,6 @@ export async function main(argv: string[]): Promise<void> {
   config.command('print').argument('[file]').description('print the effective configuration (defaults, file, environment)')
     .action(async (file: string | undefined) => guardConfig(async () => printCommand(file)));
   config.command('schema').description('print the configuration JSON Schema').action(() => schemaCommand());
-  registerGcCommand(program, guardConfig);
-  registerRetentionCommand(program, guardConfig);
-  registerCopyCommands(program);
   program.command('events').description('notification queues')
     .command('deadletters').argument('[config]', 'a Distribution-style config.yml')
     .description('list the notifications that ran out of attempts')
@@ -42,10 +56,7 @@ export async function main(argv: string[]): Promise<void> {
       const { deadLettersCommand } = await import('./events-command.js');
       await guardConfig(() => deadLettersCommand(file, opts));
     });
-  registerAuthCommands(program);
-  registerSyncCommand(program);
-  registerConfigureCommand(program);
-  registerDoctorCommand(program);
+  for (const group of groupsFor(argv)) (await group.load())(program, guardConfig);
   await program.parseAsync(argv);
 }
 
