@@ -21,8 +21,10 @@ export class TagStore {
 
   async tag(name: string, tag: string, digest: Digest): Promise<void> {
     await this.#locks.run(`${name}:${tag}`, async () => {
-      await writeLink(this.#driver, layout.tagIndexLink(name, tag, digest), digest);
+      // `current` first: the tag's directory is what tags/list shows, so a crash between the two
+      // writes must leave a tag that resolves, not an index entry naming a tag that does not.
       await writeLink(this.#driver, layout.tagCurrentLink(name, tag), digest);
+      await writeLink(this.#driver, layout.tagIndexLink(name, tag, digest), digest);
     });
   }
 
