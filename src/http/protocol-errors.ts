@@ -18,7 +18,9 @@ export function answerClientError(err: NodeJS.ErrnoException, socket: Socket): v
     : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
       ? new RegistryError('UNAVAILABLE', 'request headers not received in time', { status: 408 })
       : new RegistryError('UNSUPPORTED', `malformed HTTP request (${err.code ?? 'parse error'})`, { status: 400 });
-  if (socket.writable) {
+  // As Node's own handler does: never write into a response that is already on its way.
+  const inFlight = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (socket.writable && !inFlight?.headersSent) {
     const body = JSON.stringify({ errors: [error.toJSON()] });
     socket.write([
       `HTTP/1.1 ${error.status} ${STATUS_CODES[error.status] ?? ''}`,

@@ -21,15 +21,18 @@ export class TagStore {
 
   async tag(name: string, tag: string, digest: Digest): Promise<void> {
     await this.#locks.run(`${name}:${tag}`, async () => {
-      await writeLink(this.#driver, layout.tagIndexLink(name, tag, digest), digest);
+      // `current` first: the tag's directory is what tags/list shows, so a crash between the two
+      // writes must leave a tag that resolves, not an index entry naming a tag that does not.
       await writeLink(this.#driver, layout.tagCurrentLink(name, tag), digest);
+      await writeLink(this.#driver, layout.tagIndexLink(name, tag, digest), digest);
     });
   }
 
-  /** Removes a tag; false when there was none. */
-  async untag(name: string, tag: string): Promise<boolean> {
+  /** Removes a tag (only if it still names `onlyIf`, when given); false when it was not removed. */
+  async untag(name: string, tag: string, onlyIf?: Digest): Promise<boolean> {
     return this.#locks.run(`${name}:${tag}`, async () => {
-      if (!(await this.resolve(name, tag))) return false;
+      const current = await this.resolve(name, tag);
+      if (!current || (onlyIf && current.value !== onlyIf.value)) return false;
       await deleteIfPresent(this.#driver.delete(layout.tag(name, tag)));
       return true;
     });
@@ -40,7 +43,8 @@ export class TagStore {
     const removed: string[] = [];
     for (const tag of await this.list(name) ?? []) {
       const current = await this.resolve(name, tag);
-      if (current?.value === digest.value && (await this.untag(name, tag))) removed.push(tag);
+      // Checked again under the tag's lock: a PUT may have moved the tag since it was read.
+      if (current?.value === digest.value && (await this.untag(name, tag, digest))) removed.push(tag);
     }
     return removed;
   }
