@@ -127,14 +127,21 @@ async function rescan(registry: Registry, plan: GcPlan, blobCandidates: Set<stri
     }
   }
   const seen = new Set<string>();
-  for (let digest = fresh.pop(); digest !== undefined; digest = fresh.pop()) {
-    if (seen.has(digest)) continue;
-    seen.add(digest);
-    const refs = await plan.refsOf(digest);
-    markManifest(digest, refs, needed);
-    if (refs) fresh.push(...refs.children, ...(refs.subject ? [refs.subject] : []));
+  for (;;) {
+    for (let digest = fresh.pop(); digest !== undefined; digest = fresh.pop()) {
+      if (seen.has(digest)) continue;
+      seen.add(digest);
+      const refs = await plan.refsOf(digest);
+      markManifest(digest, refs, needed);
+      if (refs) fresh.push(...refs.children, ...(refs.subject ? [refs.subject] : []));
+    }
+    // A condemned referrer whose subject is needed again (re-tagged) is needed too.
+    for (const m of plan.manifests) {
+      const subject = seen.has(m.digest) ? undefined : (await plan.refsOf(m.digest))?.subject;
+      if (subject && seen.has(subject)) fresh.push(m.digest);
+    }
+    if (fresh.length === 0) return needed;
   }
-  return needed;
 }
 
 /** Layer links to blobs that are (or, in a dry run, would be) gone. */

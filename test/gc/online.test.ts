@@ -8,7 +8,7 @@ import { Registry } from '../../src/registry/registry.js';
 import { MemoryDriver } from '../../src/storage/drivers/memory.js';
 import { gcPending, layout } from '../../src/registry/layout.js';
 import { RegistryError } from '../../src/errors/index.js';
-import { blob, imageManifest, indexManifest, randomBlob } from '../helpers/oci-fixtures.js';
+import { artifact, blob, imageManifest, indexManifest, randomBlob } from '../helpers/oci-fixtures.js';
 import { d, hasBlob, later, putBlob, putImage, putManifest } from './support/seed.js';
 
 /** A memory driver that calls `onPark` right after the collector writes its first deletion mark. */
@@ -98,5 +98,25 @@ describe('garbage collection while clients push', () => {
     await registry.driver.putContent(gcPending(d(m.digest)), new Date(Date.now() - 1).toISOString());
     await putManifest(registry, 'r', m, 'v1');
     assert.equal((await registry.tags.resolve('r', 'v1'))?.value, m.digest);
+  });
+
+  it('keeps an untagged signature when its image is tagged again during the run', async () => {
+    const driver = new HookedDriver();
+    const registry = new Registry(driver);
+    const config = blob('{"signed":2}');
+    const layer = randomBlob(100);
+    const image = imageManifest(config, [layer]);
+    await putImage(registry, 'r', config, [layer], image);
+    const sig = randomBlob(40);
+    await putBlob(registry, 'r', sig);
+    await putBlob(registry, 'r', blob('{}'));
+    const signature = artifact(image, 'application/vnd.dev.cosign.simplesigning.v1+json', sig);
+    await putManifest(registry, 'r', signature);
+    driver.onPark = async () => {
+      await driver.putContent(layout.tagCurrentLink('r', 'again'), image.digest);
+    };
+    const report = await collectGarbage(registry, { now: later, deleteUntagged: true });
+    assert.deepEqual([report.manifests, report.blobs], [[], []]);
+    assert.equal(await registry.manifests.exists('r', d(signature.digest)), true);
   });
 });
