@@ -5,7 +5,7 @@ import type { Registry } from '../registry/registry.js';
 import { planCollection } from './plan.js';
 import { staleLinksTo, sweep } from './sweep.js';
 import { StorageLock, type LockOptions } from './lock.js';
-import { recoverParked } from './quarantine.js';
+import { clearAllPending } from './pending.js';
 import type { LinkRef } from './plan.js';
 
 export const DEFAULT_GRACE_MS = 3_600_000;
@@ -32,9 +32,9 @@ export interface GcReport {
   blobs: { digest: string; size: number }[];
   bytes: number;
   layerLinks: LinkRef[];
-  /** Removed and put back within the run, because a concurrent push needed them. */
+  /** Marked for deletion, then kept: a push during the run turned out to need them. */
   restored: string[];
-  /** Blobs an interrupted earlier run had parked, put back before marking. */
+  /** Deletion marks an interrupted earlier run left, cleared before marking. */
   recovered: number;
 }
 
@@ -47,7 +47,7 @@ export async function collectGarbage(registry: Registry, options: GcOptions = {}
   await lock.acquire();
   try {
     const started = now();
-    const recovered = dryRun ? 0 : await recoverParked(registry.driver);
+    const recovered = dryRun ? 0 : await clearAllPending(registry.driver);
     const plan = await planCollection(registry, { deleteUntagged, cutoff: started - graceMs });
     const base = {
       dryRun, deleteUntagged, graceMs, startedAt: new Date(started).toISOString(),
@@ -62,7 +62,7 @@ export async function collectGarbage(registry: Registry, options: GcOptions = {}
       };
     }
     if (!(await lock.stillHeld())) throw new Error('garbage collection lock lost before the sweep; nothing was deleted');
-    const out = await sweep(registry, plan);
+    const out = await sweep(registry, plan, now);
     const blobs = out.blobs.map(({ digest, size }) => ({ digest, size }));
     return {
       ...base, manifests: out.manifests.map(({ repository, digest }) => ({ repository, digest })),

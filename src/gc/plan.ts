@@ -7,7 +7,7 @@ import type { Registry } from '../registry/registry.js';
 import { inventoryOf, listBlobs, repositoryNames, type BlobEntry, type RepoInventory } from './inventory.js';
 import { markRepository, type DeadManifest, type MarkOptions, type RefsOf } from './mark.js';
 import { manifestRefs, type ManifestRefs } from './references.js';
-import { readBlob } from './quarantine.js';
+import { readContent } from './pending.js';
 
 export interface LinkRef {
   repository: string;
@@ -30,7 +30,7 @@ export function refsReader(driver: StorageDriver): RefsOf {
   const cache = new Map<string, ManifestRefs | undefined>();
   return async (digest) => {
     if (cache.has(digest)) return cache.get(digest);
-    const content = await readBlob(driver, digest);
+    const content = await readContent(driver, digest);
     const refs = content ? manifestRefs(content) : undefined;
     cache.set(digest, refs);
     return refs;

@@ -19,7 +19,7 @@ export function formatReport(report: GcReport): string {
   for (const b of report.blobs) lines.push(`blob ${verb}: ${b.digest} (${formatBytes(b.size)})`);
   for (const l of report.layerLinks) lines.push(`layer link ${verb}: ${l.repository} -> ${l.digest}`);
   for (const d of report.restored) lines.push(`kept after rescan (a concurrent push needs it): ${d}`);
-  if (report.recovered) lines.push(`restored ${report.recovered} blobs an interrupted run had set aside`);
+  if (report.recovered) lines.push(`cleared ${report.recovered} deletion marks an interrupted run left`);
   lines.push(
     `${report.blobsSeen} blobs, ${report.blobsMarked} marked; ${report.blobs.length} blobs (${formatBytes(report.bytes)}), `
     + `${report.manifests.length} manifests and ${report.layerLinks.length} layer links ${verb} `

@@ -1,32 +1,29 @@
 // The sweep, made safe while clients push and pull. The danger is a manifest PUT that checks
 // "this blob exists" just before we delete it: the client gets 201 and the image is broken.
-// The ordering that prevents it pairs with the manifest PUT (src/registry/manifest-store.ts):
+// The ordering that prevents it pairs with manifest PUT (src/registry/manifest-store.ts):
 //
-//   PUT:  check references -> write manifest + revision link -> re-check references -> tag
-//         -> make sure its own revision link and manifest blob are still there (rewrite them)
-//   GC:   remove (park blobs in quarantine, delete revision links) -> rescan revisions, tags
-//         and layer links for anything new or rewritten since the mark -> put back what they
-//         reference -> only then delete for good
+//   PUT:  check references -> write manifest + revision link -> check again, now also that no
+//         reference (nor the manifest itself) carries a GC deletion mark -> tag -> 201
+//   GC:   mark the candidates (pending.ts) -> rescan revisions, tags and layer links for
+//         anything new or rewritten since the mark phase -> keep what they reference -> delete
+//         the rest -> clear the marks
 //
-// Either the PUT's re-check runs after our removal (it sees the blob missing and answers
+// Either the PUT's second check runs after our marks were written (it refuses with
 // MANIFEST_BLOB_UNKNOWN: the push fails, nothing acknowledged is lost), or it ran before, in
-// which case its revision link was written before our rescan, which therefore sees it and puts
-// the blob back. Same for an index and its children (the re-check covers child revision
-// links), and for a tag PUT on an untagged manifest we are deleting (the rescan sees the new
-// tag; a tag written after the rescan finds its manifest gone and rewrites it). What remains is
-// a short window in which a pull of content that no manifest referenced at mark time gets 404.
-// Blobs are parked, not deleted, so that "put back" is possible; a crash leaves them parked and
-// the next run restores them before marking (quarantine.ts).
+// which case its revision link was written before our rescan, which therefore sees it and keeps
+// the content. The same holds for an index and its children, and for a re-push of an untagged
+// manifest being deleted (its own digest is marked too). Content is only marked, never hidden,
+// so pulls keep working until the delete; the delete happens only while the marks are still
+// valid, else the run deletes nothing. What a client can still see is a refused push, when it
+// reuses content the GC is deleting (it skipped the upload after a HEAD); retrying succeeds.
 import type { StorageDriver } from '../storage/driver.js';
 import type { Registry } from '../registry/registry.js';
 import { layout } from '../registry/layout.js';
-import { writeLink } from '../registry/links.js';
-import { tryParseDigest, type Digest } from '../oci/digest.js';
 import { deleteIfPresent, orUndefined } from '../registry/storage-errors.js';
 import { digestDirs, layersBase, readTags, repositoryNames, revisionTimes } from './inventory.js';
 import { markManifest, type DeadManifest } from './mark.js';
 import type { GcPlan, LinkRef } from './plan.js';
-import { discard, quarantine, restore } from './quarantine.js';
+import { clearPending, markPending, MARK_TTL_MS, parse } from './pending.js';
 import { forEachLimit } from './pool.js';
 import type { BlobEntry } from './inventory.js';
 
@@ -36,59 +33,55 @@ export interface SweepOutcome {
   manifests: DeadManifest[];
   blobs: BlobEntry[];
   layerLinks: LinkRef[];
-  /** Removed, then put back because a concurrent push turned out to need them. */
+  /** Marked, then kept because a push during the run turned out to need them. */
   restored: string[];
 }
 
-export async function sweep(registry: Registry, plan: GcPlan): Promise<SweepOutcome> {
+export async function sweep(registry: Registry, plan: GcPlan, now: () => number = Date.now): Promise<SweepOutcome> {
   const driver = registry.driver;
-  const removedManifests = await removeManifests(driver, plan);
-  const parked: BlobEntry[] = [];
-  await forEachLimit(plan.blobs, PARALLEL, async (blob) => {
-    if (await quarantine(driver, blob.digest)) parked.push(blob);
-  });
-  const needed = await rescan(registry, plan, new Set(parked.map((b) => b.digest)));
-  const restored: string[] = [];
-  for (const m of removedManifests) {
-    if (!needed.has(m.digest)) continue;
-    await writeLink(driver, layout.revisionLink(m.repository, parse(m.digest)), parse(m.digest));
-    const subject = (await plan.refsOf(m.digest))?.subject;
-    if (subject) await writeLink(driver, layout.referrerLink(m.repository, parse(subject), parse(m.digest)), parse(m.digest));
-    restored.push(m.digest);
-  }
-  const deleted: BlobEntry[] = [];
-  await forEachLimit(parked, PARALLEL, async (blob) => {
-    if (needed.has(blob.digest)) {
-      await restore(driver, blob.digest);
-      restored.push(blob.digest);
-    } else {
-      await discard(driver, blob.digest);
-      deleted.push(blob);
+  const expiresAt = now() + MARK_TTL_MS;
+  const candidates = new Set([...plan.blobs.map((b) => b.digest), ...plan.manifests.map((m) => m.digest)]);
+  await forEachLimit(candidates, PARALLEL, (digest) => markPending(driver, digest, expiresAt));
+  try {
+    const needed = await rescan(registry, plan, new Set(plan.blobs.map((b) => b.digest)));
+    if (now() > expiresAt - MARK_TTL_MS / 10) throw new Error('the rescan outlasted the deletion marks; nothing was deleted');
+    const manifests = await removeManifests(driver, plan.manifests.filter((m) => !needed.has(m.digest)), plan);
+    const blobs: BlobEntry[] = [];
+    await forEachLimit(plan.blobs.filter((b) => !needed.has(b.digest)), PARALLEL, async (blob) => {
+      const d = parse(blob.digest);
+      await deleteIfPresent(driver.delete(layout.blobData(d).replace(/\/data$/, '')));
+      blobs.push(blob);
+    });
+    const gone = new Set(blobs.map((b) => b.digest));
+    const layerLinks: LinkRef[] = [];
+    for (const link of [...plan.danglingLinks, ...staleLinksTo(plan, gone)]) {
+      if (await removeLayerLink(driver, link, plan)) layerLinks.push(link);
     }
-  });
-  const gone = new Set(deleted.map((b) => b.digest));
-  const links = [...plan.danglingLinks, ...staleLinksTo(plan, gone)];
-  const layerLinks: LinkRef[] = [];
-  for (const link of links) if (await removeLayerLink(driver, link, plan)) layerLinks.push(link);
-  deleted.sort((a, b) => a.digest.localeCompare(b.digest));
-  return { manifests: removedManifests.filter((m) => !needed.has(m.digest)), blobs: deleted, layerLinks, restored };
+    blobs.sort((a, b) => a.digest.localeCompare(b.digest));
+    return { manifests, blobs, layerLinks, restored: [...candidates].filter((d) => needed.has(d)).sort() };
+  } finally {
+    await forEachLimit(candidates, PARALLEL, (digest) => clearPending(driver, digest));
+  }
 }
 
-function parse(digest: string): Digest {
-  return tryParseDigest(digest) as Digest;
-}
 
 /** Deletes dead manifests' revision links (and tag history and referrer entries), as Distribution does. */
-async function removeManifests(driver: StorageDriver, plan: GcPlan): Promise<DeadManifest[]> {
+async function removeManifests(driver: StorageDriver, dead: DeadManifest[], plan: GcPlan): Promise<DeadManifest[]> {
   const removed: DeadManifest[] = [];
-  for (const m of plan.manifests) {
+  const histories = new Map<string, Map<string, string[]>>();
+  const history = async (repository: string) => {
+    let h = histories.get(repository);
+    if (!h) histories.set(repository, (h = await tagHistory(driver, repository, plan)));
+    return h;
+  };
+  for (const m of dead) {
     const d = parse(m.digest);
     const link = layout.revisionLink(m.repository, d);
     const now = await orUndefined(driver.stat(link));
     if (!now || now.modTime.getTime() !== m.modTime) continue; // re-pushed since the mark
     await deleteIfPresent(driver.delete(link.replace(/\/link$/, '')));
     removed.push(m);
-    for (const tag of plan.inventories.get(m.repository)?.tags.keys() ?? []) {
+    for (const tag of (await history(m.repository)).get(m.digest) ?? []) {
       await deleteIfPresent(driver.delete(layout.tagIndexLink(m.repository, tag, d).replace(/\/link$/, '')));
     }
     const subject = (await plan.refsOf(m.digest))?.subject;
@@ -97,11 +90,22 @@ async function removeManifests(driver: StorageDriver, plan: GcPlan): Promise<Dea
   return removed;
 }
 
+/** Which tags list each digest in their `index/` history (read once per repository). */
+async function tagHistory(driver: StorageDriver, repository: string, plan: GcPlan): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>();
+  for (const tag of plan.inventories.get(repository)?.tags.keys() ?? []) {
+    for (const digest of await digestDirs(driver, `${layout.tag(repository, tag)}/index`)) {
+      out.set(digest, [...(out.get(digest) ?? []), tag]);
+    }
+  }
+  return out;
+}
+
 /**
  * Everything that manifests written since the mark (new or rewritten revision links, new or
- * moved tags) reference, transitively, plus parked blobs that got a fresh layer link.
+ * moved tags) reference, transitively, plus candidate blobs that got a fresh layer link.
  */
-async function rescan(registry: Registry, plan: GcPlan, parked: Set<string>): Promise<Set<string>> {
+async function rescan(registry: Registry, plan: GcPlan, blobCandidates: Set<string>): Promise<Set<string>> {
   const driver = registry.driver;
   const needed = new Set<string>();
   const fresh: string[] = [];
@@ -114,23 +118,30 @@ async function rescan(registry: Registry, plan: GcPlan, parked: Set<string>): Pr
       const old = before?.tags.get(tag);
       if (!old || old.digest !== state.digest || old.modTime !== state.modTime) fresh.push(state.digest);
     }
-    if (parked.size === 0) continue;
+    if (blobCandidates.size === 0) continue;
     for (const digest of await digestDirs(driver, layersBase(name))) {
-      if (!parked.has(digest)) continue;
+      if (!blobCandidates.has(digest)) continue;
       const [alg, hex] = digest.split(':') as [string, string];
       const info = await orUndefined(driver.stat(`${layersBase(name)}/${alg}/${hex}/link`));
       if (info && before?.layerLinks.get(digest) !== info.modTime.getTime()) needed.add(digest);
     }
   }
   const seen = new Set<string>();
-  for (let digest = fresh.pop(); digest !== undefined; digest = fresh.pop()) {
-    if (seen.has(digest)) continue;
-    seen.add(digest);
-    const refs = await plan.refsOf(digest);
-    markManifest(digest, refs, needed);
-    if (refs) fresh.push(...refs.children, ...(refs.subject ? [refs.subject] : []));
+  for (;;) {
+    for (let digest = fresh.pop(); digest !== undefined; digest = fresh.pop()) {
+      if (seen.has(digest)) continue;
+      seen.add(digest);
+      const refs = await plan.refsOf(digest);
+      markManifest(digest, refs, needed);
+      if (refs) fresh.push(...refs.children, ...(refs.subject ? [refs.subject] : []));
+    }
+    // A condemned referrer whose subject is needed again (re-tagged) is needed too.
+    for (const m of plan.manifests) {
+      const subject = seen.has(m.digest) ? undefined : (await plan.refsOf(m.digest))?.subject;
+      if (subject && seen.has(subject)) fresh.push(m.digest);
+    }
+    if (fresh.length === 0) return needed;
   }
-  return needed;
 }
 
 /** Layer links to blobs that are (or, in a dry run, would be) gone. */

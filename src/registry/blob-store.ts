@@ -4,7 +4,7 @@ import type { Readable } from 'node:stream';
 import type { Digest } from '../oci/digest.js';
 import type { StorageDriver } from '../storage/driver.js';
 import { RegistryError } from '../errors/index.js';
-import { layout } from './layout.js';
+import { gcPending, layout } from './layout.js';
 import { linkExists, writeLink } from './links.js';
 import { deleteIfPresent, isNotFound, orUndefined } from './storage-errors.js';
 
@@ -44,6 +44,12 @@ export class BlobStore {
       if (isNotFound(err)) throw blobUnknown(digest);
       throw err;
     }
+  }
+
+  /** Whether an online GC has marked this content for deletion (and the mark has not expired). */
+  async pendingDeletion(digest: Digest): Promise<boolean> {
+    const mark = await orUndefined(this.#driver.getContent(gcPending(digest)));
+    return mark !== undefined && Date.parse(mark.toString('utf8')) > Date.now();
   }
 
   async isLinked(name: string, digest: Digest): Promise<boolean> {

@@ -27,6 +27,12 @@ export const layout = {
     `${REPOSITORIES}/${name}/_referrers/${subject.algorithm}/${subject.hex}/${referrer.algorithm}/${referrer.hex}/link`,
 };
 
+/**
+ * Berth's online GC marks content it is about to delete here (the file holds the mark's expiry);
+ * a manifest PUT refuses to reference marked content (src/gc/sweep.ts explains the protocol).
+ */
+export const gcPending = (d: Digest) => `${ROOT}/_berth/gc/pending/${d.algorithm}/${d.hex}`;
+
 export function basename(path: string): string {
   return path.slice(path.lastIndexOf('/') + 1);
 }

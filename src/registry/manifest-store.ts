@@ -114,18 +114,13 @@ export class ManifestStore {
       await this.#referrers.add(name, subject, digest);
       result.subject = subject;
     }
-    // An online GC may remove what was checked above; re-checking after the writes pairs with
-    // its "remove, then rescan for new manifests" order (src/gc/sweep.ts explains both halves).
-    await this.#assertReferencesExist(name, manifest);
+    // An online GC may be about to delete what was checked above: it marks content, then
+    // rescans for manifests written since its mark phase, then deletes. Checking for its marks
+    // after our writes means either we see the mark and refuse, or it sees our manifest and
+    // keeps the content (src/gc/sweep.ts explains both halves).
+    await this.#assertReferencesExist(name, manifest, digest);
     if ('tag' in ref) await this.#tags.tag(name, ref.tag, digest);
-    await this.#ensureStored(name, digest, content);
     return result;
-  }
-
-  /** Rewrites this manifest's blob and revision link if a concurrent GC removed them meanwhile. */
-  async #ensureStored(name: string, digest: Digest, content: Buffer): Promise<void> {
-    if ((await this.#blobs.size(digest)) === undefined) await this.#blobs.putSmall(digest, content);
-    if (!(await this.exists(name, digest))) await writeLink(this.#driver, layout.revisionLink(name, digest), digest);
   }
 
   /** Deletes a tag, or a manifest by digest together with every tag that points at it. */
@@ -161,17 +156,23 @@ export class ManifestStore {
 
   // Each distinct digest is looked up once: a manifest under the size limit can list the same
   // descriptor tens of thousands of times, and must not cost a storage lookup for each.
-  async #assertReferencesExist(name: string, manifest: ParsedManifest): Promise<void> {
+  /** With `written` (the re-check after writing it), content an online GC is deleting counts as missing. */
+  async #assertReferencesExist(name: string, manifest: ParsedManifest, written?: Digest): Promise<void> {
+    const pending = async (d: Digest) => written !== undefined && (await this.#blobs.pendingDeletion(d));
     for (const digest of new Set(manifest.blobs.map((b) => b.digest))) {
       const d = tryParseDigest(digest) as Digest;
-      if (!(await this.#blobs.isLinked(name, d)) || (await this.#blobs.size(d)) === undefined) {
+      if (!(await this.#blobs.isLinked(name, d)) || (await this.#blobs.size(d)) === undefined || (await pending(d))) {
         throw new RegistryError('MANIFEST_BLOB_UNKNOWN', { digest });
       }
     }
     for (const digest of new Set(manifest.manifests.map((m) => m.digest))) {
-      if (!(await this.exists(name, tryParseDigest(digest) as Digest))) {
+      const d = tryParseDigest(digest) as Digest;
+      if (!(await this.exists(name, d)) || (await pending(d))) {
         throw new RegistryError('MANIFEST_BLOB_UNKNOWN', { digest });
       }
+    }
+    if (written && (await pending(written))) {
+      throw new RegistryError('MANIFEST_BLOB_UNKNOWN', { digest: written.value, reason: 'being garbage collected; retry' });
     }
   }
 }

@@ -6,27 +6,27 @@ import assert from 'node:assert/strict';
 import { collectGarbage } from '../../src/gc/collector.js';
 import { Registry } from '../../src/registry/registry.js';
 import { MemoryDriver } from '../../src/storage/drivers/memory.js';
-import { layout } from '../../src/registry/layout.js';
+import { gcPending, layout } from '../../src/registry/layout.js';
 import { RegistryError } from '../../src/errors/index.js';
-import { blob, imageManifest, indexManifest, randomBlob } from '../helpers/oci-fixtures.js';
+import { artifact, blob, imageManifest, indexManifest, randomBlob } from '../helpers/oci-fixtures.js';
 import { d, hasBlob, later, putBlob, putImage, putManifest } from './support/seed.js';
 
-/** A memory driver that calls `onPark` right after the collector moves a blob aside. */
+/** A memory driver that calls `onPark` right after the collector writes its first deletion mark. */
 class HookedDriver extends MemoryDriver {
-  onPark: ((source: string) => Promise<void>) | undefined;
+  onPark: (() => Promise<void>) | undefined;
 
-  override async move(source: string, dest: string): Promise<void> {
-    await super.move(source, dest);
-    if (dest.includes('/_berth/gc/quarantine/') && this.onPark) {
+  override async putContent(path: string, content: Uint8Array | string): Promise<void> {
+    await super.putContent(path, content);
+    if (path.includes('/_berth/gc/pending/') && this.onPark) {
       const hook = this.onPark;
       this.onPark = undefined;
-      await hook(source);
+      await hook();
     }
   }
 }
 
 describe('garbage collection while clients push', () => {
-  it('refuses a manifest PUT whose blob the sweep has set aside (the push fails, nothing is acknowledged)', async () => {
+  it('refuses a manifest PUT whose blob the sweep has marked for deletion (the push fails, nothing is acknowledged)', async () => {
     const driver = new HookedDriver();
     const registry = new Registry(driver);
     const config = blob('{"race":1}');
@@ -44,7 +44,7 @@ describe('garbage collection while clients push', () => {
     assert.equal(await registry.tags.resolve('r', 'v1'), undefined);
   });
 
-  it('puts a blob back when a manifest needing it was written after the mark (a PUT that checked before the park)', async () => {
+  it('keeps a blob that a manifest written after the mark phase needs (a PUT whose re-check ran before the marks)', async () => {
     const driver = new HookedDriver();
     const registry = new Registry(driver);
     const config = blob('{"race":2}');
@@ -53,7 +53,8 @@ describe('garbage collection while clients push', () => {
     await putBlob(registry, 'r', layer);
     const m = imageManifest(config, [layer]);
     driver.onPark = async () => {
-      // The PUT's checks ran before the park; its writes land now, after it.
+      assert.equal(await hasBlob(registry, layer.digest), true, 'marked content is still served');
+      // The PUT's checks ran before the marks; its writes land now, after them.
       await registry.blobs.putSmall(d(m.digest), m.body);
       await driver.putContent(layout.revisionLink('r', d(m.digest)), m.digest);
       await driver.putContent(layout.tagCurrentLink('r', 'v1'), m.digest);
@@ -84,16 +85,38 @@ describe('garbage collection while clients push', () => {
     assert.equal(await hasBlob(registry, layer.digest), true);
   });
 
-  it('heals a tag pushed onto a manifest the sweep removed after the rescan', async () => {
+  it('refuses re-pushing a manifest the sweep is deleting, without moving the tag', async () => {
     const registry = new Registry(new MemoryDriver());
     const config = blob('{"heal":1}');
     const layer = randomBlob(100);
     const m = imageManifest(config, [layer]);
     await putImage(registry, 'r', config, [layer], m);
-    // As if the collector had removed the untagged manifest's revision link and blob just now.
-    await registry.driver.delete(layout.revisionLink('r', d(m.digest)).replace(/\/link$/, ''));
-    await registry.driver.delete(layout.blobData(d(m.digest)));
+    await registry.driver.putContent(gcPending(d(m.digest)), new Date(Date.now() + 60_000).toISOString());
+    await assert.rejects(putManifest(registry, 'r', m, 'v1'), /manifest or blob unknown/);
+    assert.equal(await registry.tags.resolve('r', 'v1'), undefined);
+    // An expired mark (a crashed collector's) refuses nothing.
+    await registry.driver.putContent(gcPending(d(m.digest)), new Date(Date.now() - 1).toISOString());
     await putManifest(registry, 'r', m, 'v1');
-    assert.equal((await registry.manifests.get('r', { tag: 'v1' })).content.equals(m.body), true);
+    assert.equal((await registry.tags.resolve('r', 'v1'))?.value, m.digest);
+  });
+
+  it('keeps an untagged signature when its image is tagged again during the run', async () => {
+    const driver = new HookedDriver();
+    const registry = new Registry(driver);
+    const config = blob('{"signed":2}');
+    const layer = randomBlob(100);
+    const image = imageManifest(config, [layer]);
+    await putImage(registry, 'r', config, [layer], image);
+    const sig = randomBlob(40);
+    await putBlob(registry, 'r', sig);
+    await putBlob(registry, 'r', blob('{}'));
+    const signature = artifact(image, 'application/vnd.dev.cosign.simplesigning.v1+json', sig);
+    await putManifest(registry, 'r', signature);
+    driver.onPark = async () => {
+      await driver.putContent(layout.tagCurrentLink('r', 'again'), image.digest);
+    };
+    const report = await collectGarbage(registry, { now: later, deleteUntagged: true });
+    assert.deepEqual([report.manifests, report.blobs], [[], []]);
+    assert.equal(await registry.manifests.exists('r', d(signature.digest)), true);
   });
 });
