@@ -2,8 +2,9 @@
 // json is pino's own line format; logstash renames the fields the way Logstash's json codec
 // expects (@timestamp, @version, message); text is pino-pretty's one line per record. Whatever
 // the format, credentials are censored before a line is written.
+import { createRequire } from 'node:module';
 import { pino, type Logger, type LoggerOptions } from 'pino';
-import { PinoPretty } from 'pino-pretty';
+import type { PinoPretty as PinoPrettyFactory } from 'pino-pretty';
 import type { Config } from '../config/schema.js';
 
 /** Paths pino censors: credentials in headers, bodies and our own log fields. */
@@ -21,8 +22,11 @@ export function createLogger(config: Config, destination: NodeJS.WritableStream 
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
   };
   switch (config.log.formatter) {
-    case 'text':
+    case 'text': {
+      // Loaded only for this formatter: the JSON default does not pay for it at startup.
+      const { PinoPretty } = createRequire(import.meta.url)('pino-pretty') as { PinoPretty: typeof PinoPrettyFactory };
       return pino(options, PinoPretty({ destination: destination as NodeJS.WritableStream & { fd?: number }, colorize: false, sync: true, singleLine: true }) as pino.DestinationStream);
+    }
     case 'logstash':
       return pino({
         ...options,

@@ -18,7 +18,7 @@ import { Health } from '../health/health.js';
 import * as checks from '../health/checks.js';
 import type { HttpObservability } from '../http/observability.js';
 import { buildDebugServer } from '../http/debug-server.js';
-import { openMetaDatabase, type MetaDatabase } from '../meta/database.js';
+import type { MetaDatabase } from '../meta/database.js';
 import { metaOptionsFromConfig } from '../meta/from-config.js';
 import { Notifier } from '../events/notifier.js';
 import { endpointsFromConfig } from '../events/from-config.js';
@@ -58,7 +58,8 @@ export async function createObservability(config: Config, logger: FastifyBaseLog
   const health = new Health({ timeoutMs: parseDuration(config.health.checktimeout) });
   const endpoints = endpointsFromConfig(config);
   const ownMeta = endpoints.length > 0 && !options.meta;
-  const meta = options.meta ?? (ownMeta ? await openMetaDatabase(metaOptionsFromConfig(config)) : undefined);
+  // Loaded on demand: Kysely costs a noticeable part of startup, and without endpoints nothing needs it.
+  const meta = options.meta ?? (ownMeta ? await (await import('../meta/database.js')).openMetaDatabase(metaOptionsFromConfig(config)) : undefined);
   if (meta) health.addLive('metadata', checks.metaReachable(meta.db));
   let notifier: Notifier | undefined;
   if (meta && endpoints.length > 0) {

@@ -3,7 +3,7 @@
 // (`health.*`) run on their own interval (see periodic.ts).
 import { statfs, access } from 'node:fs/promises';
 import { connect } from 'node:net';
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { MetaTables } from '../meta/tables/index.js';
 import type { StorageDriver } from '../storage/driver.js';
 import { PathNotFoundError } from '../storage/driver.js';
@@ -25,7 +25,7 @@ export function storageWritable(driver: StorageDriver, instanceId: string): Chec
 /** The metadata database answers a query. */
 export function metaReachable(db: Kysely<MetaTables>): Check {
   return async () => {
-    await sql`select 1`.execute(db);
+    await db.selectFrom('berth_meta').select('key').limit(1).execute();
   };
 }
 
