@@ -1,17 +1,17 @@
 // `berth user|project|robot|audit`: manage access control in the metadata database of a given
 // configuration, with or without a running server. Secrets are read from stdin or generated and
 // printed once; every change is written to the audit log as done by `cli:<login>`.
+// The database and hashing modules load only when one of these commands runs, so that the
+// other commands start as fast as before.
 import type { Command } from 'commander';
 import { userInfo } from 'node:os';
 import { loadConfig } from '../config/load.js';
 import { parseDuration } from '../config/duration.js';
-import { openMetaDatabase } from '../meta/database.js';
-import { metaOptionsFromConfig } from '../meta/from-config.js';
-import { AccessStore, type RobotPermission } from '../auth/access-store.js';
-import { appendAudit, readAudit } from '../auth/audit.js';
-import { generateSecret } from '../auth/passwords.js';
+import type { AccessStore, RobotPermission } from '../auth/access-store.js';
 import { isRole } from '../auth/roles.js';
 import { isCidr } from '../config/sections/auth.js';
+
+const generateSecret = async () => (await import('../auth/passwords.js')).generateSecret();
 
 interface Common { config?: string }
 type Change = { action: string; target: string; detail?: Record<string, unknown> } | undefined;
@@ -20,14 +20,14 @@ export function registerAuthCommands(program: Command): void {
   const user = program.command('user').description('registry users (metadata database)');
   withConfig(user.command('add').argument('<name>').option('--admin', 'a system administrator').option('--password-stdin', 'read the password from stdin (else one is generated and printed)'))
     .action(run(async (store, name: string, opts: { admin?: boolean; passwordStdin?: boolean }) => {
-      const password = opts.passwordStdin ? await readStdin() : generateSecret();
+      const password = opts.passwordStdin ? await readStdin() : await generateSecret();
       await store.addUser(name, password, opts.admin === true);
       if (!opts.passwordStdin) process.stdout.write(`${password}\n`);
       return { action: 'user.add', target: name, detail: { admin: opts.admin === true } };
     }));
   withConfig(user.command('passwd').argument('<name>').option('--password-stdin', 'read the password from stdin (else one is generated and printed)'))
     .action(run(async (store, name: string, opts: { passwordStdin?: boolean }) => {
-      const password = opts.passwordStdin ? await readStdin() : generateSecret();
+      const password = opts.passwordStdin ? await readStdin() : await generateSecret();
       await store.setPassword(name, password);
       if (!opts.passwordStdin) process.stdout.write(`${password}\n`);
       return { action: 'user.passwd', target: name };
@@ -84,7 +84,7 @@ export function registerAuthCommands(program: Command): void {
         return { project, actions: actions.split(',').filter(Boolean) };
       });
       const expiresAt = opts.expires ? new Date(Date.now() + parseDuration(opts.expires)) : null;
-      const secret = generateSecret();
+      const secret = await generateSecret();
       const created = await store.addRobot(name, secret, permissions, expiresAt);
       process.stdout.write(`${created.name}\n${secret}\n`);
       return { action: 'robot.add', target: created.name, detail: { permissions, expiresAt: created.expiresAt } };
@@ -97,6 +97,7 @@ export function registerAuthCommands(program: Command): void {
   withConfig(program.command('audit').description('print the audit log, newest first')
     .option('--limit <n>', 'entries', '50').option('--actor <name>').option('--action <action>').option('--json', 'one JSON object per line'))
     .action(run(async (store, opts: { limit: string; actor?: string; action?: string; json?: boolean }) => {
+      const { readAudit } = await import('../auth/audit.js');
       const entries = await readAudit(store.db, { limit: Number(opts.limit), ...(opts.actor ? { actor: opts.actor } : {}), ...(opts.action ? { action: opts.action } : {}) });
       for (const e of entries) {
         process.stdout.write(opts.json ? `${JSON.stringify(e)}\n` : `${e.at}\t${e.actor}\t${e.address}\t${e.action}\t${e.target}\t${JSON.stringify(e.detail)}\n`);
@@ -115,6 +116,10 @@ function run<A extends unknown[]>(action: (store: AccessStore, ...args: A) => Pr
     const cmd = args[args.length - 1] as Command;
     const opts = cmd.opts<Common>();
     const { config } = loadConfig({ ...(opts.config ? { file: opts.config } : {}), env: process.env });
+    const { openMetaDatabase } = await import('../meta/database.js');
+    const { metaOptionsFromConfig } = await import('../meta/from-config.js');
+    const { AccessStore } = await import('../auth/access-store.js');
+    const { appendAudit } = await import('../auth/audit.js');
     const meta = await openMetaDatabase(metaOptionsFromConfig(config));
     try {
       const store = new AccessStore(meta.db);

@@ -9,7 +9,9 @@ import { request as httpsRequest, Agent } from 'node:https';
 import { copyFileSync, readFileSync } from 'node:fs';
 import { X509Certificate } from 'node:crypto';
 import { startTestRegistry, type TestRegistry } from '../helpers/registry-server.js';
-import { requireClients, tempDir } from '../e2e/support/env.js';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { BERTH_BIN, cleanEnv, freePort, requireClients, stopChild, tail, tempDir, track } from '../e2e/support/env.js';
 import { makePki, type TestPki } from './tls-support.js';
 import { reloadCertificates } from '../../src/http/tls.js';
 import type { Config } from '../../src/config/schema.js';
@@ -127,5 +129,56 @@ describe('mutual TLS', { skip: gate.skip }, () => {
       const socket = tlsConnect({ host: '127.0.0.1', port: Number(new URL(reg.server.url).port), ca: readFileSync(pki.caCert), maxVersion: 'TLSv1.1', minVersion: 'TLSv1' }, () => resolve(socket));
       socket.on('error', reject);
     }));
+  });
+});
+
+describe('berth serve reloads its certificate on SIGHUP', { skip: gate.skip }, () => {
+  it('serves the new certificate to new connections, and keeps serving', async () => {
+    gate.assertPresent();
+    const dir = await tempDir('sighup');
+    const pki = makePki(dir);
+    copyFileSync(pki.serverCert, `${dir}/live.crt`);
+    copyFileSync(pki.serverKey, `${dir}/live.key`);
+    const port = await freePort();
+    const child = track(spawn(process.execPath, [BERTH_BIN, 'serve'], {
+      env: cleanEnv({
+        REGISTRY_HTTP_ADDR: `127.0.0.1:${port}`, REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY: join(dir, 'data'),
+        REGISTRY_HTTP_TLS_CERTIFICATE: `${dir}/live.crt`, REGISTRY_HTTP_TLS_KEY: `${dir}/live.key`, REGISTRY_LOG_LEVEL: 'info',
+      }),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }));
+    const log = tail();
+    child.stdout?.on('data', (c: Buffer) => log.push(c));
+    child.stderr?.on('data', (c: Buffer) => log.push(c));
+    const url = `https://127.0.0.1:${port}/v2/`;
+    const fresh = () => https(url, { ca: readFileSync(pki.caCert), agent: new Agent({ maxCachedSessions: 0 }) });
+    try {
+      const deadline = Date.now() + 20_000;
+      for (;;) {
+        const res = await fresh().catch(() => undefined);
+        if (res?.status === 200) {
+          assert.match(res.cn, /berth-server-1/);
+          break;
+        }
+        if (Date.now() > deadline || child.exitCode !== null) throw new Error(`berth did not serve https:\n${log.text()}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      const next = pki.issueServer('server2', 'berth-server-2');
+      copyFileSync(next.cert, `${dir}/live.crt`);
+      copyFileSync(next.key, `${dir}/live.key`);
+      child.kill('SIGHUP');
+      const until = Date.now() + 10_000;
+      let cn = '';
+      while (Date.now() < until) {
+        cn = (await fresh()).cn;
+        if (/berth-server-2/.test(cn)) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.match(cn, /berth-server-2/, log.text());
+      assert.equal(child.exitCode, null, 'still running');
+      assert.match(log.text(), /TLS certificate reloaded/);
+    } finally {
+      await stopChild(child);
+    }
   });
 });
