@@ -20,7 +20,7 @@ export interface RunningServer {
 export async function startServer(config: Config, warnings: string[] = []): Promise<RunningServer> {
   const logger = createLogger(config);
   for (const w of warnings) logger.warn(`config: ${w}`);
-  const registry = new Registry(driverFromConfig(config, parseDuration));
+  const registry = new Registry(await driverFromConfig(config, parseDuration));
   const app = await buildApp({
     registry, settings: httpSettingsFrom(config), logger, accessLog: !config.log.accesslog.disabled,
   });
