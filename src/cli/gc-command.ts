@@ -39,7 +39,7 @@ export async function gcCommand(flags: GcFlags): Promise<void> {
     process.exitCode = 2;
     return;
   }
-  const registry = new Registry(driverFromConfig(config, parseDuration));
+  const registry = new Registry(await driverFromConfig(config, parseDuration));
   try {
     const report = await collectGarbage(registry, {
       dryRun: flags.dryRun ?? config.gc.dryrun,

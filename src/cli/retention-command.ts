@@ -28,7 +28,7 @@ export async function retentionCommand(flags: RetentionFlags): Promise<void> {
   for (const w of warnings) process.stderr.write(`berth: warning: ${w}\n`);
   const policies = compilePolicies(config.gc.retention.projects);
   if (policies.size === 0) process.stderr.write('berth retention: no project has a policy (gc.retention.projects)\n');
-  const registry = new Registry(driverFromConfig(config, parseDuration));
+  const registry = new Registry(await driverFromConfig(config, parseDuration));
   const report = await applyRetention(registry, policies, { dryRun: flags.dryRun ?? config.gc.retention.dryrun });
   if (flags.json) {
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);

@@ -4,7 +4,6 @@ import { resolve } from 'node:path';
 import type { StorageDriver } from './driver.js';
 import { FilesystemDriver } from './drivers/filesystem.js';
 import { MemoryDriver } from './drivers/memory.js';
-import { S3Driver } from './drivers/s3/s3-driver.js';
 import type { S3DriverOptions } from './drivers/s3/options.js';
 import { canPresign, CapableDriver, type BlobRedirects, type StorageCapabilities } from './middleware/capabilities.js';
 import { PresignRedirects } from './middleware/presign-redirects.js';
@@ -41,11 +40,15 @@ export interface StorageSelection {
   middleware?: { storage?: StorageMiddlewareEntry[] } | undefined;
 }
 
-/** `parseDuration` turns the config's Go-style durations into milliseconds. */
-export function driverFromConfig(config: StorageSelection, parseDuration: (text: string) => number): StorageDriver {
-  const driver = baseDriver(config);
+/**
+ * `parseDuration` turns the config's Go-style durations into milliseconds. Async because the S3
+ * driver (the AWS SDK takes seconds to load on a busy machine) is only loaded when configured.
+ */
+export async function driverFromConfig(config: StorageSelection, parseDuration: (text: string) => number): Promise<StorageDriver> {
+  const driver = await baseDriver(config);
   const capabilities: StorageCapabilities = {};
-  if (driver instanceof S3Driver) capabilities.minChunkLength = driver.minChunkLength;
+  const minChunk = (driver as { minChunkLength?: unknown }).minChunkLength;
+  if (typeof minChunk === 'number') capabilities.minChunkLength = minChunk;
   const redirect = config.storage.redirect ?? { disable: false, expiry: '20m' };
   let redirects: BlobRedirects | undefined = canPresign(driver)
     ? new PresignRedirects(driver, parseDuration(redirect.expiry) / 1000)
@@ -61,8 +64,11 @@ export function driverFromConfig(config: StorageSelection, parseDuration: (text:
   return new CapableDriver(driver, capabilities);
 }
 
-function baseDriver(config: StorageSelection): StorageDriver {
-  if (config.storage.s3 !== undefined) return new S3Driver(config.storage.s3);
+async function baseDriver(config: StorageSelection): Promise<StorageDriver> {
+  if (config.storage.s3 !== undefined) {
+    const { S3Driver } = await import('./drivers/s3/s3-driver.js');
+    return new S3Driver(config.storage.s3);
+  }
   if (config.storage.inmemory !== undefined) return new MemoryDriver();
   const root = config.storage.filesystem?.rootdirectory ?? './data';
   return new FilesystemDriver(resolve(root));

@@ -12,6 +12,7 @@ import { minChunkLengthOf, redirectsOf } from '../../src/storage/middleware/capa
 import { addressList, clientAddress } from '../../src/storage/middleware/client-address.js';
 import { AwsIpRanges } from '../../src/storage/middleware/aws-ip-ranges.js';
 import { parseDuration } from '../../src/config/duration.js';
+import { loadConfig } from '../../src/config/load.js';
 import { S3Driver } from '../../src/storage/drivers/s3/s3-driver.js';
 import { copyRanges } from '../../src/storage/drivers/s3/multipart.js';
 
@@ -38,10 +39,10 @@ describe('storage middleware from configuration', () => {
   const build = (config: StorageSelection) => driverFromConfig(config, parseDuration);
 
   it('on the filesystem: no redirect and no chunk minimum unless a middleware adds a redirect', async () => {
-    const plain = build({ storage: { filesystem: { rootdirectory: dir } } });
+    const plain = await build({ storage: { filesystem: { rootdirectory: dir } } });
     assert.equal(redirectsOf(plain), undefined);
     assert.equal(minChunkLengthOf(plain), undefined);
-    const redirected = build({
+    const redirected = await build({
       storage: { filesystem: { rootdirectory: dir } },
       middleware: { storage: [{ name: 'redirect', options: { baseurl: 'https://mirror.example.com/base/' } }] },
     });
@@ -50,15 +51,15 @@ describe('storage middleware from configuration', () => {
   });
 
   it('on S3: presigned redirects by default with the configured expiry, none with redirect.disable', async () => {
-    const d = build({ storage: { s3, redirect: { disable: false, expiry: '90s' } } });
+    const d = await build({ storage: { s3, redirect: { disable: false, expiry: '90s' } } });
     assert.equal(minChunkLengthOf(d), 10 * MiB, "Distribution's default chunksize");
     const url = new URL((await redirectsOf(d)?.redirectURL(BLOB, { remoteAddress: '192.0.2.1' }))!);
     assert.equal(url.origin, 'http://127.0.0.1:1');
     assert.equal(url.pathname, `/images${BLOB}`);
     assert.equal(url.searchParams.get('X-Amz-Expires'), '90');
-    const off = build({ storage: { s3, redirect: { disable: true, expiry: '20m' } } });
+    const off = await build({ storage: { s3, redirect: { disable: true, expiry: '20m' } } });
     assert.equal(redirectsOf(off), undefined);
-    const cdnOff = build({
+    const cdnOff = await build({
       storage: { s3, redirect: { disable: true, expiry: '20m' } },
       middleware: { storage: [{ name: 'redirect', options: { baseurl: 'https://cdn.example.com' } }] },
     });
@@ -66,7 +67,7 @@ describe('storage middleware from configuration', () => {
   });
 
   it('cloudfront with ipfilteredby awsregion: in-region clients get S3, others the CDN; IPv6 too', async () => {
-    const d = build({
+    const d = await build({
       storage: { s3 },
       middleware: {
         storage: [{
@@ -136,3 +137,30 @@ describe('S3 driver without a network', () => {
     assert.deepEqual(copyRanges(MiB, 11 * MiB + 1, 5 * MiB), [[MiB, 6 * MiB], [6 * MiB, 11 * MiB + 1]]);
   });
 });
+
+describe('middleware configuration', () => {
+  it('reads Distribution\'s middleware.storage entries with their defaults, and refuses an unknown one', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'berth-mw-config-'));
+    try {
+      const file = join(dir, 'config.yml');
+      await writeFile(file, [
+        'version: 0.1', 'storage:', '  s3:', '    region: us-east-1', '    bucket: images', 'middleware:', '  storage:',
+        '    - name: cloudfront', '      options:', '        baseurl: https://d1.cloudfront.net/', '        privatekey: /k.pem',
+        '        keypairid: KID', '        ipfilteredby: aws', '    - name: redirect', '      options:', '        baseurl: https://m.example.com', '',
+      ].join('\n'));
+      const { config, warnings } = loadConfig({ file });
+      assert.deepEqual(warnings, []);
+      const [cf, redirect] = config.middleware.storage;
+      assert.equal(cf?.name, 'cloudfront');
+      assert.equal(cf?.name === 'cloudfront' ? cf.options.duration : '', '20m');
+      assert.equal(cf?.name === 'cloudfront' ? cf.options.updatefrequency : '', '12h');
+      assert.equal(redirect?.name, 'redirect');
+      assert.equal(config.storage.redirect.disable, false);
+      await writeFile(file, 'version: 0.1\nmiddleware:\n  storage:\n    - name: fastly\n      options: {}\n');
+      assert.throws(() => loadConfig({ file }), /middleware\.storage/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+

@@ -2,11 +2,13 @@
 // ../shared/s3/start-radosgw.sh (shared/ sits beside the clone, in CI too) in a temp dir on
 // free ports, and stopped when the process exits. Buckets are per test.
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { readFileSync, rmSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
-import { freePort, IN_CI, onPath, PROJECT_ROOT, tempDir } from '../../e2e/support/env.js';
+import { freePort, IN_CI, onPath, PROJECT_ROOT } from '../../e2e/support/env.js';
 import type { S3DriverOptions } from '../../../src/storage/drivers/s3/options.js';
 
 export const START_RADOSGW = resolve(PROJECT_ROOT, '../shared/s3/start-radosgw.sh');
@@ -35,7 +37,9 @@ export function radosgw(): Promise<RadosGateway> {
 }
 
 async function start(): Promise<RadosGateway> {
-  const dir = join(await tempDir('radosgw'), 'ceph');
+  // Not tempDir(): its exit hook would delete the pid files before the daemons are stopped.
+  const base = await mkdtemp(join(tmpdir(), 'berth-radosgw-'));
+  const dir = join(base, 'ceph');
   const port = await freePort();
   const monPort = await freePort();
   const env = {
@@ -45,6 +49,7 @@ async function start(): Promise<RadosGateway> {
   };
   process.once('exit', () => {
     spawnSync('bash', [START_RADOSGW, '--stop', dir], { stdio: 'ignore' });
+    rmSync(base, { recursive: true, force: true });
   });
   const res = spawnSync('bash', [START_RADOSGW, dir, String(port)], { env, encoding: 'utf8', timeout: 180_000 });
   if (res.status !== 0) throw new Error(`start-radosgw.sh failed (${res.status ?? res.signal}):\n${res.stderr.slice(-4000)}`);
@@ -61,7 +66,10 @@ export async function stopRadosgw(): Promise<void> {
   if (!started) return;
   const gw = await started.catch(() => undefined);
   started = undefined;
-  if (gw) spawnSync('bash', [START_RADOSGW, '--stop', gw.dir], { stdio: 'ignore' });
+  if (gw) {
+    spawnSync('bash', [START_RADOSGW, '--stop', gw.dir], { stdio: 'ignore' });
+    rmSync(dirname(gw.dir), { recursive: true, force: true });
+  }
 }
 
 export function s3Client(gw: RadosGateway): S3Client {
