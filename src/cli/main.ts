@@ -2,10 +2,6 @@
 import { Command } from 'commander';
 import { ConfigError } from '../config/load.js';
 import { printCommand, schemaCommand, verifyCommand } from './config-command.js';
-import { registerCopyCommands } from './copy-command.js';
-import { registerSyncCommand } from './sync-command.js';
-import { registerConfigureCommand } from './configure-command.js';
-import { registerDoctorCommand } from './doctor-command.js';
 
 export async function main(argv: string[]): Promise<void> {
   const program = new Command('berth')
@@ -28,10 +24,8 @@ export async function main(argv: string[]): Promise<void> {
   config.command('print').argument('[file]').description('print the effective configuration (defaults, file, environment)')
     .action(async (file: string | undefined) => guardConfig(async () => printCommand(file)));
   config.command('schema').description('print the configuration JSON Schema').action(() => schemaCommand());
-  registerCopyCommands(program);
-  registerSyncCommand(program);
-  registerConfigureCommand(program);
-  registerDoctorCommand(program);
+  // Client tools (copy, sync, configure, doctor...) load the OCI client; `serve` does not need it.
+  if (argv[2] !== 'serve') (await import('./client-tools.js')).registerClientTools(program);
   await program.parseAsync(argv);
 }
 
