@@ -2,7 +2,7 @@
 // OCI layouts and tarballs through the copy engine, and storing credentials as docker login does.
 import type { Command } from 'commander';
 import { parseTransportReference, formatTransportReference, type TransportReference } from '../transport/reference.js';
-import { openDestination, openSource, registryClient } from '../transport/open.js';
+import { openDestination, openSource } from '../transport/open.js';
 import { copyImage, parsePlatform, type CopyResult } from '../transport/copy.js';
 import { addTransferOptions, sideOptions, type TransferFlags } from './transfer-options.js';
 import { outputMode, reporter, type Reporter } from './progress.js';

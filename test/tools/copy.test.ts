@@ -134,6 +134,12 @@ describe('berth copy, save and load', { skip: gate.skip }, () => {
     assert.ok(r.blobsCopied >= 2);
   });
 
+  it('pushes in PATCH chunks with --chunk-size, digests identical', async () => {
+    const r = await berthJson<CopyJson>(['copy', '--chunk-size', '64', images.oci('tiny'), `docker://${b.host}/chunked/tiny:v1`]);
+    assert.equal(r.digest, images.digest('tiny'));
+    assert.equal(sha256Of(await inspectRaw(`docker://${b.host}/chunked/tiny:v1`)), images.digest('tiny'));
+  });
+
   it('fails with a clear message and exit 1 for an image that does not exist', async () => {
     const r = await berthCli(['copy', `docker://${a.host}/lab/nothing:v1`, `oci:${join(work, 'nothing')}:v1`]);
     assert.equal(r.code, 1);
