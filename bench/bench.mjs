@@ -23,6 +23,8 @@ const PROFILE = process.env.BENCH_PROFILE === '1';
 // BENCH_ONLY=pull-1g,manifest: only workloads whose id contains one of these words (ids in the table).
 const ONLY = process.env.BENCH_ONLY ? process.env.BENCH_ONLY.split(',').map((x) => x.trim()).filter(Boolean) : undefined;
 const want = (id) => !ONLY || ONLY.some((w) => id.includes(w));
+/** Whether any selected workload belongs to a family of ids (`pull-1g` for pull-1g-1 and pull-1g-8). */
+const wantFamily = (prefix) => !ONLY || ONLY.some((w) => w.includes(prefix) || prefix.includes(w));
 const MiB = 1024 * 1024;
 const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
 
@@ -326,10 +328,11 @@ async function seed(servers) {
   }));
   const layer = (data) => new Blob([data], sha256(data));
   const small = layer(bytesFor('layer-1MiB', P.smallSize));
-  const large = blobFamily('layer-large', P.largeSize)('pull');
+  // Layers only the pull workloads need are small stand-ins when those are not selected.
+  const large = blobFamily('layer-large', wantFamily('pull-100m') ? P.largeSize : MiB)('pull');
   // The "1 GB" blob: a 64 MiB block repeated, plus a tail (content does not matter to either server).
-  const block = bytesFor('layer-huge', 64 * MiB);
-  const reps = P.hugeSize / block.length - 1;
+  const block = bytesFor('layer-huge', wantFamily('pull-1g') ? 64 * MiB : MiB);
+  const reps = (wantFamily('pull-1g') ? P.hugeSize : 2 * MiB) / block.length - 1;
   const hugeParts = [...Array.from({ length: reps }, () => block), block.subarray(0, block.length - 64), Buffer.alloc(64, 'h')];
   const hugeHash = createHash('sha256');
   for (const p of hugeParts) hugeHash.update(p);
@@ -667,7 +670,7 @@ async function main() {
       after: dropBlobData,
     });
   }
-  const largeFamily = want('push-100m') ? blobFamily('push-large', P.largeSize) : undefined;
+  const largeFamily = wantFamily('push-100m') ? blobFamily('push-large', P.largeSize) : undefined;
   for (const [mode, push] of [['mono', (s, b) => pushMonolithic(s, REPO, b)], ['chunked', (s, b) => pushChunked(s, REPO, b, P.largeChunk)]]) {
     for (const c of P.clients) {
       const n = P.largePushes[c];
