@@ -84,7 +84,13 @@ async function checkTree(root: string): Promise<{ blobs: number; links: number }
   }
   const repos = join(root, V2, 'repositories');
   let links = 0;
-  for (const file of await filesUnder(repos)) {
+  const repoFiles = await filesUnder(repos);
+  const present = new Set(repoFiles);
+  for (const file of repoFiles) {
+    const tag = /^(.+\/_manifests\/tags\/[^/]+)\/index\//.exec(file);
+    assert.ok(!tag || present.has(`${tag[1]}/current/link`), `${tag?.[1]} is listed (has an index entry) but has no current link`);
+  }
+  for (const file of repoFiles) {
     if (!file.endsWith('/link') || file.includes('/_uploads/')) continue;
     const target = (await readFile(join(repos, file), 'utf8')).trim();
     const m = /^sha256:([0-9a-f]{64})$/.exec(target);
