@@ -52,7 +52,8 @@ async function start(label: string, command: string, args: string[], dir: string
   const host = `127.0.0.1:${port}`;
   const url = `http://${host}`;
   try {
-    await waitForHttp(`${url}/v2/`, child, () => `${label} logs:\n${log.text()}`);
+    // Berth on S3 loads the AWS SDK at startup: seconds on a machine busy with other suites.
+    await waitForHttp(`${url}/v2/`, child, () => `${label} logs:\n${log.text()}`, 90_000);
   } catch (err) {
     await stopChild(child, 'SIGKILL');
     throw err;
