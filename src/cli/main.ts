@@ -3,6 +3,8 @@ import { Command } from 'commander';
 import { ConfigError } from '../config/load.js';
 import { printCommand, schemaCommand, verifyCommand } from './config-command.js';
 
+const CLIENT_TOOLS = new Set(['copy', 'save', 'load', 'login', 'sync', 'configure', 'doctor', 'help', '--help', '-h']);
+
 export async function main(argv: string[]): Promise<void> {
   const program = new Command('berth')
     .description('An OCI container image registry, compatible with CNCF Distribution')
@@ -24,8 +26,8 @@ export async function main(argv: string[]): Promise<void> {
   config.command('print').argument('[file]').description('print the effective configuration (defaults, file, environment)')
     .action(async (file: string | undefined) => guardConfig(async () => printCommand(file)));
   config.command('schema').description('print the configuration JSON Schema').action(() => schemaCommand());
-  // Client tools (copy, sync, configure, doctor...) load the OCI client; `serve` does not need it.
-  if (argv[2] !== 'serve') (await import('./client-tools.js')).registerClientTools(program);
+  // Client tools load the OCI client: only for their own commands and for help.
+  if (CLIENT_TOOLS.has(argv[2] ?? 'help')) (await import('./client-tools.js')).registerClientTools(program);
   await program.parseAsync(argv);
 }
 
