@@ -3,11 +3,6 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config/load.js';
 import { parseDuration } from '../config/duration.js';
-import { driverFromConfig } from '../storage/from-config.js';
-import { Registry } from '../registry/registry.js';
-import { collectGarbage } from '../gc/collector.js';
-import { LockHeldError } from '../gc/lock.js';
-import { formatReport } from '../gc/report.js';
 
 interface GcFlags {
   config?: string;
@@ -39,6 +34,11 @@ export async function gcCommand(flags: GcFlags): Promise<void> {
     process.exitCode = 2;
     return;
   }
+  // Loaded on demand, so that other commands do not pay for the collector.
+  const [{ driverFromConfig }, { Registry }, { collectGarbage }, { LockHeldError }, { formatReport }] = await Promise.all([
+    import('../storage/from-config.js'), import('../registry/registry.js'), import('../gc/collector.js'),
+    import('../gc/lock.js'), import('../gc/report.js'),
+  ]);
   const registry = new Registry(await driverFromConfig(config, parseDuration));
   try {
     const report = await collectGarbage(registry, {

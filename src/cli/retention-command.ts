@@ -2,11 +2,7 @@
 // deleting the tags they no longer want, or with --dry-run only reporting each decision.
 import type { Command } from 'commander';
 import { loadConfig } from '../config/load.js';
-import { driverFromConfig } from '../storage/from-config.js';
 import { parseDuration } from '../config/duration.js';
-import { Registry } from '../registry/registry.js';
-import { compilePolicies } from '../gc/policies.js';
-import { applyRetention } from '../gc/retention.js';
 
 interface RetentionFlags {
   config?: string;
@@ -26,6 +22,9 @@ export function registerRetentionCommand(program: Command, guard: (run: () => Pr
 export async function retentionCommand(flags: RetentionFlags): Promise<void> {
   const { config, warnings } = loadConfig({ ...(flags.config ? { file: flags.config } : {}), env: process.env });
   for (const w of warnings) process.stderr.write(`berth: warning: ${w}\n`);
+  const [{ driverFromConfig }, { Registry }, { compilePolicies }, { applyRetention }] = await Promise.all([
+    import('../storage/from-config.js'), import('../registry/registry.js'), import('../gc/policies.js'), import('../gc/retention.js'),
+  ]);
   const policies = compilePolicies(config.gc.retention.projects);
   if (policies.size === 0) process.stderr.write('berth retention: no project has a policy (gc.retention.projects)\n');
   const registry = new Registry(await driverFromConfig(config, parseDuration));
