@@ -11,6 +11,7 @@ import { httpSettingsFrom } from '../http/settings.js';
 import { createLogger } from './logger.js';
 import { startUploadPurger } from './upload-purger.js';
 import { startGcSchedules, tagGuardFrom } from '../gc/schedule.js';
+import { createGcMetrics } from '../gc/metrics.js';
 import { openMetaDatabase } from '../meta/database.js';
 import { metadataNeeded, metaOptionsFromConfig } from '../meta/from-config.js';
 import { createObservability, type Observability } from './observability.js';
@@ -42,7 +43,7 @@ export async function startServer(config: Config, warnings: string[] = []): Prom
   const purger = startUploadPurger(registry, config.storage.maintenance.uploadpurging, logger, {
     readOnly: config.storage.maintenance.readonly.enabled,
   });
-  const gc = startGcSchedules(registry, config.gc, logger);
+  const gc = startGcSchedules(registry, config.gc, logger, obs.metrics ? createGcMetrics(obs.metrics.registry) : undefined);
   let url: string;
   if (config.http.net === 'unix') {
     url = await app.listen({ path: config.http.addr });
