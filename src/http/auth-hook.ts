@@ -61,6 +61,8 @@ async function gate(auth: AuthService, settings: HttpSettings, req: FastifyReque
   const required = requiredAccess(req.method, path);
   const identity = await authenticate(auth, settings, req, address, required);
   states.set(req, { identity, address });
+  // The access log and the notification events name the caller (src/http/observability.ts).
+  if (identity.kind !== 'anonymous') (req as unknown as { berthUser?: string }).berthUser = identityName(identity);
   if (required.length === 0) {
     if (identity.kind === 'anonymous') throw unauthorized(auth, settings, req, [], 'authentication required');
     return;
