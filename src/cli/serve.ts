@@ -12,6 +12,9 @@ import { createLogger } from './logger.js';
 import { startUploadPurger } from './upload-purger.js';
 import { startGcSchedules, tagGuardFrom } from '../gc/schedule.js';
 import { createGcMetrics } from '../gc/metrics.js';
+import { reportSummary } from '../gc/report.js';
+import type { GcReport } from '../gc/collector.js';
+import { appendAudit } from '../auth/audit.js';
 import { openMetaDatabase } from '../meta/database.js';
 import { metadataNeeded, metaOptionsFromConfig } from '../meta/from-config.js';
 import { createObservability, type Observability } from './observability.js';
@@ -38,12 +41,15 @@ export async function startServer(config: Config, warnings: string[] = []): Prom
   const auth = await startAuth(config, { announce: (text) => process.stderr.write(text), ...(meta ? { meta } : {}) });
   const tls = tlsServerOptions(config);
   const app = await buildApp({
-    registry, settings: httpSettingsFrom(config), logger, accessLog: false, observe: obs.http, auth, tls,
+    registry, settings: httpSettingsFrom(config), logger, accessLog: false, observe: obs.http, auth, tls, gcGraceMs: parseDuration(config.gc.grace),
   });
   const purger = startUploadPurger(registry, config.storage.maintenance.uploadpurging, logger, {
     readOnly: config.storage.maintenance.readonly.enabled,
   });
-  const gc = startGcSchedules(registry, config.gc, logger, obs.metrics ? createGcMetrics(obs.metrics.registry) : undefined);
+  const recordGcRun = auth
+    ? (report: GcReport) => appendAudit(auth.meta.db, { actor: 'gc-schedule', address: '', action: 'gc.run', target: 'registry', detail: reportSummary(report) })
+    : undefined;
+  const gc = startGcSchedules(registry, config.gc, logger, obs.metrics ? createGcMetrics(obs.metrics.registry) : undefined, recordGcRun);
   let url: string;
   if (config.http.net === 'unix') {
     url = await app.listen({ path: config.http.addr });

@@ -27,3 +27,11 @@ export function formatReport(report: GcReport): string {
   );
   return `${lines.join('\n')}\n`;
 }
+
+/** The counts an audit record or a log line keeps of a run (the full lists stay in the report). */
+export function reportSummary(report: GcReport): Record<string, unknown> {
+  return {
+    dryRun: report.dryRun, deleteUntagged: report.deleteUntagged, graceMs: report.graceMs, durationMs: report.durationMs,
+    blobs: report.blobs.length, bytes: report.bytes, manifests: report.manifests.length, layerLinks: report.layerLinks.length,
+  };
+}

@@ -6,7 +6,7 @@ import type { Config } from '../config/schema.js';
 import { parseDuration } from '../config/duration.js';
 import type { Registry } from '../registry/registry.js';
 import type { TagGuard } from '../registry/tag-guard.js';
-import { collectGarbage } from './collector.js';
+import { collectGarbage, type GcReport } from './collector.js';
 import { ImmutableTags } from './immutable-tags.js';
 import { LockHeldError } from './lock.js';
 import type { GcMetrics } from './metrics.js';
@@ -19,13 +19,17 @@ export function tagGuardFrom(gc: GcConfig): TagGuard | undefined {
   return ImmutableTags.from(compilePolicies(gc.retention.projects));
 }
 
-export function startGcSchedules(registry: Registry, gc: GcConfig, logger: FastifyBaseLogger, metrics?: GcMetrics): { stop(): void } {
+/** Called after each scheduled collection (the audit log records it when auth keeps one). */
+export type GcRunRecorder = (report: GcReport) => Promise<void>;
+
+export function startGcSchedules(registry: Registry, gc: GcConfig, logger: FastifyBaseLogger, metrics?: GcMetrics, recordRun?: GcRunRecorder): { stop(): void } {
   const stops: (() => void)[] = [];
   const graceMs = parseDuration(gc.grace);
   stops.push(every(parseDuration(gc.interval), logger, 'garbage collection', async () => {
     try {
       const report = await collectGarbage(registry, { dryRun: gc.dryrun, deleteUntagged: gc.deleteuntagged, graceMs });
       metrics?.recordRun(report);
+      await recordRun?.(report).catch((err: unknown) => logger.error({ err }, 'garbage collection: audit record lost'));
       logger.info({
         dryRun: report.dryRun, blobs: report.blobs.length, bytes: report.bytes, manifests: report.manifests.length,
         layerLinks: report.layerLinks.length, restored: report.restored.length, durationMs: report.durationMs,

@@ -11,18 +11,17 @@ import { isRole } from '../auth/roles.js';
 import { isCidr } from '../config/sections/auth.js';
 import type { HttpSettings } from './settings.js';
 import { decodeBasic } from './auth-hook.js';
+import { AdminApiError, type AdminAction, type AdminBody } from './admin-types.js';
+import { operationRoutes } from './admin-operations.js';
+import type { Registry } from '../registry/registry.js';
 
-type Body = Record<string, unknown>;
-interface Call { req: FastifyRequest; body: Body; params: Record<string, string>; actor: string; address: string }
-type Action = (call: Call) => Promise<{ status: number; body?: unknown; audit?: { action: string; target: string; detail?: Record<string, unknown> } }>;
-
-class ApiError extends Error {
-  constructor(readonly status: number, message: string) { super(message); }
-}
+type Body = AdminBody;
+type Action = AdminAction;
+const ApiError = AdminApiError;
 
 const BODY_LIMIT = 64 * 1024;
 
-export async function installAdminApi(app: FastifyInstance, auth: AuthService, settings: HttpSettings): Promise<void> {
+export async function installAdminApi(app: FastifyInstance, auth: AuthService, settings: HttpSettings, registry: Registry, gcGraceMs: number): Promise<void> {
   const s = auth.store;
   const routes: Array<[string, string, Action]> = [
     ['GET', '/users', async () => ({ status: 200, body: await s.users() })],
@@ -80,6 +79,7 @@ export async function installAdminApi(app: FastifyInstance, auth: AuthService, s
       const limit = q.limit !== undefined ? Number(q.limit) : undefined;
       return { status: 200, body: await readAudit(auth.meta.db, { ...(limit ? { limit } : {}), ...(q.actor ? { actor: q.actor } : {}), ...(q.action ? { action: q.action } : {}), ...(q.since ? { since: q.since } : {}) }) };
     }],
+    ...operationRoutes(auth, registry, gcGraceMs),
   ];
   for (const [method, path, action] of routes) {
     app.route({
@@ -100,8 +100,8 @@ async function run(auth: AuthService, req: FastifyRequest, reply: FastifyReply, 
     if (result.body === undefined) return reply.send();
     return reply.type('application/json').send(JSON.stringify(result.body));
   } catch (err) {
-    if (err instanceof ApiError || err instanceof AccessStoreError) {
-      const status = err instanceof ApiError ? err.status : /^no /.test(err.message) ? 404 : /already exists/.test(err.message) ? 409 : 400;
+    if (err instanceof AdminApiError || err instanceof AccessStoreError) {
+      const status = err instanceof AdminApiError ? err.status : /^no /.test(err.message) ? 404 : /already exists/.test(err.message) ? 409 : 400;
       if (status === 401) reply.header('WWW-Authenticate', 'Basic realm="berth admin"');
       return reply.code(status).type('application/json').send(JSON.stringify({ error: err.message }));
     }

@@ -23,6 +23,8 @@ export interface AppOptions {
   /** Metrics, health routes, access log and the request scope events read. */
   observe?: HttpObservability;
   auth?: AuthService;
+  /** The grace period of an admin-API garbage collection without its own (`gc.grace`). */
+  gcGraceMs?: number;
   tls?: TlsServerOptions;
 }
 
@@ -66,7 +68,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   }
   installErrorHandling(app);
   if (options.observe) installObservability(app, options.observe, settings.prefix);
-  if (options.auth) await installAuth(app, options.auth, settings);
+  if (options.auth) await installAuth(app, options.auth, settings, registry, options.gcGraceMs ?? 60 * 60 * 1000);
 
   // Returning the reply tells Fastify the response is in hand (a stream may still be flowing).
   const dispatch = async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {

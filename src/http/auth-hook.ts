@@ -13,6 +13,7 @@ import { matchRoute } from './routes.js';
 import type { HttpSettings } from './settings.js';
 import { installTokenRoutes } from './token-routes.js';
 import { installAdminApi } from './admin-api.js';
+import type { Registry } from '../registry/registry.js';
 
 export interface RequestAuth { identity: Identity; address: string }
 
@@ -32,7 +33,7 @@ export function repositoryFilter(auth: AuthService | undefined, req: FastifyRequ
   };
 }
 
-export async function installAuth(app: FastifyInstance, auth: AuthService, settings: HttpSettings): Promise<void> {
+export async function installAuth(app: FastifyInstance, auth: AuthService, settings: HttpSettings, registry: Registry, gcGraceMs: number): Promise<void> {
   app.addHook('onRequest', async (req, reply) => {
     const address = clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for'], auth.trustedProxies);
     if (!auth.allowFrom.allows(address)) {
@@ -52,7 +53,7 @@ export async function installAuth(app: FastifyInstance, auth: AuthService, setti
       .catch((err: unknown) => req.log.error({ err }, 'audit record lost'));
   });
   installTokenRoutes(app, auth, settings);
-  await installAdminApi(app, auth, settings);
+  await installAdminApi(app, auth, settings, registry, gcGraceMs);
 }
 
 async function gate(auth: AuthService, settings: HttpSettings, req: FastifyRequest, reply: FastifyReply, address: string, path: string): Promise<void> {

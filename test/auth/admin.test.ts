@@ -7,6 +7,7 @@ import { BERTH_BIN, cleanEnv, tempDir, removeDir } from '../e2e/support/env.js';
 import { loadConfig } from '../../src/config/load.js';
 import { startAuth, BOOTSTRAP_ADMIN } from '../../src/auth/service.js';
 import { openMetaDatabase } from '../../src/meta/database.js';
+import { blob } from '../helpers/oci-fixtures.js';
 
 describe('admin API', () => {
   let reg: AuthRegistry;
@@ -52,6 +53,39 @@ describe('admin API', () => {
     const audit = (await api('/audit?actor=root')).json() as Array<{ action: string; target: string }>;
     assert.deepEqual(audit.map((a) => a.action), ['project.set', 'robot.rm', 'robot.add', 'project.member', 'project.add', 'user.add']);
     assert.doesNotMatch(JSON.stringify(audit), new RegExp(`${PASSWORD}|${secret}`));
+  });
+
+  it('runs a garbage collection on demand: an orphan blob goes, an image stays, and the run is audited', async () => {
+    assert.equal((await api('/projects', { method: 'POST', body: JSON.stringify({ name: 'ops' }) })).status, 201);
+    const kept = image();
+    assert.equal(await pushWith(reg.url, 'ops/app', 'v1', kept, root), 201);
+    const orphan = blob('nothing references this blob');
+    const upload = await request(`${reg.url}/v2/ops/app/blobs/uploads/?digest=${orphan.digest}`, { method: 'POST', body: orphan.data, authorization: root });
+    assert.equal(upload.status, 201);
+    assert.equal((await api('/gc', { method: 'POST', body: JSON.stringify({ grace: 'soon' }) })).status, 400);
+    assert.equal((await api('/gc', { method: 'POST', authorization: basic('plain', PASSWORD), body: '{}' })).status, 403);
+    const dry = await api('/gc', { method: 'POST', body: JSON.stringify({ dryRun: true, grace: '0s' }) });
+    assert.equal(dry.status, 200, dry.body);
+    assert.deepEqual((dry.json() as { blobs: { digest: string }[] }).blobs.map((b) => b.digest), [orphan.digest]);
+    assert.equal((await request(`${reg.url}/v2/ops/app/blobs/${orphan.digest}`, { method: 'HEAD', authorization: root })).status, 200, 'a dry run deletes nothing');
+    const run = await api('/gc', { method: 'POST', body: JSON.stringify({ grace: '0s' }) });
+    assert.equal(run.status, 200, run.body);
+    assert.equal((await request(`${reg.url}/v2/ops/app/blobs/${orphan.digest}`, { method: 'HEAD', authorization: root })).status, 404);
+    assert.equal((await request(`${reg.url}/v2/ops/app/manifests/v1`, { authorization: root })).status, 200);
+    assert.equal((await request(`${reg.url}/v2/ops/app/blobs/${kept.layer.digest}`, { authorization: root })).status, 200);
+    const audit = (await api('/audit?action=gc.run')).json() as { actor: string; detail: { dryRun: boolean; blobs: number } | string }[];
+    const details = audit.map((a) => (typeof a.detail === 'string' ? JSON.parse(a.detail) : a.detail) as { dryRun: boolean; blobs: number });
+    assert.deepEqual(details.map((d) => [d.dryRun, d.blobs]).sort(), [[false, 1], [true, 1]]);
+    assert.ok(audit.every((a) => a.actor === 'root'));
+  });
+
+  it('lists and requeues notification dead letters (none on a registry without endpoints)', async () => {
+    const letters = await api('/notifications/deadletters');
+    assert.equal(letters.status, 200);
+    assert.deepEqual(letters.json(), []);
+    const requeued = await api('/notifications/deadletters/requeue', { method: 'POST', body: '{}' });
+    assert.deepEqual(requeued.json(), { requeued: 0 });
+    assert.equal((await api('/notifications/deadletters', { authorization: basic('plain', PASSWORD) })).status, 403);
   });
 
   it('answers bad bodies with 400 and unknown names with 404', async () => {

@@ -1,0 +1,59 @@
+// Admin API routes that operate the registry rather than its accounts: an on-demand garbage
+// collection (the same run as `berth gc` and the schedule) and the notification dead letters.
+import type { Registry } from '../registry/registry.js';
+import type { AuthService } from '../auth/service.js';
+import { collectGarbage } from '../gc/collector.js';
+import { LockHeldError } from '../gc/lock.js';
+import { reportSummary } from '../gc/report.js';
+import { parseDuration } from '../config/duration.js';
+import { EventQueue } from '../events/event-queue.js';
+import { AdminApiError, type AdminAction, type AdminBody } from './admin-types.js';
+
+export function operationRoutes(auth: AuthService, registry: Registry, defaultGraceMs: number): Array<[string, string, AdminAction]> {
+  const queue = new EventQueue(auth.meta.db);
+  return [
+    ['POST', '/gc', async ({ body }) => {
+      const options = {
+        dryRun: flag(body, 'dryRun'), deleteUntagged: flag(body, 'deleteUntagged'), graceMs: grace(body, defaultGraceMs),
+      };
+      try {
+        const report = await collectGarbage(registry, options);
+        return { status: 200, body: report, audit: { action: 'gc.run', target: 'registry', detail: reportSummary(report) } };
+      } catch (err) {
+        if (err instanceof LockHeldError) throw new AdminApiError(409, err.message);
+        throw err;
+      }
+    }],
+    ['GET', '/notifications/deadletters', async ({ req }) => {
+      const endpoint = (req.query as Record<string, string | undefined>).endpoint;
+      return { status: 200, body: await queue.deadLetters(endpoint) };
+    }],
+    ['POST', '/notifications/deadletters/requeue', async ({ body }) => {
+      const endpoint = body.endpoint === undefined ? undefined : stringOf(body, 'endpoint');
+      const requeued = await queue.requeueDeadLetters(endpoint);
+      return { status: 200, body: { requeued }, audit: { action: 'notifications.requeue', target: endpoint ?? '*', detail: { requeued } } };
+    }],
+  ];
+}
+
+function flag(body: AdminBody, key: string): boolean {
+  const v = body[key];
+  if (v === undefined) return false;
+  if (typeof v !== 'boolean') throw new AdminApiError(400, `"${key}" must be true or false`);
+  return v;
+}
+
+function grace(body: AdminBody, fallback: number): number {
+  if (body.grace === undefined) return fallback;
+  try {
+    return parseDuration(stringOf(body, 'grace'));
+  } catch {
+    throw new AdminApiError(400, '"grace" must be a duration such as 30m or 1h');
+  }
+}
+
+function stringOf(body: AdminBody, key: string): string {
+  const v = body[key];
+  if (typeof v !== 'string' || v === '') throw new AdminApiError(400, `"${key}" must be a non-empty string`);
+  return v;
+}

@@ -1,0 +1,11 @@
+// The shapes shared by the admin API's route tables.
+import type { FastifyRequest } from 'fastify';
+
+export type AdminBody = Record<string, unknown>;
+export interface AdminCall { req: FastifyRequest; body: AdminBody; params: Record<string, string>; actor: string; address: string }
+export type AdminAction = (call: AdminCall) => Promise<{ status: number; body?: unknown; audit?: { action: string; target: string; detail?: Record<string, unknown> } }>;
+
+/** A refusal with its HTTP status and a message for the caller. */
+export class AdminApiError extends Error {
+  constructor(readonly status: number, message: string) { super(message); }
+}
