@@ -11,7 +11,7 @@ import { isRole } from '../auth/roles.js';
 import { isCidr } from '../config/sections/auth.js';
 import type { HttpSettings } from './settings.js';
 import { decodeBasic } from './auth-hook.js';
-import { AdminApiError, type AdminAction, type AdminBody } from './admin-types.js';
+import { AdminApiError, requiredString as str, type AdminAction, type AdminBody } from './admin-types.js';
 import { operationRoutes } from './admin-operations.js';
 import type { Registry } from '../registry/registry.js';
 
@@ -143,11 +143,6 @@ async function readJson(req: FastifyRequest): Promise<Body> {
   }
 }
 
-function str(body: Body, key: string): string {
-  const v = body[key];
-  if (typeof v !== 'string' || v === '') throw new ApiError(400, `"${key}" must be a non-empty string`);
-  return v;
-}
 
 function cidrs(value: unknown): string[] {
   if (value === undefined) return [];

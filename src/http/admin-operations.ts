@@ -7,7 +7,7 @@ import { LockHeldError } from '../gc/lock.js';
 import { reportSummary } from '../gc/report.js';
 import { parseDuration } from '../config/duration.js';
 import { EventQueue } from '../events/event-queue.js';
-import { AdminApiError, type AdminAction, type AdminBody } from './admin-types.js';
+import { AdminApiError, requiredString, type AdminAction, type AdminBody } from './admin-types.js';
 
 export function operationRoutes(auth: AuthService, registry: Registry, defaultGraceMs: number): Array<[string, string, AdminAction]> {
   const queue = new EventQueue(auth.meta.db);
@@ -29,7 +29,7 @@ export function operationRoutes(auth: AuthService, registry: Registry, defaultGr
       return { status: 200, body: await queue.deadLetters(endpoint) };
     }],
     ['POST', '/notifications/deadletters/requeue', async ({ body }) => {
-      const endpoint = body.endpoint === undefined ? undefined : stringOf(body, 'endpoint');
+      const endpoint = body.endpoint === undefined ? undefined : requiredString(body, 'endpoint');
       const requeued = await queue.requeueDeadLetters(endpoint);
       return { status: 200, body: { requeued }, audit: { action: 'notifications.requeue', target: endpoint ?? '*', detail: { requeued } } };
     }],
@@ -46,14 +46,8 @@ function flag(body: AdminBody, key: string): boolean {
 function grace(body: AdminBody, fallback: number): number {
   if (body.grace === undefined) return fallback;
   try {
-    return parseDuration(stringOf(body, 'grace'));
+    return parseDuration(requiredString(body, 'grace'));
   } catch {
     throw new AdminApiError(400, '"grace" must be a duration such as 30m or 1h');
   }
-}
-
-function stringOf(body: AdminBody, key: string): string {
-  const v = body[key];
-  if (typeof v !== 'string' || v === '') throw new AdminApiError(400, `"${key}" must be a non-empty string`);
-  return v;
 }

@@ -9,3 +9,10 @@ export type AdminAction = (call: AdminCall) => Promise<{ status: number; body?: 
 export class AdminApiError extends Error {
   constructor(readonly status: number, message: string) { super(message); }
 }
+
+/** `body[key]` as a non-empty string, or a 400 naming the key. */
+export function requiredString(body: AdminBody, key: string): string {
+  const v = body[key];
+  if (typeof v !== 'string' || v === '') throw new AdminApiError(400, `"${key}" must be a non-empty string`);
+  return v;
+}
