@@ -95,6 +95,29 @@ describe('admin API', () => {
   });
 });
 
+describe('audit of scheduled garbage collection', () => {
+  it('records each gc.interval run in the audit log, with its counts', async () => {
+    const reg = await startAuthRegistry('basic', {}, { configure: (c) => { c.gc.interval = '200ms'; c.gc.grace = '0s'; } });
+    try {
+      await reg.store.addUser('root', PASSWORD, true);
+      const root = basic('root', PASSWORD);
+      const orphan = blob('orphan of a scheduled run');
+      assert.equal((await request(`${reg.url}/v2/lib/x/blobs/uploads/?digest=${orphan.digest}`, { method: 'POST', body: orphan.data, authorization: root })).status, 201);
+      let deleted: { actor: string; detail: unknown }[] = [];
+      for (let i = 0; i < 100 && deleted.length === 0; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        const audit = (await request(`${reg.url}/api/v1/audit?action=gc.run`, { authorization: root })).json() as { actor: string; detail: unknown }[];
+        deleted = audit.filter((a) => ((typeof a.detail === 'string' ? JSON.parse(a.detail) : a.detail) as { blobs: number }).blobs === 1);
+      }
+      assert.equal(deleted.length, 1, 'one scheduled run deleted the orphan, and it is audited');
+      assert.equal(deleted[0]!.actor, 'gc-schedule');
+      assert.equal((await request(`${reg.url}/v2/lib/x/blobs/${orphan.digest}`, { method: 'HEAD', authorization: root })).status, 404);
+    } finally {
+      await reg.close();
+    }
+  });
+});
+
 describe('first start and the CLI', () => {
   it('creates an administrator with a generated password on first start, announced once', async () => {
     const { config } = loadConfig({ env: { REGISTRY_STORAGE_INMEMORY: '{}' } });
