@@ -37,7 +37,7 @@ export async function startServer(config: Config, warnings: string[] = []): Prom
   const meta = metadataNeeded(config) ? await openMetaDatabase(metaOptionsFromConfig(config)) : undefined;
   const obs = await createObservability(config, logger, meta ? { meta } : {});
   const tagGuard = tagGuardFrom(config.gc);
-  const registry = obs.decorate(new Registry(obs.instrumentDriver(await driverFromConfig(config, parseDuration)), tagGuard ? { tagGuard } : {}));
+  const registry = obs.decorate(new Registry(await driverFromConfig(config, parseDuration, obs.instrumentDriver), tagGuard ? { tagGuard } : {}));
   const auth = await startAuth(config, { announce: (text) => process.stderr.write(text), ...(meta ? { meta } : {}) });
   const tls = tlsServerOptions(config);
   const app = await buildApp({

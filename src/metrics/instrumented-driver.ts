@@ -3,6 +3,7 @@
 // are handed back (the time to open them), as Distribution times its driver calls.
 import type { Readable } from 'node:stream';
 import type { FileInfo, FileWriter, ReadOptions, StorageDriver } from '../storage/driver.js';
+import { canCreateExclusive, type ExclusiveCreate } from '../storage/exclusive-create.js';
 import type { Metrics } from './metrics.js';
 
 export class InstrumentedDriver implements StorageDriver {
@@ -12,6 +13,11 @@ export class InstrumentedDriver implements StorageDriver {
   constructor(inner: StorageDriver, metrics: Pick<Metrics, 'storageAction'>) {
     this.#inner = inner;
     this.#histogram = metrics.storageAction;
+    // Optional capabilities are found by type guard: offer one exactly when the inner driver has it.
+    if (canCreateExclusive(inner)) {
+      (this as unknown as ExclusiveCreate).createExclusive = (path, content) =>
+        this.#time('CreateExclusive', () => inner.createExclusive(path, content));
+    }
   }
 
   get name(): string {

@@ -44,7 +44,13 @@ export interface StorageSelection {
  * `parseDuration` turns the config's Go-style durations into milliseconds. Async because the S3
  * driver (the AWS SDK takes seconds to load on a busy machine) is only loaded when configured.
  */
-export async function driverFromConfig(config: StorageSelection, parseDuration: (text: string) => number): Promise<StorageDriver> {
+/**
+ * `decorate` wraps the concrete driver (metrics timing, say) beneath the capability layer, so the
+ * capabilities found on the concrete driver stay visible to the HTTP layer and the GC lock.
+ */
+export async function driverFromConfig(
+  config: StorageSelection, parseDuration: (text: string) => number, decorate: (driver: StorageDriver) => StorageDriver = (d) => d,
+): Promise<StorageDriver> {
   const driver = await baseDriver(config);
   const capabilities: StorageCapabilities = {};
   const minChunk = (driver as { minChunkLength?: unknown }).minChunkLength;
@@ -61,7 +67,7 @@ export async function driverFromConfig(config: StorageSelection, parseDuration: 
   }
   // Distribution: storage.redirect.disable turns every redirect off, middleware's too.
   if (redirects && !redirect.disable) capabilities.redirects = redirects;
-  return new CapableDriver(driver, capabilities);
+  return new CapableDriver(decorate(driver), capabilities);
 }
 
 async function baseDriver(config: StorageSelection): Promise<StorageDriver> {
