@@ -93,11 +93,16 @@ describe('skopeo with credentials over TLS', () => {
 
 interface LabCase { client: string; script: string; commands: string[]; mode: 'basic' | 'token' }
 
-const LAB_CASES: LabCase[] = [
-  { client: 'docker', script: 'client-docker.sh', commands: ['dockerd', 'docker', 'skopeo'], mode: 'basic' },
-  { client: 'podman', script: 'client-podman.sh', commands: ['podman', 'skopeo'], mode: 'token' },
-  { client: 'containerd', script: 'client-containerd.sh', commands: ['containerd', 'ctr', 'skopeo'], mode: 'token' },
+const LAB_CLIENTS = [
+  { client: 'docker', script: 'client-docker.sh', commands: ['dockerd', 'docker', 'skopeo'] },
+  { client: 'podman', script: 'client-podman.sh', commands: ['podman', 'skopeo'] },
+  { client: 'containerd', script: 'client-containerd.sh', commands: ['containerd', 'ctr', 'skopeo'] },
 ];
+// Every client against both kinds of authentication, except docker with token auth: there the
+// lab's "mirror pull without docker.io credentials is refused" check sees the pull succeed, which
+// is not understood yet (an open question in the auth issue, not a known-good behaviour).
+const LAB_CASES: LabCase[] = LAB_CLIENTS.flatMap((c) => (['basic', 'token'] as const).map((mode) => ({ ...c, mode })))
+  .filter((c) => !(c.client === 'docker' && c.mode === 'token'));
 
 for (const c of LAB_CASES) {
   describe(`${c.client} (lab script) with ${c.mode === 'basic' ? 'htpasswd' : 'token'} auth over TLS`, () => {
