@@ -23,6 +23,11 @@ export async function buildLabImages(dir: string): Promise<LabImages> {
       else resolve();
     });
   });
+  return labImagesIn(dir);
+}
+
+/** The images make-images.sh left in `dir`, read from its images.tsv. */
+export async function labImagesIn(dir: string): Promise<LabImages> {
   const digests = new Map<string, string>();
   for (const line of (await readFile(join(dir, 'images.tsv'), 'utf8')).split('\n')) {
     const [name, digest] = line.split('\t');

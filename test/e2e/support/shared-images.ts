@@ -8,7 +8,7 @@ import { readFile, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MAKE_IMAGES } from './env.js';
-import { buildLabImages, type LabImages } from './images.js';
+import { buildLabImages, labImagesIn, type LabImages } from './images.js';
 
 const NAMES = ['tiny', 'multilayer', 'multiarch'];
 
@@ -35,20 +35,4 @@ export async function sharedLabImages(): Promise<LabImages> {
 function complete(dir: string): boolean {
   if (!existsSync(join(dir, 'images.tsv'))) return false;
   return NAMES.every((n) => existsSync(join(dir, n, 'index.json'))) && existsSync(join(dir, 'tiny.docker.tar'));
-}
-
-async function labImagesIn(dir: string): Promise<LabImages> {
-  const digests = new Map<string, string>();
-  for (const line of (await readFile(join(dir, 'images.tsv'), 'utf8')).split('\n')) {
-    const [name, digest] = line.split('\t');
-    if (name && digest) digests.set(name, digest.trim());
-  }
-  for (const name of NAMES) if (!digests.has(name)) throw new Error(`images.tsv in ${dir} lists no ${name}`);
-  return {
-    dir,
-    digests,
-    oci: (name) => `oci:${join(dir, name)}:v1`,
-    dockerArchive: (name) => join(dir, `${name}.docker.tar`),
-    digest: (name) => digests.get(name)!,
-  };
 }
