@@ -58,6 +58,11 @@ export class TagStore {
       const repo = await orUndefined(this.#driver.stat(`${layout.repository(name)}/_manifests`));
       return repo ? [] : undefined;
     }
-    return entries.map(basename).sort();
+    // A crash while a new tag's link was being written can leave its directory without the
+    // link (the directory is made before the link is renamed into it); such a tag never existed
+    // for any client, so it is not listed.
+    const names = entries.map(basename);
+    const present = await Promise.all(names.map(async (tag) => (await orUndefined(this.#driver.stat(layout.tagCurrentLink(name, tag)))) !== undefined));
+    return names.filter((_, i) => present[i]).sort();
   }
 }
