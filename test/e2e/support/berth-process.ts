@@ -1,8 +1,9 @@
 // The real `berth serve` binary as a child process on 127.0.0.1, configured only through
 // REGISTRY_* variables, with filesystem storage in a directory the caller owns.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import { BERTH_BIN, cleanEnv, onFreePort, stopChild, tail, track, waitForHttp } from './env.js';
+import { BERTH_BIN, cleanEnv, onFreePort, stopChild } from './env.js';
+import { startServerProcess } from './server-process.js';
 
 export interface BerthOptions {
   /** Storage root (filesystem driver). */
@@ -44,22 +45,10 @@ async function startOn(port: number, options: BerthOptions): Promise<BerthProces
     REGISTRY_LOG_ACCESSLOG_DISABLED: 'true',
     ...options.env,
   });
-  const child = track(spawn(process.execPath, [BERTH_BIN, 'serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] }));
-  const log = tail();
-  child.stdout?.on('data', (c: Buffer) => log.push(c));
-  child.stderr?.on('data', (c: Buffer) => log.push(c));
-  const host = `127.0.0.1:${port}`;
-  const url = `http://${host}`;
-  try {
-    await waitForHttp(`${url}/v2/`, child, () => `berth logs:\n${log.text()}`);
-  } catch (err) {
-    await stopChild(child, 'SIGKILL');
-    throw err;
-  }
+  const { child, host, url, logs } = await startServerProcess({ label: 'berth', command: process.execPath, args: [BERTH_BIN, 'serve'], env, port });
   const pid = child.pid!;
   return {
-    url, host, pid, root: options.root, child,
-    logs: () => log.text(),
+    url, host, pid, root: options.root, child, logs,
     peakRss: () => procStatusBytes(pid, 'VmHWM'),
     rss: () => procStatusBytes(pid, 'VmRSS'),
     stop: (signal: NodeJS.Signals = 'SIGTERM') => stopChild(child, signal),

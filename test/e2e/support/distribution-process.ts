@@ -1,9 +1,10 @@
 // Debian's `docker-registry serve CONFIG` (CNCF Distribution 2.8) on 127.0.0.1, filesystem
 // storage in a directory the caller owns, delete enabled: the reference for layout interop.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { cleanEnv, onFreePort, stopChild, tail, track, waitForHttp } from './env.js';
+import { cleanEnv, onFreePort, stopChild } from './env.js';
+import { startServerProcess } from './server-process.js';
 
 export interface DistributionProcess {
   url: string;
@@ -60,22 +61,11 @@ export function distributionGarbageCollect(config: string, extra: string[] = [])
 async function startOn(port: number, options: DistributionOptions): Promise<DistributionProcess> {
   const config = await writeDistributionConfig(options, port);
   // REGISTRY_* variables from the environment would override the file: drop them.
-  const child = track(spawn('docker-registry', ['serve', config], { env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] }));
-  const log = tail();
-  child.stdout?.on('data', (c: Buffer) => log.push(c));
-  child.stderr?.on('data', (c: Buffer) => log.push(c));
-  child.on('error', (err) => log.push(`spawn error: ${err.message}\n`));
-  const host = `127.0.0.1:${port}`;
-  const url = `http://${host}`;
-  try {
-    await waitForHttp(`${url}/v2/`, child, () => `docker-registry logs:\n${log.text()}`);
-  } catch (err) {
-    await stopChild(child, 'SIGKILL');
-    throw err;
-  }
+  const { child, host, url, logs } = await startServerProcess({
+    label: 'docker-registry', command: 'docker-registry', args: ['serve', config], env: cleanEnv(), port,
+  });
   return {
-    url, config, host, pid: child.pid!, root: options.root, child,
-    logs: () => log.text(),
+    url, config, host, pid: child.pid!, root: options.root, child, logs,
     stop: (signal: NodeJS.Signals = 'SIGTERM') => stopChild(child, signal),
   };
 }

@@ -1,10 +1,10 @@
 // Berth (`berth serve CONFIG`) and Debian's docker-registry (Distribution 2.8) on 127.0.0.1, both
 // on S3 buckets of the test's radosgw, each from a config.yml the test writes.
-import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { BERTH_BIN, cleanEnv, onFreePort, stopChild, tail, track, waitForHttp } from '../../e2e/support/env.js';
+import { BERTH_BIN, cleanEnv, onFreePort, stopChild } from '../../e2e/support/env.js';
+import { startServerProcess } from '../../e2e/support/server-process.js';
 import type { RadosGateway } from './radosgw.js';
 
 export interface Server {
@@ -44,19 +44,7 @@ async function start(label: string, command: string, args: string[], dir: string
   // AWS_CA_BUNDLE (set on this machine) makes the Go SDK insist on TLS settings an http endpoint lacks.
   const env = cleanEnv();
   delete env['AWS_CA_BUNDLE'];
-  const child = track(spawn(command, [...args, file], { env, stdio: ['ignore', 'pipe', 'pipe'] }));
-  const log = tail();
-  child.stdout?.on('data', (c: Buffer) => log.push(c));
-  child.stderr?.on('data', (c: Buffer) => log.push(c));
-  child.on('error', (err) => log.push(`spawn error: ${err.message}\n`));
-  const host = `127.0.0.1:${port}`;
-  const url = `http://${host}`;
-  try {
-    // Berth on S3 loads the AWS SDK at startup: seconds on a machine busy with other suites.
-    await waitForHttp(`${url}/v2/`, child, () => `${label} logs:\n${log.text()}`, 90_000);
-  } catch (err) {
-    await stopChild(child, 'SIGKILL');
-    throw err;
-  }
-  return { url, host, logs: () => log.text(), stop: () => stopChild(child) };
+  // Berth on S3 loads the AWS SDK at startup: seconds on a machine busy with other suites.
+  const { child, host, url, logs } = await startServerProcess({ label, command, args: [...args, file], env, port, timeoutMs: 90_000 });
+  return { url, host, logs, stop: () => stopChild(child) };
 }
