@@ -4,6 +4,7 @@
 import type { Readable } from 'node:stream';
 import type { FileInfo, FileWriter, ReadOptions, StorageDriver } from '../storage/driver.js';
 import { canCreateExclusive, type ExclusiveCreate } from '../storage/exclusive-create.js';
+import { hasPendingWrites, type PendingWrites } from '../storage/pending-writes.js';
 import type { Metrics } from './metrics.js';
 
 export class InstrumentedDriver implements StorageDriver {
@@ -17,6 +18,9 @@ export class InstrumentedDriver implements StorageDriver {
     if (canCreateExclusive(inner)) {
       (this as unknown as ExclusiveCreate).createExclusive = (path, content) =>
         this.#time('CreateExclusive', () => inner.createExclusive(path, content));
+    }
+    if (hasPendingWrites(inner)) {
+      (this as unknown as PendingWrites).pendingSize = (path) => this.#time('PendingSize', () => inner.pendingSize(path));
     }
   }
 

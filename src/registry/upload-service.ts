@@ -1,15 +1,19 @@
 // Blob uploads: sessions whose data and start time live in storage (`_uploads/<id>/`), so an
-// upload survives a restart and could be continued by another replica. Data is hashed as it
-// streams in; the hash state is cached in process and rebuilt from the stored data on a miss.
+// upload survives a restart and can be continued by another replica. A PATCH closes its writer
+// (data durable, on S3 still an open multipart upload); only the final PUT commits it, so no
+// chunk re-copies the ones before. Data is hashed as it streams in. Where closed data cannot be
+// read back (S3), the hash state is saved after every chunk and loaded by whoever continues;
+// elsewhere it is cached in process and rebuilt from the stored data on a miss.
 import { randomUUID } from 'node:crypto';
 import type { Digest, DigestAlgorithm } from '../oci/digest.js';
-import { Digester } from '../oci/digest.js';
 import type { StorageDriver } from '../storage/driver.js';
+import { hasPendingWrites, writtenSize } from '../storage/pending-writes.js';
 import { RegistryError } from '../errors/index.js';
 import { layout } from './layout.js';
 import type { BlobStore } from './blob-store.js';
 import { deleteIfPresent, orUndefined } from './storage-errors.js';
 import { KeyedMutex } from './keyed-mutex.js';
+import { decodeState, inProcessHasher, resumableHasher, type UploadHasher } from './upload-hasher.js';
 
 const UPLOAD_ID = /^[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}$/;
 /** Hash states kept in memory at most; older ones are rebuilt from storage when needed. */
@@ -26,11 +30,15 @@ export class UploadService {
   readonly #driver: StorageDriver;
   readonly #blobs: BlobStore;
   readonly #locks = new KeyedMutex();
-  readonly #hashers = new Map<string, Digester>();
+  /** In-process hash states, only for drivers whose data can rebuild them (see #resumable). */
+  readonly #hashers = new Map<string, UploadHasher>();
+  /** Whether closed upload data may be unreadable, so hash states are saved in storage. */
+  readonly #resumable: boolean;
 
   constructor(driver: StorageDriver, blobs: BlobStore) {
     this.#driver = driver;
     this.#blobs = blobs;
+    this.#resumable = hasPendingWrites(driver);
   }
 
   static isValidId(id: string): boolean {
@@ -46,8 +54,7 @@ export class UploadService {
   /** Bytes received so far; BLOB_UPLOAD_UNKNOWN when there is no such session. */
   async size(name: string, id: string): Promise<number> {
     await this.#assertExists(name, id);
-    const info = await orUndefined(this.#driver.stat(layout.uploadData(name, id)));
-    return info?.size ?? 0;
+    return (await writtenSize(this.#driver, layout.uploadData(name, id))) ?? 0;
   }
 
   async append(name: string, id: string, body: AsyncIterable<Uint8Array>, options: AppendOptions = {}): Promise<number> {
@@ -61,7 +68,10 @@ export class UploadService {
     return this.#locks.run(id, async () => {
       // A last chunk is verified before it is kept: a wrong digest leaves the session as it was.
       const size = body ? await this.#append(name, id, body, options, digest) : await this.size(name, id);
-      if (!body) assertDigest(digest, await this.#digestOf(name, id, digest.algorithm, size));
+      if (!body) {
+        assertDigest(digest, (await this.#hasherAt(name, id, size, digest.algorithm)).digest());
+        await this.#commitPending(name, id);
+      }
       if (size === 0) await this.#driver.putContent(layout.uploadData(name, id), new Uint8Array());
       await this.#blobs.adopt(layout.uploadData(name, id), digest);
       await this.#blobs.link(name, digest);
@@ -82,45 +92,88 @@ export class UploadService {
     if (options.start !== undefined && options.start !== before) {
       throw new RegistryError('RANGE_INVALID', { expectedStart: before, receivedStart: options.start }, { status: 416 });
     }
-    const digester = await this.#hasherAt(name, id, before, expected?.algorithm);
+    const hasher = await this.#hasherAt(name, id, before, expected?.algorithm, !expected);
     const writer = await this.#driver.writer(layout.uploadData(name, id), { append: true });
     this.#hashers.delete(id);
     try {
+      if (writer.size !== before) throw new RegistryError('BLOB_UPLOAD_INVALID', { reason: 'upload changed concurrently' });
       for await (const chunk of body) {
-        digester.update(chunk);
+        hasher.update(chunk);
         await writer.write(chunk);
       }
       const received = writer.size - before;
       if (options.length !== undefined && received !== options.length) {
         throw new RegistryError('SIZE_INVALID', { declared: options.length, received });
       }
-      if (expected) assertDigest(expected, digester.digest());
+      if (expected) {
+        assertDigest(expected, hasher.digest());
+        await writer.commit();
+      } else {
+        // The state first: whatever size the data ends at, a state for that size exists.
+        await this.#saveHashState(name, id, hasher);
+        await writer.close();
+      }
+    } catch (err) {
+      await writer.cancel();
+      throw err;
+    }
+    if (!this.#resumable) this.#remember(id, hasher);
+    return writer.size;
+  }
+
+  /** Makes data that PATCHes left pending a visible file, ready to move into place. */
+  async #commitPending(name: string, id: string): Promise<void> {
+    if (!hasPendingWrites(this.#driver)) return;
+    const path = layout.uploadData(name, id);
+    if ((await this.#driver.pendingSize(path)) === undefined) return;
+    const writer = await this.#driver.writer(path, { append: true });
+    try {
       await writer.commit();
     } catch (err) {
       await writer.cancel();
       throw err;
     }
-    this.#remember(id, digester);
-    return writer.size;
   }
 
-  async #hasherAt(name: string, id: string, size: number, algorithm: DigestAlgorithm = 'sha256'): Promise<Digester> {
+  async #saveHashState(name: string, id: string, hasher: UploadHasher): Promise<void> {
+    const state = hasher.save();
+    if (state) await this.#driver.putContent(layout.uploadHashState(name, id, hasher.algorithm, hasher.size), state);
+  }
+
+  /**
+   * The hash of the upload's first `size` bytes: cached, loaded from a saved state, or rebuilt
+   * by reading the data. `resume` asks for a hasher whose state can be saved again.
+   */
+  async #hasherAt(name: string, id: string, size: number, algorithm: DigestAlgorithm = 'sha256', resume = false): Promise<UploadHasher> {
     const cached = this.#hashers.get(id);
     if (cached && cached.size === size && cached.algorithm === algorithm) return cached;
-    const digester = new Digester(algorithm);
-    if (size > 0) {
-      const reader = await this.#driver.reader(layout.uploadData(name, id), { length: size });
-      for await (const chunk of reader) digester.update(chunk as Buffer);
+    if (this.#resumable) {
+      if (size > 0) {
+        const file = await orUndefined(this.#driver.getContent(layout.uploadHashState(name, id, algorithm, size)));
+        const state = file && decodeState(file, algorithm, size);
+        if (state) return resumableHasher(algorithm, { state, size });
+      }
+      // Resumed chunks need a saved state; a last chunk finishing here does not.
+      if (resume || size > 0) return this.#rebuild(name, id, size, await resumableHasher(algorithm));
     }
-    return digester;
+    return this.#rebuild(name, id, size, inProcessHasher(algorithm));
   }
 
-  async #digestOf(name: string, id: string, algorithm: DigestAlgorithm, size: number): Promise<Digest> {
-    return (await this.#hasherAt(name, id, size, algorithm)).digest();
+  /** Hashes the stored data again: only for data that is readable (committed, or never pending). */
+  async #rebuild(name: string, id: string, size: number, hasher: UploadHasher): Promise<UploadHasher> {
+    if (size === 0) return hasher;
+    const path = layout.uploadData(name, id);
+    if (hasPendingWrites(this.#driver) && (await this.#driver.pendingSize(path)) !== undefined) {
+      // Pending data cannot be read, and its saved hash state is gone: the client must start over.
+      throw new RegistryError('BLOB_UPLOAD_INVALID', { id, reason: 'hash state of the upload is lost' });
+    }
+    const reader = await this.#driver.reader(path, { length: size });
+    for await (const chunk of reader) hasher.update(chunk as Buffer);
+    return hasher;
   }
 
-  #remember(id: string, digester: Digester): void {
-    this.#hashers.set(id, digester);
+  #remember(id: string, hasher: UploadHasher): void {
+    this.#hashers.set(id, hasher);
     if (this.#hashers.size > MAX_CACHED_HASHERS) {
       const oldest = this.#hashers.keys().next().value;
       if (oldest !== undefined) this.#hashers.delete(oldest);

@@ -6,12 +6,20 @@ import {
   assertValidPath, InvalidOffsetError,
   type FileInfo, type FileWriter, type ReadOptions, type StorageDriver,
 } from './driver.js';
+import { hasPendingWrites, type PendingWrites } from './pending-writes.js';
 
 export class CheckedDriver implements StorageDriver {
   readonly #inner: StorageDriver;
 
   constructor(inner: StorageDriver) {
     this.#inner = inner;
+    // Optional capabilities are found by type guard: offer one exactly when the inner driver has it.
+    if (hasPendingWrites(inner)) {
+      (this as unknown as PendingWrites).pendingSize = async (path) => {
+        assertValidPath(path);
+        return inner.pendingSize(path);
+      };
+    }
   }
 
   get name(): string {

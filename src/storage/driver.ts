@@ -12,16 +12,26 @@ export interface FileInfo {
 /**
  * Appends bytes to one file of a private area (upload data). Such files become visible as
  * content only through `move()`, after the registry has verified their digest.
+ *
+ * Chunks are handed over: a writer may keep a reference to a chunk (no copy) until its
+ * commit, close or cancel resolves, so callers pass buffers they will not change afterwards
+ * (request bodies are fresh buffers anyway). Copying every chunk was the filesystem
+ * driver's main cost on large pushes.
  */
 export interface FileWriter {
   /** Bytes in the file so far, including any that existed before an append. */
   readonly size: number;
   write(chunk: Uint8Array): Promise<void>;
-  /** Makes the written data durable and visible. */
+  /** Makes the written data durable and visible (stat, reader, getContent, move see it). */
   commit(): Promise<void>;
   /** Discards everything this writer wrote: truncates an append back, removes a fresh file. */
   cancel(): Promise<void>;
-  /** Releases resources; data written so far stays for a later append. */
+  /**
+   * Makes the written data durable for a later append (from any process) and releases
+   * resources. The data need not be visible until a writer commits: an object store keeps it
+   * as an open multipart upload (see pending-writes.ts for how its size is learnt). The
+   * filesystem and memory drivers simply make it visible, like commit.
+   */
   close(): Promise<void>;
 }
 

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { PathNotFoundError, type StorageDriver } from '../../src/storage/driver.js';
+import { writtenSize } from '../../src/storage/pending-writes.js';
 
 export interface DriverFixture {
   driver: StorageDriver;
@@ -22,6 +23,8 @@ function isNotFound(err: unknown): boolean {
 }
 
 const sorted = (xs: string[]) => [...xs].sort();
+const MiB = 1024 * 1024;
+const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
 export function driverSuite(name: string, makeDriver: () => Promise<DriverFixture>): void {
   describe(`storage driver contract: ${name}`, () => {
@@ -169,17 +172,6 @@ export function driverSuite(name: string, makeDriver: () => Promise<DriverFixtur
         assert.equal((await d.getContent('/w/view')).toString(), 'PAYLOAD');
       });
 
-      it('captures a chunk when write resolves, so the caller may reuse its buffer', async () => {
-        const buf = Buffer.alloc(1000, 0x61);
-        const w = await d.writer('/w/reuse');
-        await w.write(buf);
-        buf.fill(0x62);
-        await w.write(buf);
-        await w.commit();
-        const got = await d.getContent('/w/reuse');
-        assert.deepEqual(got, Buffer.concat([Buffer.alloc(1000, 0x61), Buffer.alloc(1000, 0x62)]));
-      });
-
       it('without append starts an empty file, replacing one that was there', async () => {
         await d.putContent('/w/replace', 'old content');
         const w = await d.writer('/w/replace');
@@ -207,16 +199,64 @@ export function driverSuite(name: string, makeDriver: () => Promise<DriverFixtur
         assert.equal((await d.getContent('/w/new/append')).toString(), 'first');
       });
 
-      it('keeps the data written before close, so a later append continues it', async () => {
+      it('keeps the data written before close, so a later append continues it; commit makes it visible', async () => {
         const w1 = await d.writer('/w/resume');
         await w1.write(Buffer.from('part1-'));
         await w1.close();
+        assert.equal(await writtenSize(d, '/w/resume'), 6, 'closed data counts, visible or not');
         const w2 = await d.writer('/w/resume', { append: true });
         assert.equal(w2.size, 6);
         await w2.write(Buffer.from('part2'));
-        await w2.close();
+        await w2.commit();
         assert.equal((await d.getContent('/w/resume')).toString(), 'part1-part2');
         assert.equal((await d.stat('/w/resume')).size, 11);
+        assert.equal(await writtenSize(d, '/w/resume'), 11);
+      });
+
+      it('continues closed appends of more than one part each, from new writers, into one file', async () => {
+        const chunks = [randomBytes(6 * MiB), randomBytes(3 * MiB), randomBytes(5 * MiB + 7), randomBytes(11 * MiB)];
+        for (const chunk of chunks) {
+          const w = await d.writer('/w/parts', { append: true });
+          for (let i = 0; i < chunk.length; i += 256 * 1024) await w.write(chunk.subarray(i, i + 256 * 1024));
+          await w.close();
+        }
+        const total = chunks.reduce((n, c) => n + c.length, 0);
+        assert.equal(await writtenSize(d, '/w/parts'), total);
+        const w = await d.writer('/w/parts', { append: true });
+        assert.equal(w.size, total);
+        await w.commit();
+        assert.equal(sha(await d.getContent('/w/parts')), sha(Buffer.concat(chunks)));
+      });
+
+      it('an append cancelled after sending parts leaves the closed data to continue', async () => {
+        const first = randomBytes(6 * MiB);
+        const w1 = await d.writer('/w/cancel-parts', { append: true });
+        await w1.write(first);
+        await w1.close();
+        const w2 = await d.writer('/w/cancel-parts', { append: true });
+        for (let i = 0; i < 12; i++) await w2.write(randomBytes(MiB));
+        await w2.cancel();
+        assert.equal(await writtenSize(d, '/w/cancel-parts'), first.length);
+        const last = randomBytes(MiB);
+        const w3 = await d.writer('/w/cancel-parts', { append: true });
+        assert.equal(w3.size, first.length);
+        await w3.write(last);
+        await w3.commit();
+        assert.equal(sha(await d.getContent('/w/cancel-parts')), sha(Buffer.concat([first, last])));
+      });
+
+      it('cancelling an append after close restores the data closed before it', async () => {
+        const w1 = await d.writer('/w/restore', { append: true });
+        await w1.write(Buffer.from('kept'));
+        await w1.close();
+        const w2 = await d.writer('/w/restore', { append: true });
+        await w2.write(Buffer.from('-dropped'));
+        await w2.close();
+        await w2.cancel();
+        assert.equal(await writtenSize(d, '/w/restore'), 4);
+        const w3 = await d.writer('/w/restore', { append: true });
+        await w3.commit();
+        assert.equal((await d.getContent('/w/restore')).toString(), 'kept');
       });
 
       it('cancelling an append truncates the file back to its size before the append', async () => {
@@ -238,6 +278,9 @@ export function driverSuite(name: string, makeDriver: () => Promise<DriverFixtur
         const w2 = await d.writer('/w/two', { append: true });
         await w2.write(Buffer.alloc(300 * 1024, 1));
         await w2.cancel();
+        assert.equal(await writtenSize(d, '/w/two'), 4);
+        const w3 = await d.writer('/w/two', { append: true });
+        await w3.commit();
         assert.equal((await d.getContent('/w/two')).toString(), 'kept');
       });
 
@@ -257,6 +300,7 @@ export function driverSuite(name: string, makeDriver: () => Promise<DriverFixtur
         await w.close();
         await w.cancel();
         await assert.rejects(d.stat('/w/closed-fresh'), isNotFound);
+        assert.equal(await writtenSize(d, '/w/closed-fresh'), undefined);
       });
 
       it('cancelling a fresh writer leaves no file behind', async () => {

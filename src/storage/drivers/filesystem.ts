@@ -134,17 +134,10 @@ class FilesystemWriter implements FileWriter {
   }
 
   async write(chunk: Uint8Array): Promise<void> {
-    const view = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-    this.#size += chunk.byteLength;
-    if (chunk.byteLength >= WRITE_BATCH_BYTES) {
-      // Large enough on its own: written now, so the caller may reuse its buffer once this resolves.
-      await this.#flush();
-      await writeAll(this.#handle, [view]);
-      return;
-    }
-    // Held past this call, so copied: the caller may reuse its buffer once write resolves.
-    this.#pending.push(Buffer.from(view));
+    // Held without a copy until the batch is written: the FileWriter contract hands chunks over.
+    this.#pending.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
     this.#pendingBytes += chunk.byteLength;
+    this.#size += chunk.byteLength;
     if (this.#pendingBytes >= WRITE_BATCH_BYTES) await this.#flush();
   }
 

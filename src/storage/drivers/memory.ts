@@ -28,8 +28,9 @@ class MemoryFile {
     this.#length = length;
   }
 
+  /** Keeps the chunk itself: the FileWriter contract hands chunks over. */
   append(chunk: Uint8Array): void {
-    this.#chunks.push(Buffer.from(chunk));
+    this.#chunks.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
     this.#length += chunk.byteLength;
     this.modTime = new Date();
   }

@@ -13,11 +13,13 @@ import { isS3NotFound, isS3RangeNotSatisfiable } from './errors.js';
 import { abortUpload, copyIntoParts, copyRanges, listUploads } from './multipart.js';
 import { createS3Client, resolveOptions, type ResolvedS3Options, type S3DriverOptions } from './options.js';
 import { openS3Writer } from './s3-writer.js';
+import { PENDING_SUFFIX, pendingKey, pendingSize } from './pending-state.js';
+import type { PendingWrites } from '../../pending-writes.js';
 
 /** S3's limit on keys per DeleteObjects request. */
 const DELETE_BATCH = 1000;
 
-export class S3Driver implements StorageDriver {
+export class S3Driver implements StorageDriver, PendingWrites {
   readonly name = 's3';
   readonly client: S3Client;
   readonly #o: ResolvedS3Options;
@@ -90,9 +92,16 @@ export class S3Driver implements StorageDriver {
   }
 
   async writer(path: string, options: { append?: boolean } = {}): Promise<FileWriter> {
-    const key = this.key(path);
-    const existing = options.append ? await this.#objectSize(key) : undefined;
-    return openS3Writer({ client: this.client, options: this.#o, key }, options.append ?? false, existing);
+    return openS3Writer(this.#ctx(path), options.append ?? false);
+  }
+
+  /** Data closed but not committed lives in an open multipart upload (s3-writer.ts). */
+  async pendingSize(path: string): Promise<number | undefined> {
+    return pendingSize(this.#ctx(path));
+  }
+
+  #ctx(path: string) {
+    return { client: this.client, options: this.#o, key: this.key(path) };
   }
 
   async #objectSize(key: string): Promise<number | undefined> {
@@ -129,7 +138,9 @@ export class S3Driver implements StorageDriver {
       const page = await this.client.send(new ListObjectsV2Command({
         Bucket: this.#o.bucket, Prefix: prefix, Delimiter: '/', ContinuationToken: token,
       }));
-      for (const o of page.Contents ?? []) if (o.Key && o.Key !== prefix) children.push(this.#path(o.Key));
+      for (const o of page.Contents ?? []) {
+        if (o.Key && o.Key !== prefix && !o.Key.endsWith(PENDING_SUFFIX)) children.push(this.#path(o.Key));
+      }
       for (const p of page.CommonPrefixes ?? []) if (p.Prefix) children.push(this.#path(p.Prefix.replace(/\/$/, '')));
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
@@ -184,6 +195,7 @@ export class S3Driver implements StorageDriver {
     const prefix = this.#dirPrefix(path);
     const keys: string[] = [];
     if (key !== '' && (await this.#objectSize(key)) !== undefined) keys.push(key);
+    if (key !== '' && (await this.#objectSize(pendingKey(key))) !== undefined) keys.push(pendingKey(key));
     let token: string | undefined;
     do {
       const page = await this.client.send(new ListObjectsV2Command({ Bucket: this.#o.bucket, Prefix: prefix, ContinuationToken: token }));

@@ -1,31 +1,58 @@
-// Appending to an S3 object, which S3 cannot do in place: the object is rebuilt as a multipart
-// upload whose first parts are server-side copies of the old object, followed by the new bytes
-// in parts of `chunksize`. At most one part is held in memory. An interrupted writer's upload
-// is found again by key (ListMultipartUploads, ListParts) and its copies of the committed bytes
-// are reused (the long part for a big object), so any replica can continue after a crash. commit() and close() complete the upload: the data is then
-// a plain object, readable by anything (Distribution's driver included).
+// Appending to an S3 object, which S3 cannot do in place. A writer sends parts of a multipart
+// upload as its buffer fills (at most one part is held in memory) and keeps the upload open on
+// close(), recording it in a small pending-state object (pending-state.ts) that also holds the
+// tail under one part; the next append, from any replica, continues that upload, so no chunk
+// re-copies the ones before it. commit() completes the upload: the data is then a plain object,
+// readable by anything (Distribution's driver included). Appending to a committed object (an
+// upload Distribution started) first copies it server-side into parts; an interrupted writer's
+// copies are found again by key (ListMultipartUploads, ListParts) and reused.
 import {
-  CompleteMultipartUploadCommand, CreateMultipartUploadCommand, DeleteObjectCommand, GetObjectCommand,
-  PutObjectCommand, UploadPartCommand, type S3Client,
+  CompleteMultipartUploadCommand, DeleteObjectCommand, GetObjectCommand, HeadObjectCommand,
+  PutObjectCommand, UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import type { FileWriter } from '../../driver.js';
 import { isS3NotFound } from './errors.js';
 import { abortUpload, copyIntoParts, copyRanges, listParts, listUploads, type UploadedPart } from './multipart.js';
-import { MIN_PART_SIZE, type ResolvedS3Options } from './options.js';
+import { MIN_PART_SIZE } from './options.js';
+import {
+  createUpload, deletePending, readPendingState, savePending, type PendingState, type S3WriterContext,
+} from './pending-state.js';
 
-export interface S3WriterContext {
-  client: S3Client;
-  options: ResolvedS3Options;
-  key: string;
+export type { S3WriterContext } from './pending-state.js';
+
+export async function openS3Writer(ctx: S3WriterContext, append: boolean): Promise<S3Writer> {
+  const { client, options, key } = ctx;
+  if (!append) {
+    // Nothing to continue: uploads left by crashed writers only hold bytes nobody committed.
+    for (const u of await listUploads(client, options.bucket, key)) await abortUpload(client, options.bucket, key, u.uploadId);
+    await deletePending(ctx);
+    return new S3Writer(ctx, { fresh: true, pending: undefined, visibleSize: undefined, start: emptyState() });
+  }
+  const pending = await readPendingState(ctx);
+  if (pending) return new S3Writer(ctx, { fresh: false, pending, visibleSize: undefined, start: pending });
+  const visibleSize = await objectSize(ctx);
+  return new S3Writer(ctx, { fresh: false, pending: undefined, visibleSize, start: await continueObject(ctx, visibleSize) });
 }
 
-export async function openS3Writer(ctx: S3WriterContext, append: boolean, existingSize: number | undefined): Promise<S3Writer> {
+const emptyState = (): PendingState => ({ uploadId: undefined, parts: [], tail: Buffer.alloc(0), size: 0 });
+
+async function objectSize({ client, options, key }: S3WriterContext): Promise<number | undefined> {
+  try {
+    const res = await client.send(new HeadObjectCommand({ Bucket: options.bucket, Key: key }));
+    return res.ContentLength ?? 0;
+  } catch (err) {
+    if (isS3NotFound(err)) return undefined;
+    throw err;
+  }
+}
+
+/** The starting point for appending to a committed object (or to nothing). */
+async function continueObject(ctx: S3WriterContext, existingSize: number | undefined): Promise<PendingState> {
   const { client, options, key } = ctx;
   const pending = await listUploads(client, options.bucket, key);
-  if (!append || existingSize === undefined) {
-    // Nothing to continue: uploads left by crashed writers only hold bytes nobody committed.
+  if (existingSize === undefined) {
     for (const u of pending) await abortUpload(client, options.bucket, key, u.uploadId);
-    return new S3Writer(ctx, { fresh: !append, initialSize: 0, parts: [], buffer: [] });
+    return emptyState();
   }
   const newest = pending.sort((a, b) => b.initiated.getTime() - a.initiated.getTime())[0];
   for (const u of pending) if (u !== newest) await abortUpload(client, options.bucket, key, u.uploadId);
@@ -35,8 +62,8 @@ export async function openS3Writer(ctx: S3WriterContext, append: boolean, existi
     const listed = await listParts(client, options.bucket, key, uploadId);
     parts = reusableParts(listed, existingSize);
     if (parts.length < listed.length) {
-      // It also holds parts of uncommitted bytes, and some S3s (radosgw) refuse to complete an
-      // upload that leaves any part out: start over rather than fail at commit.
+      // It also holds parts of uncommitted bytes, and radosgw refuses to complete an upload
+      // that leaves any part out: start over rather than fail at commit.
       await abortUpload(client, options.bucket, key, uploadId);
       uploadId = undefined;
       parts = [];
@@ -44,7 +71,7 @@ export async function openS3Writer(ctx: S3WriterContext, append: boolean, existi
   }
   const reused = parts.reduce((n, p) => n + p.Size, 0);
   const rest = existingSize - reused;
-  let buffer: Buffer[] = [];
+  let tail = Buffer.alloc(0);
   if (rest >= MIN_PART_SIZE) {
     uploadId ??= await createUpload(ctx);
     parts.push(...await copyIntoParts({
@@ -55,9 +82,9 @@ export async function openS3Writer(ctx: S3WriterContext, append: boolean, existi
   } else if (rest > 0) {
     // Under one part: read back into the part buffer, the only bytes that pass through us.
     const res = await client.send(new GetObjectCommand({ Bucket: options.bucket, Key: key, Range: `bytes=${reused}-${existingSize - 1}` }));
-    buffer = [Buffer.from(await res.Body!.transformToByteArray())];
+    tail = Buffer.from(await res.Body!.transformToByteArray());
   }
-  return new S3Writer(ctx, { fresh: false, initialSize: existingSize, parts, buffer, ...(uploadId ? { uploadId } : {}) });
+  return { uploadId, parts, tail, size: existingSize };
 }
 
 /**
@@ -75,43 +102,38 @@ function reusableParts(parts: UploadedPart[], committedSize: number): UploadedPa
   return out;
 }
 
-async function createUpload({ client, options, key }: S3WriterContext): Promise<string> {
-  const res = await client.send(new CreateMultipartUploadCommand({
-    Bucket: options.bucket, Key: key, ContentType: 'application/octet-stream', ...options.writeParams,
-  }));
-  if (!res.UploadId) throw new Error('CreateMultipartUpload returned no UploadId');
-  return res.UploadId;
-}
-
-interface WriterState {
+interface WriterStart {
+  /** Without append: whatever was at the key goes on cancel. */
   fresh: boolean;
-  initialSize: number;
-  uploadId?: string;
-  parts: UploadedPart[];
-  buffer: Buffer[];
+  /** The pending state this writer continues; restored if it is cancelled after a close. */
+  pending: PendingState | undefined;
+  /** The committed object this writer continues, if it started from one. */
+  visibleSize: number | undefined;
+  start: PendingState;
 }
 
 export class S3Writer implements FileWriter {
   readonly #ctx: S3WriterContext;
-  readonly #fresh: boolean;
-  readonly #initialSize: number;
+  readonly #start: WriterStart;
   #uploadId: string | undefined;
   #parts: UploadedPart[];
-  #buffer: Buffer[];
+  #buffer: Uint8Array[];
   #bufferBytes: number;
   #size: number;
+  #peakBuffered: number;
   #done = false;
+  #closed = false;
   #completed = false;
 
-  constructor(ctx: S3WriterContext, state: WriterState) {
+  constructor(ctx: S3WriterContext, start: WriterStart) {
     this.#ctx = ctx;
-    this.#fresh = state.fresh;
-    this.#initialSize = state.initialSize;
-    this.#uploadId = state.uploadId;
-    this.#parts = state.parts;
-    this.#buffer = state.buffer;
-    this.#bufferBytes = state.buffer.reduce((n, b) => n + b.length, 0);
-    this.#size = state.initialSize;
+    this.#start = start;
+    this.#uploadId = start.start.uploadId;
+    this.#parts = [...start.start.parts];
+    this.#buffer = start.start.tail.length > 0 ? [start.start.tail] : [];
+    this.#bufferBytes = start.start.tail.length;
+    this.#peakBuffered = this.#bufferBytes;
+    this.#size = start.start.size;
   }
 
   get size(): number {
@@ -123,12 +145,18 @@ export class S3Writer implements FileWriter {
     return this.#uploadId;
   }
 
+  /** For tests and diagnostics: the most bytes this writer held at once (one part, plus a chunk). */
+  get peakBuffered(): number {
+    return this.#peakBuffered;
+  }
+
   async write(chunk: Uint8Array): Promise<void> {
     if (this.#done) throw new Error('write after commit, close or cancel');
-    // Copied: the caller may reuse its buffer once write resolves.
-    this.#buffer.push(Buffer.from(chunk));
+    // Held without a copy: the FileWriter contract hands chunks over.
+    this.#buffer.push(chunk);
     this.#bufferBytes += chunk.byteLength;
     this.#size += chunk.byteLength;
+    this.#peakBuffered = Math.max(this.#peakBuffered, this.#bufferBytes);
     if (this.#bufferBytes >= this.#ctx.options.chunkSize) await this.#flushPart();
   }
 
@@ -147,8 +175,22 @@ export class S3Writer implements FileWriter {
     this.#bufferBytes = 0;
   }
 
-  async commit(): Promise<void> {
+  /** Keeps the multipart upload open: full parts are sent, the tail goes into the pending state. */
+  async close(): Promise<void> {
     if (this.#done) return;
+    this.#done = true;
+    if (this.#bufferBytes >= MIN_PART_SIZE) await this.#flushPart();
+    const tail = Buffer.concat(this.#buffer, this.#bufferBytes);
+    this.#buffer = [];
+    this.#bufferBytes = 0;
+    await savePending(this.#ctx, { uploadId: this.#uploadId, parts: this.#parts, tail, size: this.#size });
+    this.#closed = true;
+  }
+
+  async commit(): Promise<void> {
+    if (this.#completed) return;
+    if (this.#done) throw new Error('commit after close or cancel');
+    this.#done = true;
     const { client, options, key } = this.#ctx;
     if (this.#uploadId === undefined) {
       const body = Buffer.concat(this.#buffer, this.#bufferBytes);
@@ -166,31 +208,41 @@ export class S3Writer implements FileWriter {
     }
     this.#buffer = [];
     this.#bufferBytes = 0;
-    this.#done = true;
     this.#completed = true;
-  }
-
-  /** S3 has no half-written object: closing completes the upload, like commit. */
-  async close(): Promise<void> {
-    await this.commit();
+    if (this.#start.pending) await deletePending(this.#ctx);
   }
 
   async cancel(): Promise<void> {
     const { client, options, key } = this.#ctx;
+    const start = this.#start;
     this.#buffer = [];
     this.#bufferBytes = 0;
     this.#done = true;
-    if (!this.#completed && this.#uploadId) await abortUpload(client, options.bucket, key, this.#uploadId);
-    this.#uploadId = undefined;
-    this.#size = this.#initialSize;
-    if (this.#fresh) {
-      await client.send(new DeleteObjectCommand({ Bucket: options.bucket, Key: key })).catch((err: unknown) => {
-        if (!isS3NotFound(err)) throw err;
-      });
-    } else if (this.#completed) {
-      await truncateObject(this.#ctx, this.#initialSize);
+    // An upload no pending state names is this writer's (even one it found and reused).
+    const ownUpload = this.#uploadId !== undefined && this.#uploadId !== start.pending?.uploadId ? this.#uploadId : undefined;
+    if (this.#completed) {
+      // The data is a plain object now: cut it back (the same bytes as the state it came from).
+      if (start.fresh || (start.visibleSize === undefined && !start.pending)) await deleteObject(this.#ctx);
+      else await truncateObject(this.#ctx, start.start.size);
+      if (start.pending) await deletePending(this.#ctx);
+    } else {
+      if (this.#closed) {
+        if (start.pending) await savePending(this.#ctx, start.pending);
+        else await deletePending(this.#ctx);
+      }
+      // Parts this writer added to a continued upload stay, uncounted, until the next open repairs it.
+      if (ownUpload) await abortUpload(client, options.bucket, key, ownUpload);
+      if (start.fresh) await deleteObject(this.#ctx);
     }
+    this.#uploadId = start.start.uploadId;
+    this.#size = start.start.size;
   }
+}
+
+async function deleteObject({ client, options, key }: S3WriterContext): Promise<void> {
+  await client.send(new DeleteObjectCommand({ Bucket: options.bucket, Key: key })).catch((err: unknown) => {
+    if (!isS3NotFound(err)) throw err;
+  });
 }
 
 /** Cuts an object back to its first `size` bytes, by server-side copies of that range onto itself. */
