@@ -70,7 +70,9 @@ describe('S3 driver on radosgw', { skip: radosgwSkip }, () => {
     assert.equal(w2.size, first.length);
     assert.equal((w2 as unknown as { uploadId?: string }).uploadId, interrupted, 'the same multipart upload, found by key');
     assert.ok(sent.includes('ListMultipartUploads') && sent.includes('ListParts'), sent.join(','));
-    assert.ok(!sent.includes('UploadPartCopy') && !sent.includes('GetObject'), `the copied parts are reused: ${sent.join(',')}`);
+    // One GetObject: the look for a pending state (s3-writer.ts), which a committed object has not.
+    assert.ok(!sent.includes('UploadPartCopy') && sent.filter((c) => c === 'GetObject').length === 1,
+      `the copied parts are reused: ${sent.join(',')}`);
     const tail = randomBytes(3 * MiB);
     await w2.write(tail);
     await w2.commit();
