@@ -21,12 +21,6 @@ export const layout = {
   upload: (name: string, id: string) => `${REPOSITORIES}/${name}/_uploads/${id}`,
   uploadData: (name: string, id: string) => `${REPOSITORIES}/${name}/_uploads/${id}/data`,
   uploadStartedAt: (name: string, id: string) => `${REPOSITORIES}/${name}/_uploads/${id}/startedat`,
-  /**
-   * Berth's saved hash state after `offset` bytes. Not Distribution's `hashstates/` directory:
-   * Distribution fails an upload whose state there it cannot unmarshal, and ours is hash-wasm's.
-   */
-  uploadHashState: (name: string, id: string, algorithm: string, offset: number) =>
-    `${REPOSITORIES}/${name}/_uploads/${id}/berth-hashstates/${algorithm}/${offset}`,
   referrersOf: (name: string, subject: Digest) =>
     `${REPOSITORIES}/${name}/_referrers/${subject.algorithm}/${subject.hex}`,
   referrerLink: (name: string, subject: Digest, referrer: Digest) =>

@@ -2,12 +2,13 @@
 // upload survives a restart and can be continued by another replica. A PATCH closes its writer
 // (data durable, on S3 still an open multipart upload); only the final PUT commits it, so no
 // chunk re-copies the ones before. Data is hashed as it streams in. Where closed data cannot be
-// read back (S3), the hash state is saved after every chunk and loaded by whoever continues;
-// elsewhere it is cached in process and rebuilt from the stored data on a miss.
+// read back (S3), the hash state is saved with the data by every chunk's close, in the same
+// write (pending-writes.ts), and loaded by whoever continues; elsewhere it is cached in process
+// and rebuilt from the stored data on a miss.
 import { randomUUID } from 'node:crypto';
 import type { Digest, DigestAlgorithm } from '../oci/digest.js';
-import type { StorageDriver } from '../storage/driver.js';
-import { hasPendingWrites, writtenSize } from '../storage/pending-writes.js';
+import type { FileWriter, StorageDriver } from '../storage/driver.js';
+import { canAttach, hasPendingWrites, writtenSize } from '../storage/pending-writes.js';
 import { RegistryError } from '../errors/index.js';
 import { layout } from './layout.js';
 import type { BlobStore } from './blob-store.js';
@@ -67,11 +68,7 @@ export class UploadService {
   ): Promise<number> {
     return this.#locks.run(id, async () => {
       // A last chunk is verified before it is kept: a wrong digest leaves the session as it was.
-      const size = body ? await this.#append(name, id, body, options, digest) : await this.size(name, id);
-      if (!body) {
-        assertDigest(digest, (await this.#hasherAt(name, id, size, digest.algorithm)).digest());
-        await this.#commitPending(name, id);
-      }
+      const size = body ? await this.#append(name, id, body, options, digest) : await this.#verifyAndCommit(name, id, digest);
       if (size === 0) await this.#driver.putContent(layout.uploadData(name, id), new Uint8Array());
       await this.#blobs.adopt(layout.uploadData(name, id), digest);
       await this.#blobs.link(name, digest);
@@ -88,15 +85,17 @@ export class UploadService {
   }
 
   async #append(name: string, id: string, body: AsyncIterable<Uint8Array>, options: AppendOptions, expected?: Digest): Promise<number> {
-    const before = await this.size(name, id);
-    if (options.start !== undefined && options.start !== before) {
-      throw new RegistryError('RANGE_INVALID', { expectedStart: before, receivedStart: options.start }, { status: 416 });
-    }
-    const hasher = await this.#hasherAt(name, id, before, expected?.algorithm, !expected);
+    await this.#assertExists(name, id);
+    // The writer first: on S3 it reads the pending data's record and hash state in one request.
     const writer = await this.#driver.writer(layout.uploadData(name, id), { append: true });
+    const cached = this.#hashers.get(id);
     this.#hashers.delete(id);
     try {
-      if (writer.size !== before) throw new RegistryError('BLOB_UPLOAD_INVALID', { reason: 'upload changed concurrently' });
+      const before = writer.size;
+      if (options.start !== undefined && options.start !== before) {
+        throw new RegistryError('RANGE_INVALID', { expectedStart: before, receivedStart: options.start }, { status: 416 });
+      }
+      const hasher = await this.#hasherAt(name, id, before, attachmentOf(writer), cached, expected?.algorithm, !expected);
       for await (const chunk of body) {
         hasher.update(chunk);
         await writer.write(chunk);
@@ -109,51 +108,53 @@ export class UploadService {
         assertDigest(expected, hasher.digest());
         await writer.commit();
       } else {
-        // The state first: whatever size the data ends at, a state for that size exists.
-        await this.#saveHashState(name, id, hasher);
-        await writer.close();
+        const state = hasher.save();
+        if (state && canAttach(writer)) await writer.closeWith(state);
+        else await writer.close();
+        if (!this.#resumable) this.#remember(id, hasher);
       }
     } catch (err) {
       await writer.cancel();
       throw err;
     }
-    if (!this.#resumable) this.#remember(id, hasher);
     return writer.size;
   }
 
-  /** Makes data that PATCHes left pending a visible file, ready to move into place. */
-  async #commitPending(name: string, id: string): Promise<void> {
-    if (!hasPendingWrites(this.#driver)) return;
+  /** A PUT without a last chunk: checks the digest of what the PATCHes left, then commits it. */
+  async #verifyAndCommit(name: string, id: string, digest: Digest): Promise<number> {
     const path = layout.uploadData(name, id);
-    if ((await this.#driver.pendingSize(path)) === undefined) return;
+    const pending = hasPendingWrites(this.#driver) && (await this.#driver.pendingSize(path)) !== undefined;
+    if (!pending) {
+      // Visible data (or none): nothing to commit; the hash comes from the cache or the data.
+      const size = await this.size(name, id);
+      assertDigest(digest, (await this.#hasherAt(name, id, size, undefined, this.#hashers.get(id), digest.algorithm)).digest());
+      return size;
+    }
+    await this.#assertExists(name, id);
     const writer = await this.#driver.writer(path, { append: true });
     try {
+      assertDigest(digest, (await this.#hasherAt(name, id, writer.size, attachmentOf(writer), undefined, digest.algorithm)).digest());
       await writer.commit();
     } catch (err) {
       await writer.cancel();
       throw err;
     }
-  }
-
-  async #saveHashState(name: string, id: string, hasher: UploadHasher): Promise<void> {
-    const state = hasher.save();
-    if (state) await this.#driver.putContent(layout.uploadHashState(name, id, hasher.algorithm, hasher.size), state);
+    return writer.size;
   }
 
   /**
-   * The hash of the upload's first `size` bytes: cached, loaded from a saved state, or rebuilt
-   * by reading the data. `resume` asks for a hasher whose state can be saved again.
+   * The hash of the upload's first `size` bytes: cached, from the state the data's last close
+   * attached, or rebuilt by reading the data. `resume` asks for a hasher whose state can be saved.
    */
-  async #hasherAt(name: string, id: string, size: number, algorithm: DigestAlgorithm = 'sha256', resume = false): Promise<UploadHasher> {
-    const cached = this.#hashers.get(id);
+  async #hasherAt(
+    name: string, id: string, size: number, attachment: Uint8Array | undefined, cached: UploadHasher | undefined,
+    algorithm: DigestAlgorithm = 'sha256', resume = false,
+  ): Promise<UploadHasher> {
     if (cached && cached.size === size && cached.algorithm === algorithm) return cached;
     if (this.#resumable) {
-      if (size > 0) {
-        const file = await orUndefined(this.#driver.getContent(layout.uploadHashState(name, id, algorithm, size)));
-        const state = file && decodeState(file, algorithm, size);
-        if (state) return resumableHasher(algorithm, { state, size });
-      }
-      // Resumed chunks need a saved state; a last chunk finishing here does not.
+      const state = attachment && decodeState(Buffer.from(attachment.buffer, attachment.byteOffset, attachment.byteLength), algorithm, size);
+      if (state) return resumableHasher(algorithm, { state, size });
+      // Resumed chunks need a state to save; a last chunk finishing here does not.
       if (resume || size > 0) return this.#rebuild(name, id, size, await resumableHasher(algorithm));
     }
     return this.#rebuild(name, id, size, inProcessHasher(algorithm));
@@ -207,6 +208,10 @@ export class UploadService {
     }
     return purged;
   }
+}
+
+function attachmentOf(writer: FileWriter): Uint8Array | undefined {
+  return canAttach(writer) ? writer.attachment : undefined;
 }
 
 function assertDigest(expected: Digest, actual: Digest): void {

@@ -2,7 +2,7 @@
 // multipart upload kept open between PATCHes (no server-side re-copy of earlier chunks), at most
 // one part is held in memory, and another registry instance with no shared process state (a
 // second replica, or the same one after a restart) continues the upload from what is in the
-// bucket: the pending state and the saved hash state, never a re-read of the data.
+// bucket: the pending state with the hash state attached, never a re-read of the data.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
@@ -134,7 +134,8 @@ describe('chunked uploads on S3 (radosgw)', { skip: radosgwSkip }, () => {
       offset = await second.registry.uploads.append(name, id, slices(chunk), { start: offset });
     }
     assert.ok(!second.sent.some((s) => s.command === 'GetObject' && s.key.endsWith('/data')), 'no re-read of the data');
-    assert.ok(second.sent.some((s) => s.command === 'GetObject' && s.key.includes('/berth-hashstates/sha256/')), 'the saved hash state is loaded');
+    assert.ok(second.sent.some((s) => s.command === 'GetObject' && s.key.endsWith('/data.berth-pending')),
+      'the pending state, with the hash state attached, is loaded');
 
     const third = replica();
     const last = data[5]!;
@@ -148,6 +149,21 @@ describe('chunked uploads on S3 (radosgw)', { skip: radosgwSkip }, () => {
     assert.equal(await third.registry.uploads.complete(name, id, digest, slices(last), { start: offset }), total);
     assert.deepEqual(await third.driver.getContent(layout.blobData(digest)), Buffer.concat(data));
     assert.deepEqual(await leftovers(`reg${layout.upload(name, id)}`), { uploads: [], objects: [] });
+  });
+
+  it('two writers racing on one pending upload make the next open fail, never mix one\'s parts with the other\'s record', async () => {
+    const { driver } = replica();
+    const path = '/race/data';
+    const w0 = await driver.writer(path, { append: true });
+    await w0.write(randomBytes(6 * MiB));
+    await w0.close();
+    const a = await driver.writer(path, { append: true }) as S3Writer;
+    const b = await driver.writer(path, { append: true }) as S3Writer;
+    await b.write(randomBytes(10 * MiB)); // b sends part 2
+    await a.write(randomBytes(10 * MiB)); // a replaces part 2
+    await b.closeWith(new Uint8Array([1])); // b records its own part 2
+    await assert.rejects(driver.writer(path, { append: true }), /does not hold the parts its pending state counts/);
+    await a.cancel();
   });
 
   it('a PATCH that fails half-way leaves the upload to continue, on this or another replica', async () => {

@@ -1,9 +1,12 @@
 // What a closed, uncommitted S3 writer leaves behind, so that any replica can continue it: an
 // open multipart upload holding the full parts, and one small object beside the data key
-// (`<key>.berth-pending`) whose metadata names the upload, how many of its parts count and the
-// total size, and whose body is the tail under one part (S3 cannot read an open upload's parts,
-// and only the last part may be under 5 MiB). Writing that object is the close's commit point:
-// parts a crashed or cancelled writer uploaded past the counted ones are not part of the data.
+// (`<key>.berth-pending`) whose metadata names the upload, how many of its parts count, a digest
+// of their ETags and the total size, and whose body is the writer's attachment (the registry's
+// hash state) followed by the tail under one part (S3 cannot read an open upload's parts, and
+// only the last part may be under 5 MiB). Writing that object is the close's commit point: parts
+// a crashed or cancelled writer uploaded past the counted ones are not part of the data, and a
+// counted part replaced by a racing writer no longer matches the ETag digest.
+import { createHash } from 'node:crypto';
 import {
   CompleteMultipartUploadCommand, CreateMultipartUploadCommand, DeleteObjectCommand, GetObjectCommand,
   HeadObjectCommand, PutObjectCommand, type S3Client,
@@ -26,11 +29,22 @@ export interface PendingState {
   /** The bytes after the parts: fewer than one part. */
   tail: Buffer;
   size: number;
+  /** Stored with the state by the close that wrote it (pending-writes.ts). */
+  attachment?: Uint8Array | undefined;
 }
 
 const META_UPLOAD = 'berth-upload-id';
 const META_PARTS = 'berth-parts';
 const META_SIZE = 'berth-size';
+const META_ETAGS = 'berth-parts-etags';
+const META_ATTACHMENT = 'berth-attachment-length';
+
+/** One value for the counted parts' ETags (S3 metadata is too small for 10,000 of them). */
+function etagsDigest(parts: UploadedPart[]): string {
+  const h = createHash('sha256');
+  for (const p of parts) h.update(`${p.PartNumber}:${p.ETag.replace(/"/g, '')}\n`);
+  return h.digest('hex');
+}
 
 export const pendingKey = (key: string) => `${key}${PENDING_SUFFIX}`;
 
@@ -48,19 +62,25 @@ export async function pendingSize({ client, options, key }: S3WriterContext): Pr
 export async function readPendingState(ctx: S3WriterContext): Promise<PendingState | undefined> {
   const { client, options, key } = ctx;
   let meta: Record<string, string>;
-  let tail: Buffer;
+  let body: Buffer;
   try {
     const res = await client.send(new GetObjectCommand({ Bucket: options.bucket, Key: pendingKey(key) }));
     meta = res.Metadata ?? {};
-    tail = Buffer.from(await res.Body!.transformToByteArray());
+    body = Buffer.from(await res.Body!.transformToByteArray());
   } catch (err) {
     if (isS3NotFound(err)) return undefined;
     throw err;
   }
   const size = parseSize(meta[META_SIZE], key);
+  const attachmentLength = Number(meta[META_ATTACHMENT] ?? '0');
+  if (!Number.isSafeInteger(attachmentLength) || attachmentLength < 0 || attachmentLength > body.length) {
+    throw new Error(`pending state of ${key} has no valid attachment length`);
+  }
+  const attachment = attachmentLength > 0 ? body.subarray(0, attachmentLength) : undefined;
+  const tail = body.subarray(attachmentLength);
   const uploadId = meta[META_UPLOAD] || undefined;
   const count = Number(meta[META_PARTS] ?? '0');
-  if (!uploadId) return { uploadId, parts: [], tail, size };
+  if (!uploadId) return { uploadId, parts: [], tail, size, attachment };
   const listed = await listParts(client, options.bucket, key, uploadId).catch((err: unknown) => {
     if (isS3NotFound(err)) throw new Error(`the multipart upload of ${key} is gone (aborted?); its pending data is lost`);
     throw err;
@@ -68,9 +88,9 @@ export async function readPendingState(ctx: S3WriterContext): Promise<PendingSta
   const parts = listed.slice(0, count);
   const partsBytes = size - tail.length;
   const consistent = parts.length === count && parts.every((p, i) => p.PartNumber === i + 1)
-    && parts.reduce((n, p) => n + p.Size, 0) === partsBytes;
-  if (!consistent) throw new Error(`the multipart upload of ${key} does not hold the parts its pending state counts`);
-  const state = { uploadId, parts, tail, size };
+    && parts.reduce((n, p) => n + p.Size, 0) === partsBytes && etagsDigest(parts) === meta[META_ETAGS];
+  if (!consistent) throw new Error(`the multipart upload of ${key} does not hold the parts its pending state counts (a concurrent writer?)`);
+  const state = { uploadId, parts, tail, size, attachment };
   return listed.length > count ? repair(ctx, state, listed) : state;
 }
 
@@ -98,10 +118,15 @@ async function repair(ctx: S3WriterContext, state: PendingState, listed: Uploade
 
 export async function savePending(ctx: S3WriterContext, state: PendingState): Promise<PendingState> {
   const { client, options, key } = ctx;
+  const attachment = state.attachment ?? new Uint8Array();
+  const body = Buffer.concat([attachment, state.tail]);
   await client.send(new PutObjectCommand({
-    Bucket: options.bucket, Key: pendingKey(key), Body: state.tail, ContentLength: state.tail.length,
+    Bucket: options.bucket, Key: pendingKey(key), Body: body, ContentLength: body.length,
     ContentType: 'application/octet-stream', ...options.writeParams,
-    Metadata: { [META_UPLOAD]: state.uploadId ?? '', [META_PARTS]: String(state.parts.length), [META_SIZE]: String(state.size) },
+    Metadata: {
+      [META_UPLOAD]: state.uploadId ?? '', [META_PARTS]: String(state.parts.length), [META_SIZE]: String(state.size),
+      [META_ETAGS]: etagsDigest(state.parts), [META_ATTACHMENT]: String(attachment.length),
+    },
   }));
   return state;
 }

@@ -10,7 +10,7 @@ import {
   CompleteMultipartUploadCommand, DeleteObjectCommand, GetObjectCommand, HeadObjectCommand,
   PutObjectCommand, UploadPartCommand,
 } from '@aws-sdk/client-s3';
-import type { FileWriter } from '../../driver.js';
+import type { AttachingWriter } from '../../pending-writes.js';
 import { isS3NotFound } from './errors.js';
 import { abortUpload, copyIntoParts, copyRanges, listParts, listUploads, type UploadedPart } from './multipart.js';
 import { MIN_PART_SIZE } from './options.js';
@@ -112,7 +112,7 @@ interface WriterStart {
   start: PendingState;
 }
 
-export class S3Writer implements FileWriter {
+export class S3Writer implements AttachingWriter {
   readonly #ctx: S3WriterContext;
   readonly #start: WriterStart;
   #uploadId: string | undefined;
@@ -143,6 +143,10 @@ export class S3Writer implements FileWriter {
   /** For tests and diagnostics: the multipart upload this writer continues, if any. */
   get uploadId(): string | undefined {
     return this.#uploadId;
+  }
+
+  get attachment(): Uint8Array | undefined {
+    return this.#start.pending?.attachment;
   }
 
   /** For tests and diagnostics: the most bytes this writer held at once (one part, plus a chunk). */
@@ -177,13 +181,21 @@ export class S3Writer implements FileWriter {
 
   /** Keeps the multipart upload open: full parts are sent, the tail goes into the pending state. */
   async close(): Promise<void> {
+    await this.#close(undefined);
+  }
+
+  async closeWith(attachment: Uint8Array): Promise<void> {
+    await this.#close(attachment);
+  }
+
+  async #close(attachment: Uint8Array | undefined): Promise<void> {
     if (this.#done) return;
     this.#done = true;
     if (this.#bufferBytes >= MIN_PART_SIZE) await this.#flushPart();
     const tail = Buffer.concat(this.#buffer, this.#bufferBytes);
     this.#buffer = [];
     this.#bufferBytes = 0;
-    await savePending(this.#ctx, { uploadId: this.#uploadId, parts: this.#parts, tail, size: this.#size });
+    await savePending(this.#ctx, { uploadId: this.#uploadId, parts: this.#parts, tail, size: this.#size, attachment });
     this.#closed = true;
   }
 
