@@ -2,9 +2,8 @@
 // `registry_storage_action_seconds{driver,action}`. Readers and writers are timed until they
 // are handed back (the time to open them), as Distribution times its driver calls.
 import type { Readable } from 'node:stream';
-import type { FileInfo, FileWriter, ReadOptions, StorageDriver } from '../storage/driver.js';
+import { hasPendingWrites, type FileInfo, type FileWriter, type PendingWrites, type ReadOptions, type StorageDriver } from '../storage/driver.js';
 import { canCreateExclusive, type ExclusiveCreate } from '../storage/exclusive-create.js';
-import { hasPendingWrites, type PendingWrites } from '../storage/pending-writes.js';
 import type { Metrics } from './metrics.js';
 
 export class InstrumentedDriver implements StorageDriver {

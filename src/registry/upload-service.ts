@@ -3,12 +3,11 @@
 // (data durable, on S3 still an open multipart upload); only the final PUT commits it, so no
 // chunk re-copies the ones before. Data is hashed as it streams in. Where closed data cannot be
 // read back (S3), the hash state is saved with the data by every chunk's close, in the same
-// write (pending-writes.ts), and loaded by whoever continues; elsewhere it is cached in process
+// write (AttachingWriter in storage/driver.ts), and loaded by whoever continues; elsewhere it is cached in process
 // and rebuilt from the stored data on a miss.
 import { randomUUID } from 'node:crypto';
 import type { Digest, DigestAlgorithm } from '../oci/digest.js';
-import type { FileWriter, StorageDriver } from '../storage/driver.js';
-import { canAttach, hasPendingWrites, writtenSize } from '../storage/pending-writes.js';
+import { canAttach, hasPendingWrites, writtenSize, type FileWriter, type StorageDriver } from '../storage/driver.js';
 import { RegistryError } from '../errors/index.js';
 import { layout } from './layout.js';
 import type { BlobStore } from './blob-store.js';

@@ -3,10 +3,9 @@
 // returned promise (they never throw synchronously), like any other driver failure.
 import type { Readable } from 'node:stream';
 import {
-  assertValidPath, InvalidOffsetError,
+  assertValidPath, hasPendingWrites, InvalidOffsetError, type PendingWrites,
   type FileInfo, type FileWriter, type ReadOptions, type StorageDriver,
 } from './driver.js';
-import { hasPendingWrites, type PendingWrites } from './pending-writes.js';
 
 export class CheckedDriver implements StorageDriver {
   readonly #inner: StorageDriver;

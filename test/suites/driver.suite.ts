@@ -4,8 +4,7 @@ import { describe, it, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { PathNotFoundError, type StorageDriver } from '../../src/storage/driver.js';
-import { writtenSize } from '../../src/storage/pending-writes.js';
+import { PathNotFoundError, writtenSize, type StorageDriver } from '../../src/storage/driver.js';
 
 export interface DriverFixture {
   driver: StorageDriver;

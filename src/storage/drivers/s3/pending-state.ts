@@ -29,7 +29,7 @@ export interface PendingState {
   /** The bytes after the parts: fewer than one part. */
   tail: Buffer;
   size: number;
-  /** Stored with the state by the close that wrote it (pending-writes.ts). */
+  /** Stored with the state by the close that wrote it (AttachingWriter in driver.ts). */
   attachment?: Uint8Array | undefined;
 }
 

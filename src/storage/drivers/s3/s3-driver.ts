@@ -8,13 +8,14 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { PathNotFoundError, type FileInfo, type FileWriter, type ReadOptions, type StorageDriver } from '../../driver.js';
+import {
+  PathNotFoundError, type FileInfo, type FileWriter, type PendingWrites, type ReadOptions, type StorageDriver,
+} from '../../driver.js';
 import { isS3NotFound, isS3RangeNotSatisfiable } from './errors.js';
 import { abortUpload, copyIntoParts, copyRanges, listUploads } from './multipart.js';
 import { createS3Client, resolveOptions, type ResolvedS3Options, type S3DriverOptions } from './options.js';
 import { openS3Writer } from './s3-writer.js';
 import { PENDING_SUFFIX, pendingKey, pendingSize } from './pending-state.js';
-import type { PendingWrites } from '../../pending-writes.js';
 
 /** S3's limit on keys per DeleteObjects request. */
 const DELETE_BATCH = 1000;

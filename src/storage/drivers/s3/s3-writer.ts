@@ -10,7 +10,7 @@ import {
   CompleteMultipartUploadCommand, DeleteObjectCommand, GetObjectCommand, HeadObjectCommand,
   PutObjectCommand, UploadPartCommand,
 } from '@aws-sdk/client-s3';
-import type { AttachingWriter } from '../../pending-writes.js';
+import type { AttachingWriter } from '../../driver.js';
 import { isS3NotFound } from './errors.js';
 import { abortUpload, copyIntoParts, copyRanges, listParts, listUploads, type UploadedPart } from './multipart.js';
 import { MIN_PART_SIZE } from './options.js';
