@@ -166,6 +166,19 @@ describe('chunked uploads on S3 (radosgw)', { skip: radosgwSkip }, () => {
     await a.cancel();
   });
 
+  it('pending data whose hash state is missing fails the next PATCH with BLOB_UPLOAD_INVALID, never a wrong digest', async () => {
+    const { driver, registry } = replica();
+    const name = 'chunked/no-state';
+    const id = await registry.uploads.start(name);
+    const w = await driver.writer(layout.uploadData(name, id), { append: true });
+    await w.write(randomBytes(MiB));
+    await w.close(); // no attachment: as if another program left the data pending
+    assert.equal(await registry.uploads.size(name, id), MiB);
+    await assert.rejects(registry.uploads.append(name, id, slices(randomBytes(10))),
+      (err: unknown) => err instanceof RegistryError && err.code === 'BLOB_UPLOAD_INVALID');
+    assert.equal(await registry.uploads.size(name, id), MiB, 'the session is left as it was');
+  });
+
   it('a PATCH that fails half-way leaves the upload to continue, on this or another replica', async () => {
     const name = 'chunked/failed';
     const { registry } = replica();
