@@ -6,6 +6,9 @@
 // readable by anything (Distribution's driver included). Appending to a committed object (an
 // upload Distribution started) first copies it server-side into parts; an interrupted writer's
 // copies are found again by key (ListMultipartUploads, ListParts) and reused.
+// Memory per writer: the part being filled (chunks are kept, not copied, until it is sent),
+// plus, when it continues a pending state, that state's tail and attachment (under one part),
+// kept so that a cancel after close can put the state back.
 import {
   CompleteMultipartUploadCommand, DeleteObjectCommand, GetObjectCommand, HeadObjectCommand,
   PutObjectCommand, UploadPartCommand,
