@@ -32,9 +32,11 @@ forEachMetaDatabase('event queue', (backend) => {
       const q = new EventQueue(meta.db);
       const events = Array.from({ length: 5 }, (_, i) => event(`repo/${i}`));
       for (const e of events) await q.enqueue(['a', 'b'], e);
-      const due = await q.due('a', Date.now(), 3);
+      const due = await q.claim('a', Date.now(), 3, 60_000);
       assert.deepEqual(due.map((d) => d.event.target.repository), ['repo/0', 'repo/1', 'repo/2']);
       assert.deepEqual(due[0]!.event, events[0]);
+      const rest = await q.claim('a', Date.now(), 10, 60_000);
+      assert.deepEqual(rest.map((d) => d.event.target.repository), ['repo/3', 'repo/4'], 'claimed events are not handed out twice');
       await q.delivered('a', due.map((d) => d.eventId));
       assert.equal(await q.pendingCount('a'), 2);
       assert.equal(await q.pendingCount('b'), 5, 'another endpoint keeps its own copy');
@@ -49,13 +51,13 @@ forEachMetaDatabase('event queue', (backend) => {
       const q = new EventQueue(meta.db);
       const e = event('dead/one');
       await q.enqueue(['a'], e);
-      let due = await q.due('a', Date.now(), 10);
+      let due = await q.claim('a', Date.now(), 10, 1000);
       assert.equal(await q.failed('a', due, 'HTTP 500', Date.now() + 60_000, 2), 0);
-      assert.deepEqual(await q.due('a', Date.now(), 10), [], 'not due before its retry time');
-      due = await q.due('a', Date.now() + 61_000, 10);
+      assert.deepEqual(await q.claim('a', Date.now(), 10, 1000), [], 'not due before its retry time');
+      due = await q.claim('a', Date.now() + 61_000, 10, 1000);
       assert.equal(due[0]!.attempts, 1);
       assert.equal(await q.failed('a', due, 'HTTP 503', Date.now(), 2), 1);
-      assert.deepEqual(await q.due('a', Date.now() + 120_000, 10), []);
+      assert.deepEqual(await q.claim('a', Date.now() + 120_000, 10, 1000), []);
       const dead = await q.deadLetters();
       assert.equal(dead.length, 1);
       assert.equal(dead[0]!.eventId, e.id);
@@ -64,7 +66,7 @@ forEachMetaDatabase('event queue', (backend) => {
       assert.ok(dead[0]!.deadAt instanceof Date);
       assert.equal(await q.requeueDeadLetters('a'), 1);
       assert.deepEqual(await q.deadLetters(), []);
-      assert.equal((await q.due('a', Date.now(), 10))[0]?.eventId, e.id);
+      assert.equal((await q.claim('a', Date.now(), 10, 1000))[0]?.eventId, e.id);
     } finally {
       await meta.close();
     }
