@@ -47,8 +47,9 @@ export async function startServer(config: Config, warnings: string[] = []): Prom
   const app = await buildApp({
     registry, settings: httpSettingsFrom(config), logger, accessLog: false, observe: obs.http, auth, tls, gcGraceMs: parseDuration(config.gc.grace),
   });
+  const filesystemRoot = registry.driver.name === 'filesystem' ? config.storage.filesystem?.rootdirectory : undefined;
   const purger = startUploadPurger(registry, config.storage.maintenance.uploadpurging, logger, {
-    readOnly: config.storage.maintenance.readonly.enabled,
+    readOnly: config.storage.maintenance.readonly.enabled, ...(filesystemRoot ? { filesystemRoot } : {}),
   });
   const recordGcRun = auth
     ? (report: GcReport) => appendAudit(auth.meta.db, { actor: 'gc-schedule', address: '', action: 'gc.run', target: 'registry', detail: reportSummary(report) })
