@@ -2,24 +2,9 @@
 // and recovers when it is back (ioredis reconnects in the background).
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestRegistry, type TestRegistry } from '../helpers/registry-server.js';
+import { startTestRegistry } from '../helpers/registry-server.js';
+import { ready, until } from './readiness.js';
 import { startRedis, redisSkip, type RedisServer } from '../helpers/redis.js';
-
-interface ReadyBody { failing: string[]; checks: Record<string, { status: string; error?: string }> }
-
-async function ready(reg: TestRegistry): Promise<{ status: number; body: ReadyBody }> {
-  const res = await fetch(`${reg.url}/readyz`);
-  return { status: res.status, body: await res.json() as ReadyBody };
-}
-
-async function until<T>(probe: () => Promise<T>, done: (v: T) => boolean, timeoutMs = 15_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (done(v) || Date.now() > end) return v;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('/readyz and Redis', { skip: redisSkip() }, () => {
   const cleanup: Array<() => Promise<unknown>> = [];
@@ -40,7 +25,7 @@ describe('/readyz and Redis', { skip: redisSkip() }, () => {
     assert.equal(down.status, 503);
     assert.deepEqual(down.body.failing, ['redis']);
     await redis.start();
-    const back = await until(() => ready(reg), (r) => r.status === 200);
+    const back = await until(() => ready(reg), (r) => r.status === 200, 15_000);
     assert.equal(back.status, 200, JSON.stringify(back.body));
   });
 
