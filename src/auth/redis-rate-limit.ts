@@ -59,10 +59,11 @@ export class RedisLoginRateLimiter implements FailedLoginLimiter {
     }
   }
 
-  async succeeded(user: string, address: string): Promise<void> {
+  /** Not awaited by the request: Basic clients log in on every request, and the reset can trail it. */
+  succeeded(user: string, address: string): void {
     this.#local.succeeded(user, address);
     const [userKey] = limitKeys(user, address, this.#options.attempts)[0]!;
-    await this.#redis.del(PREFIX + userKey).catch((err: unknown) => this.#fellBack(err));
+    this.#redis.del(PREFIX + userKey).catch((err: unknown) => this.#fellBack(err));
   }
 
   /** The results of a pipeline, or the first error in it thrown. */
