@@ -72,6 +72,28 @@ forEachMetaDatabase('event queue', (backend) => {
     }
   });
 
+  it('holds claimed events until their lease ends, unless the claim gives them back', async () => {
+    const meta = await backend.open();
+    try {
+      const q = new EventQueue(meta.db);
+      const e = event('lease/one');
+      await q.enqueue(['a'], e);
+      const now = Date.now();
+      const claimed = await q.claim('a', now, 10, 60_000);
+      assert.equal(claimed.length, 1);
+      assert.deepEqual(await q.claim('a', now + 59_000, 10, 60_000), [], 'another sender waits while the lease holds');
+      const expired = await q.claim('a', now + 61_000, 10, 60_000);
+      assert.deepEqual(expired.map((x) => x.eventId), [e.id], 'a lease that ran out hands the event to the next claim');
+      // Had the stale claim's failure counted, the event would be due at once.
+      await q.failed('a', claimed, 'stale claim', now, 0);
+      assert.equal((await q.claim('a', now + 100_000, 10, 1000)).length, 0, "a stale claim's outcome does not undo the newer lease");
+      await q.release('a', expired);
+      assert.deepEqual((await q.claim('a', Date.now(), 10, 1000)).map((x) => x.eventId), [e.id], 'released: due at once');
+    } finally {
+      await meta.close();
+    }
+  });
+
   it('a sink retries a failing endpoint with backoff and delivers everything once it answers', async () => {
     const meta = await backend.open();
     const receiver = await startReceiver();
