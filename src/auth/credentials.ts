@@ -8,7 +8,7 @@ import { ROBOT_PREFIX } from './access-store.js';
 import type { HtpasswdFile } from './htpasswd.js';
 import type { Identity } from './identity.js';
 import { dummyHash, verifySecret } from './passwords.js';
-import type { LoginRateLimiter } from './rate-limit.js';
+import type { FailedLoginLimiter } from './rate-limit.js';
 
 export type CheckResult =
   | { ok: true; identity: Identity }
@@ -23,16 +23,16 @@ export class CredentialChecker {
   constructor(
     private readonly store: AccessStore | undefined,
     private readonly htpasswd: HtpasswdFile | undefined,
-    private readonly limiter: LoginRateLimiter,
+    private readonly limiter: FailedLoginLimiter,
     private readonly now: () => number = Date.now,
   ) {}
 
   async check(user: string, secret: string, address: string): Promise<CheckResult> {
-    const wait = this.limiter.retryAfter(user, address);
+    const wait = await this.limiter.retryAfter(user, address);
     if (wait > 0) return { ok: false, reason: 'rate-limited', retryAfter: wait };
     const result = await this.#verify(user, secret);
-    if (result.ok) this.limiter.succeeded(user, address);
-    else this.limiter.failed(user, address);
+    if (result.ok) await this.limiter.succeeded(user, address);
+    else await this.limiter.failed(user, address);
     return result;
   }
 

@@ -1,15 +1,29 @@
 // Failed-login limits: after `attempts` failures for one user from one address (or four times
 // as many from one address for any user) within `windowMs`, further attempts get 429 until the
-// window ends. Kept in this process: each replica counts its own.
+// window ends. This one counts in this process: each replica its own. With `redis` configured,
+// redis-rate-limit.ts counts across replicas and falls back to this one.
 export interface RateLimitOptions {
   attempts: number;
   windowMs: number;
   now?: () => number;
 }
 
+/** What the credential checker asks; answers may come from another process (Redis). */
+export interface FailedLoginLimiter {
+  /** Seconds to wait before trying again, or 0 when an attempt is allowed now. */
+  retryAfter(user: string, address: string): number | Promise<number>;
+  failed(user: string, address: string): void | Promise<void>;
+  succeeded(user: string, address: string): void | Promise<void>;
+}
+
+/** The counters one attempt touches, each with its limit: per user and address, and per address. */
+export function limitKeys(user: string, address: string, attempts: number): Array<[string, number]> {
+  return [[`u\u0000${user}\u0000${address}`, attempts], [`a\u0000${address}`, attempts * 4]];
+}
+
 interface Counter { count: number; resetAt: number }
 
-export class LoginRateLimiter {
+export class LoginRateLimiter implements FailedLoginLimiter {
   #counters = new Map<string, Counter>();
   readonly #now: () => number;
 
@@ -39,11 +53,11 @@ export class LoginRateLimiter {
   }
 
   succeeded(user: string, address: string): void {
-    this.#counters.delete(`u\u0000${user}\u0000${address}`);
+    this.#counters.delete(limitKeys(user, address, this.options.attempts)[0]![0]);
   }
 
   #keys(user: string, address: string): Array<[string, number]> {
-    return [[`u\u0000${user}\u0000${address}`, this.options.attempts], [`a\u0000${address}`, this.options.attempts * 4]];
+    return limitKeys(user, address, this.options.attempts);
   }
 
   #sweep(now: number): void {

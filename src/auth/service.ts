@@ -12,7 +12,10 @@ import { Authorizer } from './authorizer.js';
 import { CredentialChecker } from './credentials.js';
 import { HtpasswdFile } from './htpasswd.js';
 import { generateSecret } from './passwords.js';
-import { LoginRateLimiter } from './rate-limit.js';
+import { LoginRateLimiter, type FailedLoginLimiter } from './rate-limit.js';
+import { RedisLoginRateLimiter } from './redis-rate-limit.js';
+import type { Redis } from 'ioredis';
+import type { FastifyBaseLogger } from 'fastify';
 import { TokenIssuer } from './token/issuer.js';
 import { loadOrCreateSigningKey } from './token/keys.js';
 import { TokenVerifier } from './token/verifier.js';
@@ -38,6 +41,8 @@ export interface AuthStartOptions {
   /** Told once, on first start, the generated administrator password. */
   announce?: (text: string) => void;
   meta?: MetaDatabase;
+  /** Shared by the replicas: failed logins are counted there (logged through `logger`). */
+  redis?: { client: Redis; logger: FastifyBaseLogger };
 }
 
 export const BOOTSTRAP_ADMIN = 'admin';
@@ -48,7 +53,9 @@ export async function startAuth(config: Config, options: AuthStartOptions = {}):
   const meta = options.meta ?? await openMetaDatabase(metaOptionsFromConfig(config));
   try {
     const store = new AccessStore(meta.db);
-    const limiter = new LoginRateLimiter({ attempts: auth.ratelimit.attempts, windowMs: parseDuration(auth.ratelimit.window) });
+    const limits = { attempts: auth.ratelimit.attempts, windowMs: parseDuration(auth.ratelimit.window) };
+    const limiter: FailedLoginLimiter = options.redis
+      ? new RedisLoginRateLimiter(options.redis.client, limits, options.redis.logger) : new LoginRateLimiter(limits);
     const htpasswd = auth.htpasswd ? new HtpasswdFile(auth.htpasswd.path) : undefined;
     const checker = new CredentialChecker(store, htpasswd, limiter);
     let issuer: TokenIssuer | undefined;

@@ -48,6 +48,8 @@ export interface Observability {
 export interface ObservabilityOptions {
   /** An already open metadata database to keep the event queues in. */
   meta?: MetaDatabase;
+  /** The replicas' shared Redis, checked by /readyz. */
+  redis?: { ping(): Promise<string> };
 }
 
 export async function createObservability(config: Config, logger: FastifyBaseLogger, options: ObservabilityOptions = {}): Promise<Observability> {
@@ -61,6 +63,7 @@ export async function createObservability(config: Config, logger: FastifyBaseLog
   // Loaded on demand: Kysely costs a noticeable part of startup, and without endpoints nothing needs it.
   const meta = options.meta ?? (ownMeta ? await (await import('../meta/database.js')).openMetaDatabase(metaOptionsFromConfig(config)) : undefined);
   if (meta) health.addLive('metadata', checks.metaReachable(meta.db));
+  if (options.redis) health.addLive('redis', checks.redisAnswers(options.redis));
   let notifier: Notifier | undefined;
   if (meta && endpoints.length > 0) {
     const observer = metrics ? notificationsMetrics(metrics.registry, () => notifier?.queue, endpoints.map((e) => e.name)) : undefined;

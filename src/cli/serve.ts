@@ -20,6 +20,7 @@ import { metadataNeeded, metaOptionsFromConfig } from '../meta/from-config.js';
 import { createObservability, type Observability } from './observability.js';
 import { startAuth, type AuthService } from '../auth/service.js';
 import { reloadCertificates, tlsServerOptions } from '../http/tls.js';
+import { closeRedis, openRedis } from '../redis/connect.js';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -35,16 +36,20 @@ export async function startServer(config: Config, warnings: string[] = []): Prom
   for (const w of warnings) logger.warn(`config: ${w}`);
   // One metadata database per server, shared by the features that keep state in it.
   const meta = metadataNeeded(config) ? await openMetaDatabase(metaOptionsFromConfig(config)) : undefined;
-  const obs = await createObservability(config, logger, meta ? { meta } : {});
+  const redis = config.redis ? await openRedis(config.redis, logger) : undefined;
+  const obs = await createObservability(config, logger, { ...(meta ? { meta } : {}), ...(redis ? { redis } : {}) });
   const tagGuard = tagGuardFrom(config.gc);
   const registry = obs.decorate(new Registry(await driverFromConfig(config, parseDuration, obs.instrumentDriver), tagGuard ? { tagGuard } : {}));
-  const auth = await startAuth(config, { announce: (text) => process.stderr.write(text), ...(meta ? { meta } : {}) });
+  const auth = await startAuth(config, {
+    announce: (text) => process.stderr.write(text), ...(meta ? { meta } : {}), ...(redis ? { redis: { client: redis, logger } } : {}),
+  });
   const tls = tlsServerOptions(config);
   const app = await buildApp({
     registry, settings: httpSettingsFrom(config), logger, accessLog: false, observe: obs.http, auth, tls, gcGraceMs: parseDuration(config.gc.grace),
   });
+  const filesystemRoot = registry.driver.name === 'filesystem' ? config.storage.filesystem?.rootdirectory : undefined;
   const purger = startUploadPurger(registry, config.storage.maintenance.uploadpurging, logger, {
-    readOnly: config.storage.maintenance.readonly.enabled,
+    readOnly: config.storage.maintenance.readonly.enabled, ...(filesystemRoot ? { filesystemRoot } : {}),
   });
   const recordGcRun = auth
     ? (report: GcReport) => appendAudit(auth.meta.db, { actor: 'gc-schedule', address: '', action: 'gc.run', target: 'registry', detail: reportSummary(report) })
@@ -73,6 +78,7 @@ export async function startServer(config: Config, warnings: string[] = []): Prom
       await obs.close(deadline);
       await auth?.close();
       await meta?.close();
+      if (redis) await closeRedis(redis);
     },
   };
 }

@@ -1,10 +1,12 @@
 // Distribution's storage.maintenance.uploadpurging: removes upload sessions older than `age`
 // every `interval`, so abandoned pushes do not fill the disk. As in Distribution, a read-only
-// registry does not purge, and dryrun only reports (each session it would remove).
+// registry does not purge, and dryrun only reports (each session it would remove). On the
+// filesystem driver the same run sweeps temporary files a crash left (temp-file-sweep.ts).
 import type { FastifyBaseLogger } from 'fastify';
 import type { Registry } from '../registry/registry.js';
 import { parseDuration } from '../config/duration.js';
 import { purgeStaleUploads } from '../registry/upload-purge.js';
+import { sweepTempFiles } from './temp-file-sweep.js';
 
 export interface UploadPurgingSettings {
   enabled: boolean;
@@ -18,6 +20,8 @@ export interface PurgerOptions {
   readOnly?: boolean;
   /** Delay before the first run; Distribution waits a random part of an hour (replicas). */
   firstDelayMs?: number;
+  /** The filesystem driver's root, whose abandoned temporary files are swept too. */
+  filesystemRoot?: string;
 }
 
 export function startUploadPurger(
@@ -40,6 +44,11 @@ export function startUploadPurger(
       for (const p of purged) logger.info({ repository: p.repository, upload: p.id }, 'upload purge (dry run): would remove');
     }
     logger.info({ purged: purged.length, dryRun: settings.dryrun, olderThan: settings.age }, 'upload purge finished');
+    if (options.filesystemRoot === undefined) return;
+    const swept = await sweepTempFiles(options.filesystemRoot, new Date(Date.now() - age), settings.dryrun);
+    for (const f of swept) {
+      logger.info({ path: f.path, modified: f.modTime.toISOString() }, settings.dryrun ? 'temporary file sweep (dry run): would remove' : 'removed an abandoned temporary file');
+    }
   };
   let stopped = false;
   const first = options.firstDelayMs ?? Math.min(interval, Math.floor(Math.random() * 3_600_000));

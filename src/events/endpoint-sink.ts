@@ -16,6 +16,8 @@ export interface EndpointSettings {
   maxBackoffMs: number;
   maxAttempts: number;
   batchSize: number;
+  /** How long a claimed batch stays this sender's; default: the timeout plus LEASE_MARGIN_MS. */
+  leaseMs?: number;
 }
 
 export interface SinkObserver {
@@ -26,6 +28,8 @@ export interface SinkObserver {
 
 /** Longest idle wait between two looks at the queue (another replica may have enqueued). */
 const IDLE_POLL_MS = 1000;
+/** Time past the POST's timeout for recording its outcome before another replica may resend. */
+const LEASE_MARGIN_MS = 30_000;
 
 export class EndpointSink {
   readonly #s: EndpointSettings;
@@ -94,11 +98,15 @@ export class EndpointSink {
 
   /** One batch: the number delivered, 0 when nothing was due, -1 when the attempt failed. */
   async #deliverDue(timeoutMs: number, signal: AbortSignal | undefined): Promise<number> {
-    const batch = await this.#queue.due(this.#s.name, Date.now(), this.#s.batchSize);
+    const lease = this.#s.leaseMs ?? this.#s.timeoutMs + LEASE_MARGIN_MS;
+    const batch = await this.#queue.claim(this.#s.name, Date.now(), this.#s.batchSize, lease);
     if (batch.length === 0) return 0;
     const status = await this.#post(envelope(batch.map((b) => b.event)), timeoutMs, signal);
-    // Stopped mid-attempt: the batch stays as it was, for the flush or the next start.
-    if (signal?.aborted) return 0;
+    // Stopped mid-attempt: the batch goes back as it was, for the flush or the next start.
+    if (signal?.aborted) {
+      await this.#queue.release(this.#s.name, batch);
+      return 0;
+    }
     if (status === 'ok') {
       await this.#queue.delivered(this.#s.name, batch.map((b) => b.eventId));
       if (this.#consecutiveFailures >= this.#s.threshold) this.#log.info('notifications: endpoint is back');

@@ -1,7 +1,11 @@
 // The persistent per-endpoint queue in the metadata database (SQLite or PostgreSQL): events
 // wait here until their endpoint accepts them, so a restart or an endpoint outage loses none.
 // Rows out of attempts are kept with `dead_at` set: the dead-letter list.
-import type { Kysely } from 'kysely';
+// Replicas share the queue, so a sender first claims rows: one atomic UPDATE marks them with its
+// claim and moves `next_attempt_at` to the end of a lease. Another replica skips them until then;
+// a replica that dies holding them only delays them to the lease's end, when they are due again.
+import { randomUUID } from 'node:crypto';
+import { PostgresAdapter, type Kysely } from 'kysely';
 import type { MetaTables } from '../meta/tables/index.js';
 import type { DistributionEvent } from './envelope.js';
 
@@ -13,19 +17,26 @@ export interface QueuedEvent {
   lastError: string | null;
   createdAt: Date;
   deadAt: Date | null;
+  /** The claim holding the row (set on what `claim` returns). */
+  claim: string | null;
 }
 
 type Row = {
   endpoint: string; event_id: string; payload: string; attempts: number;
-  last_error: string | null; created_at: number | string; dead_at: number | string | null;
+  last_error: string | null; created_at: number | string; dead_at: number | string | null; claim: string | null;
 };
+
+const COLUMNS = ['endpoint', 'event_id', 'payload', 'attempts', 'last_error', 'created_at', 'dead_at', 'claim', 'seq'] as const;
 
 export class EventQueue {
   readonly #db: Kysely<MetaTables>;
+  /** PostgreSQL locks the rows it picks and skips those another replica is claiming. */
+  readonly #postgres: boolean;
   #lastSeq = 0;
 
   constructor(db: Kysely<MetaTables>) {
     this.#db = db;
+    this.#postgres = db.getExecutor().adapter instanceof PostgresAdapter;
   }
 
   /** A strictly increasing number for ordering, valid across restarts (time-based). */
@@ -44,13 +55,34 @@ export class EventQueue {
     }))).execute();
   }
 
-  /** The oldest events of `endpoint` due for an attempt at `now`. */
-  async due(endpoint: string, now: number, limit: number): Promise<QueuedEvent[]> {
-    const rows = await this.#db.selectFrom('berth_event_queue')
-      .select(['endpoint', 'event_id', 'payload', 'attempts', 'last_error', 'created_at', 'dead_at'])
+  /**
+   * Claims the oldest events of `endpoint` due at `now`, for `leaseMs`: no other claim gets them
+   * until the lease ends, nor after `delivered`, `failed` or `release`.
+   */
+  async claim(endpoint: string, now: number, limit: number, leaseMs: number): Promise<QueuedEvent[]> {
+    let pick = this.#db.selectFrom('berth_event_queue').select('event_id')
       .where('endpoint', '=', endpoint).where('dead_at', 'is', null).where('next_attempt_at', '<=', now)
-      .orderBy('seq').orderBy('event_id').limit(limit).execute();
+      .orderBy('seq').orderBy('event_id').limit(limit);
+    // SQLite has one writer at a time, so its UPDATE is atomic as it stands.
+    if (this.#postgres) pick = pick.forUpdate().skipLocked();
+    // A materialized CTE picks once: as a plain IN (subquery) PostgreSQL may run the LIMIT
+    // subquery more than once and claim more rows than asked (seen in the tests).
+    const rows = await this.#db.with((cte) => cte('picked').materialized(), () => pick)
+      .updateTable('berth_event_queue')
+      .set({ claim: randomUUID(), next_attempt_at: now + leaseMs })
+      .where('endpoint', '=', endpoint).where('event_id', 'in', (eb) => eb.selectFrom('picked').select('event_id'))
+      .returning(COLUMNS).execute();
+    // RETURNING keeps no order.
+    rows.sort((a, b) => Number(a.seq) - Number(b.seq) || (a.event_id < b.event_id ? -1 : a.event_id > b.event_id ? 1 : 0));
     return rows.map(toQueued);
+  }
+
+  /** Gives claimed events back, due at once (a sender stopping mid-attempt). */
+  async release(endpoint: string, events: QueuedEvent[]): Promise<void> {
+    const claims = [...new Set(events.map((e) => e.claim).filter((c) => c !== null))];
+    if (claims.length === 0) return;
+    await this.#db.updateTable('berth_event_queue').set({ claim: null, next_attempt_at: Date.now() })
+      .where('endpoint', '=', endpoint).where('claim', 'in', claims).where('event_id', 'in', events.map((e) => e.eventId)).execute();
   }
 
   /** When the next live event of `endpoint` is due, or undefined when none waits. */
@@ -74,9 +106,12 @@ export class EventQueue {
         const attempts = e.attempts + 1;
         const isDead = maxAttempts > 0 && attempts >= maxAttempts;
         if (isDead) dead++;
-        await tx.updateTable('berth_event_queue')
-          .set({ attempts, last_error: error.slice(0, 2000), next_attempt_at: retryAt, dead_at: isDead ? now : null })
-          .where('endpoint', '=', endpoint).where('event_id', '=', e.eventId).execute();
+        let q = tx.updateTable('berth_event_queue')
+          .set({ attempts, last_error: error.slice(0, 2000), next_attempt_at: retryAt, dead_at: isDead ? now : null, claim: null })
+          .where('endpoint', '=', endpoint).where('event_id', '=', e.eventId);
+        // A lease that ran out may have passed the row to another replica: its record wins.
+        if (e.claim !== null) q = q.where('claim', '=', e.claim);
+        await q.execute();
       }
     });
     return dead;
@@ -90,9 +125,7 @@ export class EventQueue {
 
   /** The dead-letter list, oldest first; of one endpoint or all. */
   async deadLetters(endpoint?: string): Promise<QueuedEvent[]> {
-    let q = this.#db.selectFrom('berth_event_queue')
-      .select(['endpoint', 'event_id', 'payload', 'attempts', 'last_error', 'created_at', 'dead_at'])
-      .where('dead_at', 'is not', null);
+    let q = this.#db.selectFrom('berth_event_queue').select(COLUMNS).where('dead_at', 'is not', null);
     if (endpoint !== undefined) q = q.where('endpoint', '=', endpoint);
     return (await q.orderBy('seq').orderBy('endpoint').execute()).map(toQueued);
   }
@@ -100,7 +133,7 @@ export class EventQueue {
   /** Puts dead letters back in their queues with fresh attempts; returns how many. */
   async requeueDeadLetters(endpoint?: string): Promise<number> {
     let q = this.#db.updateTable('berth_event_queue')
-      .set({ dead_at: null, attempts: 0, next_attempt_at: Date.now() })
+      .set({ dead_at: null, attempts: 0, next_attempt_at: Date.now(), claim: null })
       .where('dead_at', 'is not', null);
     if (endpoint !== undefined) q = q.where('endpoint', '=', endpoint);
     const result = await q.executeTakeFirst();
@@ -117,5 +150,6 @@ function toQueued(r: Row): QueuedEvent {
     lastError: r.last_error,
     createdAt: new Date(Number(r.created_at)),
     deadAt: r.dead_at === null ? null : new Date(Number(r.dead_at)),
+    claim: r.claim,
   };
 }

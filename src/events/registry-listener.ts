@@ -103,10 +103,9 @@ export function withListeners(registry: Registry, scope: RequestScope, listeners
   const decoratedManifests = decorate<ManifestStore>(manifests, {
     async get(name, ref) {
       const stored = await manifests.get(name, ref);
-      // HEAD is a client checking what it has, not a pull (docker HEADs before every GET).
-      if (scope.current()?.method !== 'HEAD') {
-        await emit({ action: 'pull', kind: 'manifest', repository: name, digest: stored.digest.value, size: stored.content.length, mediaType: stored.mediaType, ...tagOf(ref) });
-      }
+      // A HEAD is a pull too, as in Distribution 2.8 (its HEAD handler fetches the manifest
+      // through the same listener); the event's request.method says which it was.
+      await emit({ action: 'pull', kind: 'manifest', repository: name, digest: stored.digest.value, size: stored.content.length, mediaType: stored.mediaType, ...tagOf(ref) });
       return stored;
     },
     async put(name, ref, content, contentType) {

@@ -29,6 +29,14 @@ export function metaReachable(db: Kysely<MetaTables>): Check {
   };
 }
 
+/** Redis (`redis` configured) answers a PING, as Distribution's readiness checks it. */
+export function redisAnswers(redis: { ping(): Promise<string> }): Check {
+  return async () => {
+    const answer = await redis.ping();
+    if (answer !== 'PONG') throw new Error(`redis answered ${answer} to PING`);
+  };
+}
+
 /** Free space on the disk holding `dir` is above the thresholds. */
 export function diskFree(dir: string, minFreeBytes: number, minFreePercent: number): Check {
   return async () => {

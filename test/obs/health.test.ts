@@ -6,27 +6,8 @@ import { mkdtemp, rename, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:http';
-import { startTestRegistry, type TestRegistry } from '../helpers/registry-server.js';
-
-interface ReadyBody {
-  status: string;
-  failing: string[];
-  checks: Record<string, { status: string; error?: string }>;
-}
-
-async function ready(reg: TestRegistry): Promise<{ status: number; body: ReadyBody }> {
-  const res = await fetch(`${reg.url}/readyz`);
-  return { status: res.status, body: await res.json() as ReadyBody };
-}
-
-async function until<T>(probe: () => Promise<T>, done: (v: T) => boolean, timeoutMs = 10_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (done(v) || Date.now() > end) return v;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+import { startTestRegistry } from '../helpers/registry-server.js';
+import { ready, until } from './readiness.js';
 
 describe('health endpoints', () => {
   const cleanup: Array<() => Promise<void>> = [];

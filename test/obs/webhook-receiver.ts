@@ -10,13 +10,15 @@ export interface Receiver {
   requests: Array<{ contentType: string | undefined; headers: Record<string, string | string[] | undefined>; count: number }>;
   /** Status answered from now on. */
   status: number;
+  /** How long each answer waits (a slow endpoint keeps a batch in flight). */
+  delayMs: number;
   waitFor(count: number, timeoutMs?: number): Promise<DistributionEvent[]>;
   close(): Promise<void>;
 }
 
 export async function startReceiver(port = 0): Promise<Receiver> {
   const r: Receiver = {
-    url: '', port: 0, events: [], requests: [], status: 200,
+    url: '', port: 0, events: [], requests: [], status: 200, delayMs: 0,
     async waitFor(count, timeoutMs = 20_000) {
       const end = Date.now() + timeoutMs;
       while (r.events.length < count && Date.now() < end) await new Promise((res) => setTimeout(res, 50));
@@ -34,7 +36,8 @@ export async function startReceiver(port = 0): Promise<Receiver> {
         r.requests.push({ contentType: req.headers['content-type'], headers: req.headers, count: body.events.length });
       }
       res.statusCode = r.status;
-      res.end();
+      if (r.delayMs > 0) setTimeout(() => res.end(), r.delayMs);
+      else res.end();
     });
   });
   await new Promise<void>((resolve, reject) => {

@@ -10,7 +10,8 @@ import { startTestRegistry, type TestRegistry } from '../helpers/registry-server
 import { buildLabImages, type LabImages } from '../e2e/support/images.js';
 import { requireClients, tempDir, removeDir } from '../e2e/support/env.js';
 import { berthCli, berthOk } from './support/berth-cli.js';
-import { startContainerd, startDockerd } from './support/daemons.js';
+import { startContainerd } from '../e2e/support/containerd-process.js';
+import { startDockerd } from '../e2e/support/dockerd-process.js';
 
 describe('berth configure: files', () => {
   let root: string;
@@ -133,7 +134,7 @@ describe('berth configure: real daemons', { skip: daemons.skip }, () => {
     const root = join(work, 'containerd-root');
     await berthOk(['configure', 'containerd', '--registry', reg.host, '--mirror-of', 'docker.io', '--insecure', '--root', root]);
     const hostsDir = join(root, 'etc/containerd/certs.d');
-    const containerd = await startContainerd(join(work, 'containerd'));
+    const containerd = await startContainerd(join(work, 'containerd'), 'berth-test');
     try {
       const pull = await containerd.ctr(['images', 'pull', '--hosts-dir', hostsDir, 'docker.io/lab/tiny:v1']);
       assert.equal(pull.code, 0, `${pull.stdout}\n${pull.stderr}`);
@@ -153,7 +154,7 @@ describe('berth configure: real daemons', { skip: daemons.skip }, () => {
     assert.deepEqual(JSON.parse(await readFile(daemonJson, 'utf8'))['insecure-registries'], [reg.host]);
     const tar = join(work, 'saved.tar');
     await berthOk(['save', '-q', '--platform', 'linux/arm64', `${reg.host}/lab/multiarch:v1`, `${reg.host}/lab/tiny:v1`, '-o', tar]);
-    const dockerd = await startDockerd(join(work, 'dockerd'), daemonJson);
+    const dockerd = await startDockerd({ dir: join(work, 'dockerd'), daemonJson });
     try {
       const pull = await dockerd.docker(['pull', 'lab/tiny:v1']);
       assert.equal(pull.code, 0, `${pull.stderr}\n${dockerd.logs().slice(-2000)}`);

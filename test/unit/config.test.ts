@@ -65,9 +65,6 @@ notifications:
       timeout: 1s
       threshold: 10
       backoff: 1s
-redis:
-  addr: localhost:6379
-  db: 0
 proxy:
   remoteurl: https://registry-1.docker.io
 middleware:
@@ -174,7 +171,7 @@ describe('loadConfig: a Distribution 2.8 config.yml', () => {
   it('warns about every unimplemented section, naming each key', async () => {
     const { warnings } = loadConfig({ file: file(DISTRIBUTION_CONFIG + UNIMPLEMENTED_SECTIONS) });
     const keys = warnings.map((w) => w.split(':')[0]).sort();
-    assert.deepEqual(keys, ['compatibility', 'middleware.registry', 'notifications.events.includereferences', 'proxy', 'redis', 'reporting', 'validation']);
+    assert.deepEqual(keys, ['compatibility', 'middleware.registry', 'notifications.events.includereferences', 'proxy', 'reporting', 'validation']);
   });
 
   it('warns about unimplemented keys nested under implemented sections (http.tls.letsencrypt, log.hooks)', async () => {
@@ -202,7 +199,7 @@ describe('loadConfig: a Distribution 2.8 config.yml', () => {
     assert.equal(config.version, '0.1');
     assert.ok(config.storage.filesystem?.rootdirectory, 'a filesystem root');
     assert.ok(config.http.addr.endsWith(':5000'));
-    for (const key of ['redis', 'proxy', 'middleware']) {
+    for (const key of ['proxy', 'middleware']) {
       assert.equal(warnings.some((w) => w.startsWith(`${key}:`)), doc[key] !== undefined, `warning for ${key}: ${warnings.join('; ')}`);
     }
   });
@@ -263,8 +260,20 @@ describe('loadConfig: REGISTRY_* environment variables', () => {
   });
 
   it('treats a variable under an unimplemented key like the key in the file: a warning naming it', () => {
-    const { warnings } = loadConfig({ env: { REGISTRY_HEALTH_STORAGEDRIVER_ENABLED: 'false', REGISTRY_REDIS_ADDR: 'redis:6379' } });
-    assert.deepEqual(warnings.map((w) => w.split(':')[0]).sort(), ['redis']);
+    const { warnings } = loadConfig({ env: { REGISTRY_HEALTH_STORAGEDRIVER_ENABLED: 'false', REGISTRY_REPORTING_BUGSNAG_APIKEY: 'x' } });
+    assert.deepEqual(warnings.map((w) => w.split(':')[0]).sort(), ['reporting']);
+  });
+
+  it('reads Distribution\'s redis section from the file and REGISTRY_REDIS_* variables', () => {
+    const text = `${DISTRIBUTION_CONFIG}redis:\n  addr: localhost:6379\n  password: asecret\n  db: 2\n  dialtimeout: 10ms\n  readtimeout: 10ms\n`
+      + '  writetimeout: 10ms\n  pool:\n    maxidle: 16\n    maxactive: 64\n    idletimeout: 300s\n  tls:\n    enabled: false\n';
+    const { config, warnings } = loadConfig({ file: file(text), env: { REGISTRY_REDIS_DB: '3' } });
+    assert.deepEqual(warnings, []);
+    assert.equal(config.redis?.addr, 'localhost:6379');
+    assert.equal(config.redis?.password, 'asecret');
+    assert.equal(config.redis?.db, 3);
+    assert.equal(config.redis?.pool.maxactive, 64);
+    assert.throws(() => loadConfig({ file: file(`${DISTRIBUTION_CONFIG}redis:\n  adr: localhost:6379\n`) }), configError('redis.adr'));
   });
 
   it('treats REGISTRY_STORAGE_S3_* like storage.s3 in the file, with Distribution\'s defaults', () => {

@@ -1,4 +1,26 @@
-// `redis`: see the issue that implements it.
-import { unimplemented } from './common.js';
+// `redis`: Distribution's keys for the Redis shared by several replicas. Berth keeps the
+// failed-login counts there (so a limit holds across replicas) and checks it in /readyz.
+// ioredis multiplexes commands over one connection per replica, so the `pool` keys are accepted
+// for Distribution's configs but size nothing.
+import { Type, type Static } from '@sinclair/typebox';
+import { duration, strict } from './common.js';
 
-export const RedisSection = unimplemented('redis is not used yet');
+export const RedisSection = Type.Optional(Type.Object({
+  /** host:port */
+  addr: Type.String({ minLength: 1 }),
+  password: Type.Optional(Type.String()),
+  db: Type.Integer({ default: 0, minimum: 0 }),
+  /** Longest a connection may take to open. */
+  dialtimeout: duration('5s'),
+  /** Longest a command may wait for its answer (Berth applies the larger of read and write). */
+  readtimeout: duration('1s'),
+  writetimeout: duration('1s'),
+  pool: Type.Object({
+    maxidle: Type.Integer({ default: 0, minimum: 0 }),
+    maxactive: Type.Integer({ default: 0, minimum: 0 }),
+    idletimeout: duration('300s'),
+  }, { ...strict, default: {} }),
+  tls: Type.Object({ enabled: Type.Boolean({ default: false }) }, { ...strict, default: {} }),
+}, strict));
+
+export type RedisConfig = NonNullable<Static<typeof RedisSection>>;

@@ -21,5 +21,7 @@ export interface EventsTables {
     created_at: BigIntColumn;
     last_error: string | null;
     dead_at: ColumnType<number | string | null, number | null, number | null>;
+    /** Who holds the row until `next_attempt_at` (migration 0250); null when unclaimed. */
+    claim: ColumnType<string | null, string | null | undefined, string | null>;
   };
 }

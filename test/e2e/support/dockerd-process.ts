@@ -1,7 +1,9 @@
 // A private Docker engine (Debian's docker.io) for one test file: its own data-root, exec-root,
 // pidfile, socket, daemon.json and CLI config in a directory the caller owns; no iptables, no
 // bridge, vfs storage, so it runs unprivileged by the host's network and storage setup. It
-// starts its own managed containerd under the exec-root and stops it on SIGTERM.
+// starts its own managed containerd under the exec-root and stops it on SIGTERM. The client
+// clients tests (e2e) describe daemon.json by options; the tools tests pass the one
+// `berth configure docker` wrote.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import { copyFile, mkdir, rm, writeFile } from 'node:fs/promises';
@@ -14,6 +16,8 @@ export const DOCKER_CLI = existsSync('/usr/bin/docker') ? '/usr/bin/docker' : 'd
 
 export interface DockerdOptions {
   dir: string;
+  /** An existing daemon.json to run with as it is; insecureRegistries and registryMirrors are then not used. */
+  daemonJson?: string;
   /** host:port entries for daemon.json `insecure-registries`. */
   insecureRegistries?: string[];
   /** URLs for daemon.json `registry-mirrors` (docker.io pulls go there). */
@@ -43,11 +47,13 @@ export async function startDockerd(options: DockerdOptions): Promise<DockerdProc
   const { dir } = options;
   await mkdir(join(dir, 'cli'), { recursive: true });
   const socket = join(dir, 'docker.sock');
-  const daemonJson = join(dir, 'daemon.json');
-  await writeFile(daemonJson, JSON.stringify({
-    'insecure-registries': options.insecureRegistries ?? [],
-    'registry-mirrors': options.registryMirrors ?? [],
-  }));
+  const daemonJson = options.daemonJson ?? join(dir, 'daemon.json');
+  if (options.daemonJson === undefined) {
+    await writeFile(daemonJson, JSON.stringify({
+      'insecure-registries': options.insecureRegistries ?? [],
+      'registry-mirrors': options.registryMirrors ?? [],
+    }));
+  }
   const certDirs: string[] = [];
   for (const [hostPort, ca] of Object.entries(options.trustedCas ?? {})) {
     const d = join(CERTS_D, hostPort);
@@ -75,7 +81,8 @@ export async function startDockerd(options: DockerdOptions): Promise<DockerdProc
 
   const env = { DOCKER_HOST: `unix://${socket}`, DOCKER_CONFIG: join(dir, 'cli') };
   const docker = (args: string[], timeoutMs?: number) => runCommand(DOCKER_CLI, args, { env, timeoutMs });
-  const deadline = Date.now() + 60_000;
+  // A shared 2-core machine can take over a minute to bring dockerd and its containerd up.
+  const deadline = Date.now() + 90_000;
   for (;;) {
     if (child.exitCode !== null || child.signalCode !== null) {
       await removeCertDirs();
@@ -85,7 +92,7 @@ export async function startDockerd(options: DockerdOptions): Promise<DockerdProc
     if (Date.now() > deadline) {
       await stopChild(child, 'SIGKILL');
       await removeCertDirs();
-      throw new Error(`dockerd did not answer on ${socket} within 60 s:\n${log.text()}`);
+      throw new Error(`dockerd did not answer on ${socket} within 90 s:\n${log.text()}`);
     }
     await new Promise((r) => setTimeout(r, 250));
   }

@@ -1,0 +1,96 @@
+// Failed-login limits across replicas: two Berth servers sharing one real Redis count the same
+// failures, so the limit trips on whichever replica gets the attempt over it. Without Redis
+// answering, each server falls back to its own count (fail open to per-replica limits).
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { startAuthRegistry, basic, PASSWORD, type AuthRegistry } from './support.js';
+import { startRedis, redisSkip, type RedisServer } from '../helpers/redis.js';
+import { removeDir } from '../e2e/support/env.js';
+import type { FastifyBaseLogger } from 'fastify';
+import { pino } from 'pino';
+import { openRedis, closeRedis } from '../../src/redis/connect.js';
+import { RedisLoginRateLimiter } from '../../src/auth/redis-rate-limit.js';
+
+async function login(reg: AuthRegistry, user: string, password: string): Promise<number> {
+  const res = await fetch(`${reg.url}/v2/`, { headers: { Authorization: basic(user, password) } });
+  await res.arrayBuffer();
+  return res.status;
+}
+
+describe('failed-login limits shared through Redis', { skip: redisSkip() }, () => {
+  let redis: RedisServer;
+  let replicas: AuthRegistry[] = [];
+
+  before(async () => {
+    redis = await startRedis();
+    const env = { REGISTRY_REDIS_ADDR: redis.addr, REGISTRY_REDIS_READTIMEOUT: '500ms', REGISTRY_REDIS_DIALTIMEOUT: '500ms' };
+    replicas = [await startAuthRegistry('basic', {}, { env }), await startAuthRegistry('basic', {}, { env })];
+  });
+
+  after(async () => {
+    for (const r of replicas) {
+      await r.close();
+      await removeDir(r.dir);
+    }
+    await redis?.close();
+  });
+
+  it('counts failures on both replicas together: the sixth attempt is refused wherever it lands', async () => {
+    const [a, b] = replicas as [AuthRegistry, AuthRegistry];
+    const statuses: number[] = [];
+    // Five failures spread over two replicas: each has seen at most three.
+    for (let i = 0; i < 5; i++) statuses.push(await login(i % 2 === 0 ? a : b, 'alice', `guess-${i}`));
+    statuses.push(await login(b, 'alice', 'guess-5'));
+    assert.deepEqual(statuses, [401, 401, 401, 401, 401, 429]);
+    assert.equal(await login(a, 'alice', PASSWORD), 429, 'the right password waits out the window on the other replica too');
+  });
+
+  it('with Redis down, logins still answer and each replica limits on its own count', async () => {
+    const [a, b] = replicas as [AuthRegistry, AuthRegistry];
+    await redis.stop();
+    try {
+      assert.equal(await login(b, 'admin', 'wrong'), 401, 'a failed login is refused, not an error');
+      const statuses: number[] = [];
+      for (let i = 0; i < 6; i++) statuses.push(await login(a, 'bob', `guess-${i}`));
+      assert.deepEqual(statuses, [401, 401, 401, 401, 401, 429], 'the limit still holds on one replica');
+      assert.equal(await login(b, 'bob', 'guess-6'), 401, 'the other replica has its own count while Redis is away');
+    } finally {
+      await redis.start();
+    }
+  });
+});
+
+describe('the Redis limiter on its own', { skip: redisSkip() }, () => {
+  it('warns once when Redis stops answering, limits on its own count meanwhile, and says when Redis is back', async () => {
+    const redis = await startRedis();
+    const lines: string[] = [];
+    const base = pino({ level: 'silent' });
+    const logger = Object.assign(Object.create(base) as FastifyBaseLogger, {
+      warn: (_o: unknown, msg?: string) => { lines.push(`warn ${msg ?? ''}`); },
+      info: (_o: unknown, msg?: string) => { lines.push(`info ${typeof _o === 'string' ? _o : msg ?? ''}`); },
+    });
+    const client = await openRedis({
+      addr: redis.addr, db: 0, dialtimeout: '500ms', readtimeout: '500ms', writetimeout: '500ms',
+      pool: { maxidle: 0, maxactive: 0, idletimeout: '300s' }, tls: { enabled: false },
+    }, logger);
+    const limiter = new RedisLoginRateLimiter(client, { attempts: 2, windowMs: 60_000 }, logger);
+    try {
+      await limiter.failed('carol', '10.0.0.1');
+      assert.equal(await limiter.retryAfter('carol', '10.0.0.1'), 0);
+      await redis.stop();
+      await limiter.failed('carol', '10.0.0.1');
+      assert.ok(await limiter.retryAfter('carol', '10.0.0.1') > 0, 'two failures trip the limit on the local count');
+      assert.equal(await limiter.retryAfter('dave', '10.0.0.2'), 0, 'others may still log in');
+      const warnings = lines.filter((l) => l.includes('failed logins are counted per replica'));
+      assert.equal(warnings.length, 1, lines.join('\n'));
+      await redis.start();
+      const end = Date.now() + 15_000;
+      while (client.status !== 'ready' && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
+      await limiter.retryAfter('dave', '10.0.0.2');
+      assert.ok(lines.some((l) => l.includes('counted across replicas')), lines.join('\n'));
+    } finally {
+      await closeRedis(client);
+      await redis.close();
+    }
+  });
+});
