@@ -13,6 +13,8 @@ export type UpstreamMode = 'pass' | 'down' | 'hang' | 'ratelimit' | 'corrupt';
 export interface SeenRequest {
   method: string;
   path: string;
+  /** The status answered (undefined until answered, or never for a dropped request). */
+  status?: number;
 }
 
 /** An HTTP proxy in front of `target` (host:port) that records every request it receives. */
@@ -44,9 +46,12 @@ export class CountingProxy {
     return p;
   }
 
-  /** Requests whose method matches and whose path matches `path`, since the last reset. */
+  /**
+   * Requests whose method and path match, since the last reset, except those answered with 401:
+   * a challenge round trip (the client learning how to authenticate) fetches nothing.
+   */
   count(method: string, path: RegExp = /./): number {
-    return this.seen.filter((r) => r.method === method && path.test(r.path)).length;
+    return this.seen.filter((r) => r.method === method && path.test(r.path) && r.status !== 401).length;
   }
 
   reset(): void {
@@ -59,7 +64,8 @@ export class CountingProxy {
   }
 
   #handle(req: IncomingMessage, res: ServerResponse): void {
-    this.seen.push({ method: req.method ?? '', path: req.url ?? '' });
+    const seen: SeenRequest = { method: req.method ?? '', path: req.url ?? '' };
+    this.seen.push(seen);
     if (this.mode === 'down') {
       req.socket.destroy();
       return;
@@ -71,6 +77,7 @@ export class CountingProxy {
     }
     const corrupt = this.mode === 'corrupt' && req.method === 'GET' && /\/blobs\/sha256:/.test(req.url ?? '');
     const upstream = httpRequest(`http://${this.#target}${req.url}`, { method: req.method, headers: req.headers }, (up) => {
+      seen.status = up.statusCode;
       res.writeHead(up.statusCode ?? 502, up.headers);
       if (corrupt && up.statusCode === 200) up.pipe(flipFirstByte()).pipe(res);
       else up.pipe(res);
@@ -165,4 +172,42 @@ export async function streamBlob(base: string, name: string, digest: string): Pr
     }
   }
   return { status: res.status, digest: `sha256:${hash.digest('hex')}`, cache: res.headers.get('x-berth-cache'), size };
+}
+
+export interface BigBlob {
+  path: string;
+  digest: string;
+  size: number;
+}
+
+/** Writes `size` random bytes to a file under `dir`, hashing them on the way (never held whole). */
+export async function bigBlobFile(dir: string, size: number): Promise<BigBlob> {
+  const { createWriteStream } = await import('node:fs');
+  const { randomBytes } = await import('node:crypto');
+  const { join } = await import('node:path');
+  const path = join(dir, `blob-${size}-${Math.random().toString(36).slice(2)}`);
+  const out = createWriteStream(path);
+  const hash = createHash('sha256');
+  const CHUNK = 1 << 20;
+  for (let left = size; left > 0; left -= CHUNK) {
+    const chunk = randomBytes(Math.min(CHUNK, left));
+    hash.update(chunk);
+    if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
+  }
+  await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
+  return { path, digest: `sha256:${hash.digest('hex')}`, size };
+}
+
+/** Pushes a blob file in one streamed POST (?digest=); returns the status. */
+export async function pushBlobFile(base: string, name: string, blob: BigBlob, authorization?: string): Promise<number> {
+  const { createReadStream } = await import('node:fs');
+  const { Readable } = await import('node:stream');
+  const res = await fetch(`${base}/v2/${name}/blobs/uploads/?digest=${blob.digest}`, {
+    method: 'POST',
+    body: Readable.toWeb(createReadStream(blob.path)) as ReadableStream,
+    headers: { 'content-type': 'application/octet-stream', 'content-length': String(blob.size), ...(authorization ? { authorization } : {}) },
+    duplex: 'half',
+  } as RequestInit);
+  await res.arrayBuffer();
+  return res.status;
 }
