@@ -19,7 +19,8 @@ import { CacheBook } from './cache-book.js';
 import { NO_PROXY_METRICS, type ProxyMetrics } from './proxy-metrics.js';
 import { ManifestCache } from './manifest-cache.js';
 import { BlobCache } from './blob-cache.js';
-import { callUpstream } from './upstream-call.js';
+import { callUpstream, isNotFound, UpstreamFailure } from './upstream-call.js';
+import { markResponse } from './manifest-cache.js';
 
 export interface PullThroughOptions {
   upstreams: Upstream[];
@@ -101,7 +102,7 @@ export function withPullThrough(base: Registry, options: PullThroughOptions): Pu
     async referrers(name, subject, artifactType) {
       const r = await route(name);
       if (!r) return base.manifests.referrers(name, subject, artifactType);
-      return upstreamOr(r, metrics, () => r.upstream.client.referrers(r.remote, subject.value, artifactType),
+      return upstreamOr(r, { metrics, scope }, () => r.upstream.client.referrers(r.remote, subject.value, artifactType),
         () => base.manifests.referrers(r.local, subject, artifactType));
     },
   });
@@ -110,8 +111,8 @@ export function withPullThrough(base: Registry, options: PullThroughOptions): Pu
     async list(name) {
       const r = await route(name);
       if (!r) return base.tags.list(name);
-      return upstreamOr(r, metrics, async () => [...new Set(await r.upstream.client.listTags(r.remote))].sort(),
-        () => base.tags.list(r.local), () => base.tags.list(r.local));
+      return upstreamOr(r, { metrics, scope }, async () => [...new Set(await r.upstream.client.listTags(r.remote))].sort(),
+        () => base.tags.list(r.local), () => base.tags.list(r.local), true);
     },
   });
 
@@ -135,12 +136,18 @@ export function withPullThrough(base: Registry, options: PullThroughOptions): Pu
  * Asks the upstream (tag lists, referrers: they change, so they are not cached by themselves);
  * when it fails, the answer from what is cached here. A 404 upstream is `onMissing`.
  */
-async function upstreamOr<T>(r: ProxyRoute, metrics: ProxyMetrics, ask: () => Promise<T>, cached: () => Promise<T>, onMissing?: () => Promise<T>): Promise<T> {
+async function upstreamOr<T>(
+  r: ProxyRoute, { metrics, scope }: { metrics: ProxyMetrics; scope: ProxyScope }, ask: () => Promise<T>, cached: () => Promise<T>, onMissing?: () => Promise<T>, failWhenNothingCached = false,
+): Promise<T> {
   try {
     return await callUpstream(r.upstream, metrics, () => ask());
   } catch (err) {
-    if (onMissing && (err as { status?: unknown }).status === 404) return onMissing();
-    return cached();
+    if (onMissing && isNotFound(err)) return onMissing();
+    const fallback = await cached();
+    // Nothing cached either: the client learns the upstream failed, not that the name is unknown.
+    if (fallback === undefined && failWhenNothingCached && err instanceof UpstreamFailure) throw err.toRegistryError();
+    if (fallback !== undefined) markResponse(scope, 'stale');
+    return fallback;
   }
 }
 

@@ -5,6 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { PASSWORD, basic, image, pushWith, type AuthRegistry, startAuthRegistry, type Image } from '../auth/support.js';
 import type { TestRegistry } from '../helpers/registry-server.js';
+import { artifact, blob, indexManifest, type Manifest } from '../helpers/oci-fixtures.js';
 import { CountingProxy, pull, startMirror, upstream } from './support.js';
 
 const ALICE = basic('alice', PASSWORD);
@@ -145,6 +146,43 @@ describe('pull-through cache (upstream Berth with htpasswd)', () => {
     assert.deepEqual(await res.json(), { name: 'hub/team/app', tags: ['v1', 'v2'] });
   });
 
+  it('fetches the children of an index when a client asks for them, each once', async () => {
+    const [amd, arm] = [image(), image()];
+    assert.equal(await pushWith(up.url, 'team/multi', 'amd', amd, ALICE), 201);
+    assert.equal(await pushWith(up.url, 'team/multi', 'arm', arm, ALICE), 201);
+    const index = indexManifest([amd.manifest, arm.manifest]);
+    assert.equal(await putManifest(up.url, 'team/multi', 'v1', index, ALICE), 201);
+    hubProxy.reset();
+    const top = await pull(mirror.url, 'hub/team/multi', 'v1');
+    assert.deepEqual([top.status, top.digest, top.cache], [200, index.digest, ['miss']]);
+    assert.equal(hubProxy.count('GET', MANIFEST), 1, 'no child fetched with the index');
+    const child = await pull(mirror.url, 'hub/team/multi', arm.manifest.digest);
+    assert.deepEqual([child.digest, child.cache], [arm.manifest.digest, ['miss', 'miss', 'miss']]);
+    assert.deepEqual((await pull(mirror.url, 'hub/team/multi', arm.manifest.digest)).cache, ['hit', 'hit', 'hit']);
+    assert.equal(hubProxy.count('GET', MANIFEST), 2);
+  });
+
+  it('forwards referrers to the upstream', async () => {
+    const sbom = artifact(app.manifest, 'application/spdx+json', blob('{"spdx":true}'));
+    const layer = blob('{"spdx":true}');
+    for (const b of [layer, blob('{}')]) {
+      const res = await fetch(`${up.url}/v2/team/app/blobs/uploads/?digest=${b.digest}`, { method: 'POST', body: b.data, headers: { authorization: ALICE } });
+      assert.equal(res.status, 201);
+    }
+    assert.equal(await putManifest(up.url, 'team/app', sbom.digest, sbom, ALICE), 201);
+    const res = await fetch(`${mirror.url}/v2/hub/team/app/referrers/${app.manifest.digest}`);
+    const doc = await res.json() as { manifests: Array<{ digest: string; artifactType: string }> };
+    assert.deepEqual(doc.manifests.map((m) => [m.digest, m.artifactType]), [[sbom.digest, 'application/spdx+json']]);
+  });
+
+  it('counts hits, misses and bytes per upstream in its metrics', async () => {
+    const text = await mirror.server.observability.metrics!.render();
+    assert.match(text, /registry_proxy_hits_total\{upstream="hub",kind="blob"\} [1-9]/);
+    assert.match(text, /registry_proxy_misses_total\{upstream="hub",kind="manifest"\} [1-9]/);
+    assert.match(text, /registry_proxy_upstream_bytes_total\{upstream="hub"\} [1-9]/);
+    assert.match(text, /registry_proxy_served_bytes_total\{upstream="hub"\} [1-9]/);
+  });
+
   it('keeps bookkeeping rows: local names, kinds, sizes, and the tags it validated', async () => {
     const meta = mirror.server.proxy!.db;
     const rows = await meta.selectFrom('proxy_cache_entries').selectAll().where('repository', '=', 'hub/library/alpine').execute();
@@ -210,8 +248,19 @@ describe('pull-through cache (upstream Berth with htpasswd)', () => {
       const res = await pull(mirror.url, 'flaky/team/cached', 'v1');
       assert.equal(res.status, 200);
       assert.equal(res.cache[0], 'stale');
+      // Tag lists: the cached one (stale), or the upstream's failure when nothing is cached.
+      const tags = await fetch(`${mirror.url}/v2/flaky/team/cached/tags/list`);
+      assert.deepEqual([tags.status, tags.headers.get('x-berth-cache'), await tags.json()], [200, 'stale', { name: 'flaky/team/cached', tags: ['v1'] }]);
+      const none = await fetch(`${mirror.url}/v2/flaky/team/never/tags/list`);
+      assert.equal(none.status, 503);
+      await none.arrayBuffer();
       assert.equal(flakyProxy.seen.length, 1);
     });
   });
 });
 
+async function putManifest(base: string, name: string, ref: string, m: Manifest, authorization: string): Promise<number> {
+  const res = await fetch(`${base}/v2/${name}/manifests/${ref}`, { method: 'PUT', body: m.body, headers: { 'content-type': m.mediaType, authorization } });
+  await res.arrayBuffer();
+  return res.status;
+}
