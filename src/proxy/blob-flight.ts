@@ -1,11 +1,12 @@
 // One upstream download per (upstream, digest), however many clients wait for it. The bytes go
 // through the registry's own upload path (temporary data, digest and size verified while they
 // stream, committed only when both match), and at the same time to ONE client (the first to ask
-// for the whole blob), whose speed paces the download; everyone else waits for the commit and
-// reads local storage. That client never gets the last chunk before the digest is verified, so
-// a lying upstream cannot hand it a complete wrong blob. If it disconnects, the download goes
-// on for the others and the cache. Memory stays constant: no chunk is kept beyond the one held.
-import { PassThrough, type Readable } from 'node:stream';
+// for the whole blob); everyone else waits for the commit and reads local storage. That client
+// never gets the last chunk before the digest is verified, so a lying upstream cannot hand it a
+// complete wrong blob. If it disconnects, the download goes on for the others and the cache; if
+// it cannot keep up, the download stops waiting for it and it is fed the rest from storage after
+// the commit, from where it was. Memory stays constant: no chunk is kept beyond the one held.
+import { PassThrough, pipeline, type Readable } from 'node:stream';
 import type { Digest } from '../oci/digest.js';
 import { RegistryError } from '../errors/index.js';
 import type { ProxyRoute } from './name-mapping.js';
@@ -15,6 +16,8 @@ import { callUpstream, classify, UpstreamFailure } from './upstream-call.js';
 /** How long the streamed copy waits for its client to show up before the download goes on without it. */
 const CLAIM_TIMEOUT_MS = 2000;
 const LIVE_HIGH_WATER_MARK = 256 * 1024;
+/** A streamed-copy client that has not taken a chunk for this long no longer paces the download. */
+const LAG_MS = 1000;
 
 export class BlobFlight {
   readonly route: ProxyRoute;
@@ -31,6 +34,9 @@ export class BlobFlight {
   #claimed = false;
   #claimTimer: NodeJS.Timeout | undefined;
   #wake: (() => void) | undefined;
+  /** Bytes handed to the streamed copy; where it resumes from storage if it lagged. */
+  #liveSent = 0;
+  #lagging = false;
 
   constructor(deps: CacheDeps, route: ProxyRoute, digest: Digest, wantLive: boolean) {
     this.#deps = deps;
@@ -83,10 +89,16 @@ export class BlobFlight {
 
   async #toLive(chunk: Buffer): Promise<void> {
     const live = this.#live;
-    if (!live || live.destroyed) return;
+    if (!live || live.destroyed || this.#lagging) return;
+    this.#liveSent += chunk.length;
     if (live.write(chunk)) return;
     await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.#lagging = true;
+        wake();
+      }, LAG_MS);
       const wake = () => {
+        clearTimeout(timer);
         live.off('drain', wake);
         this.#wake = undefined;
         resolve();
@@ -94,6 +106,25 @@ export class BlobFlight {
       this.#wake = wake;
       live.once('drain', wake);
     });
+  }
+
+  /** After the commit: the streamed copy's client gets what it is still missing, or the held last chunk. */
+  async #finishLive(held: Buffer | undefined): Promise<void> {
+    const live = this.#live;
+    this.#live = undefined;
+    if (!live || live.destroyed) return;
+    if (!this.#lagging) {
+      if (held) live.write(held);
+      live.end();
+      return;
+    }
+    const size = (await this.#deps.base.blobs.size(this.digest)) ?? 0;
+    if (this.#liveSent >= size) {
+      live.end();
+      return;
+    }
+    const rest = await this.#deps.base.blobs.open(this.route.local, this.digest, { start: this.#liveSent, end: size - 1 });
+    pipeline(rest, live, () => undefined);
   }
 
   async #pump(stream: Readable, size: number | undefined): Promise<void> {
@@ -126,9 +157,8 @@ export class BlobFlight {
     }
     this.committed = true;
     await book.cached(u.name, local, this.digest.value, 'blob', size ?? (await base.blobs.size(this.digest)) ?? 0);
-    if (held) await this.#toLive(held);
-    this.#live?.end();
-    this.#live = undefined;
+    const live = this.#live;
+    await this.#finishLive(held).catch((err: Error) => live?.destroy(err));
   }
 }
 

@@ -4,8 +4,10 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
+import { createHash } from 'node:crypto';
+import { once } from 'node:events';
 import { PASSWORD, basic, type AuthRegistry, startAuthRegistry } from '../auth/support.js';
-import type { TestRegistry } from '../helpers/registry-server.js';
+import { startTestRegistry, type TestRegistry } from '../helpers/registry-server.js';
 import { removeDir, tempDir } from '../e2e/support/env.js';
 import { tryParseDigest, type Digest } from '../../src/oci/digest.js';
 import { CountingProxy, bigBlobFile, pushBlobFile, startMirror, streamBlob, upstream, type BigBlob } from './support.js';
@@ -105,5 +107,51 @@ describe('proxied blobs', () => {
     assert.equal(part.length, 100);
     const { readFileSync } = await import('node:fs');
     assert.deepEqual(part, readFileSync(b.path).subarray(100, 200));
+  });
+});
+
+describe('a slow client of a proxied download', { timeout: 120_000 }, () => {
+  let up: TestRegistry;
+  let counter: CountingProxy;
+  let mirror: TestRegistry;
+  let dir: string;
+
+  before(async () => {
+    dir = await tempDir('proxy-slow');
+    up = await startTestRegistry({ storage: 'filesystem' });
+    counter = await CountingProxy.start(up.host);
+    mirror = await startMirror({ upstreams: [upstream('hub', counter.url)] });
+  });
+  after(async () => {
+    await mirror?.close();
+    await counter?.close();
+    await up?.close();
+    await removeDir(dir);
+  });
+
+  it('does not hold back the others: they finish while it is stalled, and it then gets the rest from storage', async () => {
+    const b = await bigBlobFile(dir, 16 * 1024 * 1024);
+    assert.equal(await pushBlobFile(up.url, 'team/slow', b), 201);
+    counter.reset();
+    // The first client takes one chunk and stops reading: it holds the streamed copy.
+    const slow = await new Promise<{ res: import('node:http').IncomingMessage; first: Buffer }>((resolve, reject) => {
+      const req = httpRequest(`${mirror.url}/v2/hub/team/slow/blobs/${b.digest}`, (res) => {
+        res.once('data', (first: Buffer) => {
+          res.pause();
+          resolve({ res, first });
+        });
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    const other = await streamBlob(mirror.url, 'hub/team/slow', b.digest);
+    assert.deepEqual([other.status, other.digest], [200, b.digest]);
+    assert.equal(slow.res.readableEnded, false, 'the stalled client has not finished');
+    const hash = createHash('sha256').update(slow.first);
+    slow.res.on('data', (c: Buffer) => hash.update(c));
+    slow.res.resume();
+    await once(slow.res, 'end');
+    assert.equal(`sha256:${hash.digest('hex')}`, b.digest);
+    assert.equal(counter.count('GET', BLOB_GET), 1);
   });
 });
