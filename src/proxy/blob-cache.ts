@@ -55,7 +55,11 @@ export class BlobCache {
 
   async open(route: ProxyRoute, digest: Digest, range: ByteRange | undefined, signal: AbortSignal | undefined): Promise<Readable> {
     const { base, metrics } = this.#d;
-    const flight = this.#flight(route, digest);
+    let flight = this.#flight(route, digest);
+    // Nothing here and no download running (the one sizeIn joined failed since, or no sizeIn at all): start one.
+    if (!flight && !(await base.blobs.isLinked(route.local, digest)) && (await base.blobs.size(digest)) === undefined) {
+      flight = await this.#join(route, digest, false);
+    }
     if (flight && !flight.committed) {
       const live = range ? undefined : flight.claimLive();
       if (live) {
