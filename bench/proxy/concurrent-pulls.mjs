@@ -3,11 +3,14 @@
 // against one pull of an uncached blob of the same size (the single-flight ratio), plus N
 // concurrent pulls of a cached blob and one pull straight from the upstream for reference.
 // Every client hashes what it receives (as real clients do). Both registries run in this process.
-//   node bench/proxy/concurrent-pulls.mjs [sizeMiB=100] [clients=50] [runs=3]
+//   node bench/proxy/concurrent-pulls.mjs [sizeMiB=100] [clients=50] [runs=3] [node|curl]
+// `curl`: the clients are curl processes writing to /dev/null (no hashing, not in the servers'
+// process), which shows what the registries themselves cost; the test checks the digests.
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawn } from 'node:child_process';
 
 const dist = new URL('../../dist/src/', import.meta.url);
 const { loadConfig } = await import(new URL('config/load.js', dist));
@@ -16,6 +19,7 @@ const { startServer } = await import(new URL('cli/serve.js', dist));
 const sizeMiB = Number(process.argv[2] ?? 100);
 const clients = Number(process.argv[3] ?? 50);
 const runs = Number(process.argv[4] ?? 3);
+const clientKind = process.argv[5] ?? 'node';
 const size = sizeMiB * 1024 * 1024;
 
 async function start(root, proxy) {
@@ -53,6 +57,11 @@ async function push(url, name) {
 }
 
 async function pullOne(url, name, digest) {
+  if (clientKind === 'curl') {
+    const code = await new Promise((resolve) => spawn('curl', ['-sf', '-o', '/dev/null', `${url}/v2/${name}/blobs/${digest}`], { stdio: 'ignore' }).on('exit', resolve));
+    if (code !== 0) throw new Error(`curl ${name}@${digest}: exit ${code}`);
+    return;
+  }
   const res = await fetch(`${url}/v2/${name}/blobs/${digest}`);
   const h = createHash('sha256');
   for await (const c of res.body) h.update(c);
@@ -87,9 +96,10 @@ try {
   for (const d of dirs) await rm(d, { recursive: true, force: true });
 }
 const m = Object.fromEntries(Object.entries(rows).map(([k, v]) => [k, median(v)]));
-console.log(`| ${sizeMiB} MiB blob, median of ${runs} | wall time |`);
+console.log(`| ${sizeMiB} MiB blob, ${clientKind} clients, median of ${runs} | wall time |`);
 console.log('| --- | --- |');
 console.log(`| 1 pull straight from the upstream | ${m.direct.toFixed(2)} s |`);
 console.log(`| 1 pull through the mirror, uncached | ${m.single.toFixed(2)} s |`);
 console.log(`| ${clients} concurrent pulls through the mirror, uncached | ${m.concurrent.toFixed(2)} s (${(m.concurrent / m.single).toFixed(1)}x one pull) |`);
 console.log(`| ${clients} concurrent pulls through the mirror, cached | ${m.warm.toFixed(2)} s (${(m.warm / m.single).toFixed(1)}x one pull) |`);
+console.log(`| uncached / cached, ${clients} clients | ${(m.concurrent / m.warm).toFixed(2)}x |`);
