@@ -125,6 +125,20 @@ describe('pull-through cache (upstream Berth with htpasswd)', () => {
     assert.equal(hubProxy.count('GET', MANIFEST), 1);
   });
 
+  it('forgets a cached tag the upstream no longer has, once its TTL is over', async () => {
+    const gone = image();
+    assert.equal(await pushWith(up.url, 'team/gone', 'v1', gone, ALICE), 201);
+    assert.equal((await pull(mirror.url, 'hub/team/gone', 'v1')).status, 200);
+    const del = await fetch(`${up.url}/v2/team/gone/manifests/${gone.manifest.digest}`, { method: 'DELETE', headers: { authorization: ALICE } });
+    assert.equal(del.status, 202);
+    assert.equal((await pull(mirror.url, 'hub/team/gone', 'v1')).status, 200, 'within the TTL the cached tag is served');
+    await sleep(1100);
+    const after = await pull(mirror.url, 'hub/team/gone', 'v1');
+    assert.equal(after.status, 404);
+    assert.match(after.body ?? '', /MANIFEST_UNKNOWN/);
+    assert.equal(await mirror.server.proxy!.base.tags.resolve('hub/team/gone', 'v1'), undefined);
+  });
+
   it('refuses pushes and deletes into proxied repositories with UNSUPPORTED naming the upstream', async () => {
     const img = image();
     const start = await fetch(`${mirror.url}/v2/hub/team/app/blobs/uploads/`, { method: 'POST' });
