@@ -131,7 +131,10 @@ export class BlobFlight {
     const { base, metrics, book } = this.#deps;
     const u = this.route.upstream;
     const local = this.route.local;
-    const id = await base.uploads.start(local);
+    const id = await base.uploads.start(local).catch((err: unknown) => {
+      stream.destroy();
+      throw err;
+    });
     let held: Buffer | undefined;
     const tee = async function* (this: BlobFlight): AsyncGenerator<Buffer> {
       for await (const chunk of stream) {
