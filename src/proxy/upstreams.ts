@@ -8,6 +8,7 @@ import { parseDuration } from '../config/duration.js';
 import { RegistryClient } from '../client/registry-client.js';
 import type { TlsOptions } from '../client/http.js';
 import { CircuitBreaker } from './breaker.js';
+import { parseByteSize } from './size.js';
 
 export interface Upstream {
   name: string;
@@ -20,6 +21,10 @@ export interface Upstream {
   dockerHub: boolean;
   ttlMs: number;
   timeoutMs: number;
+  /** Cache limit in bytes for eviction (0: none). */
+  maxBytes: number;
+  /** Evict what was not pulled for this long, ms (0: never). */
+  maxAgeMs: number;
   client: RegistryClient;
   breaker: CircuitBreaker;
 }
@@ -65,6 +70,7 @@ function buildUpstream(u: UpstreamConfig, prefix: string | undefined, userAgent:
   return {
     name: u.name, remoteurl: u.remoteurl, prefix, namespaces: u.namespaces.map((n) => n.toLowerCase()), root: u.root,
     dockerHub: hub, ttlMs: parseDuration(u.ttl), timeoutMs, client,
+    maxBytes: parseByteSize(u.maxsize), maxAgeMs: parseDuration(u.maxage),
     breaker: new CircuitBreaker(u.breakerthreshold, parseDuration(u.breakercooldown)),
   };
 }

@@ -58,8 +58,8 @@ describe('proxy configuration', () => {
     assert.equal(ghcr?.maxage, '0');
     assert.equal(config.proxy.eviction.interval, '10m');
     const ups = upstreamsFromConfig(config);
-    assert.deepEqual(ups.map((u) => [u.name, u.prefix, u.dockerHub, u.ttlMs, u.timeoutMs]), [
-      ['dockerhub', 'dockerhub', true, 600_000, 30_000], ['ghcr', 'ghcr', false, 600_000, 30_000],
+    assert.deepEqual(ups.map((u) => [u.name, u.prefix, u.dockerHub, u.ttlMs, u.timeoutMs, u.maxBytes, u.maxAgeMs]), [
+      ['dockerhub', 'dockerhub', true, 600_000, 30_000, 10 * 2 ** 30, 720 * 3_600_000], ['ghcr', 'ghcr', false, 600_000, 30_000, 0, 0],
     ]);
     await Promise.all(ups.map((u) => u.client.close()));
   });
