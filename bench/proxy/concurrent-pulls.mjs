@@ -80,17 +80,30 @@ const dirs = [await mkdtemp(join(tmpdir(), 'berth-bench-up-')), await mkdtemp(jo
 const up = await start(dirs[0]);
 const mirror = await start(dirs[1], up.url);
 const rows = { direct: [], single: [], concurrent: [], warm: [] };
+// Peak RSS of this process (both registries; with curl clients nothing else) while pulling.
+const baseRss = process.memoryUsage().rss;
+let peakRss = baseRss;
+const sampler = setInterval(() => { peakRss = Math.max(peakRss, process.memoryUsage().rss); }, 50);
+const phasePeak = { concurrent: 0, warm: 0 };
+async function measured(phase, fn) {
+  global.gc?.();
+  peakRss = process.memoryUsage().rss;
+  const t = await timed(fn);
+  phasePeak[phase] = Math.max(phasePeak[phase], peakRss);
+  return t;
+}
 try {
   for (let r = 0; r < runs; r++) {
     const a = await push(up.url, `bench/a${r}`);
     const b = await push(up.url, `bench/b${r}`);
     rows.direct.push(await timed(() => pullOne(up.url, `bench/a${r}`, a)));
     rows.single.push(await timed(() => pullOne(mirror.url, `hub/bench/a${r}`, a)));
-    rows.concurrent.push(await timed(() => Promise.all(Array.from({ length: clients }, () => pullOne(mirror.url, `hub/bench/b${r}`, b)))));
-    rows.warm.push(await timed(() => Promise.all(Array.from({ length: clients }, () => pullOne(mirror.url, `hub/bench/b${r}`, b)))));
+    rows.concurrent.push(await measured('concurrent', () => Promise.all(Array.from({ length: clients }, () => pullOne(mirror.url, `hub/bench/b${r}`, b)))));
+    rows.warm.push(await measured('warm', () => Promise.all(Array.from({ length: clients }, () => pullOne(mirror.url, `hub/bench/b${r}`, b)))));
     process.stderr.write(`run ${r + 1}/${runs}: direct ${rows.direct[r].toFixed(2)} s, 1 cold ${rows.single[r].toFixed(2)} s, ${clients} cold ${rows.concurrent[r].toFixed(2)} s, ${clients} warm ${rows.warm[r].toFixed(2)} s\n`);
   }
 } finally {
+  clearInterval(sampler);
   await mirror.server.close();
   await up.server.close();
   for (const d of dirs) await rm(d, { recursive: true, force: true });
@@ -103,3 +116,5 @@ console.log(`| 1 pull through the mirror, uncached | ${m.single.toFixed(2)} s |`
 console.log(`| ${clients} concurrent pulls through the mirror, uncached | ${m.concurrent.toFixed(2)} s (${(m.concurrent / m.single).toFixed(1)}x one pull) |`);
 console.log(`| ${clients} concurrent pulls through the mirror, cached | ${m.warm.toFixed(2)} s (${(m.warm / m.single).toFixed(1)}x one pull) |`);
 console.log(`| uncached / cached, ${clients} clients | ${(m.concurrent / m.warm).toFixed(2)}x |`);
+const mib = (n) => `${(n / 2 ** 20).toFixed(0)} MiB`;
+console.log(`| peak RSS of both registries: ${clients} uncached / ${clients} cached pulls (at start: ${mib(baseRss)}) | ${mib(phasePeak.concurrent)} / ${mib(phasePeak.warm)} |`);
