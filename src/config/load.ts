@@ -9,6 +9,7 @@ import { ConfigSchema, UNIMPLEMENTED, type Config } from './schema.js';
 import { parseDuration } from './duration.js';
 import { nearest } from './nearest.js';
 import { authConfigProblems } from './sections/auth.js';
+import { proxyConfigProblems } from './sections/proxy.js';
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[], source?: string) {
@@ -167,6 +168,7 @@ function describe(pointer: string, message: string, tree: Tree): string {
 function checkSemantics(config: Config, problems: string[]): void {
   if (config.version !== '0.1') problems.push(`version: must be 0.1 (got "${config.version}")`);
   problems.push(...authConfigProblems(config.auth));
+  problems.push(...proxyConfigProblems(config.proxy));
   const drivers = ['filesystem', 'inmemory', 's3', 'azure', 'gcs', 'swift', 'oss']
     .filter((d) => (config.storage as Tree)[d] !== undefined);
   if (drivers.length > 1) problems.push(`storage: more than one driver configured (${drivers.join(', ')})`);

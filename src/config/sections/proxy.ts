@@ -1,4 +1,92 @@
-// `proxy`: see the issue that implements it.
-import { unimplemented } from './common.js';
+// `proxy`: the pull-through cache (src/proxy). Distribution's keys (remoteurl, username,
+// password, ttl) make the whole registry a mirror of one upstream; Berth's `upstreams` mirror
+// several registries at once, each under its own project prefix, next to pushable projects.
+import { Type } from '@sinclair/typebox';
+import { duration, strict, unimplemented } from './common.js';
 
-export const ProxySection = unimplemented('pull-through cache is not implemented yet');
+/** "10GiB", "512MiB", "1.5GB", "1048576" (bytes), "0" (no limit). */
+export const byteSize = (def: string) =>
+  Type.String({ default: def, pattern: '^[0-9]+(\\.[0-9]+)?\\s*([KMGT]i?B|B)?$' });
+
+const UpstreamTls = Type.Object({
+  /** PEM file of extra CA certificates the upstream's certificate may chain to. */
+  ca: Type.Optional(Type.String({ minLength: 1 })),
+  insecureskipverify: Type.Boolean({ default: false }),
+  /** Client certificate and key (PEM files) for an upstream that wants mutual TLS. */
+  certificate: Type.Optional(Type.String({ minLength: 1 })),
+  key: Type.Optional(Type.String({ minLength: 1 })),
+}, { ...strict, default: {} });
+
+const Upstream = Type.Object({
+  /** Project prefix: `<name>/library/nginx` is `library/nginx` upstream. */
+  name: Type.String({ pattern: '^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$', maxLength: 200 }),
+  remoteurl: Type.String({ pattern: '^https?://' }),
+  /** Registry hosts this upstream answers for when a client sends `?ns=` (containerd mirrors). */
+  namespaces: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
+  /**
+   * Repositories under no other prefix that do not exist locally come from this upstream
+   * (dockerd's registry-mirrors sends neither ns nor prefix). At most one upstream.
+   */
+  root: Type.Boolean({ default: false }),
+  username: Type.Optional(Type.String()),
+  password: Type.Optional(Type.String()),
+  /** Manifests pulled by tag are served from the cache this long, then revalidated (HEAD). */
+  ttl: duration('10m'),
+  /** Bound on connecting, on waiting for response headers, and on a stalled body. */
+  timeout: duration('30s'),
+  tls: UpstreamTls,
+  /** Cache limit for this upstream: least-recently-pulled content is evicted above it. */
+  maxsize: byteSize('0'),
+  /** Evict content not pulled for this long ("0": never). */
+  maxage: duration('0'),
+  /** Consecutive upstream failures that open the circuit breaker. */
+  breakerthreshold: Type.Integer({ default: 5, minimum: 1 }),
+  /** How long an open breaker refuses before one probe request is let through. */
+  breakercooldown: duration('30s'),
+}, strict);
+
+export const ProxySection = Type.Object({
+  // Distribution's keys: the root upstream, named "default".
+  remoteurl: Type.Optional(Type.String({ pattern: '^https?://' })),
+  username: Type.Optional(Type.String()),
+  password: Type.Optional(Type.String()),
+  /** Distribution: cache lifetime. Berth: the tag revalidation interval of the root upstream. */
+  ttl: duration('168h'),
+  exec: unimplemented('proxy.exec credential helpers are not implemented: give proxy.username and proxy.password'),
+  // Berth's own.
+  upstreams: Type.Array(Upstream, { default: [] }),
+  eviction: Type.Object({
+    /** How often the scheduler enforces maxsize/maxage ("0": never). */
+    interval: duration('10m'),
+  }, { ...strict, default: {} }),
+}, { ...strict, default: {} });
+
+interface ProxyShape {
+  remoteurl?: string | undefined;
+  upstreams: Array<{ name: string; root: boolean; namespaces: string[]; tls: { certificate?: string | undefined; key?: string | undefined } }>;
+}
+
+/** What the schema cannot say: unique names, one root, one owner per namespace. */
+export function proxyConfigProblems(proxy: ProxyShape): string[] {
+  const problems: string[] = [];
+  const seen = new Set<string>();
+  const namespaces = new Map<string, string>();
+  for (const u of proxy.upstreams) {
+    if (seen.has(u.name)) problems.push(`proxy.upstreams: the name "${u.name}" is used twice`);
+    seen.add(u.name);
+    for (const ns of u.namespaces) {
+      const owner = namespaces.get(ns.toLowerCase());
+      if (owner !== undefined) problems.push(`proxy.upstreams: namespace ${ns} is claimed by both ${owner} and ${u.name}`);
+      namespaces.set(ns.toLowerCase(), u.name);
+    }
+    if ((u.tls.certificate === undefined) !== (u.tls.key === undefined)) {
+      problems.push(`proxy.upstreams[${u.name}].tls: certificate and key go together`);
+    }
+  }
+  const roots = proxy.upstreams.filter((u) => u.root).map((u) => u.name);
+  if (roots.length > 1) problems.push(`proxy.upstreams: at most one upstream can be root (${roots.join(', ')} are)`);
+  if (proxy.remoteurl !== undefined && proxy.upstreams.length > 0) {
+    problems.push('proxy: remoteurl (the whole registry mirrors one upstream) and upstreams exclude each other');
+  }
+  return problems;
+}

@@ -4,9 +4,11 @@ import type { Migration } from 'kysely';
 import { bookkeeping } from './0000-bookkeeping.js';
 import { auth } from './0100-auth.js';
 import { events } from './0200-events.js';
+import { proxy } from './0500-proxy.js';
 
 export const MIGRATIONS: Record<string, Migration> = {
   '0000-bookkeeping': bookkeeping,
   '0100-auth': auth,
   '0200-events': events,
+  '0500-proxy': proxy,
 };
