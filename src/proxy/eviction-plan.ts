@@ -41,7 +41,8 @@ export interface Eviction {
   /** What this eviction takes away (the rest is still needed by a remaining image). */
   manifests: string[];
   blobs: string[];
-  /** Bytes of content no remaining row of this upstream refers to any more. */
+  /** Content no remaining row of this upstream refers to any more, and its bytes. */
+  freed: { digest: string; size: number }[];
   freedBytes: number;
 }
 
@@ -74,7 +75,7 @@ export function planEviction(entries: CacheEntry[], refsOf: RefsOf, limits: Evic
   const evictions: Eviction[] = [];
   const evict = (image: CachedImage, reason: Eviction['reason']) => {
     const gone = new Set<string>();
-    let freedBytes = 0;
+    const freed: { digest: string; size: number }[] = [];
     for (const d of members(image)) {
       const k = key(image.repository, d);
       const left = (reach.get(k) ?? 1) - 1;
@@ -83,11 +84,12 @@ export function planEviction(entries: CacheEntry[], refsOf: RefsOf, limits: Evic
       gone.add(d);
       const rows = (rowsOf.get(d) ?? 1) - 1;
       rowsOf.set(d, rows);
-      if (rows === 0) freedBytes += sizes.get(d) ?? 0;
+      if (rows === 0) freed.push({ digest: d, size: sizes.get(d) ?? 0 });
     }
+    const freedBytes = freed.reduce((t, f) => t + f.size, 0);
     bytes -= freedBytes;
     evictions.push({
-      image, reason, freedBytes,
+      image, reason, freed, freedBytes,
       manifests: image.manifests.filter((d) => gone.has(d)), blobs: image.blobs.filter((d) => gone.has(d)),
     });
   };
