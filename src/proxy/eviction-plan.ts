@@ -1,9 +1,9 @@
 // What eviction removes from one upstream's cache, decided over its bookkeeping rows alone (no
 // I/O): the cache is cut into images, each a root manifest (one no other cached manifest of its
 // repository lists as an index child or as its subject) with everything it reaches: index
-// children, referrers, config and layers. An image was last pulled when any of its manifests
-// was (blob rows are shared between images of a repository, so they say nothing about which
-// image was pulled). Images not pulled within maxage go first, then the least recently pulled
+// children, referrers, config and layers. An image was last pulled when any manifest only it
+// reaches was (blob rows and shared children are shared between images of a repository, so
+// they say nothing about which image was pulled). Images not pulled within maxage go first, then the least recently pulled
 // until the upstream's size is at most maxsize. A manifest or blob another remaining image of
 // the same repository still reaches stays; blobs no cached manifest reaches are images of
 // their own.
@@ -149,10 +149,15 @@ function imagesOfRepository(repository: string, rows: CacheEntry[], refsOf: Refs
     const imageBlobs = new Set<string>();
     for (const d of reached) for (const b of refsOf(d)?.blobs ?? []) if (blobs.has(b)) imageBlobs.add(b);
     imageBlobs.forEach((b) => covered.add(b));
-    out.push({
-      repository, root, manifests: reached, blobs: [...imageBlobs],
-      lastPulledAt: Math.max(...reached.map((d) => manifests.get(d)?.lastPulledAt ?? 0)),
-    });
+    out.push({ repository, root, manifests: reached, blobs: [...imageBlobs], lastPulledAt: 0 });
+  }
+  // A child two indexes share says nothing about which of them was pulled: an image's time is
+  // that of the manifests only it reaches (its root always is one).
+  const sharedBy = new Map<string, number>();
+  for (const image of out) for (const d of image.manifests) sharedBy.set(d, (sharedBy.get(d) ?? 0) + 1);
+  for (const image of out) {
+    const own = image.manifests.filter((d) => d === image.root || sharedBy.get(d) === 1);
+    image.lastPulledAt = Math.max(...own.map((d) => manifests.get(d)?.lastPulledAt ?? 0));
   }
   for (const [digest, row] of blobs) {
     if (!covered.has(digest)) out.push({ repository, root: digest, manifests: [], blobs: [digest], lastPulledAt: row.lastPulledAt });
