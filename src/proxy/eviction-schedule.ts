@@ -1,5 +1,6 @@
-// What `berth serve` runs of the cache limits: `evictProxyCache` every `proxy.eviction.interval`
-// when some upstream has a maxsize or maxage. Replicas may all schedule it: a second run over
+// What `berth serve` runs of the cache limits: the cache-size metrics when upstreams are
+// configured, and `evictProxyCache` every `proxy.eviction.interval` when some upstream has a
+// maxsize or maxage. Replicas may all schedule it: a second run over
 // rows the first already deleted finds nothing to do, and deletes of missing content are no-ops.
 import type { Kysely } from 'kysely';
 import type { FastifyBaseLogger } from 'fastify';
@@ -10,13 +11,16 @@ import type { MetaTables } from '../meta/tables/index.js';
 import type { Registry } from '../registry/registry.js';
 import { cacheLimitsFrom } from './cache-limits.js';
 import { evictProxyCache } from './eviction.js';
-import type { EvictionMetrics } from './eviction-metrics.js';
+import type { Registry as PromRegistry } from 'prom-client';
+import { createEvictionMetrics } from './eviction-metrics.js';
 
 export function startEvictionSchedule(
-  registry: Registry, db: Kysely<MetaTables> | undefined, proxy: Config['proxy'], logger: FastifyBaseLogger, metrics?: EvictionMetrics,
+  registry: Registry, db: Kysely<MetaTables> | undefined, proxy: Config['proxy'], logger: FastifyBaseLogger, prom?: PromRegistry,
 ): { stop(): void } {
+  if (db === undefined || proxy.upstreams.length === 0) return { stop: () => {} };
+  const metrics = prom ? createEvictionMetrics(prom, db, proxy.upstreams.map((u) => u.name)) : undefined;
   const limits = cacheLimitsFrom(proxy);
-  if (limits.length === 0 || db === undefined) return { stop: () => {} };
+  if (limits.length === 0) return { stop: () => {} };
   const stop = every(parseDuration(proxy.eviction.interval), logger, 'proxy cache eviction', async () => {
     const report = await evictProxyCache(registry, db, limits);
     metrics?.recordRun(report);
