@@ -21,12 +21,16 @@ import { createObservability, type Observability } from './observability.js';
 import { startEvictionSchedule } from '../proxy/eviction-schedule.js';
 import { startAuth, type AuthService } from '../auth/service.js';
 import { reloadCertificates, tlsServerOptions } from '../http/tls.js';
+import { proxyConfigured, pullThroughFromConfig } from '../proxy/from-config.js';
+import type { PullThrough } from '../proxy/pull-through.js';
 
 export interface RunningServer {
   app: FastifyInstance;
   url: string;
   observability: Observability;
   auth?: AuthService | undefined;
+  /** The pull-through cache, when the proxy section configures one. */
+  proxy?: PullThrough | undefined;
   /** Stops accepting, finishes in-flight requests, then flushes event queues until `deadline`. */
   close(deadline?: number): Promise<void>;
 }
@@ -38,11 +42,15 @@ export async function startServer(config: Config, warnings: string[] = []): Prom
   const meta = metadataNeeded(config) ? await openMetaDatabase(metaOptionsFromConfig(config)) : undefined;
   const obs = await createObservability(config, logger, meta ? { meta } : {});
   const tagGuard = tagGuardFrom(config.gc);
-  const registry = obs.decorate(new Registry(await driverFromConfig(config, parseDuration, obs.instrumentDriver), tagGuard ? { tagGuard } : {}));
+  const core = new Registry(await driverFromConfig(config, parseDuration, obs.instrumentDriver), tagGuard ? { tagGuard } : {});
+  // Listeners outside the cache: a proxied pull is an event; the cache's own writes are not pushes.
+  const proxy = meta && proxyConfigured(config) ? pullThroughFromConfig(config, core, { db: meta.db, metrics: obs.metrics?.registry, logger }) : undefined;
+  const registry = obs.decorate(proxy ? proxy.registry : core);
   const auth = await startAuth(config, { announce: (text) => process.stderr.write(text), ...(meta ? { meta } : {}) });
   const tls = tlsServerOptions(config);
   const app = await buildApp({
     registry, settings: httpSettingsFrom(config), logger, accessLog: false, observe: obs.http, auth, tls, gcGraceMs: parseDuration(config.gc.grace),
+    ...(proxy ? { handlerScope: (request, setHeader, fn) => proxy.scope.run({ ...request, setHeader }, fn) } : {}),
   });
   const purger = startUploadPurger(registry, config.storage.maintenance.uploadpurging, logger, {
     readOnly: config.storage.maintenance.readonly.enabled,
@@ -67,6 +75,7 @@ export async function startServer(config: Config, warnings: string[] = []): Prom
     url,
     observability: obs,
     auth,
+    proxy,
     async close(deadline = Date.now() + parseDuration(config.http.draintimeout)) {
       purger.stop();
       gc.stop();
@@ -75,6 +84,7 @@ export async function startServer(config: Config, warnings: string[] = []): Prom
       // Events not delivered by the deadline stay queued for the next start.
       await obs.close(deadline);
       await auth?.close();
+      await proxy?.close();
       await meta?.close();
     },
   };

@@ -30,6 +30,11 @@ export interface EndpointOptions {
   userAgent?: string;
   /** Connection timeout in ms (default 10 s). */
   connectTimeoutMs?: number;
+  /**
+   * Bound on waiting for response headers and on a body that stops flowing, in ms (undici's
+   * default, 300 s, when unset). The pull-through cache sets it so a dead upstream never hangs a pull.
+   */
+  ioTimeoutMs?: number;
 }
 
 export interface SendOptions {
@@ -82,6 +87,7 @@ export class Endpoint {
     const tls = options.tls ?? {};
     this.#agent = new Agent({
       connectTimeout: options.connectTimeoutMs ?? 10_000,
+      ...(options.ioTimeoutMs !== undefined ? { headersTimeout: options.ioTimeoutMs, bodyTimeout: options.ioTimeoutMs } : {}),
       connect: {
         ...(tls.ca ? { ca: tls.ca } : {}),
         ...(tls.cert ? { cert: tls.cert } : {}),

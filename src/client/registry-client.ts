@@ -140,9 +140,10 @@ export class RegistryClient {
 
   /**
    * The blob as a stream. A whole-blob read is verified against its digest while it streams:
-   * the stream errors at the end instead of finishing when the bytes are not the blob.
+   * the stream errors at the end instead of finishing when the bytes are not the blob
+   * (unless `verify` is false).
    */
-  async getBlob(repo: string, digest: string, options: { range?: BlobRange; signal?: AbortSignal } = {}): Promise<{ stream: Readable; size: number | undefined; status: number }> {
+  async getBlob(repo: string, digest: string, options: { range?: BlobRange; signal?: AbortSignal; verify?: boolean } = {}): Promise<{ stream: Readable; size: number | undefined; status: number }> {
     const range: Record<string, string> = options.range ? { range: `bytes=${options.range.start}-${options.range.end ?? ''}` } : {};
     const res = await this.endpoint.send({
       method: 'GET', path: `/v2/${repo}/blobs/${digest}`, headers: range, scopes: [pullScope(repo)],
@@ -150,9 +151,11 @@ export class RegistryClient {
     });
     const length = header(res, 'content-length');
     const size = length === undefined ? undefined : Number(length);
-    const whole = !options.range || res.status === 200;
-    const stream = whole && !options.range ? res.body.pipe(verifyingStream(digest, `blob ${digest}`)) : res.body;
-    if (whole && !options.range) res.body.on('error', (err) => stream.destroy(err));
+    // `verify: false` is for a caller that hashes the bytes itself (the pull-through cache
+    // writes them through the upload path, which verifies), so they are not hashed twice.
+    const verify = !options.range && options.verify !== false;
+    const stream = verify ? res.body.pipe(verifyingStream(digest, `blob ${digest}`)) : res.body;
+    if (verify) res.body.on('error', (err) => stream.destroy(err));
     return { stream, size, status: res.status };
   }
 

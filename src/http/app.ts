@@ -14,6 +14,7 @@ import { inRequestScope, installObservability, type HttpObservability } from './
 import type { AuthService } from '../auth/service.js';
 import { installAuth, repositoryFilter } from './auth-hook.js';
 import type { TlsServerOptions } from './tls.js';
+import { query } from './request-input.js';
 
 export interface AppOptions {
   registry: Registry;
@@ -26,7 +27,18 @@ export interface AppOptions {
   /** The grace period of an admin-API garbage collection without its own (`gc.grace`). */
   gcGraceMs?: number;
   tls?: TlsServerOptions;
+  /**
+   * Runs each registry handler inside a feature's request scope: the pull-through cache reads
+   * the method and containerd's `?ns=` there, and adds its response headers (X-Berth-Cache).
+   */
+  handlerScope?: HandlerScope;
 }
+
+export type HandlerScope = (
+  request: { method: string; ns: string | undefined },
+  setHeader: (name: string, value: string) => void,
+  fn: () => Promise<void>,
+) => Promise<void>;
 
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 
@@ -89,7 +101,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       });
     }
     if (match.route.hasName && !isValidName(match.name)) throw new RegistryError('NAME_INVALID', { name: match.name });
-    await inRequestScope(options.observe, req, () => handler({ req, reply, registry, settings, name: match.name, param: match.param, visible: repositoryFilter(options.auth, req) }));
+    const run = () => handler({ req, reply, registry, settings, name: match.name, param: match.param, visible: repositoryFilter(options.auth, req) });
+    const scoped = options.handlerScope;
+    await inRequestScope(options.observe, req, scoped
+      ? () => scoped({ method: req.method, ns: query(req, 'ns') }, (k, v) => void reply.header(k, v), run)
+      : run);
     return reply;
   };
   const prefix = settings.prefix;

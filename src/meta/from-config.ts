@@ -13,7 +13,8 @@ export function metaOptionsFromConfig(config: Config): MetaDatabaseOptions {
   return { sqlite: { path: ':memory:' } };
 }
 
-/** Whether the configured features keep state in the metadata database (auth, notification queues). */
+/** Whether the configured features keep state in the metadata database (auth, notification queues, pull-through cache). */
 export function metadataNeeded(config: Config): boolean {
-  return config.auth !== undefined || (config.notifications.endpoints ?? []).length > 0;
+  const proxy = config.proxy.remoteurl !== undefined || config.proxy.upstreams.length > 0;
+  return config.auth !== undefined || (config.notifications.endpoints ?? []).length > 0 || proxy;
 }

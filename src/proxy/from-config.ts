@@ -1,0 +1,27 @@
+// Builds the pull-through cache of one server from its configuration (serve calls it when the
+// proxy section names an upstream).
+import type { FastifyBaseLogger } from 'fastify';
+import type { Kysely } from 'kysely';
+import type { Config } from '../config/schema.js';
+import type { Registry } from '../registry/registry.js';
+import type { MetaTables } from '../meta/tables/index.js';
+import type { MetricsRegistry } from '../metrics/metrics.js';
+import { upstreamsFromConfig } from './upstreams.js';
+import { proxyMetrics } from './proxy-metrics.js';
+import { withPullThrough, type PullThrough } from './pull-through.js';
+
+export { proxyConfigured } from './upstreams.js';
+
+export function pullThroughFromConfig(config: Config, core: Registry, deps: { db: Kysely<MetaTables>; metrics?: MetricsRegistry | undefined; logger: FastifyBaseLogger }): PullThrough {
+  const upstreams = upstreamsFromConfig(config);
+  for (const u of upstreams) {
+    const where = u.prefix === undefined ? 'every repository' : `${u.prefix}/*${u.namespaces.length ? `, ?ns=${u.namespaces.join(',')}` : ''}${u.root ? ', root' : ''}`;
+    deps.logger.info({ upstream: u.name, remoteurl: u.remoteurl }, `pull-through cache: ${where} from ${u.remoteurl}`);
+  }
+  return withPullThrough(core, {
+    upstreams,
+    db: deps.db,
+    ...(deps.metrics ? { metrics: proxyMetrics(deps.metrics) } : {}),
+    onError: (err) => deps.logger.warn({ err }, 'pull-through cache: bookkeeping write failed'),
+  });
+}

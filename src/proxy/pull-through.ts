@@ -1,0 +1,154 @@
+// The pull-through cache as a decorator over the registry core (as events/registry-listener.ts
+// decorates it): reads of proxied repositories go to ManifestCache / BlobCache, tag lists and
+// referrers are asked of the upstream (the cached answer when it fails), writes into proxied
+// repositories are refused, and every other repository is served by the core untouched.
+import type { Registry } from '../registry/registry.js';
+import type { BlobStore } from '../registry/blob-store.js';
+import type { ManifestStore } from '../registry/manifest-store.js';
+import type { TagStore } from '../registry/tag-store.js';
+import type { UploadService } from '../registry/upload-service.js';
+import { RegistryError } from '../errors/index.js';
+import { layout } from '../registry/layout.js';
+import { orUndefined } from '../registry/storage-errors.js';
+import type { Kysely } from 'kysely';
+import type { MetaTables } from '../meta/tables/index.js';
+import { NameMapper, type ProxyRoute } from './name-mapping.js';
+import type { Upstream } from './upstreams.js';
+import { ProxyScope } from './proxy-scope.js';
+import { CacheBook } from './cache-book.js';
+import { NO_PROXY_METRICS, type ProxyMetrics } from './proxy-metrics.js';
+import { ManifestCache } from './manifest-cache.js';
+import { BlobCache } from './blob-cache.js';
+import { callUpstream } from './upstream-call.js';
+
+export interface PullThroughOptions {
+  upstreams: Upstream[];
+  db: Kysely<MetaTables>;
+  metrics?: ProxyMetrics;
+  scope?: ProxyScope;
+  now?: () => number;
+  onError?: (err: unknown) => void;
+}
+
+export interface PullThrough {
+  /** The decorated registry: what the HTTP layer serves. */
+  registry: Registry;
+  /** The undecorated core: eviction deletes through it (the decorated one refuses writes to caches). */
+  base: Registry;
+  scope: ProxyScope;
+  mapper: NameMapper;
+  upstreams: Upstream[];
+  close(): Promise<void>;
+}
+
+export function withPullThrough(base: Registry, options: PullThroughOptions): PullThrough {
+  const scope = options.scope ?? new ProxyScope();
+  const metrics = options.metrics ?? NO_PROXY_METRICS;
+  const book = new CacheBook(options.db, { ...(options.now ? { now: options.now } : {}), ...(options.onError ? { onError: options.onError } : {}) });
+  const deps = { base, book, metrics, scope, now: options.now ?? Date.now };
+  const exists = async (name: string) => (await orUndefined(base.driver.stat(`${layout.repository(name)}/_manifests`))) !== undefined;
+  const mapper = new NameMapper(options.upstreams, exists);
+  const manifestCache = new ManifestCache(deps);
+  const blobCache = new BlobCache(deps);
+  const ns = () => scope.current()?.ns;
+  const route = (name: string) => mapper.route(name, ns());
+  const refuseWrite = (name: string) => {
+    const owner = mapper.owner(name, ns());
+    if (!owner) return;
+    throw new RegistryError('UNSUPPORTED', { repository: name, upstream: owner.upstream.name }, {
+      message: `repository ${name} is a pull-through cache of ${owner.upstream.remoteurl} (upstream "${owner.upstream.name}"): pushes and deletes are refused`,
+    });
+  };
+
+  const blobs = decorate<BlobStore>(base.blobs, {
+    async sizeIn(name, digest) {
+      const r = await route(name);
+      return r ? blobCache.sizeIn(r, digest) : base.blobs.sizeIn(name, digest);
+    },
+    async open(name, digest, range, signal) {
+      const r = await route(name);
+      return r ? blobCache.open(r, digest, range, signal) : base.blobs.open(name, digest, range, signal);
+    },
+    async isLinked(name, digest) {
+      const r = await route(name);
+      return base.blobs.isLinked(r ? r.local : name, digest);
+    },
+    async link(name, digest) {
+      refuseWrite(name);
+      return base.blobs.link(name, digest);
+    },
+    async unlink(name, digest) {
+      refuseWrite(name);
+      return base.blobs.unlink(name, digest);
+    },
+  });
+
+  const manifests = decorate<ManifestStore>(base.manifests, {
+    async get(name, ref) {
+      const r = await route(name);
+      return r ? manifestCache.get(r, ref) : base.manifests.get(name, ref);
+    },
+    async put(name, ref, content, contentType) {
+      refuseWrite(name);
+      return base.manifests.put(name, ref, content, contentType);
+    },
+    async delete(name, ref) {
+      refuseWrite(name);
+      return base.manifests.delete(name, ref);
+    },
+    async referrers(name, subject, artifactType) {
+      const r = await route(name);
+      if (!r) return base.manifests.referrers(name, subject, artifactType);
+      return upstreamOr(r, metrics, () => r.upstream.client.referrers(r.remote, subject.value, artifactType),
+        () => base.manifests.referrers(r.local, subject, artifactType));
+    },
+  });
+
+  const tags = decorate<TagStore>(base.tags, {
+    async list(name) {
+      const r = await route(name);
+      if (!r) return base.tags.list(name);
+      return upstreamOr(r, metrics, async () => [...new Set(await r.upstream.client.listTags(r.remote))].sort(),
+        () => base.tags.list(r.local), () => base.tags.list(r.local));
+    },
+  });
+
+  const uploads = decorate<UploadService>(base.uploads, {
+    async start(name) {
+      refuseWrite(name);
+      return base.uploads.start(name);
+    },
+  });
+
+  const registry = { driver: base.driver, blobs, uploads, tags, referrers: base.referrers, manifests, catalog: base.catalog } satisfies Registry as Registry;
+  return {
+    registry, base, scope, mapper, upstreams: options.upstreams,
+    async close() {
+      await Promise.all(options.upstreams.map((u) => u.client.close().catch(() => undefined)));
+    },
+  };
+}
+
+/**
+ * Asks the upstream (tag lists, referrers: they change, so they are not cached by themselves);
+ * when it fails, the answer from what is cached here. A 404 upstream is `onMissing`.
+ */
+async function upstreamOr<T>(r: ProxyRoute, metrics: ProxyMetrics, ask: () => Promise<T>, cached: () => Promise<T>, onMissing?: () => Promise<T>): Promise<T> {
+  try {
+    return await callUpstream(r.upstream, metrics, () => ask());
+  } catch (err) {
+    if (onMissing && (err as { status?: unknown }).status === 404) return onMissing();
+    return cached();
+  }
+}
+
+/** A proxy that answers `overrides` and forwards everything else to `target`, bound. */
+function decorate<T extends object>(target: T, overrides: Partial<T>): T {
+  return new Proxy(target, {
+    get(t, prop) {
+      if (Object.hasOwn(overrides, prop)) return (overrides as Record<PropertyKey, unknown>)[prop];
+      const value: unknown = Reflect.get(t, prop, t);
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(t) : value;
+    },
+  });
+}

@@ -1,0 +1,80 @@
+// The upstream pool: one RegistryClient per configured upstream, with its credentials, TLS,
+// bounded timeouts and circuit breaker. Distribution's single `proxy.remoteurl` becomes one
+// upstream named "default" that owns every repository name unchanged.
+import { readFileSync } from 'node:fs';
+import { rootCertificates } from 'node:tls';
+import type { Config } from '../config/schema.js';
+import { parseDuration } from '../config/duration.js';
+import { RegistryClient } from '../client/registry-client.js';
+import type { TlsOptions } from '../client/http.js';
+import { CircuitBreaker } from './breaker.js';
+
+export interface Upstream {
+  name: string;
+  remoteurl: string;
+  /** Local names under `<prefix>/` belong to this upstream; undefined: every name (Distribution mode). */
+  prefix: string | undefined;
+  namespaces: string[];
+  root: boolean;
+  /** Docker Hub: single-component names get `library/`. */
+  dockerHub: boolean;
+  ttlMs: number;
+  timeoutMs: number;
+  client: RegistryClient;
+  breaker: CircuitBreaker;
+}
+
+export const DEFAULT_UPSTREAM = 'default';
+
+type UpstreamConfig = Config['proxy']['upstreams'][number];
+
+/** Whether the proxy section configures any upstream at all. */
+export function proxyConfigured(config: Config): boolean {
+  return config.proxy.remoteurl !== undefined || config.proxy.upstreams.length > 0;
+}
+
+export function upstreamsFromConfig(config: Config, userAgent = 'berth-proxy/0.1'): Upstream[] {
+  const p = config.proxy;
+  if (p.remoteurl !== undefined) {
+    const single: UpstreamConfig = {
+      name: DEFAULT_UPSTREAM, remoteurl: p.remoteurl, namespaces: [], root: true, ttl: p.ttl, timeout: '30s', tls: { insecureskipverify: false },
+      maxsize: '0', maxage: '0', breakerthreshold: 5, breakercooldown: '30s',
+      ...(p.username !== undefined ? { username: p.username } : {}), ...(p.password !== undefined ? { password: p.password } : {}),
+    };
+    return [buildUpstream(single, undefined, userAgent)];
+  }
+  return p.upstreams.map((u) => buildUpstream(u, u.name, userAgent));
+}
+
+function buildUpstream(u: UpstreamConfig, prefix: string | undefined, userAgent: string): Upstream {
+  const url = new URL(u.remoteurl);
+  const timeoutMs = parseDuration(u.timeout);
+  const creds = u.username !== undefined ? { username: u.username, password: u.password ?? '' } : undefined;
+  const client = new RegistryClient({
+    host: url.host,
+    plainHttp: url.protocol === 'http:',
+    tls: tlsOf(u.tls),
+    credentials: async () => creds,
+    // A pull waits on this request: no backoff loop, the breaker and the stale copy handle failures.
+    retries: 0,
+    connectTimeoutMs: Math.min(timeoutMs, 10_000),
+    ioTimeoutMs: timeoutMs,
+    userAgent,
+  });
+  const hub = /(^|\.)docker\.io$/.test(url.hostname) || u.namespaces.includes('docker.io');
+  return {
+    name: u.name, remoteurl: u.remoteurl, prefix, namespaces: u.namespaces.map((n) => n.toLowerCase()), root: u.root,
+    dockerHub: hub, ttlMs: parseDuration(u.ttl), timeoutMs, client,
+    breaker: new CircuitBreaker(u.breakerthreshold, parseDuration(u.breakercooldown)),
+  };
+}
+
+function tlsOf(t: UpstreamConfig['tls']): TlsOptions {
+  return {
+    // An extra CA, trusted beside the system's (undici's `ca` replaces them otherwise).
+    ...(t.ca ? { ca: [...rootCertificates, readFileSync(t.ca, 'utf8')].join('\n') } : {}),
+    ...(t.certificate ? { cert: readFileSync(t.certificate) } : {}),
+    ...(t.key ? { key: readFileSync(t.key) } : {}),
+    ...(t.insecureskipverify ? { insecure: true } : {}),
+  };
+}
