@@ -59,7 +59,7 @@ export async function startServer(config: Config, warnings: string[] = []): Prom
     ? (report: GcReport) => appendAudit(auth.meta.db, { actor: 'gc-schedule', address: '', action: 'gc.run', target: 'registry', detail: reportSummary(report) })
     : undefined;
   const gc = startGcSchedules(registry, config.gc, logger, obs.metrics ? createGcMetrics(obs.metrics.registry) : undefined, recordGcRun);
-  const eviction = startEvictionSchedule(registry, meta?.db, config.proxy, logger, obs.metrics?.registry);
+  const eviction = startEvictionSchedule(core, meta?.db, config.proxy, logger, obs.metrics?.registry);
   let url: string;
   if (config.http.net === 'unix') {
     url = await app.listen({ path: config.http.addr });

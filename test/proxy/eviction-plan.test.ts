@@ -2,7 +2,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { cachedImages, planEviction, type CacheEntry } from '../../src/proxy/eviction-plan.js';
-import { parseByteSize, cacheLimitsFrom } from '../../src/proxy/cache-limits.js';
+import { cacheLimitsFrom } from '../../src/proxy/cache-limits.js';
+import { parseByteSize } from '../../src/proxy/size.js';
 import type { ManifestRefs } from '../../src/gc/references.js';
 
 const HOUR = 3_600_000;
