@@ -76,10 +76,13 @@ describe('ctr through berth as the docker.io mirror (hosts.toml, ?ns=docker.io)'
 
   it('pulls it again, after removing it from containerd, without touching the upstream', async () => {
     const before = upstream!.requests.length;
+    const served = berth!.access().length;
     const r = await pull('docker.io/library/tiny:v1');
     assert.equal(r.code, 0, r.stderr.slice(-3000));
     assert.equal(await digestOf('docker.io/library/tiny:v1'), images.digest('tiny'));
     assert.deepEqual(upstream!.requests.slice(before), [], 'the upstream saw no request');
+    const blobs = berth!.access().slice(served).filter((a) => a.method === 'GET' && a.url.startsWith('/v2/library/tiny/blobs/') && a.status === 200);
+    assert.ok(blobs.length >= 2, `the client fetched config and layer from Berth again: ${JSON.stringify(berth!.access().slice(served))}`);
   });
 
   it('with the upstream stopped, still pulls the cached image and fails an uncached one naming the upstream', async () => {
@@ -98,6 +101,7 @@ describe('ctr through berth as the docker.io mirror (hosts.toml, ?ns=docker.io)'
       headers: { Accept: 'application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json' },
     });
     const body = await res.text();
+    console.log(`# berth answered ${res.status}: ${body}`);
     assert.ok(res.status >= 400, `status ${res.status}`);
     assert.match(body, new RegExp(`${UPSTREAM_NAME}|${upstream!.host.replace(/\./g, '\\.')}`), `the error names the upstream: ${body}`);
   });

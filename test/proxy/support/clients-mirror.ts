@@ -82,7 +82,15 @@ export async function startCountingUpstream(dir: string): Promise<CountingUpstre
   };
 }
 
+export interface AccessLine {
+  method: string;
+  url: string;
+  status: number;
+}
+
 export interface MirrorBerth extends Omit<ServerProcess, 'child'> {
+  /** Every request Berth's access log has recorded so far, in order. */
+  access(): AccessLine[];
   stop(): Promise<void>;
 }
 
@@ -108,7 +116,24 @@ export async function startMirrorBerth(dir: string, upstreamHost: string, extra:
     '',
   ].join('\n'));
   const server = await startServerProcess({ label: 'berth (mirror)', command: process.execPath, args: [BERTH_BIN, 'serve', config], env: cleanEnv(), port });
-  return { host: server.host, url: server.url, logs: server.logs, stop: () => stopChild(server.child) };
+  // The whole access log (server.logs() keeps only a tail), to tell which pulls reached Berth.
+  const access: AccessLine[] = [];
+  let partial = '';
+  const collect = (chunk: Buffer) => {
+    const lines = (partial + chunk.toString('utf8')).split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines) {
+      try {
+        const entry = JSON.parse(line) as { msg?: string; method?: string; url?: string; status?: number };
+        if (entry.msg === 'access' && entry.url) access.push({ method: entry.method ?? '', url: entry.url, status: entry.status ?? 0 });
+      } catch {
+        // not a JSON log line
+      }
+    }
+  };
+  server.child.stdout?.on('data', collect);
+  server.child.stderr?.on('data', collect);
+  return { host: server.host, url: server.url, logs: server.logs, access: () => [...access], stop: () => stopChild(server.child) };
 }
 
 /** A server whose /v2/ wants credentials: ready when it answers 401. */
