@@ -62,6 +62,9 @@ export class BlobCache {
         if (flight.size !== undefined) metrics.servedBytes(route.upstream.name, flight.size);
         return live;
       }
+      // A Range request on a miss is most likely the download's own starter: do not let the
+      // download wait for it to claim the streamed copy.
+      if (range) flight.releaseLive();
       await this.#wait(flight);
     }
     if (!(await base.blobs.isLinked(route.local, digest))) await this.#adopt(route, digest);

@@ -58,6 +58,11 @@ export class BlobFlight {
     return this.#live;
   }
 
+  /** Lets the download run on without waiting for a streamed-copy client (one that waits for the commit instead). */
+  releaseLive(): void {
+    if (!this.#claimed) this.#detach();
+  }
+
   #openLive(): void {
     const live = new PassThrough({ highWaterMark: LIVE_HIGH_WATER_MARK });
     // Errors reach the client through Fastify's pipe; without one attached they must not crash us.

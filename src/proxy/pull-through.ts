@@ -37,6 +37,8 @@ export interface PullThrough {
   base: Registry;
   scope: ProxyScope;
   mapper: NameMapper;
+  /** The metadata database holding the bookkeeping rows. */
+  db: Kysely<MetaTables>;
   upstreams: Upstream[];
   close(): Promise<void>;
 }
@@ -122,7 +124,7 @@ export function withPullThrough(base: Registry, options: PullThroughOptions): Pu
 
   const registry = { driver: base.driver, blobs, uploads, tags, referrers: base.referrers, manifests, catalog: base.catalog } satisfies Registry as Registry;
   return {
-    registry, base, scope, mapper, upstreams: options.upstreams,
+    registry, base, scope, mapper, db: options.db, upstreams: options.upstreams,
     async close() {
       await Promise.all(options.upstreams.map((u) => u.client.close().catch(() => undefined)));
     },

@@ -1,0 +1,217 @@
+// The pull-through cache against a real upstream Berth with htpasswd auth, through a proxy that
+// counts what reaches the upstream: misses and hits, the name mappings, TTL revalidation, stale
+// copies, bounded failures and the circuit breaker, refused writes, and the bookkeeping rows.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { PASSWORD, basic, image, pushWith, type AuthRegistry, startAuthRegistry, type Image } from '../auth/support.js';
+import type { TestRegistry } from '../helpers/registry-server.js';
+import { CountingProxy, pull, startMirror, upstream } from './support.js';
+
+const ALICE = basic('alice', PASSWORD);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const MANIFEST = /\/manifests\//;
+const BLOB = /\/blobs\//;
+
+describe('pull-through cache (upstream Berth with htpasswd)', () => {
+  let up: AuthRegistry;
+  let hubProxy: CountingProxy;
+  let flakyProxy: CountingProxy;
+  let mirror: TestRegistry;
+  const alpine = image();
+  const app = image();
+
+  before(async () => {
+    up = await startAuthRegistry('basic');
+    assert.equal(await pushWith(up.url, 'library/alpine', '3', alpine, ALICE), 201);
+    assert.equal(await pushWith(up.url, 'team/app', 'v1', app, ALICE), 201);
+    hubProxy = await CountingProxy.start(up.host);
+    flakyProxy = await CountingProxy.start(up.host);
+    mirror = await startMirror({
+      upstreams: [
+        upstream('hub', hubProxy.url, { namespaces: ['docker.io'], root: true, username: 'alice', password: PASSWORD, ttl: '1s' }),
+        upstream('flaky', flakyProxy.url, { username: 'alice', password: PASSWORD, ttl: '1s', timeout: '1s', breakerthreshold: 3, breakercooldown: '1h' }),
+      ],
+    });
+  });
+  after(async () => {
+    await mirror?.close();
+    await hubProxy?.close();
+    await flakyProxy?.close();
+    await up?.close();
+  });
+
+  it('fetches a miss from the upstream once, then serves it without asking the upstream', async () => {
+    const first = await pull(mirror.url, 'hub/team/app', 'v1');
+    assert.equal(first.status, 200);
+    assert.equal(first.digest, app.manifest.digest);
+    assert.deepEqual(first.cache, ['miss', 'miss', 'miss']);
+    assert.equal(hubProxy.count('GET', BLOB), 2);
+    hubProxy.reset();
+    const second = await pull(mirror.url, 'hub/team/app', 'v1');
+    assert.deepEqual(second.cache, ['hit', 'hit', 'hit']);
+    assert.deepEqual(hubProxy.seen, []);
+  });
+
+  it('maps ?ns=docker.io and Docker Hub\'s library/ rule onto the upstream that claims docker.io', async () => {
+    hubProxy.reset();
+    const viaNs = await pull(mirror.url, 'alpine', '3', '?ns=docker.io');
+    assert.equal(viaNs.status, 200);
+    assert.equal(viaNs.digest, alpine.manifest.digest);
+    assert.equal(viaNs.cache[0], 'miss');
+    assert.equal(hubProxy.count('GET', /\/v2\/library\/alpine\/manifests\/3/), 1);
+    // Stored under the upstream's prefix: the same content answers there, from the cache.
+    hubProxy.reset();
+    const prefixed = await pull(mirror.url, 'hub/library/alpine', '3');
+    assert.deepEqual(prefixed.cache, ['hit', 'hit', 'hit']);
+    const full = await pull(mirror.url, 'library/alpine', '3', '?ns=docker.io');
+    assert.deepEqual(full.cache, ['hit', 'hit', 'hit']);
+    assert.deepEqual(hubProxy.seen, []);
+  });
+
+  it('ignores an ns no upstream claims (the name is then an ordinary local one, or the root upstream\'s)', async () => {
+    const local = image();
+    assert.equal(await pushWith(mirror.url, 'mine/app', 'v1', local, undefined), 201);
+    hubProxy.reset();
+    const res = await pull(mirror.url, 'mine/app', 'v1', '?ns=quay.io');
+    assert.equal(res.status, 200);
+    assert.deepEqual(res.cache, ['', '', '']);
+    assert.deepEqual(hubProxy.seen, []);
+  });
+
+  it('sends names under no prefix that do not exist locally to the root upstream, stored under its prefix', async () => {
+    const busybox = image();
+    assert.equal(await pushWith(up.url, 'library/busybox', 'latest', busybox, ALICE), 201);
+    const res = await pull(mirror.url, 'library/busybox', 'latest');
+    assert.equal(res.status, 200);
+    assert.equal(res.cache[0], 'miss');
+    assert.equal((await pull(mirror.url, 'hub/library/busybox', 'latest')).cache[0], 'hit');
+  });
+
+  it('answers HEAD of an uncached blob with the upstream\'s HEAD, downloading nothing', async () => {
+    const img = image();
+    assert.equal(await pushWith(up.url, 'team/headonly', 'v1', img, ALICE), 201);
+    hubProxy.reset();
+    const res = await fetch(`${mirror.url}/v2/hub/team/headonly/blobs/${img.layer.digest}`, { method: 'HEAD' });
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('content-length'), String(img.layer.size));
+    assert.equal(res.headers.get('x-berth-cache'), 'miss');
+    assert.equal(hubProxy.count('HEAD', BLOB), 1);
+    assert.equal(hubProxy.count('GET', BLOB), 0);
+  });
+
+  it('revalidates a tag after its TTL with one HEAD: unchanged is not downloaded, changed is refreshed', async () => {
+    await pull(mirror.url, 'hub/team/app', 'v1');
+    await sleep(1100);
+    hubProxy.reset();
+    const same = await pull(mirror.url, 'hub/team/app', 'v1');
+    assert.equal(same.cache[0], 'revalidated');
+    assert.equal(hubProxy.count('HEAD', MANIFEST), 1);
+    assert.equal(hubProxy.count('GET', MANIFEST), 0);
+    assert.equal(hubProxy.count('GET', BLOB), 0);
+    // Within the TTL again: not even a HEAD.
+    hubProxy.reset();
+    assert.equal((await pull(mirror.url, 'hub/team/app', 'v1')).cache[0], 'hit');
+    assert.deepEqual(hubProxy.seen, []);
+
+    const v2: Image = image();
+    assert.equal(await pushWith(up.url, 'team/app', 'v1', v2, ALICE), 201);
+    await sleep(1100);
+    hubProxy.reset();
+    const changed = await pull(mirror.url, 'hub/team/app', 'v1');
+    assert.equal(changed.digest, v2.manifest.digest);
+    assert.equal(changed.cache[0], 'miss');
+    assert.equal(hubProxy.count('HEAD', MANIFEST), 1);
+    assert.equal(hubProxy.count('GET', MANIFEST), 1);
+  });
+
+  it('refuses pushes and deletes into proxied repositories with UNSUPPORTED naming the upstream', async () => {
+    const img = image();
+    const start = await fetch(`${mirror.url}/v2/hub/team/app/blobs/uploads/`, { method: 'POST' });
+    const body = await start.json() as { errors: Array<{ code: string; message: string }> };
+    assert.equal(start.status, 405);
+    assert.equal(body.errors[0]?.code, 'UNSUPPORTED');
+    assert.match(body.errors[0]?.message ?? '', /pull-through cache of http:\/\/127\.0\.0\.1:\d+ \(upstream "hub"\)/);
+    const put = await fetch(`${mirror.url}/v2/hub/team/app/manifests/x`, { method: 'PUT', body: img.manifest.body, headers: { 'content-type': img.manifest.mediaType } });
+    assert.equal(put.status, 405);
+    const del = await fetch(`${mirror.url}/v2/hub/team/app/manifests/${app.manifest.digest}`, { method: 'DELETE' });
+    assert.equal(del.status, 405);
+    const ns = await fetch(`${mirror.url}/v2/alpine/blobs/uploads/?ns=docker.io`, { method: 'POST' });
+    assert.equal(ns.status, 405);
+  });
+
+  it('forwards tag lists to the upstream', async () => {
+    assert.equal(await pushWith(up.url, 'team/app', 'v2', image(), ALICE), 201);
+    const res = await fetch(`${mirror.url}/v2/hub/team/app/tags/list`);
+    assert.deepEqual(await res.json(), { name: 'hub/team/app', tags: ['v1', 'v2'] });
+  });
+
+  it('keeps bookkeeping rows: local names, kinds, sizes, and the tags it validated', async () => {
+    const meta = mirror.server.proxy!.db;
+    const rows = await meta.selectFrom('proxy_cache_entries').selectAll().where('repository', '=', 'hub/library/alpine').execute();
+    const kinds = rows.map((r) => `${r.kind}:${r.digest}:${Number(r.size)}`).sort();
+    assert.deepEqual(kinds, [
+      `blob:${alpine.config.digest}:${alpine.config.size}`, `blob:${alpine.layer.digest}:${alpine.layer.size}`, `manifest:${alpine.manifest.digest}:${alpine.manifest.body.length}`,
+    ].sort());
+    assert.ok(rows.every((r) => r.upstream === 'hub' && Number(r.last_pulled_at) >= Number(r.fetched_at)));
+    const tags = await meta.selectFrom('proxy_cache_tags').selectAll().where('repository', '=', 'hub/library/alpine').execute();
+    assert.deepEqual(tags.map((t) => [t.tag, t.digest]), [['3', alpine.manifest.digest]]);
+  });
+
+  describe('when the upstream fails', () => {
+    const cached = image();
+    before(async () => {
+      assert.equal(await pushWith(up.url, 'team/cached', 'v1', cached, ALICE), 201);
+      assert.equal((await pull(mirror.url, 'flaky/team/cached', 'v1')).cache[0], 'miss');
+      await sleep(1100);
+    });
+
+    it('serves the cached copy as stale while the upstream is down', async () => {
+      flakyProxy.mode = 'down';
+      flakyProxy.reset();
+      const res = await pull(mirror.url, 'flaky/team/cached', 'v1');
+      assert.equal(res.status, 200);
+      assert.equal(res.digest, cached.manifest.digest);
+      assert.deepEqual(res.cache, ['stale', 'hit', 'hit']);
+      assert.equal(res.warning, '110 - "Response is Stale"');
+      assert.equal(flakyProxy.count('HEAD', MANIFEST), 1);
+    });
+
+    it('answers an uncached pull with a 502 naming the upstream when it times out (no hang)', async () => {
+      flakyProxy.mode = 'hang';
+      const res = await fetch(`${mirror.url}/v2/flaky/team/app/manifests/v1`);
+      const body = await res.json() as { errors: Array<{ code: string; message: string; detail: { upstream: string; reason: string } }> };
+      assert.equal(res.status, 502);
+      assert.equal(body.errors[0]?.code, 'UNAVAILABLE');
+      assert.deepEqual(body.errors[0]?.detail, { upstream: 'flaky', reason: 'timeout' });
+      assert.match(body.errors[0]?.message ?? '', /upstream "flaky" \(http:\/\/127\.0\.0\.1:\d+\) did not answer in time/);
+    });
+
+    it('opens the circuit breaker after 3 failures: the upstream sees no 4th attempt, clients get 503 with Retry-After', async () => {
+      // The stale HEAD and the timeout above were failures 1 and 2.
+      flakyProxy.mode = 'ratelimit';
+      flakyProxy.reset();
+      const third = await fetch(`${mirror.url}/v2/flaky/team/other/manifests/v1`);
+      assert.equal(third.status, 502);
+      assert.equal(((await third.json()) as { errors: Array<{ detail: { reason: string } }> }).errors[0]?.detail.reason, 'ratelimited');
+      const statuses: number[] = [];
+      for (let i = 0; i < 4; i++) {
+        const res = await fetch(`${mirror.url}/v2/flaky/team/other${i}/manifests/v1`);
+        statuses.push(res.status);
+        if (i === 0) {
+          assert.ok(Number(res.headers.get('retry-after')) > 0);
+          assert.match(((await res.json()) as { errors: Array<{ message: string }> }).errors[0]?.message ?? '', /circuit breaker open/);
+        } else {
+          await res.arrayBuffer();
+        }
+      }
+      assert.deepEqual(statuses, [503, 503, 503, 503]);
+      assert.equal(flakyProxy.seen.length, 1);
+      // The cached copy is still served (stale) while the breaker is open.
+      const res = await pull(mirror.url, 'flaky/team/cached', 'v1');
+      assert.equal(res.status, 200);
+      assert.equal(res.cache[0], 'stale');
+      assert.equal(flakyProxy.seen.length, 1);
+    });
+  });
+});
+
