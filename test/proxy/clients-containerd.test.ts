@@ -71,7 +71,9 @@ describe('ctr through berth as the docker.io mirror (hosts.toml, ?ns=docker.io)'
     assert.equal(r.code, 0, `ctr pull failed:\n${r.stderr.slice(-3000)}\n${berth!.logs()}`);
     assert.equal(await digestOf('docker.io/library/tiny:v1'), images.digest('tiny'));
     const hits = upstreamHits(upstream!, 'library/tiny');
-    assert.ok(hits.some((h) => h.startsWith('GET /v2/library/tiny/blobs/')), `blobs came from the upstream: ${hits.join(', ')}`);
+    const blobGets = hits.filter((h) => h.startsWith('GET /v2/library/tiny/blobs/'));
+    assert.ok(blobGets.length >= 2, `config and layer came from the upstream: ${hits.join(', ')}`);
+    assert.equal(new Set(blobGets).size, blobGets.length, `each blob fetched from the upstream once: ${blobGets.join(', ')}`);
   });
 
   it('pulls it again, after removing it from containerd, without touching the upstream', async () => {

@@ -54,7 +54,9 @@ describe('dockerd through berth as registry-mirrors (root upstream)', { skip: ga
     assert.equal(r.code, 0, `docker pull failed:\n${r.stderr.slice(-3000)}\n${berth!.logs()}`);
     assert.equal(await repoDigest('tiny:v1'), `tiny@${images.digest('tiny')}`);
     const hits = upstreamHits(upstream!, 'library/tiny');
-    assert.ok(hits.some((h) => h.startsWith('GET /v2/library/tiny/blobs/')), `blobs came from the upstream: ${hits.join(', ')}`);
+    const blobGets = hits.filter((h) => h.startsWith('GET /v2/library/tiny/blobs/'));
+    assert.ok(blobGets.length >= 2, `config and layer came from the upstream: ${hits.join(', ')}`);
+    assert.equal(new Set(blobGets).size, blobGets.length, `each blob fetched from the upstream once: ${blobGets.join(', ')}`);
   });
 
   it('pulls it again, after removing it from docker, without touching the upstream', async () => {

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { removeDir, requireClients, tempDir } from '../e2e/support/env.js';
 import type { LabImages } from '../e2e/support/images.js';
 import { runCommand } from '../e2e/support/run.js';
+import { runBerth } from '../gc/support/cli.js';
 import { sharedLabImages } from '../e2e/support/shared-images.js';
 import { startCountingUpstream, startMirrorBerth, upstreamHits, UPSTREAM_NAME, type CountingUpstream, type MirrorBerth } from './support/clients-mirror.js';
 
@@ -75,7 +76,9 @@ describe('podman through berth as a registries.conf mirror with a project prefix
     assert.equal(await digestOf('docker.io/library/tiny:v1'), images.digest('tiny'));
     assert.ok(berth!.logs().includes(`/v2/${UPSTREAM_NAME}/library/tiny/manifests/`), 'podman asked the mirror under the prefix');
     const hits = upstreamHits(upstream!, 'library/tiny');
-    assert.ok(hits.some((h) => h.startsWith('GET /v2/library/tiny/blobs/')), `blobs came from the upstream: ${hits.join(', ')}`);
+    const blobGets = hits.filter((h) => h.startsWith('GET /v2/library/tiny/blobs/'));
+    assert.ok(blobGets.length >= 2, `config and layer came from the upstream: ${hits.join(', ')}`);
+    assert.equal(new Set(blobGets).size, blobGets.length, `each blob fetched from the upstream once: ${blobGets.join(', ')}`);
   });
 
   it('pulls it again, after removing it from podman, without touching the upstream', async () => {
@@ -87,6 +90,26 @@ describe('podman through berth as a registries.conf mirror with a project prefix
     assert.deepEqual(upstream!.requests.slice(before), [], 'the upstream saw no request');
     const blobs = berth!.access().slice(served).filter((a) => a.method === 'GET' && a.url.startsWith('/v2/dockerhub/library/tiny/blobs/') && a.status === 200);
     assert.ok(blobs.length >= 2, `the client fetched config and layer from Berth again: ${JSON.stringify(berth!.access().slice(served))}`);
+  });
+
+  it('pulls through the registries.conf `berth configure podman --mirror-of docker.io` writes (no prefix: the root upstream)', async () => {
+    const root = join(work!, 'configured');
+    const r = await runBerth(['configure', 'podman', '--registry', berth!.host, '--mirror-of', 'docker.io', '--plain-http', '--root', root]);
+    assert.equal(r.code, 0, r.stderr);
+    const saved = env.CONTAINERS_REGISTRIES_CONF!;
+    env.CONTAINERS_REGISTRIES_CONF = join(root, 'etc', 'containers', 'registries.conf');
+    try {
+      const before = upstream!.requests.length;
+      const served = berth!.access().length;
+      const pulled = await pull('docker.io/library/tiny:v1');
+      assert.equal(pulled.code, 0, pulled.stderr.slice(-3000));
+      assert.equal(await digestOf('docker.io/library/tiny:v1'), images.digest('tiny'));
+      const urls = berth!.access().slice(served).map((a) => a.url);
+      assert.ok(urls.some((u) => u.startsWith('/v2/library/tiny/manifests/')), `podman asked Berth without a prefix: ${urls.join(', ')}`);
+      assert.deepEqual(upstream!.requests.slice(before), [], 'served from the cache the prefixed pulls filled');
+    } finally {
+      env.CONTAINERS_REGISTRIES_CONF = saved;
+    }
   });
 
   it('with the upstream stopped, still pulls the cached image and fails an uncached one naming the upstream', async () => {
