@@ -47,6 +47,7 @@ async function evictCommand(flags: EvictFlags): Promise<void> {
   try {
     const report = await evictProxyCache(registry, meta.db, limits, { dryRun: flags.dryRun ?? false });
     process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : formatEviction(report));
+    if (report.upstreams.some((u) => u.failed.length > 0)) process.exitCode = 1;
   } finally {
     await meta.close();
   }
@@ -60,6 +61,7 @@ export function formatEviction(report: EvictionReport): string {
       + ` (maxsize ${u.maxBytes || 'none'}, maxage ${u.maxAgeMs ? `${u.maxAgeMs / 1000}s` : 'none'})`);
     for (const e of u.evicted) lines.push(`  ${verb} ${e.repository}@${e.root} (${e.reason}, ${e.freedBytes} bytes)`);
     for (const s of u.skipped) lines.push(`  kept ${s.repository}@${s.root}: pulled while evicting`);
+    for (const f of u.failed) lines.push(`  could not evict ${f.repository}@${f.root}: ${f.error}`);
   }
   if (!report.dryRun && report.upstreams.some((u) => u.evicted.length > 0)) lines.push('space is reclaimed by the next garbage collection (berth gc)');
   return `${lines.join('\n')}\n`;

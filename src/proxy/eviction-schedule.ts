@@ -28,7 +28,8 @@ export function startEvictionSchedule(
       for (const e of u.evicted) {
         logger.info({ upstream: u.upstream, repository: e.repository, root: e.root, reason: e.reason, bytes: e.freedBytes }, 'proxy cache: image evicted');
       }
-      logger.info({ upstream: u.upstream, bytesBefore: u.bytesBefore, bytesAfter: u.bytesAfter, evicted: u.evicted.length, skipped: u.skipped.length }, 'proxy cache eviction finished');
+      for (const f of u.failed) logger.warn({ upstream: u.upstream, repository: f.repository, root: f.root, err: f.error }, 'proxy cache: eviction refused');
+      logger.info({ upstream: u.upstream, bytesBefore: u.bytesBefore, bytesAfter: u.bytesAfter, evicted: u.evicted.length, skipped: u.skipped.length, failed: u.failed.length }, 'proxy cache eviction finished');
     }
   });
   return { stop };

@@ -20,7 +20,7 @@ import { tryParseDigest, type Digest } from '../oci/digest.js';
 import { RegistryError } from '../errors/registry-error.js';
 import type { Registry } from '../registry/registry.js';
 import type { CacheLimits } from './cache-limits.js';
-import { planEviction, type CacheEntry, type Eviction } from './eviction-plan.js';
+import { cacheBytes, planEviction, type CacheEntry, type Eviction } from './eviction-plan.js';
 
 export interface EvictionOptions {
   dryRun?: boolean;
@@ -45,6 +45,8 @@ export interface UpstreamEvictionReport {
   evicted: EvictedImage[];
   /** Planned, then kept: pulled again while the run was deciding. */
   skipped: { repository: string; root: string }[];
+  /** Planned, then refused by the core (an immutable tag, a storage error); tried again next run. */
+  failed: { repository: string; root: string; error: string }[];
 }
 
 export interface EvictionReport {
@@ -68,11 +70,15 @@ export async function evictProxyCache(registry: Registry, db: Db, limits: CacheL
 
 async function evictUpstream(registry: Registry, db: Db, limits: CacheLimits, now: number, dryRun: boolean): Promise<UpstreamEvictionReport> {
   const entries = await entriesOf(db, limits.upstream);
+  if (!overLimits(entries, limits, now)) {
+    const bytes = cacheBytes(entries);
+    return { ...limits, bytesBefore: bytes, bytesAfter: bytes, evicted: [], skipped: [], failed: [] };
+  }
   const refs = await manifestRefsOf(registry, entries.filter((e) => e.kind === 'manifest').map((e) => e.digest));
   const plan = planEviction(entries, (d) => refs.get(d), { maxBytes: limits.maxBytes, maxAgeMs: limits.maxAgeMs, now });
   const report: UpstreamEvictionReport = {
     upstream: limits.upstream, maxBytes: limits.maxBytes, maxAgeMs: limits.maxAgeMs,
-    bytesBefore: plan.bytesBefore, bytesAfter: plan.bytesAfter, evicted: [], skipped: [],
+    bytesBefore: plan.bytesBefore, bytesAfter: plan.bytesAfter, evicted: [], skipped: [], failed: [],
   };
   if (dryRun) {
     report.evicted = plan.evictions.map(describe);
@@ -88,10 +94,22 @@ async function evictUpstream(registry: Registry, db: Db, limits: CacheLimits, no
       else go.push(e);
     }
     const needed = await stillNeeded(registry, repository, new Set(go.flatMap((e) => e.manifests)));
-    for (const e of go) report.evicted.push(await removeImage(registry, db, limits.upstream, e, needed));
+    for (const e of go) {
+      try {
+        report.evicted.push(await removeImage(registry, db, limits.upstream, e, needed));
+      } catch (err) {
+        report.failed.push({ repository, root: e.image.root, error: (err as Error).message });
+      }
+    }
   }
   report.bytesAfter = report.bytesBefore - report.evicted.reduce((t, e) => t + e.freedBytes, 0);
   return report;
+}
+
+/** Whether a plan can evict anything: cheap checks over the rows, before any manifest is read. */
+function overLimits(entries: CacheEntry[], limits: CacheLimits, now: number): boolean {
+  if (limits.maxBytes > 0 && cacheBytes(entries) > limits.maxBytes) return true;
+  return limits.maxAgeMs > 0 && entries.some((e) => e.lastPulledAt < now - limits.maxAgeMs);
 }
 
 async function entriesOf(db: Db, upstream: string): Promise<CacheEntry[]> {

@@ -14,6 +14,8 @@ import { cacheBytesByUpstream, createEvictionMetrics } from '../../src/proxy/evi
 import { collectGarbage } from '../../src/gc/collector.js';
 import { blob, imageManifest, indexManifest, randomBlob, type Blob, type Manifest } from '../helpers/oci-fixtures.js';
 import { d, hasBlob, later, putBlob, putImage, putManifest } from '../gc/support/seed.js';
+import { ImmutableTags } from '../../src/gc/immutable-tags.js';
+import { compilePolicies } from '../../src/gc/policies.js';
 
 const HOUR = 3_600_000;
 const NOW = Date.now();
@@ -162,6 +164,25 @@ forEachMetaDatabase('proxy cache eviction', (backend) => {
     assert.equal(await registry.blobs.isLinked(repo, d(layer.digest)), true);
     assert.deepEqual(await rowDigests(repo), [layer.digest], 'the kept layer keeps its row');
     assert.equal((await registry.manifests.get(repo, { tag: 'untracked' })).digest.value, untracked.digest);
+  });
+
+  it('reports an image the core refuses to delete (an immutable tag) and goes on with the others', async () => {
+    const guard = ImmutableTags.from(compilePolicies({ locked: { immutabletags: ['*'] } }));
+    registry = new Registry(new MemoryDriver(), { tagGuard: guard! });
+    const locked = await cache('locked/app', 'v1', [blob('{"l":1}'), randomBlob(100)], NOW - 5 * HOUR);
+    const free = await cache('dockerhub/library/free', 'v1', [blob('{"f":1}'), randomBlob(100)], NOW - 4 * HOUR);
+    await meta.db.updateTable('proxy_cache_entries').set({ upstream: UPSTREAM }).execute();
+    await meta.db.updateTable('proxy_cache_tags').set({ upstream: UPSTREAM }).execute();
+
+    const report = await evictProxyCache(registry, meta.db, [{ upstream: UPSTREAM, maxBytes: 0, maxAgeMs: HOUR }], { now: () => NOW });
+
+    const [u] = report.upstreams;
+    assert.deepEqual(u?.failed.map((f) => f.repository), ['locked/app']);
+    assert.match(u?.failed[0]?.error ?? '', /immutable|denied/i);
+    assert.deepEqual(u?.evicted.map((e) => e.repository), ['dockerhub/library/free']);
+    await pullsExactly(locked, 'v1');
+    assert.equal((await rowDigests(locked.repository)).length, 3, 'its rows stay for the next run');
+    await assert.rejects(registry.manifests.get(free.repository, { tag: 'v1' }), { code: 'MANIFEST_UNKNOWN' });
   });
 
   it('reports evictions and the cache size per upstream as Prometheus metrics', async () => {
