@@ -11,6 +11,8 @@
 // Before anything is removed, the plan is checked against the storage itself: a manifest or
 // blob that a revision still present in the repository needs (bookkeeping can drift: a crash
 // between storage and rows) is kept, and an image pulled since the plan was made is skipped.
+// A fill racing the eviction (a new manifest naming a layer being unlinked) heals on its next
+// pull: the pull-through cache fetches whatever is not linked, as on any miss.
 import type { Kysely } from 'kysely';
 import { manifestRefs, type ManifestRefs } from '../gc/references.js';
 import { revisionTimes } from '../gc/inventory.js';
