@@ -76,6 +76,10 @@ describe('proxy cache limits end to end', { timeout: 120_000 }, () => {
     assert.equal(await core.manifests.exists('hub/lab/app', d(b.manifest.digest)), true);
     assert.equal(await core.blobs.isLinked('hub/lab/app', d(shared.digest)), true, 'the shared layer stays linked');
     assert.equal(await core.blobs.isLinked('hub/lab/app', d(a.layers[1]!.digest)), false, "a's own layer is unlinked");
+    const text = await mirror.server.observability.metrics!.registry.metrics();
+    assert.match(text, /registry_proxy_evictions_total\{upstream="hub"\} [1-9]/, text);
+    const cached = Number(/registry_proxy_cache_bytes\{upstream="hub"\} (\d+)/.exec(text)?.[1]);
+    assert.ok(cached > 40_000 && cached <= 80_000, `cache size after eviction: ${cached}`);
   });
 
   it('serves the remaining images, shared layer included, byte-exact from the cache alone', async () => {
