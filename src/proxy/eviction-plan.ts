@@ -108,7 +108,7 @@ export function planEviction(entries: CacheEntry[], refsOf: RefsOf, limits: Evic
 /** The upstream's entries cut into images (see the top of this file). */
 export function cachedImages(entries: CacheEntry[], refsOf: RefsOf): CachedImage[] {
   const byRepo = new Map<string, CacheEntry[]>();
-  for (const e of entries) byRepo.set(e.repository, [...(byRepo.get(e.repository) ?? []), e]);
+  for (const e of entries) appendTo(byRepo, e.repository, e);
   const out: CachedImage[] = [];
   for (const [repository, rows] of byRepo) out.push(...imagesOfRepository(repository, rows, refsOf));
   return out;
@@ -121,7 +121,7 @@ function imagesOfRepository(repository: string, rows: CacheEntry[], refsOf: Refs
   const next = new Map<string, string[]>();
   const hasParent = new Set<string>();
   const edge = (from: string, to: string) => {
-    next.set(from, [...(next.get(from) ?? []), to]);
+    appendTo(next, from, to);
     hasParent.add(to);
   };
   for (const digest of manifests.keys()) {
@@ -163,6 +163,13 @@ function imagesOfRepository(repository: string, rows: CacheEntry[], refsOf: Refs
     if (!covered.has(digest)) out.push({ repository, root: digest, manifests: [], blobs: [digest], lastPulledAt: row.lastPulledAt });
   }
   return out;
+}
+
+/** Appends in place: spreading a growing list per row would be quadratic in a large cache. */
+export function appendTo<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
 }
 
 function members(image: CachedImage): string[] {

@@ -22,7 +22,7 @@ import { tryParseDigest, type Digest } from '../oci/digest.js';
 import { RegistryError } from '../errors/registry-error.js';
 import type { Registry } from '../registry/registry.js';
 import type { CacheLimits } from './cache-limits.js';
-import { cacheBytes, planEviction, type CacheEntry, type Eviction } from './eviction-plan.js';
+import { appendTo, cacheBytes, planEviction, type CacheEntry, type Eviction } from './eviction-plan.js';
 
 export interface EvictionOptions {
   dryRun?: boolean;
@@ -88,7 +88,7 @@ async function evictUpstream(registry: Registry, db: Db, limits: CacheLimits, no
   }
   const pulled = new Map(entries.map((e) => [`${e.repository}@${e.digest}`, e.lastPulledAt]));
   const byRepo = new Map<string, Eviction[]>();
-  for (const e of plan.evictions) byRepo.set(e.image.repository, [...(byRepo.get(e.image.repository) ?? []), e]);
+  for (const e of plan.evictions) appendTo(byRepo, e.image.repository, e);
   for (const [repository, evictions] of byRepo) {
     const go: Eviction[] = [];
     for (const e of evictions) {
