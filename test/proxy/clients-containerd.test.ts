@@ -1,14 +1,16 @@
 // containerd's `ctr` pulling docker.io/library/<image> through Berth as the docker.io mirror of
-// a hosts.toml (containerd adds ?ns=docker.io), Berth pulling through from an authenticated
+// the hosts.toml `berth configure containerd --mirror-of docker.io` writes (containerd adds
+// ?ns=docker.io, so the prefix given to configure stays out of it), Berth pulling through from an authenticated
 // docker-registry standing in for Docker Hub: the second pull never reaches the upstream, and
 // with the upstream stopped a cached image still pulls while an uncached one fails, naming it.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startContainerd, type ContainerdProcess } from '../e2e/support/containerd-process.js';
 import { removeDir, requireClients, tempDir } from '../e2e/support/env.js';
 import type { LabImages } from '../e2e/support/images.js';
+import { runBerth } from '../gc/support/cli.js';
 import { sharedLabImages } from '../e2e/support/shared-images.js';
 import { startCountingUpstream, startMirrorBerth, upstreamHits, UPSTREAM_NAME, type CountingUpstream, type MirrorBerth } from './support/clients-mirror.js';
 
@@ -16,7 +18,7 @@ const gate = requireClients('containerd', 'ctr', 'skopeo', 'docker-registry', 'h
 
 it('has the clients it drives installed (containerd, ctr, skopeo, docker-registry, htpasswd)', { skip: gate.skip }, () => gate.assertPresent());
 
-describe('ctr through berth as the docker.io mirror (hosts.toml, ?ns=docker.io)', { skip: gate.skip, timeout: 600_000 }, () => {
+describe('ctr through berth as the docker.io mirror berth configure writes (hosts.toml, ?ns=docker.io)', { skip: gate.skip, timeout: 600_000 }, () => {
   let images: LabImages;
   let work: string | undefined;
   let upstream: CountingUpstream | undefined;
@@ -48,16 +50,18 @@ describe('ctr through berth as the docker.io mirror (hosts.toml, ?ns=docker.io)'
     await upstream.seed(images.oci('tiny'), 'library/uncached:v1');
     berth = await startMirrorBerth(work, upstream.host);
     containerd = await startContainerd(join(work, 'containerd'));
-    hostsDir = join(work, 'hosts.d');
-    await mkdir(join(hostsDir, 'docker.io'), { recursive: true });
-    // The fallback server refuses at once: nothing may leave this machine, and a failed mirror
-    // must not turn into a wait on the internet.
-    await writeFile(join(hostsDir, 'docker.io', 'hosts.toml'), [
-      'server = "http://127.0.0.1:1"',
-      `[host."http://${berth.host}"]`,
-      '  capabilities = ["pull", "resolve"]',
-      '',
-    ].join('\n'));
+    const configured = join(work, 'configured');
+    const r = await runBerth(['configure', 'containerd', '--registry', `${berth.host}/${UPSTREAM_NAME}`, '--mirror-of', 'docker.io', '--insecure', '--root', configured]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /containerd sends \?ns=docker\.io/);
+    hostsDir = join(configured, 'etc', 'containerd', 'certs.d');
+    const hostsToml = join(hostsDir, 'docker.io', 'hosts.toml');
+    const written = await readFile(hostsToml, 'utf8');
+    assert.ok(written.includes(`[host."http://${berth.host}"]\n  capabilities = ["pull", "resolve"]\n`), written);
+    // The one line changed: containerd falls back to `server` when the mirror fails, and the
+    // configured Docker Hub would take the stopped-upstream test to the internet.
+    assert.match(written, /^server = "https:\/\/registry-1\.docker\.io"$/m);
+    await writeFile(hostsToml, written.replace(/^server = .*$/m, 'server = "http://127.0.0.1:1"'));
   });
   after(async () => {
     await containerd?.stop();

@@ -1,13 +1,16 @@
-// dockerd with `registry-mirrors` pointing at Berth: docker.io pulls arrive as /v2/library/<name>
+// dockerd with the `registry-mirrors` and `insecure-registries` that `berth configure docker
+// --mirror-of docker.io` writes, pointing at Berth: docker.io pulls arrive as /v2/library/<name>
 // with neither ns nor prefix, and go to Berth's root upstream (an authenticated docker-registry
 // standing in for Docker Hub). Second pulls never reach the upstream; with the upstream stopped
 // a cached image still pulls and an uncached one fails.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startDockerd, type DockerdProcess } from '../e2e/support/dockerd-process.js';
 import { removeDir, requireClients, tempDir } from '../e2e/support/env.js';
 import type { LabImages } from '../e2e/support/images.js';
+import { runBerth } from '../gc/support/cli.js';
 import { sharedLabImages } from '../e2e/support/shared-images.js';
 import { startCountingUpstream, startMirrorBerth, upstreamHits, UPSTREAM_NAME, type CountingUpstream, type MirrorBerth } from './support/clients-mirror.js';
 
@@ -15,7 +18,7 @@ const gate = requireClients('dockerd', 'docker', 'skopeo', 'docker-registry', 'h
 
 it('has the clients it drives installed (dockerd, docker, skopeo, docker-registry, htpasswd)', { skip: gate.skip }, () => gate.assertPresent());
 
-describe('dockerd through berth as registry-mirrors (root upstream)', { skip: gate.skip, timeout: 600_000 }, () => {
+describe('dockerd through berth as the registry-mirrors berth configure writes (root upstream)', { skip: gate.skip, timeout: 600_000 }, () => {
   let images: LabImages;
   let work: string | undefined;
   let upstream: CountingUpstream | undefined;
@@ -40,7 +43,13 @@ describe('dockerd through berth as registry-mirrors (root upstream)', { skip: ga
     await upstream.seed(images.oci('tiny'), 'library/tiny:v1');
     await upstream.seed(images.oci('tiny'), 'library/uncached:v1');
     berth = await startMirrorBerth(work, upstream.host);
-    dockerd = await startDockerd({ dir: join(work, 'docker'), insecureRegistries: [berth.host], registryMirrors: [`http://${berth.host}`] });
+    const configured = join(work, 'configured');
+    const r = await runBerth(['configure', 'docker', '--registry', berth.host, '--mirror-of', 'docker.io', '--insecure', '--root', configured]);
+    assert.equal(r.code, 0, r.stderr);
+    const daemonJson = JSON.parse(await readFile(join(configured, 'etc', 'docker', 'daemon.json'), 'utf8')) as Record<string, string[]>;
+    assert.deepEqual(daemonJson, { 'insecure-registries': [berth.host], 'registry-mirrors': [`http://${berth.host}`] });
+    // startDockerd writes its own daemon.json (private sockets and roots): it gets these two keys.
+    dockerd = await startDockerd({ dir: join(work, 'docker'), insecureRegistries: daemonJson['insecure-registries'], registryMirrors: daemonJson['registry-mirrors'] });
   });
   after(async () => {
     await dockerd?.stop();

@@ -1,11 +1,12 @@
-// podman with a registries.conf mirror for docker.io whose location carries Berth's project
-// prefix (`127.0.0.1:PORT/dockerhub`): docker.io/library/tiny arrives as dockerhub/library/tiny
+// podman with the registries.conf `berth configure podman --registry 127.0.0.1:PORT/dockerhub
+// --mirror-of docker.io` writes: a docker.io mirror whose location carries Berth's project
+// prefix, so docker.io/library/tiny arrives as dockerhub/library/tiny
 // and is pulled through from an authenticated docker-registry standing in for Docker Hub.
 // Second pulls never reach the upstream; with the upstream stopped a cached image still pulls
 // and an uncached one fails with Berth's error naming the upstream.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { removeDir, requireClients, tempDir } from '../e2e/support/env.js';
 import type { LabImages } from '../e2e/support/images.js';
@@ -18,7 +19,7 @@ const gate = requireClients('podman', 'skopeo', 'docker-registry', 'htpasswd');
 
 it('has the clients it drives installed (podman, skopeo, docker-registry, htpasswd)', { skip: gate.skip }, () => gate.assertPresent());
 
-describe('podman through berth as a registries.conf mirror with a project prefix', { skip: gate.skip, timeout: 600_000 }, () => {
+describe('podman through berth as the registries.conf mirror berth configure writes, with a project prefix', { skip: gate.skip, timeout: 600_000 }, () => {
   let images: LabImages;
   let work: string | undefined;
   let upstream: CountingUpstream | undefined;
@@ -50,16 +51,16 @@ describe('podman through berth as a registries.conf mirror with a project prefix
     berth = await startMirrorBerth(work, upstream.host);
     storage = ['--root', join(work, 'containers', 'root'), '--runroot', join(work, 'containers', 'run'), '--storage-driver', 'vfs'];
     await mkdir(join(work, 'containers'), { recursive: true });
-    const registriesConf = join(work, 'containers', 'registries.conf');
-    await writeFile(registriesConf, [
-      'unqualified-search-registries = []',
-      '[[registry]]',
-      'location = "docker.io"',
-      '[[registry.mirror]]',
-      `location = "${berth.host}/${UPSTREAM_NAME}"`,
-      'insecure = true',
-      '',
-    ].join('\n'));
+    // configure merges into what is there: a registries.conf that turns off short-name search.
+    const configured = join(work, 'configured-prefix');
+    const registriesConf = join(configured, 'etc', 'containers', 'registries.conf');
+    await mkdir(join(configured, 'etc', 'containers'), { recursive: true });
+    await writeFile(registriesConf, 'unqualified-search-registries = []\n');
+    const r = await runBerth(['configure', 'podman', '--registry', `${berth.host}/${UPSTREAM_NAME}`, '--mirror-of', 'docker.io', '--insecure', '--root', configured]);
+    assert.equal(r.code, 0, r.stderr);
+    const conf = await readFile(registriesConf, 'utf8');
+    assert.match(conf, /^unqualified-search-registries = \[\]$/m);
+    assert.ok(conf.includes(`[[registry.mirror]]\nlocation = "${berth.host}/${UPSTREAM_NAME}"\ninsecure = true\n`), conf);
     const authFile = join(work, 'containers', 'auth.json');
     await writeFile(authFile, '{}');
     env = { CONTAINERS_REGISTRIES_CONF: registriesConf, REGISTRY_AUTH_FILE: authFile };
@@ -70,7 +71,7 @@ describe('podman through berth as a registries.conf mirror with a project prefix
     await removeDir(work);
   });
 
-  it('pulls docker.io/library/tiny through the mirror, from the upstream once', async () => {
+  it('pulls docker.io/library/tiny through the configured mirror, from the upstream once', async () => {
     const r = await pull('docker.io/library/tiny:v1');
     assert.equal(r.code, 0, `podman pull failed:\n${r.stderr.slice(-3000)}\n${berth!.logs()}`);
     assert.equal(await digestOf('docker.io/library/tiny:v1'), images.digest('tiny'));
