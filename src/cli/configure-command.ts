@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import { speaksOnlyHttp } from '../client/index.js';
 import { applyPlan, planDiff, type Plan } from './configure/plan.js';
-import { validateRegistry, type ConfigureOptions } from './configure/options.js';
+import { parseRegistry, type ConfigureOptions } from './configure/options.js';
 import { containerdPlan } from './configure/containerd.js';
 import { dockerPlan } from './configure/docker.js';
 import { podmanPlan } from './configure/podman.js';
@@ -26,13 +26,25 @@ interface Flags {
   json?: boolean;
 }
 
+// How each client reaches a Berth upstream that lives under a project prefix; the same
+// sentences are checked by test/tools/configure.test.ts, so they are the documented contract.
+const MIRROR_HELP = `
+Berth as a pull-through mirror (--mirror-of docker.io) of an upstream named "dockerhub":
+  podman      --registry HOST:PORT/dockerhub   the mirror location carries the prefix
+  containerd  --registry HOST:PORT             containerd adds ?ns=docker.io to every request;
+              Berth routes it to the upstream whose namespaces list docker.io, so no prefix is
+              needed (one given is left out of hosts.toml, with a note)
+  docker      --registry HOST:PORT             registry-mirrors cannot carry a path: Berth sends
+              these pulls to its root upstream (root: true in the upstream's config)
+`;
+
 const PLANS: Record<string, (o: ConfigureOptions) => Promise<Plan>> = { containerd: containerdPlan, docker: dockerPlan, podman: podmanPlan };
 
 export function registerConfigureCommand(program: Command): void {
   program.command('configure')
     .description('configure a container client to use a registry: containerd, docker, podman, or kubernetes (prints a pull Secret)')
     .argument('<client>', 'containerd | docker | podman | kubernetes')
-    .requiredOption('--registry <host[:port]>', 'the registry (or mirror) to use')
+    .requiredOption('--registry <host[:port][/prefix]>', 'the registry (or mirror) to use; /prefix: the Berth upstream the mirror\'s names go under (see below)')
     .option('--mirror-of <registry>', 'use the registry as a pull-through mirror of this one (docker.io)')
     .option('--insecure', 'the registry speaks plain HTTP or has a certificate nobody can verify')
     .option('--plain-http', 'the registry speaks plain HTTP (default with --insecure: detected)')
@@ -46,6 +58,7 @@ export function registerConfigureCommand(program: Command): void {
     .option('--name <name>', 'kubernetes: the Secret\'s name', 'berth-pull')
     .option('--namespace <ns>', 'kubernetes: the Secret\'s namespace')
     .option('--json', 'print what was (or would be) written as JSON')
+    .addHelpText('after', MIRROR_HELP)
     .action(async (client: string, flags: Flags) => {
       try {
         await configure(client, flags);
@@ -57,17 +70,21 @@ export function registerConfigureCommand(program: Command): void {
 }
 
 async function configure(client: string, flags: Flags): Promise<void> {
-  validateRegistry(flags.registry);
+  const { host, prefix } = parseRegistry(flags.registry);
   if (client === 'kubernetes') {
+    if (prefix) throw new Error(`configure kubernetes: a pull Secret is for a host; give --registry ${host} (it covers ${host}/${prefix}/...)`);
     if (!flags.creds) throw new Error('configure kubernetes needs --creds USER:PASSWORD (a robot account)');
-    process.stdout.write(pullSecret(flags.registry, flags.creds, flags.name, flags.namespace));
+    process.stdout.write(pullSecret(host, flags.creds, flags.name, flags.namespace));
     return;
   }
   const planFor = PLANS[client];
   if (!planFor) throw new Error(`unknown client "${client}" (containerd, docker, podman, kubernetes)`);
-  const plainHttp = flags.plainHttp ?? (flags.insecure ? await speaksOnlyHttp(flags.registry) : false);
+  if (prefix && !flags.mirrorOf) {
+    throw new Error(`--registry ${flags.registry}: /${prefix} is where a mirror's names go, so it needs --mirror-of (e.g. docker.io); to pull from that project directly, name it in the image: ${host}/${prefix}/IMAGE`);
+  }
+  const plainHttp = flags.plainHttp ?? (flags.insecure ? await speaksOnlyHttp(host) : false);
   const plan = await planFor({
-    registry: flags.registry, mirrorOf: flags.mirrorOf, insecure: flags.insecure, plainHttp, ca: flags.ca,
+    registry: host, prefix, mirrorOf: flags.mirrorOf, insecure: flags.insecure, plainHttp, ca: flags.ca,
     clientCert: flags.clientCert, clientKey: flags.clientKey, root: flags.root,
     maxConcurrentDownloads: flags.maxConcurrentDownloads ? Number(flags.maxConcurrentDownloads) : undefined,
   });

@@ -18,6 +18,7 @@ import { appendAudit } from '../auth/audit.js';
 import { openMetaDatabase } from '../meta/database.js';
 import { metadataNeeded, metaOptionsFromConfig } from '../meta/from-config.js';
 import { createObservability, type Observability } from './observability.js';
+import { startEvictionSchedule } from '../proxy/eviction-schedule.js';
 import { startAuth, type AuthService } from '../auth/service.js';
 import { reloadCertificates, tlsServerOptions } from '../http/tls.js';
 import { closeRedis, openRedis } from '../redis/connect.js';
@@ -63,6 +64,7 @@ export async function startServer(config: Config, warnings: string[] = []): Prom
     ? (report: GcReport) => appendAudit(auth.meta.db, { actor: 'gc-schedule', address: '', action: 'gc.run', target: 'registry', detail: reportSummary(report) })
     : undefined;
   const gc = startGcSchedules(registry, config.gc, logger, obs.metrics ? createGcMetrics(obs.metrics.registry) : undefined, recordGcRun);
+  const eviction = startEvictionSchedule(core, meta?.db, config.proxy, logger, obs.metrics?.registry);
   let url: string;
   if (config.http.net === 'unix') {
     url = await app.listen({ path: config.http.addr });
@@ -82,6 +84,7 @@ export async function startServer(config: Config, warnings: string[] = []): Prom
     async close(deadline = Date.now() + parseDuration(config.http.draintimeout)) {
       purger.stop();
       gc.stop();
+      eviction.stop();
       await app.close();
       // Events not delivered by the deadline stay queued for the next start.
       await obs.close(deadline);

@@ -102,6 +102,47 @@ describe('berth configure: files', () => {
     assert.match(conf, /\[\[registry\.mirror\]\]\nlocation = "reg2\.example:5000"\ninsecure = false/);
   });
 
+  it('a Berth upstream prefix: podman mirrors to HOST/PREFIX, containerd leaves it out and says why, docker refuses it', async () => {
+    const r = join(root, 'prefix');
+    const args = (client: string) => ['configure', client, '--registry', 'reg.example:5000/dockerhub', '--mirror-of', 'docker.io', '--plain-http', '--root', r];
+    await berthOk(args('podman'));
+    assert.match(await readFile(join(r, 'etc/containers/registries.conf'), 'utf8'), /\[\[registry\.mirror\]\]\nlocation = "reg\.example:5000\/dockerhub"\ninsecure = true/);
+    const ctr = await berthOk(args('containerd'));
+    const hosts = await readFile(join(r, 'etc/containerd/certs.d/docker.io/hosts.toml'), 'utf8');
+    assert.match(hosts, /^\[host\."http:\/\/reg\.example:5000"\]$/m);
+    assert.doesNotMatch(hosts, /dockerhub/);
+    assert.match(ctr.stdout, /note: hosts\.toml names reg\.example:5000 without \/dockerhub: containerd sends \?ns=docker\.io .* namespaces: \[docker\.io\]/);
+    const docker = await berthCli(args('docker'));
+    assert.equal(docker.code, 1);
+    assert.match(docker.stderr, /registry-mirrors cannot carry a path/);
+    assert.match(docker.stderr, /"dockerhub" root: true/);
+    assert.match(docker.stderr, /berth configure docker --registry reg\.example:5000 --mirror-of docker\.io$/m);
+    await assert.rejects(readFile(join(r, 'etc/docker/daemon.json')), { code: 'ENOENT' });
+  });
+
+  it('refuses a prefix that is not a repository path, one without --mirror-of, and one for a kubernetes Secret', async () => {
+    const cases: Array<[string[], RegExp]> = [
+      [['podman', '--registry', 'reg.example/Hub', '--mirror-of', 'docker.io'], /"Hub" after the host is not a repository path/],
+      [['podman', '--registry', 'reg.example//x', '--mirror-of', 'docker.io'], /not a repository path/],
+      [['podman', '--registry', 'reg.example/dockerhub'], /needs --mirror-of .* name it in the image: reg\.example\/dockerhub\/IMAGE/],
+      [['kubernetes', '--registry', 'reg.example/dockerhub', '--creds', 'a:b'], /a pull Secret is for a host; give --registry reg\.example /],
+    ];
+    for (const [args, message] of cases) {
+      const r = await berthCli(['configure', ...args, '--root', join(root, 'refused')]);
+      assert.equal(r.code, 1, args.join(' '));
+      assert.match(r.stderr, message);
+    }
+    await assert.rejects(readdir(join(root, 'refused')), { code: 'ENOENT' });
+  });
+
+  it('--help says how each client reaches a prefixed upstream', async () => {
+    const help = (await berthOk(['configure', '--help'])).stdout;
+    assert.match(help, /--registry <host\[:port\]\[\/prefix\]>/);
+    assert.match(help, /podman +--registry HOST:PORT\/dockerhub/);
+    assert.match(help, /containerd adds \?ns=docker\.io/);
+    assert.match(help, /registry-mirrors cannot carry a path/);
+  });
+
   it('kubernetes: prints a dockerconfigjson pull Secret', async () => {
     const r = await berthOk(['configure', 'kubernetes', '--registry', 'reg.example', '--creds', 'robot:s3cret', '--namespace', 'apps']);
     assert.match(r.stdout, /type: kubernetes\.io\/dockerconfigjson/);

@@ -78,6 +78,10 @@ export async function containerdPlan(o: ConfigureOptions): Promise<Plan> {
     edits.push({ path: configPath, content: config });
     restart.push('systemctl restart containerd   (config.toml changed; hosts.toml files are read on every pull)');
   }
+  if (o.prefix && o.mirrorOf) {
+    notes.push(`hosts.toml names ${o.registry} without /${o.prefix}: containerd sends ?ns=${o.mirrorOf} with every mirror request, `
+      + `and Berth routes it to the upstream whose namespaces list ${o.mirrorOf} (give "${o.prefix}" namespaces: [${o.mirrorOf}])`);
+  }
   notes.push(`ctr reads hosts.toml only when asked: ctr images pull --hosts-dir ${CERTS_D} ${o.mirrorOf ? `${o.mirrorOf}/library/alpine:latest` : `${o.registry}/IMAGE`}`);
   return { edits, restart, notes };
 }

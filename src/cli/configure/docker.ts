@@ -9,6 +9,12 @@ export const DAEMON_JSON = '/etc/docker/daemon.json';
 export const DOCKER_CERTS_D = '/etc/docker/certs.d';
 
 export async function dockerPlan(o: ConfigureOptions): Promise<Plan> {
+  if (o.prefix) {
+    // dockerd rejects the entry itself ("invalid mirror: path, query, or fragment at end of the URI").
+    throw new Error(`Docker's registry-mirrors cannot carry a path, so ${o.registry}/${o.prefix} cannot be a mirror; `
+      + `mark the Berth upstream "${o.prefix}" root: true (docker.io pulls then arrive without a prefix and go to it) `
+      + `and run: berth configure docker --registry ${o.registry} --mirror-of ${o.mirrorOf ?? 'docker.io'}`);
+  }
   const trust = await trustFiles(o);
   const path = under(o.root, DAEMON_JSON);
   const before = await readOptional(path);

@@ -1,5 +1,7 @@
 // Podman (containers/image): a [[registry]] block in registries.conf (v2 format), with the
 // registry as a [[registry.mirror]] of another when asked, and certs.d/<host>/ for TLS files.
+// A mirror location may carry a path (containers/image rewrites docker.io/library/x to
+// <host>/<prefix>/library/x), which is how podman reaches a Berth upstream by its prefix.
 // The block sits between berth markers so running configure again replaces it.
 import { join } from 'node:path';
 import { readOptional, under, type FileEdit, type Plan } from './plan.js';
@@ -17,7 +19,7 @@ export async function podmanPlan(o: ConfigureOptions): Promise<Plan> {
   const end = `# berth: end ${key}`;
   const insecure = !!(o.insecure || o.plainHttp);
   const block = o.mirrorOf
-    ? [begin, '[[registry]]', `location = ${JSON.stringify(o.mirrorOf)}`, '', '[[registry.mirror]]', `location = ${JSON.stringify(o.registry)}`, `insecure = ${insecure}`, end]
+    ? [begin, '[[registry]]', `location = ${JSON.stringify(o.mirrorOf)}`, '', '[[registry.mirror]]', `location = ${JSON.stringify(o.prefix ? `${o.registry}/${o.prefix}` : o.registry)}`, `insecure = ${insecure}`, end]
     : [begin, '[[registry]]', `location = ${JSON.stringify(o.registry)}`, `insecure = ${insecure}`, end];
   const re = new RegExp(`${begin.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}[\\s\\S]*?${end.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\n?`);
   const notes: string[] = [];

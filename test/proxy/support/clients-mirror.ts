@@ -1,0 +1,162 @@
+// The lab for real clients pulling through Berth as a mirror: Debian's docker-registry with
+// htpasswd auth standing in for Docker Hub, a counting forwarder in front of it (so a test can
+// tell whether a pull touched the upstream, and stop the upstream), and `berth serve` with one
+// upstream "dockerhub" that answers for ?ns=docker.io, under the `dockerhub/` prefix, and as the
+// root upstream (dockerd's registry-mirrors sends neither).
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { createServer, request, type Server } from 'node:http';
+import type { Socket } from 'node:net';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { BERTH_BIN, cleanEnv, freePort, stopChild, tail, track } from '../../e2e/support/env.js';
+import { startServerProcess, type ServerProcess } from '../../e2e/support/server-process.js';
+import { copy } from '../../e2e/support/skopeo.js';
+
+export const UPSTREAM_USER = 'mirror';
+export const UPSTREAM_PASSWORD = 'mirror-secret-7';
+export const UPSTREAM_NAME = 'dockerhub';
+
+export interface CountingUpstream {
+  /** 127.0.0.1:PORT of the forwarder, the address Berth is given. */
+  host: string;
+  /** Requests that reached the upstream, as "METHOD /path". */
+  requests: string[];
+  /** Copies an image into the upstream (through the forwarder, not counted). */
+  seed(src: string, repository: string): Promise<void>;
+  /** Stops the registry and the forwarder: connections are refused from now on. */
+  stop(): Promise<void>;
+}
+
+/** docker-registry on a private port with htpasswd auth, behind a forwarder that counts. */
+export async function startCountingUpstream(dir: string): Promise<CountingUpstream> {
+  const htpasswd = join(dir, 'htpasswd');
+  execFileSync('htpasswd', ['-B', '-b', '-c', htpasswd, UPSTREAM_USER, UPSTREAM_PASSWORD], { stdio: 'pipe' });
+  const port = await freePort();
+  const config = join(dir, 'upstream.yml');
+  await writeFile(config, [
+    'version: 0.1',
+    'log: {level: warn, accesslog: {disabled: true}}',
+    `storage: {filesystem: {rootdirectory: ${JSON.stringify(join(dir, 'upstream-data'))}}, delete: {enabled: true}}`,
+    `http: {addr: "127.0.0.1:${port}"}`,
+    `auth: {htpasswd: {realm: upstream-realm, path: ${JSON.stringify(htpasswd)}}}`,
+    '',
+  ].join('\n'));
+  const registry = await startAuthenticated('docker-registry', ['serve', config], cleanEnv(), port, 'docker-registry');
+  const requests: string[] = [];
+  let counting = true;
+  const sockets = new Set<Socket>();
+  const forwarder: Server = createServer((req, res) => {
+    if (counting) requests.push(`${req.method} ${req.url}`);
+    const out = request({ host: '127.0.0.1', port, method: req.method, path: req.url, headers: req.headers }, (up) => {
+      res.writeHead(up.statusCode ?? 502, up.headers);
+      up.pipe(res);
+    });
+    out.on('error', () => res.destroy());
+    req.pipe(out);
+  });
+  forwarder.on('connection', (s) => {
+    sockets.add(s);
+    s.once('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((r) => forwarder.listen(0, '127.0.0.1', r));
+  const address = forwarder.address();
+  const host = `127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  return {
+    host,
+    requests,
+    async seed(src, repository) {
+      counting = false;
+      try {
+        await copy(src, `docker://${host}/${repository}`, { extra: ['--dest-creds', `${UPSTREAM_USER}:${UPSTREAM_PASSWORD}`] });
+      } finally {
+        counting = true;
+      }
+    },
+    async stop() {
+      await new Promise<void>((r) => {
+        forwarder.close(() => r());
+        for (const s of sockets) s.destroy();
+      });
+      await registry.stop();
+    },
+  };
+}
+
+export interface AccessLine {
+  method: string;
+  url: string;
+  status: number;
+}
+
+export interface MirrorBerth extends Omit<ServerProcess, 'child'> {
+  /** Every request Berth's access log has recorded so far, in order. */
+  access(): AccessLine[];
+  stop(): Promise<void>;
+}
+
+/** `berth serve` with the "dockerhub" upstream pointing at `upstreamHost`, with its credentials. */
+export async function startMirrorBerth(dir: string, upstreamHost: string, extra: string[] = []): Promise<MirrorBerth> {
+  const port = await freePort();
+  const config = join(dir, 'berth.yml');
+  await writeFile(config, [
+    'version: 0.1',
+    'log: {level: info, accesslog: {disabled: false}}',
+    `storage: {filesystem: {rootdirectory: ${JSON.stringify(join(dir, 'berth-data'))}}, delete: {enabled: true}, maintenance: {uploadpurging: {enabled: false}}}`,
+    `http: {addr: "127.0.0.1:${port}"}`,
+    'proxy:',
+    '  upstreams:',
+    `    - name: ${UPSTREAM_NAME}`,
+    `      remoteurl: http://${upstreamHost}`,
+    '      namespaces: [docker.io]',
+    '      root: true',
+    `      username: ${UPSTREAM_USER}`,
+    `      password: ${UPSTREAM_PASSWORD}`,
+    '      timeout: 5s',
+    ...extra.map((line) => `      ${line}`),
+    '',
+  ].join('\n'));
+  const server = await startServerProcess({ label: 'berth (mirror)', command: process.execPath, args: [BERTH_BIN, 'serve', config], env: cleanEnv(), port });
+  // The whole access log (server.logs() keeps only a tail), to tell which pulls reached Berth.
+  const access: AccessLine[] = [];
+  let partial = '';
+  const collect = (chunk: Buffer) => {
+    const lines = (partial + chunk.toString('utf8')).split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines) {
+      try {
+        const entry = JSON.parse(line) as { msg?: string; method?: string; url?: string; status?: number };
+        if (entry.msg === 'access' && entry.url) access.push({ method: entry.method ?? '', url: entry.url, status: entry.status ?? 0 });
+      } catch {
+        // not a JSON log line
+      }
+    }
+  };
+  server.child.stdout?.on('data', collect);
+  server.child.stderr?.on('data', collect);
+  return { host: server.host, url: server.url, logs: server.logs, access: () => [...access], stop: () => stopChild(server.child) };
+}
+
+/** A server whose /v2/ wants credentials: ready when it answers 401. */
+async function startAuthenticated(command: string, args: string[], env: NodeJS.ProcessEnv, port: number, label: string): Promise<{ stop(): Promise<void> }> {
+  const child: ChildProcess = track(spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] }));
+  const log = tail();
+  child.stdout?.on('data', (c: Buffer) => log.push(c));
+  child.stderr?.on('data', (c: Buffer) => log.push(c));
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${label} exited on start:\n${log.text()}`);
+    const status = await fetch(`http://127.0.0.1:${port}/v2/`, { signal: AbortSignal.timeout(2000) }).then((r) => r.status, () => 0);
+    if (status === 401) break;
+    if (Date.now() > deadline) {
+      await stopChild(child, 'SIGKILL');
+      throw new Error(`${label} did not answer 401 on /v2/ within 20 s:\n${log.text()}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { stop: () => stopChild(child) };
+}
+
+/** Requests for `repository` (its upstream name) that reached the upstream. */
+export function upstreamHits(upstream: CountingUpstream, repository: string): string[] {
+  return upstream.requests.filter((r) => r.includes(`/v2/${repository}/`));
+}
