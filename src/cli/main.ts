@@ -16,6 +16,7 @@ const COMMAND_GROUPS: { commands: string[]; load: () => Promise<Register> }[] = 
   { commands: ['sync'], load: async () => (await import('./sync-command.js')).registerSyncCommand },
   { commands: ['configure'], load: async () => (await import('./configure-command.js')).registerConfigureCommand },
   { commands: ['doctor'], load: async () => (await import('./doctor-command.js')).registerDoctorCommand },
+  { commands: ['index'], load: async () => (await import('./index-command.js')).registerIndexCommand },
 ];
 
 /** The groups the command line needs: the one it names, or all of them (help, unknown command). */

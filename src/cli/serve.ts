@@ -20,6 +20,8 @@ import { metadataNeeded, metaOptionsFromConfig } from '../meta/from-config.js';
 import { createObservability, type Observability } from './observability.js';
 import { startAuth, type AuthService } from '../auth/service.js';
 import { reloadCertificates, tlsServerOptions } from '../http/tls.js';
+import { CheckedDriver } from '../storage/checked-driver.js';
+import { startListingFromConfig } from '../meta/listing-from-config.js';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -37,7 +39,9 @@ export async function startServer(config: Config, warnings: string[] = []): Prom
   const meta = metadataNeeded(config) ? await openMetaDatabase(metaOptionsFromConfig(config)) : undefined;
   const obs = await createObservability(config, logger, meta ? { meta } : {});
   const tagGuard = tagGuardFrom(config.gc);
-  const registry = obs.decorate(new Registry(await driverFromConfig(config, parseDuration, obs.instrumentDriver), tagGuard ? { tagGuard } : {}));
+  const driver = new CheckedDriver(await driverFromConfig(config, parseDuration, obs.instrumentDriver));
+  const listing = meta ? await startListingFromConfig(config, meta, driver, logger) : undefined;
+  const registry = obs.decorate(new Registry(driver, { ...(tagGuard ? { tagGuard } : {}), ...(listing ? { index: listing.index } : {}) }));
   const auth = await startAuth(config, { announce: (text) => process.stderr.write(text), ...(meta ? { meta } : {}) });
   const tls = tlsServerOptions(config);
   const app = await buildApp({
@@ -68,6 +72,7 @@ export async function startServer(config: Config, warnings: string[] = []): Prom
     async close(deadline = Date.now() + parseDuration(config.http.draintimeout)) {
       purger.stop();
       gc.stop();
+      listing?.stop();
       await app.close();
       // Events not delivered by the deadline stay queued for the next start.
       await obs.close(deadline);

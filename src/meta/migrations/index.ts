@@ -4,9 +4,11 @@ import type { Migration } from 'kysely';
 import { bookkeeping } from './0000-bookkeeping.js';
 import { auth } from './0100-auth.js';
 import { events } from './0200-events.js';
+import { listing } from './0300-listing.js';
 
 export const MIGRATIONS: Record<string, Migration> = {
   '0000-bookkeeping': bookkeeping,
   '0100-auth': auth,
   '0200-events': events,
+  '0300-listing': listing,
 };

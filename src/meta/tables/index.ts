@@ -3,5 +3,6 @@
 import type { BookkeepingTables } from './bookkeeping.js';
 import type { AuthTables } from './auth.js';
 import type { EventsTables } from './events.js';
+import type { ListingTables } from './listing.js';
 
-export interface MetaTables extends BookkeepingTables, AuthTables, EventsTables {}
+export interface MetaTables extends BookkeepingTables, AuthTables, EventsTables, ListingTables {}
