@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Catalog at scale: 10,000 repositories written straight into storage in Distribution's v2 layout
-// (one shared image; per repository its revision link and one tag), then GET /v2/_catalog?n=100
+// (one shared image; per repository its two layer links, its revision link and one tag), then GET /v2/_catalog?n=100
 // and ?n=100&last=<middle> timed on Berth (listing index, built from storage at first start) and
 // on Debian's docker-registry (Distribution 2.8, which walks storage), on the filesystem and on
 // radosgw. Seeding is done before either server starts: it is not measured. See README.md.
@@ -41,6 +41,8 @@ function* objects() {
     yield [`${r}/revisions/sha256/${M}/link`, `sha256:${M}`];
     yield [`${r}/tags/v1/current/link`, `sha256:${M}`];
     yield [`${r}/tags/v1/index/sha256/${M}/link`, `sha256:${M}`];
+    // Distribution 2.8's catalog lists directories holding `_layers` (Berth's, `_manifests`).
+    for (const data of [config, layer]) yield [`repositories/${name}/_layers/sha256/${sha(data)}/link`, `sha256:${sha(data)}`];
   }
 }
 
@@ -74,6 +76,7 @@ function freePort() {
 
 async function start(label, command, argv, env, port) {
   const child = spawn(command, argv, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  if (process.env.BENCH_DEBUG) child.stderr.pipe(process.stderr);
   let err = '';
   child.stderr.on('data', (d) => { err = (err + d).slice(-4000); });
   const t0 = Date.now();
@@ -135,7 +138,7 @@ async function runBackend(backend, work) {
   try {
     const env = { ...process.env };
     delete env.AWS_CA_BUNDLE;
-    const common = { version: 0.1, log: { level: 'error', accesslog: { disabled: true } }, storage: { ...storage, maintenance: { uploadpurging: { enabled: false } } } };
+    const common = { version: 0.1, log: { level: process.env.BENCH_DEBUG ? 'info' : 'error', accesslog: { disabled: true } }, storage: { ...storage, maintenance: { uploadpurging: { enabled: false } } } };
     const { stringify } = await import('yaml');
     const bPort = await freePort();
     await writeFile(join(work, `berth-${backend}.yml`), stringify({ ...common, http: { addr: `127.0.0.1:${bPort}` }, meta: { sqlite: { path: join(work, `meta-${backend}.sqlite`) } } }));
