@@ -64,6 +64,35 @@ forEachMetaDatabase('listing index', (backend) => {
     }
   });
 
+  it('answers listings without reading storage', async () => {
+    const meta = await backend.open();
+    try {
+      const reads: string[] = [];
+      const counting = new Proxy(new MemoryDriver(), {
+        get(t, prop) {
+          const value: unknown = Reflect.get(t, prop, t);
+          if (typeof value !== 'function') return value;
+          return (...a: unknown[]) => {
+            if (['list', 'stat', 'getContent', 'walk', 'reader'].includes(String(prop))) reads.push(`${String(prop)} ${String(a[0])}`);
+            return (value as (...x: unknown[]) => unknown).apply(t, a);
+          };
+        },
+      });
+      const { registry } = setup(meta, counting);
+      await putImage(registry, 'team/app', config, [layer], img, 'v1');
+      for (const b of [EMPTY_CONFIG, sbom]) await putBlob(registry, 'team/app', b);
+      await putManifest(registry, 'team/app', ref);
+      reads.length = 0;
+      assert.deepEqual((await registry.catalog.page({ n: 10 })).items, ['team/app']);
+      assert.deepEqual((await registry.tags.page('team/app', {}))?.items, ['v1']);
+      assert.deepEqual(await registry.tags.tagsOf('team/app', d(img.digest)), ['v1']);
+      assert.deepEqual((await registry.referrers.list('team/app', d(img.digest))).map((x) => x.value), [ref.digest]);
+      assert.deepEqual(reads, []);
+    } finally {
+      await meta.close();
+    }
+  });
+
   it('follows tags, untags, manifest deletes and referrers, and matches storage after them', async () => {
     const meta = await backend.open();
     try {
