@@ -221,4 +221,38 @@ forEachMetaDatabase('listing index', (backend) => {
       await meta.close();
     }
   });
+
+  it('two replicas sharing the database, with re-reads running throughout, end equal to storage', async () => {
+    const meta = await backend.open();
+    try {
+      const driver = new MemoryDriver();
+      const a = setup(meta, driver);
+      const b = setup(meta, driver);
+      await putImage(a.registry, 'shared/app', config, [layer], img, 'base');
+      await putManifest(a.registry, 'shared/app', other);
+      // A re-read that takes its time, so that changes land between its read and its write.
+      const slow = { read: async (n: string) => { const s = await a.walk.read(n); await new Promise((r) => setTimeout(r, 3)); return s; }, exists: (n: string) => a.walk.exists(n) };
+      const repairer = new MetaListingIndex(meta, slow, { log: quiet });
+      let running = true;
+      const rereads = (async () => {
+        let n = 0;
+        while (running) {
+          await repairer.resync('shared/app');
+          n++;
+        }
+        return n;
+      })();
+      const work = (r: typeof a, prefix: string) => Promise.all(Array.from({ length: 12 }, async (_, i) => {
+        await putManifest(r.registry, 'shared/app', i % 2 ? img : other, `${prefix}${i}`);
+        if (i % 3 === 0) await r.registry.manifests.delete('shared/app', { tag: `${prefix}${i}` });
+      }));
+      await Promise.all([work(a, 'a'), work(b, 'b')]);
+      running = false;
+      assert.ok((await rereads) > 0);
+      assert.deepEqual(await verifyListing(a.index, a.walk), []);
+      assert.equal((await a.registry.tags.list('shared/app'))?.length, 1 + 2 * 8);
+    } finally {
+      await meta.close();
+    }
+  });
 });
