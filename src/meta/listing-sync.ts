@@ -1,12 +1,13 @@
 // Keeping the listing index equal to storage: the first start's build (a registry:2 directory or
 // bucket served as is), the repair of repositories a crash left mid-change (at start, then on an
 // interval), `berth index rebuild`, and `berth index verify`'s comparison.
-import type { RepositoryListing } from '../registry/listing-index.js';
+import type { Digest } from '../oci/digest.js';
+import type { ListingChange, ListingIndex, Page, PageRequest, RepositoryListing } from '../registry/listing-index.js';
 import type { MetaDatabase } from './database.js';
 import { MetaListingIndex, type ListingLog, type ListingSource } from './listing-index.js';
 
-/** What the walk offers besides reading one repository: every repository name in storage. */
-export interface ListingWalk extends ListingSource {
+/** The storage walk: every repository name in storage, one repository read, and listings by walking. */
+export interface ListingWalk extends ListingSource, Pick<ListingIndex, 'repositories' | 'tags' | 'tagsOf' | 'referrers'> {
   namesHolding(marker: '_manifests', onProgress?: (found: number) => void): Promise<string[]>;
 }
 
@@ -15,27 +16,69 @@ const PARALLEL = 8;
 const RETRIES = 5;
 
 export interface ListingService {
-  index: MetaListingIndex;
+  /** What the core reads and writes: the database once built, the storage walk until then. */
+  index: ListingIndex;
+  /** The database index itself (verify, rebuild). */
+  database: MetaListingIndex;
+  /** Resolves once the index answers from the database (at once when it was built before). */
+  ready: Promise<void>;
   stop(): void;
 }
 
-/** Opens the index: builds it when it never was, repairs what a crash left, then repairs periodically. */
+/**
+ * Opens the index: repairs what a crash left, then repairs periodically. A never-built index is
+ * built in the background (a registry:2 bucket can take minutes to walk): the server listens at
+ * once and lists by walking storage until the build is recorded; changes meanwhile go to both.
+ */
 export async function startListing(
   meta: MetaDatabase, walk: ListingWalk, options: { log: ListingLog; resyncIntervalMs: number; staleAfterMs?: number },
 ): Promise<ListingService> {
-  const index = new MetaListingIndex(meta, walk, { log: options.log, ...(options.staleAfterMs ? { staleAfterMs: options.staleAfterMs } : {}) });
-  if (!(await isBuilt(meta))) {
-    options.log.info({}, 'listing index: never built; building it from storage (listings wait for it)');
-    const { repositories, ms } = await rebuildListing(meta, index, walk, options.log);
-    options.log.info({ repositories, ms }, 'listing index: built');
+  const { log } = options;
+  const index = new MetaListingIndex(meta, walk, { log, ...(options.staleAfterMs ? { staleAfterMs: options.staleAfterMs } : {}) });
+  const stopped = new AbortController();
+  const front = new UntilBuilt(index, walk);
+  let ready: Promise<void>;
+  if (await isBuilt(meta)) {
+    front.built = true;
+    await repair(index, true, log);
+    ready = Promise.resolve();
   } else {
-    await repair(index, true, options.log);
+    log.info({}, 'listing index: never built; building it from storage in the background (listings walk storage until then)');
+    ready = rebuildListing(meta, index, walk, log, stopped.signal).then(({ repositories, ms }) => {
+      front.built = true;
+      log.info({ repositories, ms }, 'listing index: built');
+    }, (err: unknown) => {
+      if (!stopped.signal.aborted) log.warn({ err }, 'listing index: build failed; listings keep walking storage, the next start builds again');
+    });
   }
   const timer = options.resyncIntervalMs > 0
-    ? setInterval(() => { repair(index, false, options.log).catch((err: unknown) => options.log.warn({ err }, 'listing index: repair failed')); }, options.resyncIntervalMs)
+    ? setInterval(() => { if (front.built) repair(index, false, log).catch((err: unknown) => log.warn({ err }, 'listing index: repair failed')); }, options.resyncIntervalMs)
     : undefined;
   timer?.unref();
-  return { index, stop: () => clearInterval(timer) };
+  return { index: front, database: index, ready, stop: () => { clearInterval(timer); stopped.abort(); } };
+}
+
+/** Reads from the storage walk until the database is built; writes always reach the database. */
+class UntilBuilt implements ListingIndex {
+  built = false;
+  readonly #db: MetaListingIndex;
+  readonly #walk: ListingWalk;
+
+  constructor(db: MetaListingIndex, walk: ListingWalk) {
+    this.#db = db;
+    this.#walk = walk;
+  }
+
+  #reads(): Pick<ListingIndex, 'repositories' | 'tags' | 'tagsOf' | 'referrers'> {
+    return this.built ? this.#db : this.#walk;
+  }
+
+  repositories(page: PageRequest): Promise<Page> { return this.#reads().repositories(page); }
+  tags(name: string, page: PageRequest): Promise<Page | undefined> { return this.#reads().tags(name, page); }
+  tagsOf(name: string, digest: Digest): Promise<string[]> { return this.#reads().tagsOf(name, digest); }
+  referrers(name: string, subject: Digest): Promise<Digest[]> { return this.#reads().referrers(name, subject); }
+  change<T>(name: string, write: () => Promise<T>, changes: (result: T) => ListingChange[]): Promise<T> { return this.#db.change(name, write, changes); }
+  refresh(names: Iterable<string>): Promise<void> { return this.#db.refresh(names); }
 }
 
 async function isBuilt(meta: MetaDatabase): Promise<boolean> {
@@ -53,7 +96,7 @@ async function repair(index: MetaListingIndex, all: boolean, log: ListingLog): P
 
 /** Re-reads every repository in storage or in the index, and records the index as built. */
 export async function rebuildListing(
-  meta: MetaDatabase, index: MetaListingIndex, walk: ListingWalk, log?: ListingLog,
+  meta: MetaDatabase, index: MetaListingIndex, walk: ListingWalk, log?: ListingLog, signal?: AbortSignal,
 ): Promise<{ repositories: number; ms: number }> {
   const started = Date.now();
   let lastLog = started;
@@ -67,6 +110,7 @@ export async function rebuildListing(
   let done = 0;
   const worker = async () => {
     for (let i = next++; i < names.length; i = next++) {
+      signal?.throwIfAborted();
       const name = names[i]!;
       let ok = false;
       for (let attempt = 0; attempt < RETRIES && !ok; attempt++) ok = await index.resync(name);
@@ -76,6 +120,7 @@ export async function rebuildListing(
     }
   };
   await Promise.all(Array.from({ length: Math.min(PARALLEL, names.length) }, worker));
+  signal?.throwIfAborted();
   await meta.db.insertInto('berth_meta').values({ key: BUILT, value: new Date().toISOString() })
     .onConflict((oc) => oc.column('key').doUpdateSet({ value: new Date().toISOString() })).execute();
   return { repositories: names.length, ms: Date.now() - started };
