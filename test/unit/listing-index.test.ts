@@ -12,7 +12,8 @@ import { rebuildListing, startListing, verifyListing } from '../../src/meta/list
 import type { MetaDatabase } from '../../src/meta/database.js';
 import { forEachMetaDatabase } from '../suites/meta-databases.js';
 import { artifact, blob, EMPTY_CONFIG, imageManifest } from '../helpers/oci-fixtures.js';
-import { d, putBlob, putImage, putManifest } from '../gc/support/seed.js';
+import { d, later, putBlob, putImage, putManifest } from '../gc/support/seed.js';
+import { collectGarbage } from '../../src/gc/collector.js';
 
 const quiet = { info: () => {}, warn: () => {} };
 const config = blob('{"os":"linux"}');
@@ -257,6 +258,26 @@ forEachMetaDatabase('listing index', (backend) => {
       assert.ok((await rereads) > 0);
       assert.deepEqual(await verifyListing(a.index, a.walk), []);
       assert.equal((await a.registry.tags.list('shared/app'))?.length, 1 + 2 * 8);
+    } finally {
+      await meta.close();
+    }
+  });
+
+  it('stays equal to storage after a garbage collection deletes untagged manifests and their referrers', async () => {
+    const meta = await backend.open();
+    try {
+      const { registry, index, walk } = setup(meta);
+      await putImage(registry, 'team/app', config, [layer], img, 'v1');
+      await putManifest(registry, 'team/app', other);
+      for (const b of [EMPTY_CONFIG, sbom]) await putBlob(registry, 'team/app', b);
+      const onOther = artifact(other, 'application/vnd.example.sbom', sbom);
+      await putManifest(registry, 'team/app', onOther);
+      await putManifest(registry, 'team/app', ref);
+      const report = await collectGarbage(registry, { deleteUntagged: true, now: later });
+      assert.deepEqual(report.manifests.map((m) => m.digest).sort(), [other.digest, onOther.digest].sort());
+      assert.deepEqual(await registry.referrers.list('team/app', d(other.digest)), []);
+      assert.deepEqual((await registry.referrers.list('team/app', d(img.digest))).map((x) => x.value), [ref.digest]);
+      assert.deepEqual(await verifyListing(index, walk), []);
     } finally {
       await meta.close();
     }
