@@ -46,12 +46,12 @@ async function indexCommand(action: 'rebuild' | 'verify', file: string | undefin
     const index = new MetaListingIndex(meta, walk, { log });
     if (action === 'rebuild') {
       const { repositories, ms } = await sync.rebuildListing(meta, index, walk, log);
-      process.stdout.write(`listing index rebuilt from storage: ${repositories} repositories in ${(ms / 1000).toFixed(1)} s\n`);
+      process.stdout.write(`listing index rebuilt from storage: ${repositories} ${repositories === 1 ? 'repository' : 'repositories'} in ${(ms / 1000).toFixed(1)} s\n`);
       return;
     }
     const drift = await sync.verifyListing(index, walk);
     for (const line of drift) process.stdout.write(`${line}\n`);
-    process.stdout.write(drift.length === 0 ? 'listing index matches storage\n' : `${drift.length} differences between the listing index and storage; \`berth index rebuild\` repairs them\n`);
+    process.stdout.write(drift.length === 0 ? 'listing index matches storage\n' : `${drift.length} difference${drift.length === 1 ? '' : 's'} between the listing index and storage; \`berth index rebuild\` repairs them\n`);
     if (drift.length > 0) process.exitCode = 1;
   } finally {
     await meta.close();
