@@ -160,18 +160,24 @@ async function runBackend(backend, work) {
     log('starting Berth (first start: builds the listing index from storage)');
     const berth = await start('berth', process.execPath, [join(ROOT, 'bin/berth.js'), 'serve', join(work, `berth-${backend}.yml`)], env, bPort);
     // The first start builds the index in the background (listings walk storage meanwhile): wait for it.
-    const buildMs = berth.startMs + await untilBuilt(join(work, `meta-${backend}.sqlite`));
-    rows.push(['Berth (index)', backend, `${(berth.startMs / 1000).toFixed(1)} s; index built from storage in ${(buildMs / 1000).toFixed(1)} s`,
-      fmt(await time(`${berth.url}/v2/_catalog?n=100`, RUNS)), fmt(await time(`${berth.url}/v2/_catalog?n=100&last=${encodeURIComponent(middle)}`, RUNS))]);
-    await berth.stop();
+    try {
+      const buildMs = berth.startMs + await untilBuilt(join(work, `meta-${backend}.sqlite`));
+      rows.push(['Berth (index)', backend, `${(berth.startMs / 1000).toFixed(1)} s; index built from storage in ${(buildMs / 1000).toFixed(1)} s`,
+        fmt(await time(`${berth.url}/v2/_catalog?n=100`, RUNS)), fmt(await time(`${berth.url}/v2/_catalog?n=100&last=${encodeURIComponent(middle)}`, RUNS))]);
+    } finally {
+      await berth.stop();
+    }
     const dPort = await freePort();
     await writeFile(join(work, `dist-${backend}.yml`), stringify({ ...common, http: { addr: `127.0.0.1:${dPort}` } }));
     log('starting docker-registry');
     const dist = await start('docker-registry', 'docker-registry', ['serve', join(work, `dist-${backend}.yml`)], env, dPort);
     const dRuns = Math.min(RUNS, 3);
-    rows.push(['Distribution 2.8', backend, `${(dist.startMs / 1000).toFixed(1)} s`,
-      fmt(await time(`${dist.url}/v2/_catalog?n=100`, dRuns)), fmt(await time(`${dist.url}/v2/_catalog?n=100&last=${encodeURIComponent(middle)}`, dRuns))]);
-    await dist.stop();
+    try {
+      rows.push(['Distribution 2.8', backend, `${(dist.startMs / 1000).toFixed(1)} s`,
+        fmt(await time(`${dist.url}/v2/_catalog?n=100`, dRuns)), fmt(await time(`${dist.url}/v2/_catalog?n=100&last=${encodeURIComponent(middle)}`, dRuns))]);
+    } finally {
+      await dist.stop();
+    }
   } finally {
     stopGw();
   }
