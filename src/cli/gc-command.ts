@@ -39,7 +39,10 @@ export async function gcCommand(flags: GcFlags): Promise<void> {
     import('../storage/from-config.js'), import('../registry/registry.js'), import('../gc/collector.js'),
     import('../gc/lock.js'), import('../gc/report.js'),
   ]);
-  const registry = new Registry(await driverFromConfig(config, parseDuration));
+  const driver = await driverFromConfig(config, parseDuration);
+  // Its deletions reach the listing index that `berth serve` answers from.
+  const listing = await (await import('../meta/listing-from-config.js')).openListingForCommand(config, driver);
+  const registry = new Registry(driver, listing ? { index: listing.index } : {});
   try {
     const report = await collectGarbage(registry, {
       dryRun: flags.dryRun ?? config.gc.dryrun,
@@ -51,5 +54,7 @@ export async function gcCommand(flags: GcFlags): Promise<void> {
     if (!(err instanceof LockHeldError)) throw err;
     process.stderr.write(`berth gc: ${err.message}\n`);
     process.exitCode = 1;
+  } finally {
+    await listing?.close();
   }
 }

@@ -16,6 +16,7 @@ const COMMAND_GROUPS: { commands: string[]; load: () => Promise<Register> }[] = 
   { commands: ['sync'], load: async () => (await import('./sync-command.js')).registerSyncCommand },
   { commands: ['configure'], load: async () => (await import('./configure-command.js')).registerConfigureCommand },
   { commands: ['doctor'], load: async () => (await import('./doctor-command.js')).registerDoctorCommand },
+  { commands: ['index'], load: async () => (await import('./index-command.js')).registerIndexCommand },
   { commands: ['proxy'], load: async () => (await import('./proxy-command.js')).registerProxyCommands },
 ];
 

@@ -27,8 +27,11 @@ export async function retentionCommand(flags: RetentionFlags): Promise<void> {
   ]);
   const policies = compilePolicies(config.gc.retention.projects);
   if (policies.size === 0) process.stderr.write('berth retention: no project has a policy (gc.retention.projects)\n');
-  const registry = new Registry(await driverFromConfig(config, parseDuration));
-  const report = await applyRetention(registry, policies, { dryRun: flags.dryRun ?? config.gc.retention.dryrun });
+  const driver = await driverFromConfig(config, parseDuration);
+  // Its untags reach the listing index that `berth serve` answers from.
+  const listing = await (await import('../meta/listing-from-config.js')).openListingForCommand(config, driver);
+  const registry = new Registry(driver, listing ? { index: listing.index } : {});
+  const report = await applyRetention(registry, policies, { dryRun: flags.dryRun ?? config.gc.retention.dryrun }).finally(() => listing?.close());
   if (flags.json) {
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     return;

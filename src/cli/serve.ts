@@ -24,6 +24,8 @@ import { reloadCertificates, tlsServerOptions } from '../http/tls.js';
 import { closeRedis, openRedis } from '../redis/connect.js';
 import { proxyConfigured, pullThroughFromConfig } from '../proxy/from-config.js';
 import type { PullThrough } from '../proxy/pull-through.js';
+import { CheckedDriver } from '../storage/checked-driver.js';
+import { startListingFromConfig } from '../meta/listing-from-config.js';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -44,7 +46,9 @@ export async function startServer(config: Config, warnings: string[] = []): Prom
   const redis = config.redis ? await openRedis(config.redis, logger) : undefined;
   const obs = await createObservability(config, logger, { ...(meta ? { meta } : {}), ...(redis ? { redis } : {}) });
   const tagGuard = tagGuardFrom(config.gc);
-  const core = new Registry(await driverFromConfig(config, parseDuration, obs.instrumentDriver), tagGuard ? { tagGuard } : {});
+  const driver = new CheckedDriver(await driverFromConfig(config, parseDuration, obs.instrumentDriver));
+  const listing = meta ? await startListingFromConfig(config, meta, driver, logger) : undefined;
+  const core = new Registry(driver, { ...(tagGuard ? { tagGuard } : {}), ...(listing ? { index: listing.index } : {}) });
   // Listeners outside the cache: a proxied pull is an event; the cache's own writes are not pushes.
   const proxy = meta && proxyConfigured(config) ? pullThroughFromConfig(config, core, { db: meta.db, metrics: obs.metrics?.registry, logger }) : undefined;
   const registry = obs.decorate(proxy ? proxy.registry : core);
@@ -85,6 +89,7 @@ export async function startServer(config: Config, warnings: string[] = []): Prom
       purger.stop();
       gc.stop();
       eviction.stop();
+      listing?.stop();
       await app.close();
       // Events not delivered by the deadline stay queued for the next start.
       await obs.close(deadline);

@@ -63,6 +63,8 @@ export async function collectGarbage(registry: Registry, options: GcOptions = {}
     }
     if (!(await lock.stillHeld())) throw new Error('garbage collection lock lost before the sweep; nothing was deleted');
     const out = await sweep(registry, plan, now);
+    // The sweep deletes revisions and referrer links in storage directly: the listing index re-reads those repositories.
+    await registry.catalog.refresh(new Set(out.manifests.map((m) => m.repository)));
     const blobs = out.blobs.map(({ digest, size }) => ({ digest, size }));
     return {
       ...base, manifests: out.manifests.map(({ repository, digest }) => ({ repository, digest })),

@@ -1,45 +1,38 @@
-// The repository catalog, found the way Distribution finds it: every directory under
-// `repositories/` that holds a `_manifests` directory is a repository.
+// The repository catalog: a repository is a directory under `repositories/` that holds a
+// `_manifests` directory (Distribution's definition). Pages come from the listing index; the
+// maintenance walks (GC, upload purger) still read storage, which is what they clean.
 import type { StorageDriver } from '../storage/driver.js';
-import { basename, REPOSITORIES } from './layout.js';
-import { orUndefined } from './storage-errors.js';
+import { all, paginate, type ListingIndex, type Page, type PageRequest } from './listing-index.js';
+import { StorageListing } from './storage-listing.js';
+
+export { paginate };
 
 export class Catalog {
-  readonly #driver: StorageDriver;
+  readonly #walk: StorageListing;
+  readonly #index: ListingIndex;
 
-  constructor(driver: StorageDriver) {
-    this.#driver = driver;
+  constructor(driver: StorageDriver, index?: ListingIndex) {
+    this.#walk = new StorageListing(driver);
+    this.#index = index ?? this.#walk;
+  }
+
+  /** One page of repository names in lexical order. */
+  async page(page: PageRequest): Promise<Page> {
+    return this.#index.repositories(page);
   }
 
   /** All repository names in lexical order. */
   async names(): Promise<string[]> {
-    return this.namesHolding('_manifests');
+    return (await all((p) => this.#index.repositories(p))) ?? [];
   }
 
-  /** Names of the repositories that hold `marker` (`_manifests`, `_uploads` for the purger, `_layers` for the GC). */
+  /** Re-reads these repositories into the index: the GC's sweep deletes in storage directly. */
+  async refresh(names: Iterable<string>): Promise<void> {
+    await this.#index.refresh(names);
+  }
+
+  /** Names of the repositories in storage that hold `marker` (`_uploads` for the purger, `_layers` for the GC). */
   async namesHolding(marker: '_manifests' | '_uploads' | '_layers'): Promise<string[]> {
-    const found: string[] = [];
-    await this.#walk(REPOSITORIES, '', marker, found);
-    return found.sort();
+    return this.#walk.namesHolding(marker);
   }
-
-  async #walk(path: string, prefix: string, marker: string, found: string[]): Promise<void> {
-    const children = (await orUndefined(this.#driver.list(path))) ?? [];
-    for (const child of children.sort()) {
-      const name = basename(child);
-      if (name.startsWith('_')) {
-        if (name === marker && prefix) found.push(prefix);
-        continue;
-      }
-      const info = await orUndefined(this.#driver.stat(child));
-      if (info?.isDir) await this.#walk(child, prefix ? `${prefix}/${name}` : name, marker, found);
-    }
-  }
-}
-
-/** One page of a sorted list after `last`, at most `n` entries, and whether more follow. */
-export function paginate(sorted: string[], n: number | undefined, last: string | undefined): { items: string[]; more: boolean } {
-  const after = last === undefined ? sorted : sorted.filter((s) => s > last);
-  if (n === undefined) return { items: after, more: false };
-  return { items: after.slice(0, n), more: after.length > n };
 }

@@ -13,6 +13,8 @@ import type { ReferrerIndex } from './referrer-index.js';
 import { deleteIfPresent } from './storage-errors.js';
 import type { TagGuard } from './tag-guard.js';
 import { KeyedMutex } from './keyed-mutex.js';
+import type { ListingIndex } from './listing-index.js';
+import { StorageListing } from './storage-listing.js';
 
 export interface StoredManifest {
   digest: Digest;
@@ -46,10 +48,12 @@ export class ManifestStore {
   readonly #tags: TagStore;
   readonly #referrers: ReferrerIndex;
   readonly #guard: TagGuard | undefined;
+  readonly #index: ListingIndex;
   readonly #locks = new KeyedMutex();
 
-  constructor(driver: StorageDriver, blobs: BlobStore, tags: TagStore, referrers: ReferrerIndex, guard?: TagGuard) {
+  constructor(driver: StorageDriver, blobs: BlobStore, tags: TagStore, referrers: ReferrerIndex, guard?: TagGuard, index?: ListingIndex) {
     this.#driver = driver;
+    this.#index = index ?? new StorageListing(driver);
     this.#blobs = blobs;
     this.#tags = tags;
     this.#referrers = referrers;
@@ -107,7 +111,7 @@ export class ManifestStore {
   async #put(name: string, ref: ManifestReference, digest: Digest, content: Buffer, manifest: ParsedManifest): Promise<PutResult> {
     await this.#assertReferencesExist(name, manifest);
     await this.#blobs.putSmall(digest, content);
-    await writeLink(this.#driver, layout.revisionLink(name, digest), digest);
+    await this.#index.change(name, () => writeLink(this.#driver, layout.revisionLink(name, digest), digest), () => [{ kind: 'manifest' }]);
     const subject = manifest.subject ? tryParseDigest(manifest.subject.digest) : undefined;
     const result: PutResult = { digest };
     if (subject && typeof subject !== 'string') {
@@ -140,18 +144,15 @@ export class ManifestStore {
     if (!(await this.exists(name, digest))) throw manifestUnknown({ digest });
     const content = await this.#blobs.getSmall(digest);
     await this.#tags.untagDigest(name, digest);
-    await deleteIfPresent(this.#driver.delete(layout.revisionLink(name, digest).replace(/\/link$/, '')));
+    const revision = layout.revisionLink(name, digest).replace(/\/link$/, '');
+    await this.#index.change(name, () => deleteIfPresent(this.#driver.delete(revision)), () => [{ kind: 'recheck' }]);
     const subject = content ? parseStored(content)?.subject : undefined;
     const subjectDigest = subject ? tryParseDigest(subject.digest) : undefined;
     if (subjectDigest && typeof subjectDigest !== 'string') await this.#referrers.remove(name, subjectDigest, digest);
   }
 
   async #tagsOf(name: string, digest: Digest): Promise<string[]> {
-    const out: string[] = [];
-    for (const tag of (await this.#tags.list(name)) ?? []) {
-      if ((await this.#tags.resolve(name, tag))?.value === digest.value) out.push(tag);
-    }
-    return out;
+    return this.#tags.tagsOf(name, digest);
   }
 
   // Each distinct digest is looked up once: a manifest under the size limit can list the same

@@ -9,6 +9,14 @@ import { ReferrerIndex } from './referrer-index.js';
 import { TagStore } from './tag-store.js';
 import { UploadService } from './upload-service.js';
 import type { TagGuard } from './tag-guard.js';
+import type { ListingIndex } from './listing-index.js';
+import { StorageListing } from './storage-listing.js';
+
+export interface RegistryOptions {
+  tagGuard?: TagGuard;
+  /** Where listings come from; without one, storage is walked (Distribution's way). */
+  index?: ListingIndex;
+}
 
 export class Registry {
   readonly driver: StorageDriver;
@@ -19,13 +27,14 @@ export class Registry {
   readonly manifests: ManifestStore;
   readonly catalog: Catalog;
 
-  constructor(driver: StorageDriver, options: { tagGuard?: TagGuard } = {}) {
+  constructor(driver: StorageDriver, options: RegistryOptions = {}) {
     this.driver = driver instanceof CheckedDriver ? driver : new CheckedDriver(driver);
+    const index = options.index ?? new StorageListing(this.driver);
     this.blobs = new BlobStore(this.driver);
     this.uploads = new UploadService(this.driver, this.blobs);
-    this.tags = new TagStore(this.driver);
-    this.referrers = new ReferrerIndex(this.driver);
-    this.manifests = new ManifestStore(this.driver, this.blobs, this.tags, this.referrers, options.tagGuard);
-    this.catalog = new Catalog(this.driver);
+    this.tags = new TagStore(this.driver, index);
+    this.referrers = new ReferrerIndex(this.driver, index);
+    this.manifests = new ManifestStore(this.driver, this.blobs, this.tags, this.referrers, options.tagGuard, index);
+    this.catalog = new Catalog(this.driver, index);
   }
 }

@@ -9,6 +9,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startBerth, type BerthProcess } from '../e2e/support/berth-process.js';
+import { runBerth } from '../gc/support/cli.js';
 import { removeDir, tempDir } from '../e2e/support/env.js';
 import { filesUnder, locationPath } from '../helpers/api-table.js';
 
@@ -172,6 +173,9 @@ describe('kill -9 during 50 concurrent pushes, then a restart on the same direct
         }
       }
       const tree = await checkTree(root);
+      // The listing index (written after storage) was repaired at start from the intents the kill left.
+      const verify = await runBerth(['index', 'verify'], { REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY: root });
+      assert.equal(verify.code, 0, `berth index verify after the restart:\n${verify.stdout}${verify.stderr}`);
       t.diagnostic(`after restart: ${repositories.length} repositories, ${served} referenced blobs verified; tree holds ${tree.blobs} blobs and ${tree.links} links, all consistent`);
 
       // The restarted server takes new pushes into the same tree.

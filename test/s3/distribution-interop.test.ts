@@ -8,6 +8,7 @@ import { IN_CI, requireClients, tempDir } from '../e2e/support/env.js';
 import { buildLabImages, type LabImages } from '../e2e/support/images.js';
 import { copy, inspectRaw, sha256Of } from '../e2e/support/skopeo.js';
 import { newBucket, radosgw, radosgwSkip, stopRadosgw } from './support/radosgw.js';
+import { runBerth } from '../gc/support/cli.js';
 import { s3Storage, startBerthS3, startDistributionS3, type Server } from './support/servers.js';
 
 const clients = requireClients('skopeo', 'docker-registry');
@@ -26,7 +27,7 @@ describe('Berth and Distribution 2.8 share an S3 bucket', { skip }, () => {
     const bucket = await newBucket(gw);
     images = await buildLabImages(join(dir, 'images'));
     const storage = s3Storage(gw, bucket, '/registry');
-    berth = await startBerthS3(dir, () => ({ storage: { s3: storage, delete: { enabled: true } } }));
+    berth = await startBerthS3(dir, () => ({ storage: { s3: storage, delete: { enabled: true } }, meta: { sqlite: { path: join(dir, 'meta.sqlite') } } }));
     distribution = await startDistributionS3(dir, storage);
   });
   after(async () => {
@@ -56,6 +57,11 @@ describe('Berth and Distribution 2.8 share an S3 bucket', { skip }, () => {
   });
 
   it('lists in both the repositories and tags the other one wrote', async () => {
+    // Berth lists from its index, which cannot see Distribution's writes to the shared bucket:
+    // `berth index rebuild` re-reads the bucket into the running server's index.
+    const config = join(dir, (await readdir(dir)).find((f) => f.startsWith('berth-') && f.endsWith('.yml'))!);
+    const rebuild = await runBerth(['index', 'rebuild', '--config', config]);
+    assert.equal(rebuild.code, 0, rebuild.stderr);
     for (const server of [berth!, distribution!]) {
       const catalog = await (await fetch(`${server.url}/v2/_catalog`)).json() as { repositories: string[] };
       assert.ok(catalog.repositories.includes('interop/berth-wrote') && catalog.repositories.includes('interop/dist-wrote'),

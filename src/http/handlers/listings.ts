@@ -8,18 +8,18 @@ import { pageParams, query, requireDigest } from '../request-input.js';
 
 export const listTags: Handler = async (ctx) => {
   const { req, registry, name } = ctx;
-  const tags = await registry.tags.list(name);
-  if (tags === undefined) throw new RegistryError('NAME_UNKNOWN', { name });
   const { n, last } = pageParams(req);
-  const page = paginate(tags, n, last);
+  const page = await registry.tags.page(name, { n, last });
+  if (page === undefined) throw new RegistryError('NAME_UNKNOWN', { name });
   sendPage(ctx, `/v2/${name}/tags/list`, n, page, { name, tags: page.items });
 };
 
 export const catalog: Handler = async (ctx) => {
   const { req, registry, settings } = ctx;
   const { n, last } = pageParams(req, settings.catalogMaxEntries);
-  const names = await registry.catalog.names();
-  const page = paginate(ctx.visible ? await ctx.visible(names) : names, n, last);
+  // With access control the caller's view is filtered first, so it is paged here; otherwise the
+  // index pages (in SQL, for the metadata index) and only one page is read.
+  const page = ctx.visible ? paginate(await ctx.visible(await registry.catalog.names()), { n, last }) : await registry.catalog.page({ n, last });
   sendPage(ctx, '/v2/_catalog', n, page, { repositories: page.items });
 };
 

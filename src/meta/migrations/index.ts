@@ -5,6 +5,7 @@ import { bookkeeping } from './0000-bookkeeping.js';
 import { auth } from './0100-auth.js';
 import { events } from './0200-events.js';
 import { eventsLease } from './0250-events-lease.js';
+import { listing } from './0300-listing.js';
 import { proxy } from './0500-proxy.js';
 
 export const MIGRATIONS: Record<string, Migration> = {
@@ -12,5 +13,6 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0100-auth': auth,
   '0200-events': events,
   '0250-events-lease': eventsLease,
+  '0300-listing': listing,
   '0500-proxy': proxy,
 };

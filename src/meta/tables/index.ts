@@ -3,6 +3,7 @@
 import type { BookkeepingTables } from './bookkeeping.js';
 import type { AuthTables } from './auth.js';
 import type { EventsTables } from './events.js';
+import type { ListingTables } from './listing.js';
 import type { ProxyTables } from './proxy.js';
 
-export interface MetaTables extends BookkeepingTables, AuthTables, EventsTables, ProxyTables {}
+export interface MetaTables extends BookkeepingTables, AuthTables, EventsTables, ListingTables, ProxyTables {}
