@@ -10,6 +10,7 @@ import { clientAddress } from '../auth/allowlist.js';
 import { covers, formatScope, type Access } from '../auth/scope.js';
 import { appendAudit } from '../auth/audit.js';
 import { matchRoute } from './routes.js';
+import { isValidName } from '../oci/reference.js';
 import type { HttpSettings } from './settings.js';
 import { installTokenRoutes } from './token-routes.js';
 import { installAdminApi } from './admin-api.js';
@@ -84,11 +85,14 @@ async function gate(auth: AuthService, settings: HttpSettings, req: FastifyReque
     throw new RegistryError('DENIED', required.map((r) => ({ Type: r.type, Name: r.name, Action: r.actions.join(',') })));
   }
   await gateStored(auth, settings, req, identity, address, required, alsoRequired);
-  // A cross-repository mount also reads the source; without that right it becomes a plain upload.
+  // A cross-repository mount also reads the source (and the repository it is stored in); without
+  // that right it becomes a plain upload.
   const from = query(req, 'from');
   if (req.method === 'POST' && query(req, 'mount') !== undefined && from !== undefined) {
     const source: Access[] = [{ type: 'repository', name: from, actions: ['pull'] }];
-    if (!covers(await auth.authorizer.grant(identity, source, address), source)) {
+    const stored = alsoRequired && isValidName(from) ? await alsoRequired(from, query(req, 'ns')) : [];
+    const also: Access[] = stored.map((name) => ({ type: 'repository', name, actions: ['pull'] }));
+    if (!covers(await auth.authorizer.grant(identity, source, address), source) || (also.length > 0 && !(await storedGranted(auth, identity, also, address)))) {
       const q = req.query as Record<string, unknown>;
       delete q.mount;
       delete q.from;

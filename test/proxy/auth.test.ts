@@ -100,6 +100,15 @@ describe('proxied names with htpasswd auth, projects and roles', () => {
     await pullAs(mirror.url, 'myorg/own', '', DEV, mine);
     assert.deepEqual(up.counter.seen, []);
   });
+
+  it('turns a mount from a proxied name into a plain upload unless the caller may pull the stored repository', async () => {
+    const mount = (authorization: string) => fetch(`${mirror.url}/v2/myorg/mounted/blobs/uploads/?mount=${up.img.layer.digest}&from=myorg/x`, { method: 'POST', headers: { authorization } })
+      .then(async (res) => { await res.arrayBuffer(); return res.status; });
+    // The layer is cached under hub/myorg/x by the pulls above; dev may push to myorg, not pull from hub.
+    assert.equal(await mount(DEV), 202);
+    await mirror.store.setMember('hub', 'dev', 'guest');
+    assert.equal(await mount(DEV), 201);
+  });
 });
 
 describe('proxied names with the built-in token server', () => {
