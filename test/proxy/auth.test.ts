@@ -57,12 +57,17 @@ describe('proxied names with htpasswd auth, projects and roles', () => {
     assert.deepEqual(up.counter.seen, []);
   });
 
-  it('challenges an anonymous caller on the ns-mapped name, and fetches nothing upstream', async () => {
-    up.counter.reset();
-    const res = await call(mirror.url, NS, undefined);
-    assert.equal(res.status, 401);
-    assert.equal(res.challenge, 'Basic realm="berth-test"');
-    assert.deepEqual(up.counter.seen, []);
+  it('challenges an anonymous caller when myorg is public but ghcr is not, and fetches nothing upstream', async () => {
+    await mirror.store.setProject('myorg', { public: true });
+    try {
+      up.counter.reset();
+      const res = await call(mirror.url, NS, undefined);
+      assert.equal(res.status, 401);
+      assert.equal(res.challenge, 'Basic realm="berth-test"');
+      assert.deepEqual(up.counter.seen, []);
+    } finally {
+      await mirror.store.setProject('myorg', { public: false });
+    }
   });
 
   it('serves the ns-mapped name once the user may pull from ghcr', async () => {
@@ -154,6 +159,16 @@ describe('proxied names with the built-in token server', () => {
     const t = bearer(await token(mirror, ['repository:myorg/x:pull'], BOB));
     await mirror.store.setMember('ghcr', 'bob', null);
     assert.equal((await call(mirror.url, NS, t)).status, 401);
+  });
+
+  it('judges a robot\'s token by the robot\'s project permissions', async () => {
+    const secret = 'robot-secret-proxy-1';
+    await mirror.store.addRobot('narrow', secret, [{ project: 'myorg', actions: ['pull'] }], null);
+    await mirror.store.addRobot('wide', secret, [{ project: 'myorg', actions: ['pull'] }, { project: 'ghcr', actions: ['pull'] }], null);
+    const narrow = bearer(await token(mirror, ['repository:myorg/x:pull'], basic('robot$narrow', secret)));
+    const wide = bearer(await token(mirror, ['repository:myorg/x:pull'], basic('robot$wide', secret)));
+    assert.equal((await call(mirror.url, NS, narrow)).status, 401);
+    await pullAs(mirror.url, 'myorg/x', '?ns=ghcr.io', wide, up.img);
   });
 });
 
