@@ -58,7 +58,7 @@ export async function startServer(config: Config, warnings: string[] = []): Prom
   const tls = tlsServerOptions(config);
   const app = await buildApp({
     registry, settings: httpSettingsFrom(config), logger, accessLog: false, observe: obs.http, auth, tls, gcGraceMs: parseDuration(config.gc.grace),
-    ...(proxy ? { handlerScope: (request, setHeader, fn) => proxy.scope.run({ ...request, setHeader }, fn) } : {}),
+    ...(proxy ? { handlerScope: (request, setHeader, fn) => proxy.scope.run({ ...request, setHeader }, fn), alsoRequired: (name, ns) => proxy.mapper.alsoRequired(name, ns) } : {}),
   });
   const filesystemRoot = registry.driver.name === 'filesystem' ? config.storage.filesystem?.rootdirectory : undefined;
   const purger = startUploadPurger(registry, config.storage.maintenance.uploadpurging, logger, {

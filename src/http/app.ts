@@ -12,7 +12,7 @@ import { installErrorHandling } from './error-hook.js';
 import { answerClientError, frameworkErrorHandler, requireHost } from './protocol-errors.js';
 import { inRequestScope, installObservability, type HttpObservability } from './observability.js';
 import type { AuthService } from '../auth/service.js';
-import { installAuth, repositoryFilter } from './auth-hook.js';
+import { installAuth, repositoryFilter, type AlsoRequired } from './auth-hook.js';
 import type { TlsServerOptions } from './tls.js';
 import { query } from './request-input.js';
 
@@ -32,6 +32,8 @@ export interface AppOptions {
    * the method and containerd's `?ns=` there, and adds its response headers (X-Berth-Cache).
    */
   handlerScope?: HandlerScope;
+  /** Repositories a pull also reads, whose pull rights the caller needs too (the pull-through cache's stored names). */
+  alsoRequired?: AlsoRequired;
 }
 
 export type HandlerScope = (
@@ -80,7 +82,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   }
   installErrorHandling(app);
   if (options.observe) installObservability(app, options.observe, settings.prefix);
-  if (options.auth) await installAuth(app, options.auth, settings, registry, options.gcGraceMs ?? 60 * 60 * 1000);
+  if (options.auth) await installAuth(app, options.auth, settings, registry, options.gcGraceMs ?? 60 * 60 * 1000, options.alsoRequired);
 
   // Returning the reply tells Fastify the response is in hand (a stream may still be flowing).
   const dispatch = async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {

@@ -10,12 +10,20 @@ import { clientAddress } from '../auth/allowlist.js';
 import { covers, formatScope, type Access } from '../auth/scope.js';
 import { appendAudit } from '../auth/audit.js';
 import { matchRoute } from './routes.js';
+import { isValidName } from '../oci/reference.js';
 import type { HttpSettings } from './settings.js';
 import { installTokenRoutes } from './token-routes.js';
 import { installAdminApi } from './admin-api.js';
 import type { Registry } from '../registry/registry.js';
 
 export interface RequestAuth { identity: Identity; address: string }
+
+/**
+ * Other repositories a pull of `name` (with containerd's `?ns=`) reads, that the caller needs
+ * pull rights on as well: a feature serving a name from another stored one (the pull-through
+ * cache) passes it, so access control sees the name the data really lives under.
+ */
+export type AlsoRequired = (name: string, ns: string | undefined) => Promise<string[]>;
 
 const states = new WeakMap<FastifyRequest, RequestAuth>();
 
@@ -33,7 +41,7 @@ export function repositoryFilter(auth: AuthService | undefined, req: FastifyRequ
   };
 }
 
-export async function installAuth(app: FastifyInstance, auth: AuthService, settings: HttpSettings, registry: Registry, gcGraceMs: number): Promise<void> {
+export async function installAuth(app: FastifyInstance, auth: AuthService, settings: HttpSettings, registry: Registry, gcGraceMs: number, alsoRequired?: AlsoRequired): Promise<void> {
   app.addHook('onRequest', async (req, reply) => {
     const address = clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for'], auth.trustedProxies);
     if (!auth.allowFrom.allows(address)) {
@@ -42,7 +50,7 @@ export async function installAuth(app: FastifyInstance, auth: AuthService, setti
     }
     states.set(req, { identity: ANONYMOUS, address });
     const path = req.url.split('?')[0]!.slice(settings.prefix.length);
-    if (path === '/v2' || path.startsWith('/v2/')) await gate(auth, settings, req, reply, address, path === '/v2' ? '' : path.slice(4));
+    if (path === '/v2' || path.startsWith('/v2/')) await gate(auth, settings, req, reply, address, path === '/v2' ? '' : path.slice(4), alsoRequired);
   });
   app.addHook('onResponse', async (req, reply) => {
     const state = states.get(req);
@@ -56,7 +64,7 @@ export async function installAuth(app: FastifyInstance, auth: AuthService, setti
   await installAdminApi(app, auth, settings, registry, gcGraceMs);
 }
 
-async function gate(auth: AuthService, settings: HttpSettings, req: FastifyRequest, reply: FastifyReply, address: string, path: string): Promise<void> {
+async function gate(auth: AuthService, settings: HttpSettings, req: FastifyRequest, reply: FastifyReply, address: string, path: string, alsoRequired: AlsoRequired | undefined): Promise<void> {
   void reply;
   if (auth.mode === 'open') return;
   const required = requiredAccess(req.method, path);
@@ -76,16 +84,50 @@ async function gate(auth: AuthService, settings: HttpSettings, req: FastifyReque
     if (identity.kind === 'anonymous') throw unauthorized(auth, settings, req, required, 'authentication required');
     throw new RegistryError('DENIED', required.map((r) => ({ Type: r.type, Name: r.name, Action: r.actions.join(',') })));
   }
-  // A cross-repository mount also reads the source; without that right it becomes a plain upload.
+  await gateStored(auth, settings, req, identity, address, required, alsoRequired);
+  // A cross-repository mount also reads the source (and the repository it is stored in); without
+  // that right it becomes a plain upload.
   const from = query(req, 'from');
   if (req.method === 'POST' && query(req, 'mount') !== undefined && from !== undefined) {
     const source: Access[] = [{ type: 'repository', name: from, actions: ['pull'] }];
-    if (!covers(await auth.authorizer.grant(identity, source, address), source)) {
+    const stored = alsoRequired && isValidName(from) ? await alsoRequired(from, query(req, 'ns')) : [];
+    const also: Access[] = stored.map((name) => ({ type: 'repository', name, actions: ['pull'] }));
+    if (!covers(await auth.authorizer.grant(identity, source, address), source) || (also.length > 0 && !(await storedGranted(auth, identity, also, address)))) {
       const q = req.query as Record<string, unknown>;
       delete q.mount;
       delete q.from;
     }
   }
+}
+
+/** Pull rights on the repositories a pull really reads (`alsoRequired`), judged by `storedGranted`. */
+async function gateStored(auth: AuthService, settings: HttpSettings, req: FastifyRequest, identity: Identity, address: string, required: Access[], alsoRequired: AlsoRequired | undefined): Promise<void> {
+  const first = required[0];
+  if (!alsoRequired || first?.type !== 'repository' || first.actions[0] !== 'pull') return;
+  const names = await alsoRequired(first.name, query(req, 'ns'));
+  if (names.length === 0) return;
+  const also: Access[] = names.map((name) => ({ type: 'repository', name, actions: ['pull'] }));
+  if (await storedGranted(auth, identity, also, address)) return;
+  req.log.warn({ user: identityName(identity), address, repository: first.name, stored: names.join(','), action: 'pull', reason: 'not permitted on the stored repository' }, 'access refused');
+  // A token client asks again with both scopes: an external token server may grant the stored one.
+  const both = [...required, ...also];
+  if (auth.mode === 'token') throw unauthorized(auth, settings, req, both, `insufficient scope for ${also.map(formatScope).join(' ')}`, 'insufficient_scope');
+  if (identity.kind === 'anonymous') throw unauthorized(auth, settings, req, both, 'authentication required');
+  throw new RegistryError('DENIED', also.map((r) => ({ Type: r.type, Name: r.name, Action: 'pull' })));
+}
+
+/**
+ * Whether `identity` may pull the stored repositories. A token grants them when its claims do;
+ * else a built-in token stands for its subject, judged by that user's or robot's roles now
+ * (clients ask for the requested name only). An external token server's view of the stored
+ * names is unknown, so its tokens must name them.
+ */
+async function storedGranted(auth: AuthService, identity: Identity, also: Access[], address: string): Promise<boolean> {
+  if (covers(await auth.authorizer.grant(identity, also, address), also)) return true;
+  if (identity.kind !== 'token') return false;
+  const subject = await subjectIdentity(auth, identity);
+  if (!subject || subject.kind === 'token') return false;
+  return covers(await auth.authorizer.grant(subject, also, address), also);
 }
 
 function requiredAccess(method: string, path: string): Access[] {

@@ -37,6 +37,16 @@ export class NameMapper {
     return { upstream: root, remote, local: `${root.name}/${remote}` };
   }
 
+  /**
+   * The stored repository a pull of `name` reads when that is another name (rules 2 and 4), so
+   * access control can demand pull rights on it too: the operator's restrictions on the cache's
+   * project must hold whatever name the client asked for.
+   */
+  async alsoRequired(name: string, ns: string | undefined): Promise<string[]> {
+    const r = await this.route(name, ns);
+    return r && r.local !== name ? [r.local] : [];
+  }
+
   /** The route by rules 1-3 only: names that are a cache whatever exists locally (writes are refused there). */
   owner(name: string, ns: string | undefined): ProxyRoute | undefined {
     const whole = this.#upstreams.find((u) => u.prefix === undefined);

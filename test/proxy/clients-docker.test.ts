@@ -12,6 +12,7 @@ import { removeDir, requireClients, tempDir } from '../e2e/support/env.js';
 import type { LabImages } from '../e2e/support/images.js';
 import { runBerth } from '../gc/support/cli.js';
 import { sharedLabImages } from '../e2e/support/shared-images.js';
+import { assertFallbackTrapped, startLoopbackTrap, type LoopbackTrap } from './support/loopback-trap.js';
 import { startCountingUpstream, startMirrorBerth, upstreamHits, UPSTREAM_NAME, type CountingUpstream, type MirrorBerth } from './support/clients-mirror.js';
 
 const gate = requireClients('dockerd', 'docker', 'skopeo', 'docker-registry', 'htpasswd');
@@ -24,6 +25,7 @@ describe('dockerd through berth as the registry-mirrors berth configure writes (
   let upstream: CountingUpstream | undefined;
   let berth: MirrorBerth | undefined;
   let dockerd: DockerdProcess | undefined;
+  let trap: LoopbackTrap | undefined;
 
   async function repoDigest(ref: string): Promise<string> {
     return (await dockerd!.mustDocker(['image', 'inspect', '-f', '{{join .RepoDigests " "}}', ref])).trim();
@@ -49,12 +51,17 @@ describe('dockerd through berth as the registry-mirrors berth configure writes (
     const daemonJson = JSON.parse(await readFile(join(configured, 'etc', 'docker', 'daemon.json'), 'utf8')) as Record<string, string[]>;
     assert.deepEqual(daemonJson, { 'insecure-registries': [berth.host], 'registry-mirrors': [`http://${berth.host}`] });
     // startDockerd writes its own daemon.json (private sockets and roots): it gets these two keys.
-    dockerd = await startDockerd({ dir: join(work, 'docker'), insecureRegistries: daemonJson['insecure-registries'], registryMirrors: daemonJson['registry-mirrors'] });
+    // dockerd falls back to docker.io itself when the mirror fails: the trap keeps that on loopback.
+    trap = await startLoopbackTrap();
+    dockerd = await startDockerd({
+      dir: join(work, 'docker'), insecureRegistries: daemonJson['insecure-registries'], registryMirrors: daemonJson['registry-mirrors'], env: trap.env,
+    });
   });
   after(async () => {
     await dockerd?.stop();
     await berth?.stop();
     await upstream?.stop();
+    await trap?.stop();
     await removeDir(work);
   });
 
@@ -90,6 +97,8 @@ describe('dockerd through berth as the registry-mirrors berth configure writes (
     const ms = Date.now() - started;
     assert.notEqual(uncached.code, 0, 'an uncached image cannot come from a stopped upstream');
     console.log(`# docker: uncached pull with the upstream stopped failed after ${ms} ms: ${uncached.stderr.trim().split('\n').pop()}`);
+    console.log(`# dockerd's fallback reached the loopback trap as: ${trap!.seen.join('; ') || '(nothing)'}`);
+    assertFallbackTrapped(trap!, uncached.stderr);
     // dockerd falls back to docker.io and reports that failure; what Berth answered the mirror:
     const res = await fetch(`${berth!.url}/v2/library/uncached/manifests/v1`, {
       headers: { Accept: 'application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json' },

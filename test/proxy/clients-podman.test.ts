@@ -13,6 +13,7 @@ import type { LabImages } from '../e2e/support/images.js';
 import { runCommand } from '../e2e/support/run.js';
 import { runBerth } from '../gc/support/cli.js';
 import { sharedLabImages } from '../e2e/support/shared-images.js';
+import { assertFallbackTrapped, startLoopbackTrap, type LoopbackTrap } from './support/loopback-trap.js';
 import { startCountingUpstream, startMirrorBerth, upstreamHits, UPSTREAM_NAME, type CountingUpstream, type MirrorBerth } from './support/clients-mirror.js';
 
 const gate = requireClients('podman', 'skopeo', 'docker-registry', 'htpasswd');
@@ -26,6 +27,7 @@ describe('podman through berth as the registries.conf mirror berth configure wri
   let berth: MirrorBerth | undefined;
   let storage: string[];
   let env: Record<string, string>;
+  let trap: LoopbackTrap | undefined;
 
   const podman = (args: string[]) =>
     runCommand('podman', [...storage, '--cgroup-manager', 'cgroupfs', '--events-backend', 'none', ...args], { env, timeoutMs: 180_000 });
@@ -63,11 +65,14 @@ describe('podman through berth as the registries.conf mirror berth configure wri
     assert.ok(conf.includes(`[[registry.mirror]]\nlocation = "${berth.host}/${UPSTREAM_NAME}"\ninsecure = true\n`), conf);
     const authFile = join(work, 'containers', 'auth.json');
     await writeFile(authFile, '{}');
-    env = { CONTAINERS_REGISTRIES_CONF: registriesConf, REGISTRY_AUTH_FILE: authFile };
+    // podman falls back to docker.io itself when the mirror fails: the trap keeps that on loopback.
+    trap = await startLoopbackTrap();
+    env = { ...trap.env, CONTAINERS_REGISTRIES_CONF: registriesConf, REGISTRY_AUTH_FILE: authFile };
   });
   after(async () => {
     await berth?.stop();
     await upstream?.stop();
+    await trap?.stop();
     await removeDir(work);
   });
 
@@ -124,6 +129,8 @@ describe('podman through berth as the registries.conf mirror berth configure wri
     const ms = Date.now() - started;
     assert.notEqual(uncached.code, 0, 'an uncached image cannot come from a stopped upstream');
     console.log(`# podman: uncached pull with the upstream stopped failed after ${ms} ms: ${uncached.stderr.trim().split('\n').pop()}`);
+    console.log(`# podman's fallback reached the loopback trap as: ${trap!.seen.join('; ') || '(nothing)'}`);
+    assertFallbackTrapped(trap!, uncached.stderr);
     const res = await fetch(`${berth!.url}/v2/${UPSTREAM_NAME}/library/uncached/manifests/v1`, {
       headers: { Accept: 'application/vnd.oci.image.manifest.v1+json' },
     });

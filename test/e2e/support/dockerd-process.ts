@@ -27,6 +27,8 @@ export interface DockerdOptions {
    * /etc/docker/certs.d/HOST:PORT/ (no flag moves it): written there, removed on stop.
    */
   trustedCas?: Record<string, string>;
+  /** Added to dockerd's environment, e.g. HTTPS_PROXY so a registry fallback stays on loopback. */
+  env?: Record<string, string>;
 }
 
 const CERTS_D = '/etc/docker/certs.d';
@@ -73,7 +75,7 @@ export async function startDockerd(options: DockerdOptions): Promise<DockerdProc
     '--config-file', daemonJson, '--data-root', join(dir, 'data'), '--exec-root', join(dir, 'exec'),
     '--pidfile', join(dir, 'dockerd.pid'), '-H', `unix://${socket}`,
     '--iptables=false', '--ip6tables=false', '--bridge=none', '--storage-driver=vfs',
-  ], { env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] }));
+  ], { env: cleanEnv(options.env), stdio: ['ignore', 'pipe', 'pipe'] }));
   const log = tail(16_000);
   child.stdout?.on('data', (c: Buffer) => log.push(c));
   child.stderr?.on('data', (c: Buffer) => log.push(c));

@@ -89,13 +89,19 @@ export interface AccessLine {
 }
 
 export interface MirrorBerth extends Omit<ServerProcess, 'child'> {
+  /** Its config.yml, for `berth user|project -c` (the same metadata database). */
+  config: string;
   /** Every request Berth's access log has recorded so far, in order. */
   access(): AccessLine[];
   stop(): Promise<void>;
 }
 
-/** `berth serve` with the "dockerhub" upstream pointing at `upstreamHost`, with its credentials. */
-export async function startMirrorBerth(dir: string, upstreamHost: string, extra: string[] = []): Promise<MirrorBerth> {
+/**
+ * `berth serve` with the "dockerhub" upstream pointing at `upstreamHost`, with its credentials;
+ * `extra` lines go into the upstream entry, `topLevel` lines (e.g. an auth section) at the top.
+ * With `authenticated`, it is ready when /v2/ asks for credentials.
+ */
+export async function startMirrorBerth(dir: string, upstreamHost: string, extra: string[] = [], topLevel: string[] = [], authenticated = false): Promise<MirrorBerth> {
   const port = await freePort();
   const config = join(dir, 'berth.yml');
   await writeFile(config, [
@@ -103,6 +109,7 @@ export async function startMirrorBerth(dir: string, upstreamHost: string, extra:
     'log: {level: info, accesslog: {disabled: false}}',
     `storage: {filesystem: {rootdirectory: ${JSON.stringify(join(dir, 'berth-data'))}}, delete: {enabled: true}, maintenance: {uploadpurging: {enabled: false}}}`,
     `http: {addr: "127.0.0.1:${port}"}`,
+    ...topLevel,
     'proxy:',
     '  upstreams:',
     `    - name: ${UPSTREAM_NAME}`,
@@ -115,7 +122,10 @@ export async function startMirrorBerth(dir: string, upstreamHost: string, extra:
     ...extra.map((line) => `      ${line}`),
     '',
   ].join('\n'));
-  const server = await startServerProcess({ label: 'berth (mirror)', command: process.execPath, args: [BERTH_BIN, 'serve', config], env: cleanEnv(), port });
+  const args = [BERTH_BIN, 'serve', config];
+  const server = authenticated
+    ? await startAuthenticated(process.execPath, args, cleanEnv(), port, 'berth (mirror)')
+    : await startServerProcess({ label: 'berth (mirror)', command: process.execPath, args, env: cleanEnv(), port });
   // The whole access log (server.logs() keeps only a tail), to tell which pulls reached Berth.
   const access: AccessLine[] = [];
   let partial = '';
@@ -133,11 +143,11 @@ export async function startMirrorBerth(dir: string, upstreamHost: string, extra:
   };
   server.child.stdout?.on('data', collect);
   server.child.stderr?.on('data', collect);
-  return { host: server.host, url: server.url, logs: server.logs, access: () => [...access], stop: () => stopChild(server.child) };
+  return { config, host: server.host, url: server.url, logs: server.logs, access: () => [...access], stop: () => stopChild(server.child) };
 }
 
 /** A server whose /v2/ wants credentials: ready when it answers 401. */
-async function startAuthenticated(command: string, args: string[], env: NodeJS.ProcessEnv, port: number, label: string): Promise<{ stop(): Promise<void> }> {
+async function startAuthenticated(command: string, args: string[], env: NodeJS.ProcessEnv, port: number, label: string): Promise<ServerProcess & { stop(): Promise<void> }> {
   const child: ChildProcess = track(spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] }));
   const log = tail();
   child.stdout?.on('data', (c: Buffer) => log.push(c));
@@ -153,7 +163,7 @@ async function startAuthenticated(command: string, args: string[], env: NodeJS.P
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  return { stop: () => stopChild(child) };
+  return { child, host: `127.0.0.1:${port}`, url: `http://127.0.0.1:${port}`, logs: () => log.text(), stop: () => stopChild(child) };
 }
 
 /** Requests for `repository` (its upstream name) that reached the upstream. */
