@@ -24,7 +24,6 @@ import { reloadCertificates, tlsServerOptions } from '../http/tls.js';
 import { closeRedis, openRedis } from '../redis/connect.js';
 import { proxyConfigured, pullThroughFromConfig } from '../proxy/from-config.js';
 import type { PullThrough } from '../proxy/pull-through.js';
-import { CheckedDriver } from '../storage/checked-driver.js';
 import { startListingFromConfig } from '../meta/listing-from-config.js';
 
 export interface RunningServer {
@@ -46,7 +45,8 @@ export async function startServer(config: Config, warnings: string[] = []): Prom
   const redis = config.redis ? await openRedis(config.redis, logger) : undefined;
   const obs = await createObservability(config, logger, { ...(meta ? { meta } : {}), ...(redis ? { redis } : {}) });
   const tagGuard = tagGuardFrom(config.gc);
-  const driver = new CheckedDriver(await driverFromConfig(config, parseDuration, obs.instrumentDriver));
+  // Already a checked driver, carrying the capabilities (redirects) the HTTP layer looks for.
+  const driver = await driverFromConfig(config, parseDuration, obs.instrumentDriver);
   const listing = meta ? await startListingFromConfig(config, meta, driver, logger) : undefined;
   const core = new Registry(driver, { ...(tagGuard ? { tagGuard } : {}), ...(listing ? { index: listing.index } : {}) });
   // Listeners outside the cache: a proxied pull is an event; the cache's own writes are not pushes.

@@ -9,6 +9,7 @@ import type { TagStore } from '../registry/tag-store.js';
 import type { UploadService } from '../registry/upload-service.js';
 import { RegistryError } from '../errors/index.js';
 import { layout } from '../registry/layout.js';
+import { paginate } from '../registry/listing-index.js';
 import { orUndefined } from '../registry/storage-errors.js';
 import type { Kysely } from 'kysely';
 import type { MetaTables } from '../meta/tables/index.js';
@@ -107,12 +108,19 @@ export function withPullThrough(base: Registry, options: PullThroughOptions): Pu
     },
   });
 
+  const upstreamTags = (r: ProxyRoute) => upstreamOr(r, { metrics, scope }, async () => [...new Set(await r.upstream.client.listTags(r.remote))].sort(),
+    () => base.tags.list(r.local), () => base.tags.list(r.local), true);
   const tags = decorate<TagStore>(base.tags, {
     async list(name) {
       const r = await route(name);
-      if (!r) return base.tags.list(name);
-      return upstreamOr(r, { metrics, scope }, async () => [...new Set(await r.upstream.client.listTags(r.remote))].sort(),
-        () => base.tags.list(r.local), () => base.tags.list(r.local), true);
+      return r ? upstreamTags(r) : base.tags.list(name);
+    },
+    // tags/list pages; a proxied repository's tags are the upstream's, paged here.
+    async page(name, request) {
+      const r = await route(name);
+      if (!r) return base.tags.page(name, request);
+      const names = await upstreamTags(r);
+      return names === undefined ? undefined : paginate(names, request);
     },
   });
 

@@ -11,6 +11,8 @@ import { driverFromConfig } from '../../src/storage/from-config.js';
 import { parseDuration } from '../../src/config/duration.js';
 import { loadConfig } from '../../src/config/load.js';
 import { redirectsOf } from '../../src/storage/middleware/capabilities.js';
+import { CheckedDriver } from '../../src/storage/checked-driver.js';
+import { Registry } from '../../src/registry/registry.js';
 
 it('offers createExclusive exactly when the inner driver has it, and times it', async () => {
   const metrics = createMetrics();
@@ -32,4 +34,8 @@ it('keeps redirect capabilities visible when driverFromConfig decorates the conc
   const driver = await driverFromConfig(config, parseDuration, (d) => { decorated++; return new InstrumentedDriver(d, createMetrics()); });
   assert.equal(decorated, 1);
   assert.ok(redirectsOf(driver), 'the redirect middleware is still found');
+  // serve once wrapped this driver in another CheckedDriver for the listing index, and every
+  // redirect silently became a direct download (found by the CloudFront client tests).
+  assert.ok(redirectsOf(new CheckedDriver(driver)), 'still found through a second checking wrapper');
+  assert.ok(redirectsOf(new Registry(new CheckedDriver(driver)).driver), 'and through the registry core');
 });

@@ -30,8 +30,13 @@ export class CapableDriver extends CheckedDriver {
   }
 }
 
+// Found through any checking wrappers put around the capable driver: wrapping it again (as the
+// registry core may) must not silently turn redirects off.
 function capabilitiesOf(driver: StorageDriver): StorageCapabilities | undefined {
-  return driver instanceof CapableDriver ? driver.capabilities : undefined;
+  for (let d: StorageDriver | undefined = driver; d; d = d instanceof CheckedDriver ? d.inner : undefined) {
+    if (d instanceof CapableDriver) return d.capabilities;
+  }
+  return undefined;
 }
 
 export function redirectsOf(driver: StorageDriver): BlobRedirects | undefined {
