@@ -41,9 +41,12 @@ export function proxyConfigured(config: Config): boolean {
 export function upstreamsFromConfig(config: Config, userAgent = 'berth-proxy/0.1'): Upstream[] {
   const p = config.proxy;
   if (p.remoteurl !== undefined) {
+    // Distribution's meaning, so its config works unchanged: a tag is asked of the upstream on
+    // every pull (the cached copy serves when it is unreachable), and `ttl` is how long cached
+    // content lives (here: since it was last pulled, by the eviction schedule).
     const single: UpstreamConfig = {
-      name: DEFAULT_UPSTREAM, remoteurl: p.remoteurl, namespaces: [], root: true, ttl: p.ttl, timeout: '30s', tls: { insecureskipverify: false },
-      maxsize: '0', maxage: '0', breakerthreshold: 5, breakercooldown: '30s',
+      name: DEFAULT_UPSTREAM, remoteurl: p.remoteurl, namespaces: [], root: true, ttl: '0', timeout: '30s', tls: { insecureskipverify: false },
+      maxsize: '0', maxage: p.ttl, breakerthreshold: 5, breakercooldown: '30s',
       ...(p.username !== undefined ? { username: p.username } : {}), ...(p.password !== undefined ? { password: p.password } : {}),
     };
     return [buildUpstream(single, undefined, userAgent)];

@@ -67,7 +67,8 @@ describe('proxy configuration', () => {
   it('accepts Distribution\'s proxy keys as one root upstream named "default"', async () => {
     const { config } = loadConfig({ file: file('version: 0.1\nproxy:\n  remoteurl: https://registry-1.docker.io\n  username: a\n  password: b\n  ttl: 168h\n') });
     const [u] = upstreamsFromConfig(config);
-    assert.deepEqual([u?.name, u?.prefix, u?.root, u?.dockerHub, u?.ttlMs], ['default', undefined, true, true, 168 * 3_600_000]);
+    // As in Distribution: tags re-checked on every pull, `ttl` is the cached content's lifetime.
+    assert.deepEqual([u?.name, u?.prefix, u?.root, u?.dockerHub, u?.ttlMs, u?.maxAgeMs], ['default', undefined, true, true, 0, 168 * 3_600_000]);
     await u?.client.close();
   });
 

@@ -50,7 +50,7 @@ export const ProxySection = Type.Object({
   remoteurl: Type.Optional(Type.String({ pattern: '^https?://' })),
   username: Type.Optional(Type.String()),
   password: Type.Optional(Type.String()),
-  /** Distribution: cache lifetime. Berth: the tag revalidation interval of the root upstream. */
+  /** Distribution's cache lifetime: content not pulled for this long is evicted (tags are re-checked on every pull). */
   ttl: duration('168h'),
   exec: unimplemented('proxy.exec credential helpers are not implemented: give proxy.username and proxy.password'),
   // Berth's own.
