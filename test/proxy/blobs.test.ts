@@ -10,7 +10,7 @@ import { PASSWORD, basic, type AuthRegistry, startAuthRegistry } from '../auth/s
 import { startTestRegistry, type TestRegistry } from '../helpers/registry-server.js';
 import { removeDir, tempDir } from '../e2e/support/env.js';
 import { tryParseDigest, type Digest } from '../../src/oci/digest.js';
-import { CountingProxy, bigBlobFile, pushBlobFile, startMirror, streamBlob, upstream, type BigBlob } from './support.js';
+import { CountingProxy, bigBlobFile, mirroredUpstream, pushBlobFile, startMirror, streamBlob, upstream, type BigBlob } from './support.js';
 
 const ALICE = basic('alice', PASSWORD);
 const BLOB_GET = /\/blobs\/sha256:/;
@@ -111,31 +111,15 @@ describe('proxied blobs', () => {
 });
 
 describe('a slow client of a proxied download', { timeout: 120_000 }, () => {
-  let up: TestRegistry;
-  let counter: CountingProxy;
-  let mirror: TestRegistry;
-  let dir: string;
-
-  before(async () => {
-    dir = await tempDir('proxy-slow');
-    up = await startTestRegistry({ storage: 'filesystem' });
-    counter = await CountingProxy.start(up.host);
-    mirror = await startMirror({ upstreams: [upstream('hub', counter.url)] });
-  });
-  after(async () => {
-    await mirror?.close();
-    await counter?.close();
-    await up?.close();
-    await removeDir(dir);
-  });
+  const f = mirroredUpstream('proxy-slow');
 
   it('does not hold back the others: they finish while it is stalled, and it then gets the rest from storage', async () => {
-    const b = await bigBlobFile(dir, 16 * 1024 * 1024);
-    assert.equal(await pushBlobFile(up.url, 'team/slow', b), 201);
-    counter.reset();
+    const b = await bigBlobFile(f.dir, 16 * 1024 * 1024);
+    assert.equal(await pushBlobFile(f.up.url, 'team/slow', b), 201);
+    f.counter.reset();
     // The first client takes one chunk and stops reading: it holds the streamed copy.
     const slow = await new Promise<{ res: import('node:http').IncomingMessage; first: Buffer }>((resolve, reject) => {
-      const req = httpRequest(`${mirror.url}/v2/hub/team/slow/blobs/${b.digest}`, (res) => {
+      const req = httpRequest(`${f.mirror.url}/v2/hub/team/slow/blobs/${b.digest}`, (res) => {
         res.once('data', (first: Buffer) => {
           res.pause();
           resolve({ res, first });
@@ -144,7 +128,7 @@ describe('a slow client of a proxied download', { timeout: 120_000 }, () => {
       req.on('error', reject);
       req.end();
     });
-    const other = await streamBlob(mirror.url, 'hub/team/slow', b.digest);
+    const other = await streamBlob(f.mirror.url, 'hub/team/slow', b.digest);
     assert.deepEqual([other.status, other.digest], [200, b.digest]);
     assert.equal(slow.res.readableEnded, false, 'the stalled client has not finished');
     const hash = createHash('sha256').update(slow.first);
@@ -152,6 +136,6 @@ describe('a slow client of a proxied download', { timeout: 120_000 }, () => {
     slow.res.resume();
     await once(slow.res, 'end');
     assert.equal(`sha256:${hash.digest('hex')}`, b.digest);
-    assert.equal(counter.count('GET', BLOB_GET), 1);
+    assert.equal(f.counter.count('GET', BLOB_GET), 1);
   });
 });

@@ -7,6 +7,8 @@ import { Transform } from 'node:stream';
 import { createHash } from 'node:crypto';
 import type { Config } from '../../src/config/schema.js';
 import { startTestRegistry, type TestRegistry } from '../helpers/registry-server.js';
+import { after, before } from 'node:test';
+import { removeDir, tempDir } from '../e2e/support/env.js';
 
 export type UpstreamMode = 'pass' | 'down' | 'hang' | 'ratelimit' | 'corrupt';
 
@@ -210,4 +212,33 @@ export async function pushBlobFile(base: string, name: string, blob: BigBlob, au
   } as RequestInit);
   await res.arrayBuffer();
   return res.status;
+}
+
+export interface MirroredUpstream {
+  /** The upstream: a filesystem Berth without auth. */
+  up: TestRegistry;
+  /** Counts what reaches the upstream. */
+  counter: CountingProxy;
+  /** Berth mirroring it as upstream `hub`. */
+  mirror: TestRegistry;
+  /** A scratch directory for blob files. */
+  dir: string;
+}
+
+/** Registers the suite's before/after hooks for an upstream behind a counting proxy, mirrored as `hub`. */
+export function mirroredUpstream(dirName: string): MirroredUpstream {
+  const f = {} as MirroredUpstream;
+  before(async () => {
+    f.dir = await tempDir(dirName);
+    f.up = await startTestRegistry({ storage: 'filesystem' });
+    f.counter = await CountingProxy.start(f.up.host);
+    f.mirror = await startMirror({ upstreams: [upstream('hub', f.counter.url)] });
+  });
+  after(async () => {
+    await f.mirror?.close();
+    await f.counter?.close();
+    await f.up?.close();
+    if (f.dir) await removeDir(f.dir);
+  });
+  return f;
 }
