@@ -3,6 +3,7 @@
 // tell whether a pull touched the upstream, and stop the upstream), and `berth serve` with one
 // upstream "dockerhub" that answers for ?ns=docker.io, under the `dockerhub/` prefix, and as the
 // root upstream (dockerd's registry-mirrors sends neither).
+import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createServer, request, type Server } from 'node:http';
 import type { Socket } from 'node:net';
@@ -169,4 +170,28 @@ async function startAuthenticated(command: string, args: string[], env: NodeJS.P
 /** Requests for `repository` (its upstream name) that reached the upstream. */
 export function upstreamHits(upstream: CountingUpstream, repository: string): string[] {
   return upstream.requests.filter((r) => r.includes(`/v2/${repository}/`));
+}
+
+/** A first pull through the mirror: config and layer came from the upstream, each exactly once. */
+export function assertFetchedOnce(upstream: CountingUpstream, repository = 'library/tiny'): void {
+  const hits = upstreamHits(upstream, repository);
+  const blobGets = hits.filter((h) => h.startsWith(`GET /v2/${repository}/blobs/`));
+  assert.ok(blobGets.length >= 2, `config and layer came from the upstream: ${hits.join(', ')}`);
+  assert.equal(new Set(blobGets).size, blobGets.length, `each blob fetched from the upstream once: ${blobGets.join(', ')}`);
+}
+
+/**
+ * Marks where the upstream's requests and Berth's access log stand before a repeated pull; the
+ * returned check asserts the pull fetched config and layer from Berth (under `localRepository`)
+ * and sent nothing upstream.
+ */
+export function markRepeatedPull(upstream: CountingUpstream, berth: MirrorBerth): (localRepository: string) => void {
+  const before = upstream.requests.length;
+  const served = berth.access().length;
+  return (localRepository) => {
+    assert.deepEqual(upstream.requests.slice(before), [], 'the upstream saw no request');
+    const seen = berth.access().slice(served);
+    const blobs = seen.filter((a) => a.method === 'GET' && a.url.startsWith(`/v2/${localRepository}/blobs/`) && a.status === 200);
+    assert.ok(blobs.length >= 2, `the client fetched config and layer from Berth again: ${JSON.stringify(seen)}`);
+  };
 }
