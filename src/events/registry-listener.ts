@@ -7,6 +7,7 @@ import type { ManifestStore, ManifestReference } from '../registry/manifest-stor
 import type { UploadService } from '../registry/upload-service.js';
 import { digestOf } from '../oci/digest.js';
 import type { RequestInfo, RequestScope } from './request-scope.js';
+import { decorate } from '../registry/decorate.js';
 
 export type RegistryAction = 'push' | 'pull' | 'mount' | 'delete';
 
@@ -139,19 +140,6 @@ export function withListeners(registry: Registry, scope: RequestScope, listeners
   } satisfies Registry as Registry;
 }
 
-/**
- * A proxy that answers `overrides` and forwards everything else to `target` (bound, so that
- * `#private` fields keep working).
- */
-function decorate<T extends object>(target: T, overrides: Partial<T>): T {
-  return new Proxy(target, {
-    get(t, prop) {
-      if (Object.hasOwn(overrides, prop)) return (overrides as Record<PropertyKey, unknown>)[prop];
-      const value: unknown = Reflect.get(t, prop, t);
-      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(t) : value;
-    },
-  });
-}
 
 async function* countBytes(body: AsyncIterable<Uint8Array>, add: (n: number) => void): AsyncGenerator<Uint8Array> {
   for await (const chunk of body) {

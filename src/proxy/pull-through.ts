@@ -22,6 +22,7 @@ import { ManifestCache } from './manifest-cache.js';
 import { BlobCache } from './blob-cache.js';
 import { callUpstream, isNotFound, UpstreamFailure } from './upstream-call.js';
 import { markResponse } from './manifest-cache.js';
+import { decorate } from '../registry/decorate.js';
 
 export interface PullThroughOptions {
   upstreams: Upstream[];
@@ -159,13 +160,3 @@ async function upstreamOr<T>(
   }
 }
 
-/** A proxy that answers `overrides` and forwards everything else to `target`, bound. */
-function decorate<T extends object>(target: T, overrides: Partial<T>): T {
-  return new Proxy(target, {
-    get(t, prop) {
-      if (Object.hasOwn(overrides, prop)) return (overrides as Record<PropertyKey, unknown>)[prop];
-      const value: unknown = Reflect.get(t, prop, t);
-      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(t) : value;
-    },
-  });
-}
