@@ -10,7 +10,7 @@ import { buildApp } from '../http/app.js';
 import { httpSettingsFrom } from '../http/settings.js';
 import { createLogger } from './logger.js';
 import { startUploadPurger } from './upload-purger.js';
-import { startGcSchedules, tagGuardFrom } from '../gc/schedule.js';
+import { runCollection, startGcSchedules, tagGuardFrom } from '../gc/schedule.js';
 import { createGcMetrics } from '../gc/metrics.js';
 import { reportSummary } from '../gc/report.js';
 import type { GcReport } from '../gc/collector.js';
@@ -67,8 +67,11 @@ export async function startServer(config: Config, warnings: string[] = []): Prom
   const recordGcRun = auth
     ? (report: GcReport) => appendAudit(auth.meta.db, { actor: 'gc-schedule', address: '', action: 'gc.run', target: 'registry', detail: reportSummary(report) })
     : undefined;
-  const gc = startGcSchedules(registry, config.gc, logger, obs.metrics ? createGcMetrics(obs.metrics.registry) : undefined, recordGcRun);
-  const eviction = startEvictionSchedule(core, meta?.db, config.proxy, logger, obs.metrics?.registry);
+  const gcMetrics = obs.metrics ? createGcMetrics(obs.metrics.registry) : undefined;
+  const gc = startGcSchedules(registry, config.gc, logger, gcMetrics, recordGcRun);
+  // Eviction unlinks; the collector frees the data, so maxsize bounds the disk.
+  const collectAfterEviction = config.proxy.eviction.collect ? () => runCollection(core, config.gc, logger, gcMetrics, recordGcRun) : undefined;
+  const eviction = startEvictionSchedule(core, meta?.db, config.proxy, logger, obs.metrics?.registry, collectAfterEviction);
   let url: string;
   if (config.http.net === 'unix') {
     url = await app.listen({ path: config.http.addr });

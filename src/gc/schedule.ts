@@ -22,27 +22,29 @@ export function tagGuardFrom(gc: GcConfig): TagGuard | undefined {
 /** Called after each scheduled collection (the audit log records it when auth keeps one). */
 export type GcRunRecorder = (report: GcReport) => Promise<void>;
 
+/** One collection with the `gc` settings, as the schedule runs it: metrics, audit, log; a held lock skips it. */
+export async function runCollection(registry: Registry, gc: GcConfig, logger: FastifyBaseLogger, metrics?: GcMetrics, recordRun?: GcRunRecorder): Promise<void> {
+  try {
+    const report = await collectGarbage(registry, { dryRun: gc.dryrun, deleteUntagged: gc.deleteuntagged, graceMs: parseDuration(gc.grace) });
+    metrics?.recordRun(report);
+    await recordRun?.(report).catch((err: unknown) => logger.error({ err }, 'garbage collection: audit record lost'));
+    logger.info({
+      dryRun: report.dryRun, blobs: report.blobs.length, bytes: report.bytes, manifests: report.manifests.length,
+      layerLinks: report.layerLinks.length, restored: report.restored.length, durationMs: report.durationMs,
+    }, 'garbage collection finished');
+  } catch (err) {
+    if (err instanceof LockHeldError) {
+      logger.info(err.message);
+      return;
+    }
+    metrics?.recordFailure();
+    throw err;
+  }
+}
+
 export function startGcSchedules(registry: Registry, gc: GcConfig, logger: FastifyBaseLogger, metrics?: GcMetrics, recordRun?: GcRunRecorder): { stop(): void } {
   const stops: (() => void)[] = [];
-  const graceMs = parseDuration(gc.grace);
-  stops.push(every(parseDuration(gc.interval), logger, 'garbage collection', async () => {
-    try {
-      const report = await collectGarbage(registry, { dryRun: gc.dryrun, deleteUntagged: gc.deleteuntagged, graceMs });
-      metrics?.recordRun(report);
-      await recordRun?.(report).catch((err: unknown) => logger.error({ err }, 'garbage collection: audit record lost'));
-      logger.info({
-        dryRun: report.dryRun, blobs: report.blobs.length, bytes: report.bytes, manifests: report.manifests.length,
-        layerLinks: report.layerLinks.length, restored: report.restored.length, durationMs: report.durationMs,
-      }, 'garbage collection finished');
-    } catch (err) {
-      if (err instanceof LockHeldError) {
-        logger.info(err.message);
-        return;
-      }
-      metrics?.recordFailure();
-      throw err;
-    }
-  }));
+  stops.push(every(parseDuration(gc.interval), logger, 'garbage collection', () => runCollection(registry, gc, logger, metrics, recordRun)));
   const policies = compilePolicies(gc.retention.projects);
   stops.push(every(parseDuration(gc.retention.interval), logger, 'retention', async () => {
     const report = await applyRetention(registry, policies, { dryRun: gc.retention.dryrun });

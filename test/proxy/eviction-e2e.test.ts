@@ -5,6 +5,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startTestRegistry, type TestRegistry } from '../helpers/registry-server.js';
 import { blob, imageManifest, randomBlob, type Blob, type Manifest } from '../helpers/oci-fixtures.js';
@@ -44,7 +45,7 @@ describe('proxy cache limits end to end', { timeout: 120_000 }, () => {
     for (const i of [a, b, c]) await pushImage(origin.url, i.name, i.tag, i.config, i.layers, i.manifest);
     counting = await CountingProxy.start(origin.host);
     // a + b + c is about 100 kB; any two of them fit in 80 kB.
-    mirror = await startMirror({ upstreams: [upstream('hub', counting.url, { maxsize: '80KB' })], eviction: { interval: '1s' } });
+    mirror = await startMirror({ upstreams: [upstream('hub', counting.url, { maxsize: '80KB' })], eviction: { interval: '1s', collect: false } });
     meta = await openMetaDatabase({ sqlite: { path: join(mirror.root!, 'berth', 'meta.sqlite') } });
     core = new Registry(new FilesystemDriver(mirror.root!));
   });
@@ -68,7 +69,8 @@ describe('proxy cache limits end to end', { timeout: 120_000 }, () => {
       await sleep(20); // distinct pull times
     }
     const deadline = Date.now() + 30_000;
-    while (await core.manifests.exists('hub/lab/app', d(a.manifest.digest))) {
+    // The bookkeeping rows go just after the content: wait for both.
+    while (await core.manifests.exists('hub/lab/app', d(a.manifest.digest)) || (await cachedRepositories()).length > 2) {
       assert.ok(Date.now() < deadline, 'the eviction schedule evicted nothing within 30 s');
       await sleep(200);
     }
@@ -109,5 +111,43 @@ describe('proxy cache limits end to end', { timeout: 120_000 }, () => {
     assert.equal(r.digest, a.manifest.digest);
     assert.ok(counting.count('GET', /\/manifests\//) >= 1, 'the manifest came from the upstream');
     assert.equal(counting.count('GET', new RegExp(`/blobs/${a.layers[1]!.digest}`)), 1, 'its reclaimed layer too');
+  });
+});
+
+describe('proxy cache limits free the disk: the collector runs after an eviction', { timeout: 120_000 }, () => {
+  let origin: TestRegistry;
+  let mirror: TestRegistry;
+  const x = image('lab/x', 'v1', blob('{"img":"x"}'), [randomBlob(30_000)]);
+  const y = image('lab/y', 'v1', blob('{"img":"y"}'), [randomBlob(30_000)]);
+  const dataOf = (digest: string) => join(mirror.root!, 'docker/registry/v2/blobs/sha256', digest.slice(7, 9), digest.slice(7), 'data');
+
+  before(async () => {
+    origin = await startTestRegistry();
+    for (const i of [x, y]) await pushImage(origin.url, i.name, i.tag, i.config, i.layers, i.manifest);
+    // Either image fits in 40 kB, both do not. No grace: the test's content is seconds old.
+    mirror = await startMirror({ upstreams: [upstream('hub', origin.url, { maxsize: '40KB' })], eviction: { interval: '1s', collect: true } },
+      (c) => { c.gc.grace = '0s'; });
+  });
+  after(async () => {
+    await mirror?.close();
+    await origin?.close();
+  });
+
+  it("deletes the evicted image's data with no gc schedule, and keeps serving the other", async () => {
+    for (const i of [x, y]) {
+      const r = await pull(mirror.url, `hub/${i.name}`, i.tag);
+      assert.equal(r.status, 200, r.body);
+      await sleep(20);
+    }
+    assert.ok(existsSync(dataOf(x.layers[0]!.digest)), "x's layer was cached");
+    const deadline = Date.now() + 30_000;
+    while (existsSync(dataOf(x.layers[0]!.digest))) {
+      assert.ok(Date.now() < deadline, "x's layer data still on disk 30 s after the cache passed maxsize");
+      await sleep(200);
+    }
+    assert.ok(existsSync(dataOf(y.layers[0]!.digest)), "y's layer stays");
+    const again = await pull(mirror.url, `hub/${y.name}`, y.tag);
+    assert.deepEqual([again.status, again.digest], [200, y.manifest.digest]);
+    assert.deepEqual(again.cache, again.cache.map(() => 'hit'));
   });
 });

@@ -117,4 +117,10 @@ describe('cache limits', () => {
       upstreams: [{ name: 'hub', maxsize: '1KiB', maxage: '0' }, { name: 'ghcr', maxage: '2h' }, { name: 'quay' }],
     }), [{ upstream: 'hub', maxBytes: 1024, maxAgeMs: 0 }, { upstream: 'ghcr', maxBytes: 0, maxAgeMs: 2 * 3_600_000 }]);
   });
+
+  it("takes Distribution mode's ttl as the lifetime of the one upstream's content", () => {
+    assert.deepEqual(cacheLimitsFrom({ remoteurl: 'https://registry-1.docker.io', ttl: '168h', upstreams: [] }),
+      [{ upstream: 'default', maxBytes: 0, maxAgeMs: 168 * 3_600_000 }]);
+    assert.deepEqual(cacheLimitsFrom({ remoteurl: 'https://registry-1.docker.io', ttl: '0', upstreams: [] }), []);
+  });
 });

@@ -58,6 +58,11 @@ export const ProxySection = Type.Object({
   eviction: Type.Object({
     /** How often the scheduler enforces maxsize/maxage ("0": never). */
     interval: duration('10m'),
+    /**
+     * Run the garbage collector (the `gc` settings, grace included) after a run that evicted
+     * something, so the space comes back and maxsize bounds the disk, not only the bookkeeping.
+     */
+    collect: Type.Boolean({ default: true }),
   }, { ...strict, default: {} }),
 }, { ...strict, default: {} });
 
