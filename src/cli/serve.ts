@@ -50,7 +50,7 @@ export async function startServer(config: Config, warnings: string[] = []): Prom
   const listing = meta ? await startListingFromConfig(config, meta, driver, logger) : undefined;
   const core = new Registry(driver, { ...(tagGuard ? { tagGuard } : {}), ...(listing ? { index: listing.index } : {}) });
   // Listeners outside the cache: a proxied pull is an event; the cache's own writes are not pushes.
-  const proxy = meta && proxyConfigured(config) ? pullThroughFromConfig(config, core, { db: meta.db, metrics: obs.metrics?.registry, logger }) : undefined;
+  const proxy = meta && proxyConfigured(config) ? pullThroughFromConfig(config, core, { db: meta.db, metrics: obs.metrics?.registry, logger, redis }) : undefined;
   const registry = obs.decorate(proxy ? proxy.registry : core);
   const auth = await startAuth(config, {
     announce: (text) => process.stderr.write(text), ...(meta ? { meta } : {}), ...(redis ? { redis: { client: redis, logger } } : {}),

@@ -12,14 +12,18 @@ import { redirectsOf } from '../storage/middleware/capabilities.js';
 import type { ProxyRoute } from './name-mapping.js';
 import { markResponse, type CacheDeps } from './manifest-cache.js';
 import { BlobFlight } from './blob-flight.js';
+import type { FillLocks } from './fill-lock.js';
 import { callUpstream, isNotFound, UpstreamFailure } from './upstream-call.js';
 
 export class BlobCache {
   readonly #d: CacheDeps;
   readonly #flights = new Map<string, BlobFlight>();
+  readonly #locks: FillLocks | undefined;
 
-  constructor(deps: CacheDeps) {
+  /** `locks`: the replicas share one download per blob (Redis); without, one per process. */
+  constructor(deps: CacheDeps, locks?: FillLocks) {
     this.#d = deps;
+    this.#locks = locks;
   }
 
   async sizeIn(route: ProxyRoute, digest: Digest): Promise<number> {
@@ -85,7 +89,7 @@ export class BlobCache {
     const key = `${route.upstream.name}|${digest.value}`;
     let flight = this.#flights.get(key);
     if (!flight) {
-      const created = new BlobFlight(this.#d, route, digest, live);
+      const created = new BlobFlight(this.#d, route, digest, live, this.#locks);
       this.#flights.set(key, created);
       const forget = () => {
         if (this.#flights.get(key) === created) this.#flights.delete(key);

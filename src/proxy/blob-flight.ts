@@ -12,12 +12,15 @@ import { RegistryError } from '../errors/index.js';
 import type { ProxyRoute } from './name-mapping.js';
 import type { CacheDeps } from './manifest-cache.js';
 import { callUpstream, classify, UpstreamFailure } from './upstream-call.js';
+import type { FillLocks, HeldLock } from './fill-lock.js';
 
 /** How long the streamed copy waits for its client to show up before the download goes on without it. */
 const CLAIM_TIMEOUT_MS = 2000;
 const LIVE_HIGH_WATER_MARK = 256 * 1024;
 /** A streamed-copy client that has not taken a chunk for this long no longer paces the download. */
 const LAG_MS = 1000;
+/** How often a replica waiting on another's fill looks at the storage and the lock. */
+const POLL_MS = 200;
 
 export class BlobFlight {
   readonly route: ProxyRoute;
@@ -37,23 +40,62 @@ export class BlobFlight {
   /** Bytes handed to the streamed copy; where it resumes from storage if it lagged. */
   #liveSent = 0;
   #lagging = false;
+  /** The cross-replica fill lock, while this replica downloads under it. */
+  #held: HeldLock | undefined;
 
-  constructor(deps: CacheDeps, route: ProxyRoute, digest: Digest, wantLive: boolean) {
+  /** With `locks`, downloads only under the replicas' fill lock, or waits for the replica holding it. */
+  constructor(deps: CacheDeps, route: ProxyRoute, digest: Digest, wantLive: boolean, locks?: FillLocks) {
     this.#deps = deps;
     this.route = route;
     this.digest = digest;
     const u = route.upstream;
-    const response = callUpstream(u, deps.metrics, () => u.client.getBlob(route.remote, digest.value, { verify: false }), false);
-    this.started = response.then(({ size }) => {
-      this.size = size;
+    const turn = locks ? this.#turn(locks) : Promise.resolve<'fetch' | 'stored'>('fetch');
+    const response = turn.then((t) => (t === 'stored' ? undefined
+      : callUpstream(u, deps.metrics, () => u.client.getBlob(route.remote, digest.value, { verify: false }), false)));
+    this.started = response.then(async (r) => {
+      this.size = r ? r.size : await deps.base.blobs.size(digest);
     });
-    this.done = response.then(({ stream, size }) => {
-      if (wantLive && size !== undefined) this.#openLive();
-      return this.#pump(stream, size);
-    });
+    this.done = response.then(async (r) => {
+      if (!r) return this.#adoptStored();
+      if (wantLive && r.size !== undefined) this.#openLive();
+      return this.#pump(r.stream, r.size);
+    }).finally(() => this.#held?.release());
     // Awaited by whoever joins; these keep an unjoined failure from being an unhandled rejection.
     this.started.catch(() => undefined);
     this.done.catch(() => undefined);
+  }
+
+  /**
+   * Whether to download here (`fetch`, holding the lock or with Redis away) or not at all
+   * (`stored`: another replica committed it). While another replica holds the lock this polls;
+   * a holder that dies stops renewing, so within one upstream timeout the lock is free again.
+   */
+  async #turn(locks: FillLocks): Promise<'fetch' | 'stored'> {
+    const u = this.route.upstream;
+    const stored = async () => (await this.#deps.base.blobs.size(this.digest)) !== undefined;
+    for (;;) {
+      const attempt = await locks.take(u.name, this.digest.value, Math.max(1000, u.timeoutMs));
+      if (attempt === 'unavailable') return 'fetch';
+      if (attempt !== 'held') {
+        // The previous holder may have committed between our last look and the take.
+        if (await stored()) {
+          await attempt.release();
+          return 'stored';
+        }
+        this.#held = attempt;
+        return 'fetch';
+      }
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+      if (await stored()) return 'stored';
+    }
+  }
+
+  /** Another replica's fill: linked into this repository as if this one had committed it. */
+  async #adoptStored(): Promise<void> {
+    const { base, book } = this.#deps;
+    await base.blobs.link(this.route.local, this.digest);
+    this.committed = true;
+    await book.cached(this.route.upstream.name, this.route.local, this.digest.value, 'blob', this.size ?? 0);
   }
 
   /** The streamed copy, to the first caller only; undefined once taken or gone. */

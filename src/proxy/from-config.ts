@@ -9,10 +9,12 @@ import type { MetricsRegistry } from '../metrics/metrics.js';
 import { upstreamsFromConfig } from './upstreams.js';
 import { proxyMetrics } from './proxy-metrics.js';
 import { withPullThrough, type PullThrough } from './pull-through.js';
+import type { Redis } from '../redis/connect.js';
+import { FillLocks } from './fill-lock.js';
 
 export { proxyConfigured } from './upstreams.js';
 
-export function pullThroughFromConfig(config: Config, core: Registry, deps: { db: Kysely<MetaTables>; metrics?: MetricsRegistry | undefined; logger: FastifyBaseLogger }): PullThrough {
+export function pullThroughFromConfig(config: Config, core: Registry, deps: { db: Kysely<MetaTables>; metrics?: MetricsRegistry | undefined; logger: FastifyBaseLogger; redis?: Redis | undefined }): PullThrough {
   const upstreams = upstreamsFromConfig(config);
   for (const u of upstreams) {
     const where = u.prefix === undefined ? 'every repository' : `${u.prefix}/*${u.namespaces.length ? `, ?ns=${u.namespaces.join(',')}` : ''}${u.root ? ', root' : ''}`;
@@ -23,5 +25,8 @@ export function pullThroughFromConfig(config: Config, core: Registry, deps: { db
     db: deps.db,
     ...(deps.metrics ? { metrics: proxyMetrics(deps.metrics) } : {}),
     onError: (err) => deps.logger.warn({ err }, 'pull-through cache: bookkeeping write failed'),
+    ...(deps.redis ? {
+      fillLocks: new FillLocks(deps.redis, (err) => deps.logger.warn({ err }, 'pull-through cache: redis does not answer; blob fills are shared within this replica only until it does')),
+    } : {}),
   });
 }

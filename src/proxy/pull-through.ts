@@ -20,6 +20,7 @@ import { CacheBook } from './cache-book.js';
 import { NO_PROXY_METRICS, type ProxyMetrics } from './proxy-metrics.js';
 import { ManifestCache } from './manifest-cache.js';
 import { BlobCache } from './blob-cache.js';
+import type { FillLocks } from './fill-lock.js';
 import { callUpstream, isNotFound, UpstreamFailure } from './upstream-call.js';
 import { markResponse } from './manifest-cache.js';
 import { decorate } from '../registry/decorate.js';
@@ -31,6 +32,8 @@ export interface PullThroughOptions {
   scope?: ProxyScope;
   now?: () => number;
   onError?: (err: unknown) => void;
+  /** Blob fills shared across replicas (Redis); without, single-flight within this process. */
+  fillLocks?: FillLocks;
 }
 
 export interface PullThrough {
@@ -54,7 +57,7 @@ export function withPullThrough(base: Registry, options: PullThroughOptions): Pu
   const exists = async (name: string) => (await orUndefined(base.driver.stat(`${layout.repository(name)}/_manifests`))) !== undefined;
   const mapper = new NameMapper(options.upstreams, exists);
   const manifestCache = new ManifestCache(deps);
-  const blobCache = new BlobCache(deps);
+  const blobCache = new BlobCache(deps, options.fillLocks);
   const ns = () => scope.current()?.ns;
   const route = (name: string) => mapper.route(name, ns());
   const refuseWrite = (name: string) => {
