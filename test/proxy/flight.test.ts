@@ -86,6 +86,8 @@ class SlowUpstream {
         })).pipe(res);
       });
       fwd.on('error', () => res.destroy());
+      // A cut client connection cuts the upstream one too (or the upstream never drains it).
+      res.on('close', () => fwd.destroy());
       req.pipe(fwd);
     });
     this.#server.on('connection', (s) => { this.#sockets.add(s); s.on('close', () => this.#sockets.delete(s)); });
@@ -145,6 +147,7 @@ describe('blob fills shared across replicas through Redis', { skip: redisSkip(),
     const slow = new SlowUpstream(l.up.host);
     await slow.listen();
     const holder = await replica(l, slow.url, 'c', redis.addr);
+    let closed = false;
     try {
       // The holder's client goes away after the first bytes; the fill runs on for the cache.
       await new Promise<void>((resolve, reject) => {
@@ -160,12 +163,12 @@ describe('blob fills shared across replicas through Redis', { skip: redisSkip(),
       await sleep(500);
       assert.equal(l.counter.count('GET', BLOB_GET), 0, 'the others wait for the holder');
       // The holder goes away mid-fill: its upstream connection cut and the server closed.
+      closed = true;
       await Promise.all([slow.close(), holder.close()]);
       await pulls;
       assert.equal(l.counter.count('GET', BLOB_GET), 1, 'one replica took over the download');
     } finally {
-      await slow.close().catch(() => undefined);
-      await holder.close().catch(() => undefined);
+      if (!closed) await Promise.all([slow.close(), holder.close()]);
     }
   });
 
