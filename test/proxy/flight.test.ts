@@ -70,7 +70,7 @@ async function pullEverywhere(mirrors: TestRegistry[], name: string, b: BigBlob,
   assert.deepEqual(wrong, [], 'every pull gets the whole blob with the right digest');
 }
 
-/** An upstream that sends about 8 MB/s, so a fill of SIZE lasts a few seconds; close() cuts it. */
+/** An upstream that sends about 4 MB/s, so a fill of SIZE lasts a few seconds; close() cuts it. */
 class SlowUpstream {
   gets = 0;
   url = '';
@@ -82,7 +82,7 @@ class SlowUpstream {
       const fwd = httpRequest(`http://${target}${req.url}`, { method: req.method, headers: req.headers }, (up) => {
         res.writeHead(up.statusCode ?? 502, up.headers);
         up.pipe(new Transform({
-          transform(chunk: Buffer, _enc, done) { setTimeout(() => done(null, chunk), Math.ceil(chunk.length / 8192)); },
+          transform(chunk: Buffer, _enc, done) { setTimeout(() => done(null, chunk), Math.ceil(chunk.length / 4096)); },
         })).pipe(res);
       });
       fwd.on('error', () => res.destroy());
@@ -130,10 +130,10 @@ describe('blob fills shared across replicas through Redis', { skip: redisSkip(),
     const client = new Redis(redis.addr);
     try {
       // What a replica that crashed right after taking the lock leaves behind.
-      assert.equal(await client.set(fillLockKey('hub', b.digest), 'dead-replica', 'PX', 1500, 'NX'), 'OK');
+      assert.equal(await client.set(fillLockKey('hub', b.digest), 'dead-replica', 'PX', 3000, 'NX'), 'OK');
       l.counter.reset();
       const pulls = pullEverywhere(mirrors, 'hub/team/orphan', b, 10);
-      await sleep(800);
+      await sleep(1000);
       assert.equal(l.counter.count('GET', BLOB_GET), 0, 'nobody downloads while the lock is held');
       await pulls;
       assert.equal(l.counter.count('GET', BLOB_GET), 1, 'exactly one replica took over');
