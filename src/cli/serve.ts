@@ -21,7 +21,7 @@ import { createObservability, type Observability } from './observability.js';
 import { startEvictionSchedule } from '../proxy/eviction-schedule.js';
 import { startAuth, type AuthService } from '../auth/service.js';
 import { reloadCertificates, tlsServerOptions } from '../http/tls.js';
-import { closeRedis, openRedis } from '../redis/connect.js';
+import type { Redis } from '../redis/connect.js';
 import { proxyConfigured, pullThroughFromConfig } from '../proxy/from-config.js';
 import type { PullThrough } from '../proxy/pull-through.js';
 import { startListingFromConfig } from '../meta/listing-from-config.js';
@@ -42,7 +42,9 @@ export async function startServer(config: Config, warnings: string[] = []): Prom
   for (const w of warnings) logger.warn(`config: ${w}`);
   // One metadata database per server, shared by the features that keep state in it.
   const meta = metadataNeeded(config) ? await openMetaDatabase(metaOptionsFromConfig(config)) : undefined;
-  const redis = config.redis ? await openRedis(config.redis, logger) : undefined;
+  // ioredis is loaded only when a `redis` section asks for it.
+  const redisModule = config.redis ? await import('../redis/connect.js') : undefined;
+  const redis: Redis | undefined = config.redis && redisModule ? await redisModule.openRedis(config.redis, logger) : undefined;
   const obs = await createObservability(config, logger, { ...(meta ? { meta } : {}), ...(redis ? { redis } : {}) });
   const tagGuard = tagGuardFrom(config.gc);
   // Already a checked driver, carrying the capabilities (redirects) the HTTP layer looks for.
@@ -99,7 +101,7 @@ export async function startServer(config: Config, warnings: string[] = []): Prom
       await auth?.close();
       await proxy?.close();
       await meta?.close();
-      if (redis) await closeRedis(redis);
+      if (redis && redisModule) await redisModule.closeRedis(redis);
     },
   };
 }
