@@ -8,6 +8,7 @@ import { openMetaDatabase, type MetaDatabase } from '../meta/database.js';
 import { metaOptionsFromConfig } from '../meta/from-config.js';
 import { AccessStore } from './access-store.js';
 import { AddressList } from './allowlist.js';
+import { ProxyTrust } from '../net/proxy-trust.js';
 import { Authorizer } from './authorizer.js';
 import { CredentialChecker } from './credentials.js';
 import { HtpasswdFile } from './htpasswd.js';
@@ -33,7 +34,8 @@ export interface AuthService {
   issuer: TokenIssuer | undefined;
   verifier: TokenVerifier | undefined;
   allowFrom: AddressList;
-  trustedProxies: AddressList;
+  /** Whose forwarding headers are believed, and so the client address of a request. */
+  proxies: ProxyTrust;
   close(): Promise<void>;
 }
 
@@ -90,7 +92,7 @@ export async function startAuth(config: Config, options: AuthStartOptions = {}):
       service: token?.service ?? '',
       meta, store, checker, authorizer: new Authorizer(store), issuer, verifier,
       allowFrom: new AddressList(auth.allowfrom),
-      trustedProxies: new AddressList(config.http.trustedproxies),
+      proxies: new ProxyTrust(config.http.trustedproxies, config.http.forwardedheader),
       close: async () => { if (!options.meta) await meta.close(); },
     };
   } catch (err) {

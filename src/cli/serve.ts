@@ -59,7 +59,7 @@ export async function startServer(config: Config, warnings: string[] = []): Prom
   });
   const tls = tlsServerOptions(config);
   const app = await buildApp({
-    registry, settings: httpSettingsFrom(config), logger, accessLog: false, observe: obs.http, auth, tls, gcGraceMs: parseDuration(config.gc.grace),
+    registry, settings: { ...httpSettingsFrom(config), warnOnce: onceEach((message) => logger.warn(message)) }, logger, accessLog: false, observe: obs.http, auth, tls, gcGraceMs: parseDuration(config.gc.grace),
     ...(proxy ? { handlerScope: (request, setHeader, fn) => proxy.scope.run({ ...request, setHeader }, fn), alsoRequired: (name, ns) => proxy.mapper.alsoRequired(name, ns) } : {}),
   });
   const filesystemRoot = registry.driver.name === 'filesystem' ? config.storage.filesystem?.rootdirectory : undefined;
@@ -135,4 +135,14 @@ export async function serveCommand(file: string | undefined): Promise<void> {
       }
     });
   }
+}
+
+/** Calls `fn` the first time each message is seen (a misconfiguration is logged once, not per request). */
+function onceEach(fn: (message: string) => void): (message: string) => void {
+  const seen = new Set<string>();
+  return (message) => {
+    if (seen.has(message) || seen.size > 100) return;
+    seen.add(message);
+    fn(message);
+  };
 }

@@ -8,7 +8,7 @@ import { Kind, type TSchema } from '@sinclair/typebox';
 import { ConfigSchema, UNIMPLEMENTED, type Config } from './schema.js';
 import { parseDuration } from './duration.js';
 import { nearest } from './nearest.js';
-import { authConfigProblems } from './sections/auth.js';
+import { authConfigProblems, isCidr } from './sections/auth.js';
 import { proxyConfigProblems } from './sections/proxy.js';
 
 export class ConfigError extends Error {
@@ -169,6 +169,7 @@ function checkSemantics(config: Config, problems: string[]): void {
   if (config.version !== '0.1') problems.push(`version: must be 0.1 (got "${config.version}")`);
   problems.push(...authConfigProblems(config.auth));
   problems.push(...proxyConfigProblems(config.proxy));
+  for (const cidr of config.http.trustedproxies) if (!isCidr(cidr)) problems.push(`http.trustedproxies: "${cidr}" is not an address or CIDR`);
   const drivers = ['filesystem', 'inmemory', 's3', 'azure', 'gcs', 'swift', 'oss']
     .filter((d) => (config.storage as Tree)[d] !== undefined);
   if (drivers.length > 1) problems.push(`storage: more than one driver configured (${drivers.join(', ')})`);

@@ -4,7 +4,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthService } from '../auth/service.js';
 import { AccessStoreError, type RobotPermission } from '../auth/access-store.js';
-import { clientAddress } from '../auth/allowlist.js';
 import { appendAudit, readAudit } from '../auth/audit.js';
 import { generateSecret } from '../auth/passwords.js';
 import { isRole } from '../auth/roles.js';
@@ -90,7 +89,7 @@ export async function installAdminApi(app: FastifyInstance, auth: AuthService, s
 }
 
 async function run(auth: AuthService, req: FastifyRequest, reply: FastifyReply, action: Action): Promise<FastifyReply> {
-  const address = clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for'], auth.trustedProxies);
+  const address = auth.proxies.clientAddress(req.socket.remoteAddress, req.headers);
   try {
     const actor = await admin(auth, req, address);
     const body = req.method === 'GET' || req.method === 'DELETE' ? {} : await readJson(req);

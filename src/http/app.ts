@@ -6,13 +6,14 @@ import { randomUUID } from 'node:crypto';
 import type { Registry } from '../registry/registry.js';
 import { isValidName } from '../oci/reference.js';
 import { RegistryError } from '../errors/index.js';
-import { matchRoute, ROUTES } from './routes.js';
+import { ROUTES } from './routes.js';
+import { targetOf, targetRewriter } from './request-target.js';
 import type { HttpSettings } from './settings.js';
 import { installErrorHandling } from './error-hook.js';
 import { answerClientError, frameworkErrorHandler, requireHost } from './protocol-errors.js';
 import { inRequestScope, installObservability, type HttpObservability } from './observability.js';
 import type { AuthService } from '../auth/service.js';
-import { installAuth, repositoryFilter, type AlsoRequired } from './auth-hook.js';
+import { gateJudged, installAuth, repositoryFilter, type AlsoRequired } from './auth-hook.js';
 import type { TlsServerOptions } from './tls.js';
 import { query } from './request-input.js';
 
@@ -60,6 +61,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     http: { maxHeaderSize: settings.maxHeaderBytes, requireHostHeader: false },
     clientErrorHandler: answerClientError,
     frameworkErrors: frameworkErrorHandler(settings.prefix),
+    // The target is read once, before routing; the gate and the handlers use that reading.
+    rewriteUrl: targetRewriter(settings.prefix),
     ...(options.tls ?? {}),
   } as Parameters<typeof Fastify>[0]) as unknown as FastifyInstance;
   app.removeAllContentTypeParsers();
@@ -69,6 +72,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     reply.header('Docker-Distribution-API-Version', 'registry/2.0');
     reply.header('X-Request-Id', req.id);
     for (const [name, values] of Object.entries(settings.headers)) reply.header(name, values.join(', '));
+    targetOf(req);
     await requireHost(req);
   });
   if (settings.corsOrigins.length > 0) {
@@ -82,20 +86,22 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   }
   installErrorHandling(app);
   if (options.observe) installObservability(app, options.observe, settings.prefix);
-  if (options.auth) await installAuth(app, options.auth, settings, registry, options.gcGraceMs ?? 60 * 60 * 1000, options.alsoRequired);
+  const gate = options.auth ? await installAuth(app, options.auth, settings, registry, options.gcGraceMs ?? 60 * 60 * 1000, options.alsoRequired) : undefined;
 
   // Returning the reply tells Fastify the response is in hand (a stream may still be flowing).
   const dispatch = async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
-    const path = pathAfterV2(req.url, settings.prefix);
-    if (path === '') {
+    const api = targetOf(req).api;
+    // Defence in depth: whatever reaches here was routed on the string the gate judged.
+    if (!api || (gate && !gateJudged(req))) throw new RegistryError('INTERNAL', { requestId: req.id, reason: 'request reached the registry API without the gate' });
+    if (api.rest === '') {
       if (req.method !== 'GET' && req.method !== 'HEAD') {
         throw new RegistryError('UNSUPPORTED', `${req.method} is not supported on /v2/`, { headers: { Allow: 'GET, HEAD' } });
       }
       apiVersionCheck(reply);
       return reply;
     }
-    const match = matchRoute(path);
-    if (!match) throw new RegistryError('NOT_FOUND', { path: req.url.split('?')[0] });
+    const match = api.match;
+    if (!match) throw new RegistryError('NOT_FOUND', { path: targetOf(req).path });
     const handler = match.route.methods[req.method];
     if (!handler) {
       throw new RegistryError('UNSUPPORTED', `${req.method} is not supported on ${match.route.name}`, {
@@ -111,18 +117,15 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     return reply;
   };
   const prefix = settings.prefix;
-  app.route({ method: [...METHODS], url: `${prefix}/v2`, handler: dispatch });
-  app.route({ method: [...METHODS], url: `${prefix}/v2/*`, handler: dispatch });
+  // The gate is a hook of these routes: nothing the router sends to the registry API skips it.
+  const onRequest = gate ? [gate] : [];
+  app.route({ method: [...METHODS], url: `${prefix}/v2`, onRequest, handler: dispatch });
+  app.route({ method: [...METHODS], url: `${prefix}/v2/*`, onRequest, handler: dispatch });
   return app;
 }
 
 function apiVersionCheck(reply: FastifyReply): void {
   reply.code(200).type('application/json').send('{}');
-}
-
-function pathAfterV2(url: string, prefix: string): string {
-  const path = url.split('?')[0]!.slice(prefix.length);
-  return path === '/v2' ? '' : path.slice('/v2/'.length);
 }
 
 export { ROUTES };

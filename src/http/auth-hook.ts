@@ -2,14 +2,13 @@
 // allow-list, the credentials (Basic or Bearer), then the authorizer against the actions the route
 // table declares. Refusals answer the spec's error with the challenge clients expect and are
 // logged with user, address, repository and action; pushes and deletes go to the audit log.
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import { RegistryError } from '../errors/index.js';
 import type { AuthService } from '../auth/service.js';
 import { ANONYMOUS, identityName, type Identity } from '../auth/identity.js';
-import { clientAddress } from '../auth/allowlist.js';
 import { covers, formatScope, type Access } from '../auth/scope.js';
 import { appendAudit } from '../auth/audit.js';
-import { matchRoute } from './routes.js';
+import { targetOf, type RegistryApiTarget } from './request-target.js';
 import { isValidName } from '../oci/reference.js';
 import type { HttpSettings } from './settings.js';
 import { installTokenRoutes } from './token-routes.js';
@@ -26,6 +25,12 @@ export interface RequestAuth { identity: Identity; address: string }
 export type AlsoRequired = (name: string, ns: string | undefined) => Promise<string[]>;
 
 const states = new WeakMap<FastifyRequest, RequestAuth>();
+const judged = new WeakSet<FastifyRequest>();
+
+/** Whether the gate has judged (and let through) this request. */
+export function gateJudged(req: FastifyRequest): boolean {
+  return judged.has(req);
+}
 
 export function requestAuth(req: FastifyRequest): RequestAuth | undefined {
   return states.get(req);
@@ -41,33 +46,42 @@ export function repositoryFilter(auth: AuthService | undefined, req: FastifyRequ
   };
 }
 
-export async function installAuth(app: FastifyInstance, auth: AuthService, settings: HttpSettings, registry: Registry, gcGraceMs: number, alsoRequired?: AlsoRequired): Promise<void> {
-  app.addHook('onRequest', async (req, reply) => {
-    const address = clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for'], auth.trustedProxies);
+/**
+ * Installs the address check (every route), the audit of pushes and deletes, the token server
+ * and the admin API, and returns the gate: the onRequest hook of the registry API's routes.
+ */
+export async function installAuth(app: FastifyInstance, auth: AuthService, settings: HttpSettings, registry: Registry, gcGraceMs: number, alsoRequired?: AlsoRequired): Promise<onRequestAsyncHookHandler> {
+  app.addHook('onRequest', async (req) => {
+    const address = auth.proxies.clientAddress(req.socket.remoteAddress, req.headers);
     if (!auth.allowFrom.allows(address)) {
       req.log.warn({ address, reason: 'address not allowed' }, 'access refused');
       throw new RegistryError('DENIED', 'your address may not reach this registry');
     }
     states.set(req, { identity: ANONYMOUS, address });
-    const path = req.url.split('?')[0]!.slice(settings.prefix.length);
-    if (path === '/v2' || path.startsWith('/v2/')) await gate(auth, settings, req, reply, address, path === '/v2' ? '' : path.slice(4), alsoRequired);
   });
   app.addHook('onResponse', async (req, reply) => {
     const state = states.get(req);
     if (!state) return;
-    const record = auditable(req, reply.statusCode, settings.prefix);
+    const record = auditable(req, reply.statusCode);
     if (!record) return;
     await appendAudit(auth.meta.db, { actor: identityName(state.identity), address: state.address, ...record })
       .catch((err: unknown) => req.log.error({ err }, 'audit record lost'));
   });
   installTokenRoutes(app, auth, settings);
   await installAdminApi(app, auth, settings, registry, gcGraceMs);
+  return async (req, reply) => {
+    const api = targetOf(req).api;
+    const state = states.get(req);
+    if (!api || !state) throw new RegistryError('INTERNAL', { requestId: req.id, reason: 'the gate ran outside the registry API' });
+    await gate(auth, settings, req, reply, state.address, api, alsoRequired);
+    judged.add(req);
+  };
 }
 
-async function gate(auth: AuthService, settings: HttpSettings, req: FastifyRequest, reply: FastifyReply, address: string, path: string, alsoRequired: AlsoRequired | undefined): Promise<void> {
+async function gate(auth: AuthService, settings: HttpSettings, req: FastifyRequest, reply: FastifyReply, address: string, api: RegistryApiTarget, alsoRequired: AlsoRequired | undefined): Promise<void> {
   void reply;
   if (auth.mode === 'open') return;
-  const required = requiredAccess(req.method, path);
+  const required = requiredAccess(req.method, api);
   const identity = await authenticate(auth, settings, req, address, required);
   states.set(req, { identity, address });
   // The access log and the notification events name the caller (src/http/observability.ts).
@@ -130,9 +144,8 @@ async function storedGranted(auth: AuthService, identity: Identity, also: Access
   return covers(await auth.authorizer.grant(subject, also, address), also);
 }
 
-function requiredAccess(method: string, path: string): Access[] {
-  if (path === '') return [];
-  const match = matchRoute(path);
+function requiredAccess(method: string, api: RegistryApiTarget): Access[] {
+  const match = api.match;
   const action = match?.route.actions[method];
   if (!match || !action) return [];
   if (!match.route.hasName) return [{ type: 'registry', name: 'catalog', actions: ['*'] }];
@@ -214,11 +227,14 @@ export async function identityForSubject(auth: AuthService, subject: string): Pr
   return user ? { kind: 'user', name: user.name, admin: user.admin } : undefined;
 }
 
-function auditable(req: FastifyRequest, status: number, prefix: string): { action: string; target: string } | undefined {
+function auditable(req: FastifyRequest, status: number): { action: string; target: string } | undefined {
   if (req.method !== 'PUT' && req.method !== 'DELETE') return undefined;
-  const path = req.url.split('?')[0]!.slice(prefix.length);
-  if (!path.startsWith('/v2/')) return undefined;
-  const match = matchRoute(path.slice(4));
+  let match;
+  try {
+    match = targetOf(req).api?.match;
+  } catch {
+    return undefined;
+  }
   if (!match || (match.route.name !== 'manifest' && match.route.name !== 'blob')) return undefined;
   const separator = match.param.includes(':') ? '@' : ':';
   if (req.method === 'PUT' && status === 201 && match.route.name === 'manifest') return { action: 'push', target: `${match.name}${separator}${match.param}` };

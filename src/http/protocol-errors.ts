@@ -34,19 +34,27 @@ export function answerClientError(err: NodeJS.ErrnoException, socket: Socket): v
   socket.destroy();
 }
 
-/** The error for a path Fastify's router cannot decode (`%ff`), named after the part it is in. */
+/** The error for a path that is not valid percent-encoded UTF-8 (`%ff`), named after the part it is in. */
 export function undecodablePathError(url: string, prefix: string): RegistryError {
-  const path = url.split('?')[0]!.slice(prefix.length);
-  const match = path.startsWith('/v2/') ? matchRoute(path.slice('/v2/'.length)) : undefined;
-  if (!match) return new RegistryError('NOT_FOUND', { path: url.split('?')[0] });
-  const reason = 'not valid percent-encoded UTF-8';
+  return pathPartError(url, prefix, 'not valid percent-encoded UTF-8', new RegistryError('NOT_FOUND', { path: url.split('?')[0] }));
+}
+
+/**
+ * The error for a path that cannot be used as written, named after the part of a route it is in
+ * (the name, a reference, a digest, an upload id) where the raw path shows one; else `fallback`.
+ */
+export function pathPartError(url: string, prefix: string, reason: string, fallback: RegistryError): RegistryError {
+  const path = url.split('?')[0]!;
+  const base = `${prefix}/v2/`;
+  const match = path.startsWith(base) ? matchRoute(path.slice(base.length)) : undefined;
+  if (!match) return fallback;
   if (match.route.hasName && !isValidName(match.name)) return new RegistryError('NAME_INVALID', { name: match.name, reason });
   switch (match.route.name) {
     case 'manifest': return new RegistryError('MANIFEST_INVALID', { reason: 'invalid tag', tag: match.param });
     case 'blob':
     case 'referrers': return new RegistryError('DIGEST_INVALID', { digest: match.param, reason });
     case 'upload': return new RegistryError('BLOB_UPLOAD_UNKNOWN', { id: match.param });
-    default: return new RegistryError('NOT_FOUND', { path: url.split('?')[0] });
+    default: return fallback;
   }
 }
 

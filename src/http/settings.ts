@@ -1,5 +1,6 @@
 // The part of the configuration the HTTP layer uses, resolved once at startup.
 import type { Config } from '../config/schema.js';
+import { ProxyTrust } from '../net/proxy-trust.js';
 
 export interface HttpSettings {
   deleteEnabled: boolean;
@@ -15,6 +16,10 @@ export interface HttpSettings {
   maxManifestBytes: number;
   maxHeaderBytes: number;
   catalogMaxEntries: number;
+  /** Whose forwarding headers are believed (http.trustedproxies). */
+  proxies: ProxyTrust;
+  /** Logs an operator's mistake once per process (set by the server). */
+  warnOnce?: (message: string) => void;
 }
 
 export function httpSettingsFrom(config: Config): HttpSettings {
@@ -30,5 +35,6 @@ export function httpSettingsFrom(config: Config): HttpSettings {
     maxManifestBytes: config.http.limits.maxmanifestbytes,
     maxHeaderBytes: config.http.limits.maxheaderbytes,
     catalogMaxEntries: config.catalog.maxentries,
+    proxies: new ProxyTrust(config.http.trustedproxies, config.http.forwardedheader),
   };
 }

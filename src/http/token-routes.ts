@@ -4,7 +4,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthService } from '../auth/service.js';
 import { ANONYMOUS, identityName, type Identity } from '../auth/identity.js';
-import { clientAddress } from '../auth/allowlist.js';
 import { formatScope, parseScopes } from '../auth/scope.js';
 import type { HttpSettings } from './settings.js';
 import { decodeBasic, identityForSubject } from './auth-hook.js';
@@ -15,7 +14,7 @@ export function installTokenRoutes(app: FastifyInstance, auth: AuthService, sett
   const issuer = auth.issuer;
   if (!issuer) return;
   const handler = async (req: FastifyRequest, reply: FastifyReply) => {
-    const address = clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for'], auth.trustedProxies);
+    const address = auth.proxies.clientAddress(req.socket.remoteAddress, req.headers);
     const params = req.method === 'POST' ? await readForm(req) : new URLSearchParams(req.url.split('?')[1] ?? '');
     if (!params) return oauthError(reply, 400, 'invalid_request', 'the form is too large or not url-encoded');
     const scopes = parseScopes(params.getAll('scope'));

@@ -1,5 +1,6 @@
 // URLs the registry hands back (Location), correct for the client's side of a reverse proxy:
-// http.host wins, then Forwarded / X-Forwarded-*, then the request's own Host; or relative.
+// http.host wins, then Forwarded / X-Forwarded-* from a proxy the registry trusts (anyone can
+// send those headers), then the request's own Host; or relative.
 import type { FastifyRequest } from 'fastify';
 import type { HttpSettings } from './settings.js';
 
@@ -11,10 +12,17 @@ export function externalUrl(req: FastifyRequest, settings: HttpSettings, path: s
 
 function externalBase(req: FastifyRequest, settings: HttpSettings): string {
   if (settings.host) return settings.host;
+  const own = `${req.protocol}://${req.headers.host ?? 'localhost'}`;
   const forwarded = parseForwarded(header(req, 'forwarded'));
-  const proto = forwarded.proto ?? firstValue(header(req, 'x-forwarded-proto')) ?? req.protocol;
-  const host = forwarded.host ?? firstValue(header(req, 'x-forwarded-host')) ?? req.headers.host ?? 'localhost';
-  return `${proto}://${host}`;
+  const proto = forwarded.proto ?? firstValue(header(req, 'x-forwarded-proto'));
+  const host = forwarded.host ?? firstValue(header(req, 'x-forwarded-host'));
+  if (proto === undefined && host === undefined) return own;
+  if (!settings.proxies.vouchesForUrl(req.socket.remoteAddress)) {
+    settings.warnOnce?.(`forwarding headers (X-Forwarded-Proto/-Host, Forwarded) from ${req.socket.remoteAddress ?? '?'} ignored: `
+      + 'list the proxy in http.trustedproxies, or set http.host');
+    return own;
+  }
+  return `${proto ?? req.protocol}://${host ?? req.headers.host ?? 'localhost'}`;
 }
 
 function header(req: FastifyRequest, name: string): string | undefined {

@@ -112,9 +112,10 @@ describe('storage middleware from configuration', () => {
 
 describe('client address', () => {
   const trusted = addressList(['127.0.0.1/32', '10.0.0.0/8']);
-  it('is the peer, unless the peer is a trusted proxy; then the first X-Forwarded-For hop', () => {
+  it('is the peer, unless the peer is a trusted proxy; then the first untrusted X-Forwarded-For hop from the right', () => {
     assert.equal(clientAddress({ remoteAddress: '192.0.2.9', forwardedFor: '203.0.113.1' }, trusted), '192.0.2.9');
     assert.equal(clientAddress({ remoteAddress: '10.1.2.3', forwardedFor: '203.0.113.1, 10.9.9.9' }, trusted), '203.0.113.1');
+    assert.equal(clientAddress({ remoteAddress: '10.1.2.3', forwardedFor: '203.0.113.1, 198.51.100.9' }, trusted), '198.51.100.9', 'a first hop the client wrote itself');
     assert.equal(clientAddress({ remoteAddress: '::ffff:127.0.0.1', forwardedFor: ' 198.51.100.4 ' }, trusted), '198.51.100.4');
     assert.equal(clientAddress({ remoteAddress: '127.0.0.1', forwardedFor: 'garbage' }, trusted), '127.0.0.1');
     assert.equal(clientAddress({ remoteAddress: '127.0.0.1' }, trusted), '127.0.0.1');

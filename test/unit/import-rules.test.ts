@@ -101,8 +101,12 @@ describe('import rules (DESIGN.md)', () => {
     assert.deepEqual(violations(edges, (p) => under(p, 'errors'), (to) => under(to, 'errors')), []);
   });
 
-  it('src/storage imports only src/storage and src/errors', () => {
-    assert.deepEqual(violations(edges, (p) => under(p, 'storage'), (to) => under(to, 'storage') || under(to, 'errors')), []);
+  it('src/storage imports only src/storage, src/errors and src/net', () => {
+    assert.deepEqual(violations(edges, (p) => under(p, 'storage'), (to) => under(to, 'storage') || under(to, 'errors') || under(to, 'net')), []);
+  });
+
+  it('src/net (addresses and forwarding headers) imports nothing internal outside src/net', () => {
+    assert.deepEqual(violations(edges, (p) => under(p, 'net'), (to) => under(to, 'net')), []);
   });
 
   it('src/registry imports only oci, errors, registry and the storage contract, never a concrete driver', () => {

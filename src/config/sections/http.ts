@@ -22,8 +22,13 @@ export const HttpSection = Type.Object({
     maxheaderbytes: Type.Integer({ default: 16 * 1024, minimum: 1024 }),
   }, { ...strict, default: {} }),
   tls: TlsSection,
-  /** Proxies (addresses or CIDRs) whose first X-Forwarded-For hop is believed. */
+  /**
+   * Reverse proxies (addresses or CIDRs) whose forwarding headers are believed: the client is
+   * the first hop, from the right, that is not one of them.
+   */
   trustedproxies: Type.Array(Type.String(), { default: [] }),
+  /** The header those proxies append the client's address to (Berth's key). */
+  forwardedheader: Type.Union([Type.Literal('x-forwarded-for'), Type.Literal('forwarded')], { default: 'x-forwarded-for' }),
   debug: DebugSection,
   http2: Http2Section,
 }, { ...strict, default: {} });

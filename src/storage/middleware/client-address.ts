@@ -1,7 +1,9 @@
-// The address a redirect decision is about: the connection's peer, or the first X-Forwarded-For
-// hop when (and only when) the peer is a proxy the operator trusts, since anyone can send the header.
+// The address a redirect decision is about: the connection's peer, or, when the peer is a proxy
+// the operator trusts, the first X-Forwarded-For hop from the right that is not one (the same
+// walk as the registry's own client address, src/net/forwarded.ts).
 import { BlockList, isIP } from 'node:net';
 import type { RedirectRequest } from './capabilities.js';
+import { clientAddressBehind, forwardedHops } from '../../net/forwarded.js';
 
 /** Mapped IPv4 ("::ffff:10.0.0.1") compares as plain IPv4. */
 export function normalizeAddress(address: string): string {
@@ -33,8 +35,5 @@ export function listContains(list: BlockList, address: string): boolean {
 }
 
 export function clientAddress(req: RedirectRequest, trustedProxies: BlockList): string {
-  const peer = normalizeAddress(req.remoteAddress);
-  if (!req.forwardedFor || !listContains(trustedProxies, peer)) return peer;
-  const first = req.forwardedFor.split(',')[0]?.trim() ?? '';
-  return isIP(normalizeAddress(first)) ? normalizeAddress(first) : peer;
+  return clientAddressBehind(req.remoteAddress, forwardedHops('x-forwarded-for', req.forwardedFor), (a) => listContains(trustedProxies, a));
 }

@@ -16,6 +16,8 @@ export interface ProxiedServer {
   upstream: string;
   /** `proxy_set_header` lines (name and value) for this server, e.g. ['Host', '$http_host']. */
   headers: [string, string][];
+  /** The proxied location (default `/v2/`); `/` passes every request target on as sent. */
+  location?: string;
 }
 
 export interface NginxOptions {
@@ -43,7 +45,7 @@ export async function startNginx(options: NginxOptions): Promise<NginxProcess> {
     ssl_certificate_key ${options.key};
     client_max_body_size 0;
     chunked_transfer_encoding on;
-    location /v2/ {
+    location ${s.location ?? '/v2/'} {
       proxy_pass http://${s.upstream};
       proxy_http_version 1.1;
       proxy_request_buffering off;
@@ -83,10 +85,11 @@ ${servers}
       if (child.exitCode !== null || child.signalCode !== null) {
         throw new Error(`nginx exited (${child.exitCode ?? child.signalCode}) on start:\n${log.text()}`);
       }
-      if ((await status(`https://127.0.0.1:${s.port}/v2/`, ca)) === 200) break;
+      // 401: Berth with auth answers, too.
+      if ([200, 401].includes(await status(`https://127.0.0.1:${s.port}/v2/`, ca))) break;
       if (Date.now() > deadline) {
         await stopChild(child, 'SIGKILL');
-        throw new Error(`nginx did not answer 200 on https://127.0.0.1:${s.port}/v2/ within 20 s:\n${log.text()}`);
+        throw new Error(`nginx did not answer 200 or 401 on https://127.0.0.1:${s.port}/v2/ within 20 s:\n${log.text()}`);
       }
       await new Promise((r) => setTimeout(r, 100));
     }
