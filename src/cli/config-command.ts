@@ -1,6 +1,7 @@
 // `berth config verify|print|schema`: check a file without starting anything.
 import { loadConfig, ConfigError } from '../config/load.js';
 import { ConfigSchema } from '../config/schema.js';
+import { maskConfig } from '../config/mask.js';
 
 export function verifyCommand(file: string): number {
   try {
@@ -19,7 +20,7 @@ export function verifyCommand(file: string): number {
 
 export function printCommand(file: string | undefined): void {
   const { config } = loadConfig({ ...(file ? { file } : {}), env: process.env });
-  process.stdout.write(`${JSON.stringify(config, null, 2)}\n`);
+  process.stdout.write(`${JSON.stringify(maskConfig(config), null, 2)}\n`);
 }
 
 export function schemaCommand(): void {

@@ -41,7 +41,7 @@ export async function startServer(config: Config, warnings: string[] = []): Prom
   const logger = createLogger(config);
   for (const w of warnings) logger.warn(`config: ${w}`);
   // One metadata database per server, shared by the features that keep state in it.
-  const meta = metadataNeeded(config) ? await openMetaDatabase(metaOptionsFromConfig(config)) : undefined;
+  const meta = metadataNeeded(config) ? await openMetaDatabase(metaOptionsFromConfig(config), { warn: (m) => logger.warn(m) }) : undefined;
   // ioredis is loaded only when a `redis` section asks for it.
   const redisModule = config.redis ? await import('../redis/connect.js') : undefined;
   const redis: Redis | undefined = config.redis && redisModule ? await redisModule.openRedis(config.redis, logger) : undefined;

@@ -6,6 +6,7 @@ import type { Metrics } from '../metrics/metrics.js';
 import type { Health } from '../health/health.js';
 import type { RequestInfo, RequestScope } from '../events/request-scope.js';
 import { matchRoute } from './routes.js';
+import { looksSecret } from '../config/secret-names.js';
 
 export interface HttpObservability {
   scope: RequestScope;
@@ -21,9 +22,6 @@ const HANDLER_NAMES: Record<string, string> = {
   catalog: 'catalog', 'upload-start': 'blob_upload', upload: 'blob_upload_chunk', blob: 'blob',
   manifest: 'manifest', tags: 'tags', referrers: 'referrers',
 };
-
-/** Query parameters that may carry credentials (tokens, presigned signatures). */
-const SECRET_QUERY = /^(token|access_token|refresh_token|password|secret|signature|x-amz-signature|x-amz-credential|x-amz-security-token|sig|code)$/i;
 
 interface Observed {
   handler: string | undefined;
@@ -152,6 +150,6 @@ export function redactQuery(url: string): string {
   const q = url.indexOf('?');
   if (q < 0) return url;
   const params = new URLSearchParams(url.slice(q + 1));
-  for (const key of [...params.keys()]) if (SECRET_QUERY.test(key)) params.set(key, '[redacted]');
+  for (const key of [...params.keys()]) if (looksSecret(key)) params.set(key, '[redacted]');
   return `${url.slice(0, q)}?${params.toString()}`;
 }

@@ -2,7 +2,7 @@
 // better-sqlite3 embedded by default, or PostgreSQL for several replicas. Opening it applies any
 // pending migration, so every process sees the schema it was built for.
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, type MigrationProvider } from 'kysely';
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { MetaTables } from './tables/index.js';
 import { MIGRATIONS } from './migrations/index.js';
@@ -23,8 +23,14 @@ export class MetaDatabaseError extends Error {}
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };
 
-export async function openMetaDatabase(options: MetaDatabaseOptions): Promise<MetaDatabase> {
-  const { db, dialect } = 'postgres' in options ? await openPostgres(options.postgres) : await openSqlite(options.sqlite.path);
+export interface OpenMetaOptions {
+  /** Told what was wrong but mended on the way (a database readable by others); stderr by default. */
+  warn?: (message: string) => void;
+}
+
+export async function openMetaDatabase(options: MetaDatabaseOptions, open: OpenMetaOptions = {}): Promise<MetaDatabase> {
+  const warn = open.warn ?? ((message: string) => process.stderr.write(`warning: ${message}\n`));
+  const { db, dialect } = 'postgres' in options ? await openPostgres(options.postgres) : await openSqlite(options.sqlite.path, warn);
   const { error, results } = await new Migrator({ db, provider }).migrateToLatest();
   if (error) {
     await db.destroy();
@@ -34,9 +40,12 @@ export async function openMetaDatabase(options: MetaDatabaseOptions): Promise<Me
   return { db, dialect, close: () => db.destroy() };
 }
 
-async function openSqlite(path: string): Promise<{ db: Kysely<MetaTables>; dialect: MetaDialect }> {
+async function openSqlite(path: string, warn: (message: string) => void): Promise<{ db: Kysely<MetaTables>; dialect: MetaDialect }> {
   const { default: Database } = await import('better-sqlite3');
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  if (path !== ':memory:' && path !== '') {
+    mkdirSync(dirname(path), { recursive: true });
+    ownerOnly(path, warn);
+  }
   const sqlite = new Database(path);
   // WAL lets readers proceed while a writer commits; the busy timeout covers a second process
   // (`berth gc`, `berth user add`) writing while `berth serve` runs.
@@ -44,6 +53,36 @@ async function openSqlite(path: string): Promise<{ db: Kysely<MetaTables>; diale
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
   return { db: new Kysely<MetaTables>({ dialect: new SqliteDialect({ database: sqlite }) }), dialect: 'sqlite' };
+}
+
+/**
+ * The database holds password hashes, token records and audit trails: only its owner may read
+ * it. A new file is created 0600 before SQLite opens it (SQLite gives its -wal and -shm files the
+ * database file's mode); an existing one readable by others is tightened, with a warning.
+ */
+function ownerOnly(path: string, warn: (message: string) => void): void {
+  try {
+    closeSync(openSync(path, 'wx', 0o600));
+    return;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
+  for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+    let mode: number;
+    try {
+      mode = statSync(file).mode & 0o777;
+    } catch {
+      continue; // no -wal or -shm yet
+    }
+    if ((mode & 0o077) === 0) continue;
+    const was = mode.toString(8).padStart(4, '0');
+    try {
+      chmodSync(file, mode & 0o700);
+      warn(`metadata database ${file} was readable by others (mode ${was}); it is now owner-only (${(mode & 0o700).toString(8).padStart(4, '0')})`);
+    } catch (err) {
+      warn(`metadata database ${file} is readable by others (mode ${was}) and could not be restricted: ${(err as Error).message}; chmod 600 it`);
+    }
+  }
 }
 
 async function openPostgres(opts: { url: string; poolSize?: number }): Promise<{ db: Kysely<MetaTables>; dialect: MetaDialect }> {

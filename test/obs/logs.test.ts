@@ -62,6 +62,31 @@ describe('logs', () => {
     assert.equal(pull?.bytesOut, 4321);
   });
 
+  it('censors every credential-like query parameter in the access line, whatever its case, and keeps the registry\'s own', async () => {
+    const b = await berthWith({});
+    running.push(b);
+    const secretNames = [
+      'private_token', 'PRIVATE-TOKEN', 'apikey', 'api_key', 'ApiKey', 'access_token', 'token', 'id_token', 'refresh_token',
+      'password', 'passwd', 'secret', 'client_secret', 'signature', 'X-Amz-Signature', 'X-Amz-Credential',
+      'X-Amz-Security-Token', 'X-Goog-Signature', 'sig', 'code', 'auth', 'session_id', 'key',
+    ];
+    const innocent: Record<string, string> = {
+      n: '5', last: 'alpine', digest: `sha256:${'a'.repeat(64)}`, mount: `sha256:${'b'.repeat(64)}`, from: 'library/alpine', ns: 'docker.io',
+    };
+    const query = new URLSearchParams(innocent);
+    secretNames.forEach((name, i) => query.append(name, `${SECRET}-${i}`));
+    const res = await fetch(`${b.url}/v2/_catalog?${query.toString()}`);
+    await res.arrayBuffer();
+    await settle();
+    const access = b.logs().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>)
+      .find((l) => l.reqId === res.headers.get('x-request-id') && l.msg === 'access');
+    assert.ok(access, `an access line in:\n${b.logs()}`);
+    assert.doesNotMatch(b.logs(), new RegExp(SECRET));
+    const logged = new URLSearchParams(String(access.url).split('?')[1]);
+    for (const name of secretNames) assert.equal(logged.get(name), '[redacted]', name);
+    for (const [name, value] of Object.entries(innocent)) assert.equal(logged.get(name), value, name);
+  });
+
   it('writes text lines with log.formatter text and Logstash fields with logstash', async () => {
     const text = await berthWith({ REGISTRY_LOG_FORMATTER: 'text' });
     running.push(text);

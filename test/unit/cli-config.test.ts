@@ -146,6 +146,92 @@ describe('the berth command line', { concurrency: true }, () => {
       assert.deepEqual(config.http.headers, { 'X-Content-Type-Options': ['nosniff'] });
       assert.ok('inmemory' in config.storage);
     });
+
+    it('masks every credential (file and environment) and keeps what names the servers', async () => {
+      const pem = '-----BEGIN PRIVATE KEY-----\\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg-secret-pem-1\\n-----END PRIVATE KEY-----\\n';
+      const path = file(`version: 0.1
+log:
+  fields:
+    password: secret-field-1
+storage:
+  s3:
+    bucket: images
+    region: eu-west-1
+    accesskey: AKIA-secret-ak-1
+    secretkey: secret-sk-1
+    sessiontoken: secret-st-1
+http:
+  addr: :5000
+  secret: secret-http-1
+  tls:
+    certificate: /etc/berth/tls.crt
+    key: /etc/berth/tls.key
+auth:
+  token:
+    signingkey: "${pem}"
+proxy:
+  username: mirror-user
+  password: secret-proxy-1
+  upstreams:
+    - name: hub
+      remoteurl: https://registry-1.docker.io
+      username: hub-user
+      password: secret-upstream-1
+redis:
+  addr: redis.example.com:6379
+  password: secret-redis-1
+meta:
+  postgres:
+    url: postgres://berth:secret-pg-1@db.example.com:5432/berth
+notifications:
+  endpoints:
+    - name: hook
+      url: https://hook-user:secret-hookurl-1@hooks.example.com/event?access_token=secret-hookq-1&team=ops
+      headers:
+        Authorization: [Bearer secret-hookauth-1]
+        X-Team: [ops]
+health:
+  http:
+    - uri: https://status.example.com/ping
+      headers:
+        Private-Token: [secret-health-1]
+middleware:
+  storage:
+    - name: cloudfront
+      options:
+        baseurl: https://d111111abcdef8.cloudfront.net/
+        privatekey: "${pem}"
+        keypairid: K2JCJMDEHXQW5F
+reporting:
+  bugsnag:
+    apikey: secret-bugsnag-1
+`);
+      const r = await berth(['config', 'print', path], { REGISTRY_REDIS_PASSWORD: 'secret-redis-env-1' });
+      assert.equal(r.code, 0, r.stderr);
+      assert.doesNotMatch(r.stdout, /secret-/, r.stdout);
+      type Printed = Record<string, any>;
+      const c = JSON.parse(r.stdout) as Printed;
+      assert.equal(c.storage.s3.secretkey, '[redacted]');
+      assert.equal(c.storage.s3.sessiontoken, '[redacted]');
+      assert.equal(c.storage.s3.bucket, 'images');
+      assert.equal(c.http.secret, '[redacted]');
+      assert.equal(c.http.tls.key, '/etc/berth/tls.key', 'a path is not a secret');
+      assert.equal(c.auth.token.signingkey, '[redacted]', 'an inline key is');
+      assert.equal(c.proxy.password, '[redacted]');
+      assert.equal(c.proxy.username, 'mirror-user');
+      assert.equal(c.proxy.upstreams[0].password, '[redacted]');
+      assert.equal(c.proxy.upstreams[0].remoteurl, 'https://registry-1.docker.io');
+      assert.equal(c.redis.password, '[redacted]');
+      assert.equal(c.redis.addr, 'redis.example.com:6379');
+      assert.equal(c.meta.postgres.url, 'postgres://berth:***@db.example.com:5432/berth');
+      assert.equal(c.notifications.endpoints[0].url, 'https://hook-user:***@hooks.example.com/event?access_token=***&team=ops');
+      assert.deepEqual(c.notifications.endpoints[0].headers, { Authorization: ['[redacted]'], 'X-Team': ['ops'] });
+      assert.deepEqual(c.health.http[0].headers, { 'Private-Token': ['[redacted]'] });
+      assert.equal(c.middleware.storage[0].options.privatekey, '[redacted]');
+      assert.equal(c.middleware.storage[0].options.keypairid, 'K2JCJMDEHXQW5F');
+      assert.equal(c.reporting.bugsnag.apikey, '[redacted]');
+      assert.equal(c.log.fields.password, '[redacted]');
+    });
   });
 
   describe('berth config schema', { concurrency: true }, () => {

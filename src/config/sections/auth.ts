@@ -3,12 +3,12 @@
 // token server's signing key and token lifetime). Users, projects and robots live in the
 // metadata database, not here.
 import { Type, type Static } from '@sinclair/typebox';
-import { duration, strict } from './common.js';
+import { duration, notSecret, secret, strict } from './common.js';
 
 const HtpasswdAuth = Type.Object({
   realm: Type.String({ default: 'berth' }),
   path: Type.String({ minLength: 1 }),
-}, strict);
+}, { ...strict, ...notSecret('the htpasswd section: a realm and the path of the file') });
 
 const TokenAuth = Type.Object({
   /** Where clients get tokens. Empty with the built-in server: derived from each request's host. */
@@ -18,17 +18,17 @@ const TokenAuth = Type.Object({
   /** Certificates whose keys (or whose chains, through the token's x5c) sign accepted tokens. */
   rootcertbundle: Type.Optional(Type.String({ minLength: 1 })),
   /** A JWKS file (or http(s) URL) of keys that sign accepted tokens. */
-  jwks: Type.Optional(Type.String({ minLength: 1 })),
+  jwks: Type.Optional(Type.String({ minLength: 1, ...secret('url') })),
   autoredirect: Type.Boolean({ default: false }),
-  /** Berth: the built-in token server's private key (PEM); generated beside the metadata when absent. */
-  signingkey: Type.Optional(Type.String({ minLength: 1 })),
+  /** Berth: path of the built-in token server's private key (PEM); generated beside the metadata when absent. */
+  signingkey: Type.Optional(Type.String({ minLength: 1, ...secret('path') })),
   /** Berth: lifetime of issued access tokens. */
   expiration: duration('5m'),
   /** Berth: lifetime of refresh tokens (OAuth2 `access_type=offline`). */
   refreshexpiration: duration('720h'),
   /** Berth: serve `/auth/token`. Defaults to true unless rootcertbundle or jwks name an external server. */
   builtin: Type.Optional(Type.Boolean()),
-}, strict);
+}, { ...strict, ...notSecret('the token authentication section, not a token') });
 
 export const AuthSection = Type.Optional(Type.Object({
   htpasswd: Type.Optional(HtpasswdAuth),

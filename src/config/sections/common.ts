@@ -13,3 +13,19 @@ export const strict = { additionalProperties: false } as const;
 /** A Go-style duration string ("10s", "1h30m", "0"), as Distribution's config uses. */
 export const duration = (def: string) =>
   Type.String({ default: def, pattern: '^([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$|^0$' });
+
+export const SECRET = 'x-berth-secret';
+export const NOT_SECRET = 'x-berth-not-secret';
+
+/**
+ * How printers of the configuration (src/config/mask.ts) hide a key: `value` the whole value,
+ * `url` a URL's password and credential-like query parameters, `headers` the values of
+ * credential-like header names, `path` a file path unless it is an inline PEM key instead.
+ */
+export type SecretKind = 'value' | 'url' | 'headers' | 'path';
+
+/** Schema options marking a key that holds (or may hold) a credential. */
+export const secret = (kind: SecretKind = 'value') => ({ [SECRET]: kind });
+
+/** Schema options for a key whose name sounds like a credential but is not one, saying why. */
+export const notSecret = (why: string) => ({ [NOT_SECRET]: why });

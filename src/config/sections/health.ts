@@ -1,7 +1,7 @@
 // `health`: Distribution's periodic checks (storage driver, files, HTTP, TCP) plus Berth's
 // readiness thresholds. /readyz answers 503 naming the failing check.
 import { Type } from '@sinclair/typebox';
-import { duration, strict } from './common.js';
+import { duration, secret, strict } from './common.js';
 
 const periodic = {
   interval: duration('10s'),
@@ -15,8 +15,8 @@ export const HealthSection = Type.Object({
   }, { ...strict, default: {} }),
   file: Type.Array(Type.Object({ file: Type.String({ minLength: 1 }), interval: duration('10s') }, strict), { default: [] }),
   http: Type.Array(Type.Object({
-    uri: Type.String({ minLength: 1 }),
-    headers: Type.Record(Type.String(), Type.Array(Type.String()), { default: {} }),
+    uri: Type.String({ minLength: 1, ...secret('url') }),
+    headers: Type.Record(Type.String(), Type.Array(Type.String()), { default: {}, ...secret('headers') }),
     statuscode: Type.Integer({ default: 200 }),
     timeout: duration('3s'),
     ...periodic,

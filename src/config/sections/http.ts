@@ -1,6 +1,6 @@
 // `http`: listener, URLs, headers and request limits.
 import { Type } from '@sinclair/typebox';
-import { duration, strict } from './common.js';
+import { duration, secret, strict } from './common.js';
 import { Http2Section, TlsSection } from './tls.js';
 import { DebugSection } from './debug.js';
 
@@ -9,7 +9,7 @@ export const HttpSection = Type.Object({
   net: Type.Union([Type.Literal('tcp'), Type.Literal('unix')], { default: 'tcp' }),
   prefix: Type.String({ default: '' }),
   host: Type.String({ default: '' }),
-  secret: Type.Optional(Type.String()),
+  secret: Type.Optional(Type.String(secret())),
   relativeurls: Type.Boolean({ default: false }),
   draintimeout: duration('10s'),
   headers: Type.Record(Type.String(), Type.Array(Type.String()), { default: {} }),

@@ -1,13 +1,13 @@
 // `notifications`: Distribution's webhook endpoints. Events wait in a per-endpoint queue in the
 // metadata database, so none is lost across a restart or while an endpoint is down.
 import { Type } from '@sinclair/typebox';
-import { duration, strict, unimplemented } from './common.js';
+import { duration, secret, strict, unimplemented } from './common.js';
 
 const Endpoint = Type.Object({
   name: Type.String({ minLength: 1, maxLength: 200 }),
   disabled: Type.Boolean({ default: false }),
-  url: Type.String({ pattern: '^https?://' }),
-  headers: Type.Record(Type.String(), Type.Array(Type.String()), { default: {} }),
+  url: Type.String({ pattern: '^https?://', ...secret('url') }),
+  headers: Type.Record(Type.String(), Type.Array(Type.String()), { default: {}, ...secret('headers') }),
   timeout: duration('1s'),
   /** Consecutive failures after which the endpoint counts as down and backoff grows. */
   threshold: Type.Integer({ default: 10, minimum: 1 }),

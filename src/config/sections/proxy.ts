@@ -2,7 +2,7 @@
 // password, ttl) make the whole registry a mirror of one upstream; Berth's `upstreams` mirror
 // several registries at once, each under its own project prefix, next to pushable projects.
 import { Type } from '@sinclair/typebox';
-import { duration, strict, unimplemented } from './common.js';
+import { duration, notSecret, secret, strict, unimplemented } from './common.js';
 
 /** "10GiB", "512MiB", "1.5GB", "1048576" (bytes), "0" (no limit). */
 export const byteSize = (def: string) =>
@@ -14,13 +14,13 @@ const UpstreamTls = Type.Object({
   insecureskipverify: Type.Boolean({ default: false }),
   /** Client certificate and key (PEM files) for an upstream that wants mutual TLS. */
   certificate: Type.Optional(Type.String({ minLength: 1 })),
-  key: Type.Optional(Type.String({ minLength: 1 })),
+  key: Type.Optional(Type.String({ minLength: 1, ...secret('path') })),
 }, { ...strict, default: {} });
 
 const Upstream = Type.Object({
   /** Project prefix: `<name>/library/nginx` is `library/nginx` upstream. */
   name: Type.String({ pattern: '^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$', maxLength: 200 }),
-  remoteurl: Type.String({ pattern: '^https?://' }),
+  remoteurl: Type.String({ pattern: '^https?://', ...secret('url') }),
   /** Registry hosts this upstream answers for when a client sends `?ns=` (containerd mirrors). */
   namespaces: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
   /**
@@ -29,7 +29,7 @@ const Upstream = Type.Object({
    */
   root: Type.Boolean({ default: false }),
   username: Type.Optional(Type.String()),
-  password: Type.Optional(Type.String()),
+  password: Type.Optional(Type.String(secret())),
   /** Manifests pulled by tag are served from the cache this long, then revalidated (HEAD). */
   ttl: duration('10m'),
   /** Bound on connecting, on waiting for response headers, and on a stalled body. */
@@ -47,9 +47,9 @@ const Upstream = Type.Object({
 
 export const ProxySection = Type.Object({
   // Distribution's keys: the root upstream, named "default".
-  remoteurl: Type.Optional(Type.String({ pattern: '^https?://' })),
+  remoteurl: Type.Optional(Type.String({ pattern: '^https?://', ...secret('url') })),
   username: Type.Optional(Type.String()),
-  password: Type.Optional(Type.String()),
+  password: Type.Optional(Type.String(secret())),
   /** Distribution's cache lifetime: content not pulled for this long is evicted (tags are re-checked on every pull). */
   ttl: duration('168h'),
   exec: unimplemented('proxy.exec credential helpers are not implemented: give proxy.username and proxy.password'),

@@ -3,12 +3,12 @@
 // ioredis multiplexes commands over one connection per replica, so the `pool` keys are accepted
 // for Distribution's configs but size nothing.
 import { Type, type Static } from '@sinclair/typebox';
-import { duration, strict } from './common.js';
+import { duration, secret, strict } from './common.js';
 
 export const RedisSection = Type.Optional(Type.Object({
   /** host:port */
   addr: Type.String({ minLength: 1 }),
-  password: Type.Optional(Type.String()),
+  password: Type.Optional(Type.String(secret())),
   db: Type.Integer({ default: 0, minimum: 0 }),
   /** Longest a connection may take to open. */
   dialtimeout: duration('5s'),

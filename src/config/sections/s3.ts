@@ -2,7 +2,7 @@
 // so a registry:2 config.yml for S3 works unchanged. Keys absent here fall back to the standard
 // AWS environment and files (AWS_ACCESS_KEY_ID, AWS_PROFILE, ~/.aws/credentials, ...).
 import { Type } from '@sinclair/typebox';
-import { strict } from './common.js';
+import { notSecret, secret, strict } from './common.js';
 
 const MiB = 1024 * 1024;
 /** S3's smallest part (all but the last part of a multipart upload). */
@@ -11,17 +11,18 @@ const MIN_PART = 5 * MiB;
 const MAX_PART = 5 * 1024 * MiB;
 
 export const S3Section = Type.Optional(Type.Object({
-  accesskey: Type.Optional(Type.String()),
-  secretkey: Type.Optional(Type.String()),
-  sessiontoken: Type.Optional(Type.String()),
+  // The key id is masked too: with the secret it names the account, and printed configs get pasted.
+  accesskey: Type.Optional(Type.String(secret())),
+  secretkey: Type.Optional(Type.String(secret())),
+  sessiontoken: Type.Optional(Type.String(secret())),
   region: Type.Optional(Type.String({ minLength: 1 })),
-  regionendpoint: Type.Optional(Type.String()),
+  regionendpoint: Type.Optional(Type.String(secret('url'))),
   forcepathstyle: Type.Boolean({ default: false }),
   accelerate: Type.Boolean({ default: false }),
   usedualstack: Type.Boolean({ default: false }),
   bucket: Type.String({ minLength: 3 }),
   encrypt: Type.Boolean({ default: false }),
-  keyid: Type.Optional(Type.String()),
+  keyid: Type.Optional(Type.String(notSecret('the KMS key\'s id or ARN, not key material'))),
   secure: Type.Boolean({ default: true }),
   skipverify: Type.Boolean({ default: false }),
   v4auth: Type.Boolean({ default: true }),
