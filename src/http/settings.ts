@@ -16,6 +16,8 @@ export interface HttpSettings {
   maxManifestBytes: number;
   maxHeaderBytes: number;
   catalogMaxEntries: number;
+  /** storage.crossmount: whether and how far `?mount=` without `from` searches. */
+  automaticMount: { enabled: boolean; maxRepositories: number };
   /** Whose forwarding headers are believed (http.trustedproxies). */
   proxies: ProxyTrust;
   /** Logs an operator's mistake once per process (set by the server). */
@@ -35,6 +37,7 @@ export function httpSettingsFrom(config: Config): HttpSettings {
     maxManifestBytes: config.http.limits.maxmanifestbytes,
     maxHeaderBytes: config.http.limits.maxheaderbytes,
     catalogMaxEntries: config.catalog.maxentries,
+    automaticMount: { enabled: config.storage.crossmount.automatic, maxRepositories: config.storage.crossmount.maxrepositories },
     proxies: new ProxyTrust(config.http.trustedproxies, config.http.forwardedheader),
   };
 }

@@ -75,8 +75,8 @@ const readRows: Row[] = [
   { name: 'GET in an unknown repository -> 404', call: { method: 'GET', path: mpath('v1', 'man/none') }, expect: { status: 404, code: 'MANIFEST_UNKNOWN' } },
   { name: 'GET malformed digest -> 400 DIGEST_INVALID', call: { method: 'GET', path: mpath('sha256:123') }, expect: { status: 400, code: 'DIGEST_INVALID' } },
   { name: 'GET unsupported algorithm -> 400 DIGEST_INVALID', call: { method: 'GET', path: mpath(`md5:${'1'.repeat(32)}`) }, expect: { status: 400, code: 'DIGEST_INVALID' } },
-  { name: 'GET invalid tag -> 400 MANIFEST_INVALID', call: { method: 'GET', path: mpath('-dash') }, expect: { status: 400, code: 'MANIFEST_INVALID' } },
-  { name: 'HEAD invalid tag -> 400 without body', call: { method: 'HEAD', path: mpath('.dot') }, expect: { status: 400 } },
+  { name: 'GET invalid tag -> 404 MANIFEST_UNKNOWN (conformance)', call: { method: 'GET', path: mpath('-dash') }, expect: { status: 404, code: 'MANIFEST_UNKNOWN' } },
+  { name: 'HEAD invalid tag -> 404 without body (conformance)', call: { method: 'HEAD', path: mpath('.INVALID_MANIFEST_NAME') }, expect: { status: 404 } },
 ];
 
 /** A PUT row: the manifest goes to a repository that holds config, layer and layer2 (and v1). */

@@ -17,6 +17,15 @@ export const StorageSection = Type.Object({
   }, strict)),
   inmemory: Type.Optional(Type.Union([Type.Null(), Type.Object({}, strict)])),
   delete: Type.Object({ enabled: Type.Boolean({ default: false }) }, { ...strict, default: {} }),
+  /**
+   * Berth's addition: `POST ?mount=<digest>` without `from` mounts the blob from a repository
+   * the caller may pull that holds it (the spec's automatic content discovery); else 202.
+   */
+  crossmount: Type.Object({
+    automatic: Type.Boolean({ default: true }),
+    /** Repositories looked at per mount before giving up (each costs one storage stat). */
+    maxrepositories: Type.Integer({ default: 500, minimum: 1 }),
+  }, { ...strict, default: {} }),
   maintenance: Type.Object({
     uploadpurging: UploadPurging,
     readonly: Type.Object({ enabled: Type.Boolean({ default: false }) }, { ...strict, default: {} }),

@@ -1,13 +1,14 @@
 // Manifests by tag or digest: GET/HEAD (with conditional requests), PUT, DELETE.
 import type { Handler } from '../context.js';
-import { parseReference } from '../../registry/manifest-store.js';
+import { parseReference, type ManifestReference } from '../../registry/manifest-store.js';
+import { RegistryError } from '../../errors/index.js';
 import { etag, notModified, readBoundedBody } from '../request-input.js';
 import { externalUrl } from '../urls.js';
 import { assertDeleteAllowed, assertWritable } from './guards.js';
 import { IMMUTABLE_CACHE_CONTROL } from './blobs.js';
 
 export const getManifest: Handler = async ({ req, reply, registry, name, param }) => {
-  const ref = parseReference(param);
+  const ref = referenceToRead(param);
   const manifest = await registry.manifests.get(name, ref);
   reply.header('Docker-Content-Digest', manifest.digest.value);
   reply.header('ETag', etag(manifest.digest));
@@ -20,6 +21,16 @@ export const getManifest: Handler = async ({ req, reply, registry, name, param }
   reply.header('Content-Length', manifest.content.length);
   reply.code(200).send(req.method === 'HEAD' ? undefined : manifest.content);
 };
+
+/** A reference that is no valid tag names no manifest: reading it is 404, as the spec's conformance suite asks. */
+function referenceToRead(param: string): ManifestReference {
+  try {
+    return parseReference(param);
+  } catch (err) {
+    if (err instanceof RegistryError && err.code === 'MANIFEST_INVALID') throw new RegistryError('MANIFEST_UNKNOWN', { reference: param, reason: 'not a valid tag' });
+    throw err;
+  }
+}
 
 export const putManifest: Handler = async ({ req, reply, registry, settings, name, param }) => {
   assertWritable(settings);

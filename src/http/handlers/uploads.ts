@@ -33,13 +33,35 @@ export const startUpload: Handler = async (ctx) => {
 
 async function tryMount(ctx: RouteContext, digest: Digest): Promise<boolean> {
   const from = query(ctx.req, 'from');
-  if (from === undefined) return false;
-  if (!isValidName(from)) throw new RegistryError('NAME_INVALID', { from });
   const { registry, name } = ctx;
-  if (!(await registry.blobs.isLinked(from, digest)) || (await registry.blobs.size(digest)) === undefined) return false;
+  const source = from === undefined ? await discoverSource(ctx, digest) : from;
+  if (source === undefined) return false;
+  if (!isValidName(source)) throw new RegistryError('NAME_INVALID', { from: source });
+  if (!(await registry.blobs.isLinked(source, digest)) || (await registry.blobs.size(digest)) === undefined) return false;
   await registry.blobs.link(name, digest);
   created(ctx, digest);
   return true;
+}
+
+/**
+ * Automatic content discovery: a repository the caller may pull (the catalog's own filter) that
+ * holds the blob, looked for among the first `maxRepositories`. Nothing found is a plain upload,
+ * so a blob the caller could not read never becomes theirs by its digest alone.
+ */
+async function discoverSource(ctx: RouteContext, digest: Digest): Promise<string | undefined> {
+  const { registry, settings, visible } = ctx;
+  if (!settings.automaticMount.enabled || (await registry.blobs.size(digest)) === undefined) return undefined;
+  let last: string | undefined;
+  for (let seen = 0; seen < settings.automaticMount.maxRepositories;) {
+    const page = await registry.catalog.page({ n: Math.min(100, settings.automaticMount.maxRepositories - seen), last });
+    seen += page.items.length;
+    for (const repo of visible ? await visible(page.items) : page.items) {
+      if (await registry.blobs.isLinked(repo, digest)) return repo;
+    }
+    if (!page.more || page.items.length === 0) return undefined;
+    last = page.items[page.items.length - 1];
+  }
+  return undefined;
 }
 
 export const patchUpload: Handler = async (ctx) => {
