@@ -13,7 +13,7 @@ import { installErrorHandling } from './error-hook.js';
 import { answerClientError, frameworkErrorHandler, requireHost } from './protocol-errors.js';
 import { inRequestScope, installObservability, type HttpObservability } from './observability.js';
 import type { AuthService } from '../auth/service.js';
-import { gateJudged, installAuth, repositoryFilter, type AlsoRequired } from './auth-hook.js';
+import { answeredWithoutCredentials, gateJudged, installAuth, repositoryFilter, type AlsoRequired } from './auth-hook.js';
 import type { TlsServerOptions } from './tls.js';
 import { query } from './request-input.js';
 
@@ -109,7 +109,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       });
     }
     if (match.route.hasName && !isValidName(match.name)) throw new RegistryError('NAME_INVALID', { name: match.name });
-    const run = () => handler({ req, reply, registry, settings, name: match.name, param: match.param, visible: repositoryFilter(options.auth, req) });
+    const run = () => handler({ req, reply, registry, settings, name: match.name, param: match.param, visible: repositoryFilter(options.auth, req), shared: answeredWithoutCredentials(req) });
     const scoped = options.handlerScope;
     await inRequestScope(options.observe, req, scoped
       ? () => scoped({ method: req.method, ns: query(req, 'ns') }, (k, v) => void reply.header(k, v), run)

@@ -36,6 +36,12 @@ export function requestAuth(req: FastifyRequest): RequestAuth | undefined {
   return states.get(req);
 }
 
+/** Whether the request was let through without credentials (no auth, anonymous, or an anonymous token). */
+export function answeredWithoutCredentials(req: FastifyRequest): boolean {
+  const identity = states.get(req)?.identity;
+  return identity === undefined || identity.kind === 'anonymous' || (identity.kind === 'token' && identity.name === '');
+}
+
 /** The catalog's filter: only repositories the caller may pull from (undefined: no auth, all). */
 export function repositoryFilter(auth: AuthService | undefined, req: FastifyRequest): ((names: string[]) => Promise<string[]>) | undefined {
   const state = states.get(req);

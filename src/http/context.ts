@@ -14,6 +14,8 @@ export interface RouteContext {
   param: string;
   /** With access control: keeps the repositories the caller may see (the catalog uses it). */
   visible?: ((names: string[]) => Promise<string[]>) | undefined;
+  /** Whether the answer was given without credentials, so a shared cache in front may keep it. */
+  shared: boolean;
 }
 
 export type Handler = (ctx: RouteContext) => Promise<void>;

@@ -43,7 +43,7 @@ function served(m: Manifest, byDigest: boolean): Expect['headers'] {
     'docker-content-digest': m.digest,
     'content-length': String(m.body.length),
     etag: `"${m.digest}"`,
-    'cache-control': byDigest ? IMMUTABLE : null,
+    'cache-control': byDigest ? IMMUTABLE : 'no-cache',
   };
 }
 

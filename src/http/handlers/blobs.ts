@@ -4,18 +4,16 @@ import type { Handler } from '../context.js';
 import { etag, notModified, parseRange, requireDigest } from '../request-input.js';
 import { assertDeleteAllowed } from './guards.js';
 import { blobRedirectURL } from '../blob-redirect.js';
+import { byDigest } from '../cache-control.js';
 
-/** Content addressed by digest never changes, so caches may keep it for a year. */
-export const IMMUTABLE_CACHE_CONTROL = 'public, max-age=31536000, immutable';
-
-export const getBlob: Handler = async ({ req, reply, registry, name, param }) => {
+export const getBlob: Handler = async ({ req, reply, registry, name, param, shared }) => {
   const digest = requireDigest(param);
   const size = await registry.blobs.sizeIn(name, digest);
   reply.header('Docker-Content-Digest', digest.value);
   const redirect = await blobRedirectURL(req, registry, digest);
   if (redirect) return void reply.code(307).header('Location', redirect).header('Content-Length', 0).send();
   reply.header('ETag', etag(digest));
-  reply.header('Cache-Control', IMMUTABLE_CACHE_CONTROL);
+  reply.header('Cache-Control', byDigest(shared));
   reply.header('Accept-Ranges', 'bytes');
   if (notModified(req, digest)) {
     reply.code(304).send();

@@ -5,14 +5,14 @@ import { RegistryError } from '../../errors/index.js';
 import { etag, notModified, readBoundedBody } from '../request-input.js';
 import { externalUrl } from '../urls.js';
 import { assertDeleteAllowed, assertWritable } from './guards.js';
-import { IMMUTABLE_CACHE_CONTROL } from './blobs.js';
+import { byDigest, byTag } from '../cache-control.js';
 
-export const getManifest: Handler = async ({ req, reply, registry, name, param }) => {
+export const getManifest: Handler = async ({ req, reply, registry, name, param, shared }) => {
   const ref = referenceToRead(param);
   const manifest = await registry.manifests.get(name, ref);
   reply.header('Docker-Content-Digest', manifest.digest.value);
   reply.header('ETag', etag(manifest.digest));
-  if ('digest' in ref) reply.header('Cache-Control', IMMUTABLE_CACHE_CONTROL);
+  reply.header('Cache-Control', 'digest' in ref ? byDigest(shared) : byTag(shared));
   if (notModified(req, manifest.digest)) {
     reply.code(304).send();
     return;

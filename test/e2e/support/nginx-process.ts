@@ -18,6 +18,8 @@ export interface ProxiedServer {
   headers: [string, string][];
   /** The proxied location (default `/v2/`); `/` passes every request target on as sent. */
   location?: string;
+  /** More directives inside the location (e.g. proxy_cache). */
+  directives?: string[];
 }
 
 export interface NginxOptions {
@@ -49,11 +51,13 @@ export async function startNginx(options: NginxOptions): Promise<NginxProcess> {
       proxy_pass http://${s.upstream};
       proxy_http_version 1.1;
       proxy_request_buffering off;
-      proxy_buffering off;
+      # A cache needs the response buffered; otherwise stream it.
+      proxy_buffering ${s.directives?.some((d) => d.startsWith('proxy_cache ')) ? 'on' : 'off'};
       proxy_read_timeout 900;
       # Locations pass through untouched: Berth itself must make them right for this side.
       proxy_redirect off;
 ${s.headers.map(([name, value]) => `      proxy_set_header ${name} ${value};`).join('\n')}
+${(s.directives ?? []).map((d) => `      ${d};`).join('\n')}
     }
   }`).join('\n');
   await writeFile(conf, `
@@ -70,6 +74,7 @@ http {
   fastcgi_temp_path ${join(dir, 'tmp/fastcgi')};
   uwsgi_temp_path ${join(dir, 'tmp/uwsgi')};
   scgi_temp_path ${join(dir, 'tmp/scgi')};
+  proxy_cache_path ${join(dir, 'cache')} keys_zone=berth:1m;
 ${servers}
 }
 `);
