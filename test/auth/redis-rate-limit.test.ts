@@ -75,18 +75,18 @@ describe('the Redis limiter on its own', { skip: redisSkip() }, () => {
     }, logger);
     const limiter = new RedisLoginRateLimiter(client, { attempts: 2, windowMs: 60_000 }, logger);
     try {
-      await limiter.failed('carol', '10.0.0.1');
-      assert.equal(await limiter.retryAfter('carol', '10.0.0.1'), 0);
+      // A reservation never taken back by a success is a failure.
+      assert.ok((await limiter.reserve('carol', '10.0.0.1')).ok);
       await redis.stop();
-      await limiter.failed('carol', '10.0.0.1');
-      assert.ok(await limiter.retryAfter('carol', '10.0.0.1') > 0, 'two failures trip the limit on the local count');
-      assert.equal(await limiter.retryAfter('dave', '10.0.0.2'), 0, 'others may still log in');
+      assert.ok((await limiter.reserve('carol', '10.0.0.1')).ok, 'the local count knows of one failure');
+      assert.equal((await limiter.reserve('carol', '10.0.0.1')).ok, false, 'two failures trip the limit on the local count');
+      assert.ok((await limiter.reserve('dave', '10.0.0.2')).ok, 'others may still log in');
       const warnings = lines.filter((l) => l.includes('failed logins are counted per replica'));
       assert.equal(warnings.length, 1, lines.join('\n'));
       await redis.start();
       const end = Date.now() + 15_000;
       while (client.status !== 'ready' && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
-      await limiter.retryAfter('dave', '10.0.0.2');
+      await limiter.reserve('dave', '10.0.0.2');
       assert.ok(lines.some((l) => l.includes('counted across replicas')), lines.join('\n'));
     } finally {
       await closeRedis(client);
