@@ -19,6 +19,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import { TokenIssuer } from './token/issuer.js';
 import { loadOrCreateSigningKey } from './token/keys.js';
 import { TokenVerifier } from './token/verifier.js';
+import { CredentialStamps } from './token/revocation.js';
 
 export interface AuthService {
   /** basic: htpasswd-style Basic on every request; token: Bearer tokens; open: only allow-lists. */
@@ -32,6 +33,8 @@ export interface AuthService {
   /** The built-in token server, when this registry issues its own tokens. */
   issuer: TokenIssuer | undefined;
   verifier: TokenVerifier | undefined;
+  /** Stamps of credentials in built-in tokens, so that changing a credential revokes them. */
+  stamps: CredentialStamps | undefined;
   allowFrom: AddressList;
   trustedProxies: AddressList;
   close(): Promise<void>;
@@ -89,6 +92,7 @@ export async function startAuth(config: Config, options: AuthStartOptions = {}):
       realm: auth.htpasswd?.realm ?? token?.realm ?? '',
       service: token?.service ?? '',
       meta, store, checker, authorizer: new Authorizer(store), issuer, verifier,
+      stamps: issuer ? new CredentialStamps(issuer.options.key) : undefined,
       allowFrom: new AddressList(auth.allowfrom),
       trustedProxies: new AddressList(config.http.trustedproxies),
       close: async () => { if (!options.meta) await meta.close(); },

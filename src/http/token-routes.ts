@@ -7,7 +7,8 @@ import { ANONYMOUS, identityName, type Identity } from '../auth/identity.js';
 import { clientAddress } from '../auth/allowlist.js';
 import { formatScope, parseScopes } from '../auth/scope.js';
 import type { HttpSettings } from './settings.js';
-import { decodeBasic, identityForSubject } from './auth-hook.js';
+import { decodeBasic } from './auth-hook.js';
+import { currentSubject } from '../auth/token/revocation.js';
 
 const FORM_LIMIT = 64 * 1024;
 
@@ -20,6 +21,7 @@ export function installTokenRoutes(app: FastifyInstance, auth: AuthService, sett
     if (!params) return oauthError(reply, 400, 'invalid_request', 'the form is too large or not url-encoded');
     const scopes = parseScopes(params.getAll('scope'));
     let identity: Identity;
+    let stamp: string | undefined;
     let offline: boolean;
     if (req.method === 'POST') {
       const grant = params.get('grant_type');
@@ -27,15 +29,17 @@ export function installTokenRoutes(app: FastifyInstance, auth: AuthService, sett
       if (grant === 'password') {
         const outcome = await login(auth, req, reply, params.get('username') ?? '', params.get('password') ?? '', address, scopes.map(formatScope).join(' '));
         if (!outcome) return reply;
-        identity = outcome;
+        ({ identity, stamp } = outcome);
       } else if (grant === 'refresh_token') {
-        const subject = await issuer.refreshSubject(params.get('refresh_token') ?? '');
-        const found = subject === undefined ? undefined : await identityForSubject(auth, subject);
-        if (!found || found.kind === 'anonymous') {
-          req.log.warn({ user: subject ?? '-', address, scope: scopes.map(formatScope).join(' '), reason: 'refresh token invalid' }, 'access refused');
+        const claims = await issuer.refreshClaims(params.get('refresh_token') ?? '');
+        const found = claims === undefined ? undefined : await currentSubject(auth.store, auth.stamps, claims.subject);
+        // Refresh tokens issued before a password change, or to a user since removed, are refused.
+        if (!found || found.identity.kind === 'anonymous' || found.stamp === undefined || found.stamp !== claims?.credential) {
+          req.log.warn({ user: claims?.subject ?? '-', address, scope: scopes.map(formatScope).join(' '), reason: found ? 'refresh token revoked' : 'refresh token invalid' }, 'access refused');
           return oauthError(reply, 401, 'invalid_grant', 'refresh token invalid or expired');
         }
-        identity = found;
+        identity = found.identity;
+        stamp = found.stamp;
       } else {
         return oauthError(reply, 400, 'unsupported_grant_type', 'grant_type must be password or refresh_token');
       }
@@ -45,28 +49,30 @@ export function installTokenRoutes(app: FastifyInstance, auth: AuthService, sett
       if (basic && (basic.user !== '' || basic.password !== '')) {
         const outcome = await login(auth, req, reply, basic.user, basic.password, address, scopes.map(formatScope).join(' '));
         if (!outcome) return reply;
-        identity = outcome;
+        ({ identity, stamp } = outcome);
       } else {
         identity = ANONYMOUS;
       }
     }
     const granted = await auth.authorizer.grant(identity, scopes, address);
     const subject = identity.kind === 'anonymous' ? '' : identityName(identity);
-    const token = await issuer.accessToken(subject, granted);
+    // The stamp of the credential just checked (or the refresh token's): a later change revokes the tokens.
+    const token = await issuer.accessToken(subject, granted, stamp);
     const body: Record<string, unknown> = {
       token: token.token, access_token: token.token, expires_in: token.expiresIn, issued_at: token.issuedAt,
       scope: granted.map(formatScope).join(' '),
     };
-    if (offline && identity.kind !== 'anonymous') body.refresh_token = await issuer.refreshToken(subject);
+    if (offline && identity.kind !== 'anonymous') body.refresh_token = await issuer.refreshToken(subject, stamp);
     reply.code(200).header('Cache-Control', 'no-store').type('application/json').send(JSON.stringify(body));
     return reply;
   };
   app.route({ method: ['GET', 'POST'], url: `${settings.prefix}/auth/token`, handler });
 }
 
-async function login(auth: AuthService, req: FastifyRequest, reply: FastifyReply, user: string, password: string, address: string, scope: string): Promise<Identity | undefined> {
+/** The identity and the stamp of the credential it proved (none for htpasswd users: the file is not revocable here). */
+async function login(auth: AuthService, req: FastifyRequest, reply: FastifyReply, user: string, password: string, address: string, scope: string): Promise<{ identity: Identity; stamp: string | undefined } | undefined> {
   const result = await auth.checker.check(user, password, address);
-  if (result.ok) return result.identity;
+  if (result.ok) return { identity: result.identity, stamp: result.identity.kind === 'htpasswd' ? undefined : auth.stamps?.of(result.hash) };
   req.log.warn({ user, address, scope, reason: result.reason }, 'access refused');
   if (result.reason === 'rate-limited') {
     reply.header('Retry-After', String(result.retryAfter));
