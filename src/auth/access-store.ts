@@ -12,6 +12,8 @@ export interface RobotPermission { project: string; actions: string[] }
 export interface Robot { name: string; permissions: RobotPermission[]; expiresAt: string | null; createdAt: string }
 
 export class AccessStoreError extends Error {}
+/** A change that would leave the registry without a system administrator (nobody could manage it). */
+export class LastAdminError extends AccessStoreError {}
 
 const NAME = /^[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
 const USER_NAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,254}$/;
@@ -38,14 +40,27 @@ export class AccessStore {
   }
 
   async setAdmin(name: string, admin: boolean): Promise<void> {
-    const r = await this.db.updateTable('auth_users').set({ admin: admin ? 1 : 0 }).where('name', '=', name).executeTakeFirst();
-    if (Number(r.numUpdatedRows) === 0) throw new AccessStoreError(`no user ${name}`);
+    // One statement, so that two concurrent demotions cannot both see the other admin still there.
+    const r = await this.db.updateTable('auth_users').set({ admin: admin ? 1 : 0 }).where('name', '=', name)
+      .where((eb) => admin ? eb.lit(true) : eb.or([eb('admin', '=', 0), eb(this.#otherAdmins(name), '>', 0)])).executeTakeFirst();
+    if (Number(r.numUpdatedRows) === 0) await this.#refuse(name, 'demote');
   }
 
   async removeUser(name: string): Promise<void> {
+    const r = await this.db.deleteFrom('auth_users').where('name', '=', name)
+      .where((eb) => eb.or([eb('admin', '=', 0), eb(this.#otherAdmins(name), '>', 0)])).executeTakeFirst();
+    if (Number(r.numDeletedRows) === 0) await this.#refuse(name, 'remove');
     await this.db.deleteFrom('auth_members').where('user_name', '=', name).execute();
-    const r = await this.db.deleteFrom('auth_users').where('name', '=', name).executeTakeFirst();
-    if (Number(r.numDeletedRows) === 0) throw new AccessStoreError(`no user ${name}`);
+  }
+
+  #otherAdmins(name: string) {
+    return this.db.selectFrom('auth_users').select((eb) => eb.fn.countAll<string | number>().as('n')).where('admin', '=', 1).where('name', '!=', name);
+  }
+
+  /** Why a guarded change of `name` changed nothing: no such user, or the last administrator. */
+  async #refuse(name: string, what: 'remove' | 'demote'): Promise<never> {
+    if (!(await this.user(name))) throw new AccessStoreError(`no user ${name}`);
+    throw new LastAdminError(`cannot ${what} ${name}: it is the last system administrator (make another user an administrator first)`);
   }
 
   async user(name: string): Promise<(User & { passwordHash: string }) | undefined> {

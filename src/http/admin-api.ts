@@ -3,7 +3,7 @@
 // every change is written to the audit log. Robot secrets are returned once, on creation.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthService } from '../auth/service.js';
-import { AccessStoreError, type RobotPermission } from '../auth/access-store.js';
+import { AccessStoreError, LastAdminError, type RobotPermission } from '../auth/access-store.js';
 import { clientAddress } from '../auth/allowlist.js';
 import { appendAudit, readAudit } from '../auth/audit.js';
 import { generateSecret } from '../auth/passwords.js';
@@ -11,7 +11,7 @@ import { isRole } from '../auth/roles.js';
 import { isCidr } from '../config/sections/auth.js';
 import type { HttpSettings } from './settings.js';
 import { decodeBasic } from './auth-hook.js';
-import { AdminApiError, requiredString as str, type AdminAction, type AdminBody } from './admin-types.js';
+import { AdminApiError, adminErrorBody, requiredString as str, type AdminAction, type AdminBody } from './admin-types.js';
 import { operationRoutes } from './admin-operations.js';
 import type { Registry } from '../registry/registry.js';
 
@@ -101,9 +101,11 @@ async function run(auth: AuthService, req: FastifyRequest, reply: FastifyReply, 
     return reply.type('application/json').send(JSON.stringify(result.body));
   } catch (err) {
     if (err instanceof AdminApiError || err instanceof AccessStoreError) {
-      const status = err instanceof AdminApiError ? err.status : /^no /.test(err.message) ? 404 : /already exists/.test(err.message) ? 409 : 400;
+      const status = err instanceof AdminApiError ? err.status
+        : err instanceof LastAdminError || /already exists/.test(err.message) ? 409 : /^no /.test(err.message) ? 404 : 400;
       if (status === 401) reply.header('WWW-Authenticate', 'Basic realm="berth admin"');
-      return reply.code(status).type('application/json').send(JSON.stringify({ error: err.message }));
+      const detail = err instanceof LastAdminError ? { reason: 'last system administrator' } : undefined;
+      return reply.code(status).type('application/json').send(adminErrorBody(status, err.message, detail));
     }
     throw err;
   }
