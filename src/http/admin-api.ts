@@ -12,6 +12,7 @@ import { isCidr } from '../config/sections/auth.js';
 import type { HttpSettings } from './settings.js';
 import { decodeBasic } from './auth-hook.js';
 import { AdminApiError, adminErrorBody, requiredString as str, type AdminAction, type AdminBody } from './admin-types.js';
+import { crossSiteReason, isJsonBody, type OriginPolicy } from '../auth/csrf.js';
 import { operationRoutes } from './admin-operations.js';
 import type { Registry } from '../registry/registry.js';
 
@@ -84,14 +85,21 @@ export async function installAdminApi(app: FastifyInstance, auth: AuthService, s
   for (const [method, path, action] of routes) {
     app.route({
       method, url: `${settings.prefix}/api/v1${path}`,
-      handler: async (req, reply) => run(auth, req, reply, action),
+      handler: async (req, reply) => run(auth, req, reply, action, { host: settings.host, trusted: settings.corsOrigins }),
     });
   }
 }
 
-async function run(auth: AuthService, req: FastifyRequest, reply: FastifyReply, action: Action): Promise<FastifyReply> {
+async function run(auth: AuthService, req: FastifyRequest, reply: FastifyReply, action: Action, origins: OriginPolicy): Promise<FastifyReply> {
   const address = clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for'], auth.trustedProxies);
   try {
+    // Before the credentials: a forged request must not even count as a failed login.
+    const forged = crossSiteReason(req, origins);
+    if (forged) {
+      req.log.warn({ address, action: `${req.method} ${req.url.split('?')[0]}`, origin: req.headers.origin, reason: 'cross-site request' }, 'access refused');
+      throw new ApiError(403, forged);
+    }
+    if (!isJsonBody(req)) throw new ApiError(415, 'the body must be sent as Content-Type: application/json');
     const actor = await admin(auth, req, address);
     const body = req.method === 'GET' || req.method === 'DELETE' ? {} : await readJson(req);
     const result = await action({ req, body, params: req.params as Record<string, string>, actor, address });

@@ -19,7 +19,7 @@ export function requiredString(body: AdminBody, key: string): string {
 
 const CODES: Record<number, string> = {
   400: 'INVALID', 401: 'UNAUTHORIZED', 403: 'DENIED', 404: 'NOT_FOUND', 409: 'CONFLICT',
-  413: 'SIZE_INVALID', 429: 'TOOMANYREQUESTS',
+  413: 'SIZE_INVALID', 415: 'UNSUPPORTED_MEDIA_TYPE', 429: 'TOOMANYREQUESTS',
 };
 
 /** An admin API refusal: `error` as before, and the registry's `errors` list (code, message, detail). */

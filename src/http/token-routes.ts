@@ -9,6 +9,7 @@ import { formatScope, parseScopes } from '../auth/scope.js';
 import type { HttpSettings } from './settings.js';
 import { decodeBasic } from './auth-hook.js';
 import { currentSubject } from '../auth/token/revocation.js';
+import { crossSiteReason } from '../auth/csrf.js';
 
 const FORM_LIMIT = 64 * 1024;
 
@@ -17,6 +18,12 @@ export function installTokenRoutes(app: FastifyInstance, auth: AuthService, sett
   if (!issuer) return;
   const handler = async (req: FastifyRequest, reply: FastifyReply) => {
     const address = clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for'], auth.trustedProxies);
+    // The OAuth2 form is url-encoded by design, so only the browser's own word on a request's origin refuses it.
+    const forged = crossSiteReason(req, { host: settings.host, trusted: settings.corsOrigins });
+    if (forged) {
+      req.log.warn({ address, origin: req.headers.origin, reason: 'cross-site request' }, 'access refused');
+      return oauthError(reply, 403, 'access_denied', forged);
+    }
     const params = req.method === 'POST' ? await readForm(req) : new URLSearchParams(req.url.split('?')[1] ?? '');
     if (!params) return oauthError(reply, 400, 'invalid_request', 'the form is too large or not url-encoded');
     const scopes = parseScopes(params.getAll('scope'));
@@ -85,7 +92,7 @@ async function login(auth: AuthService, req: FastifyRequest, reply: FastifyReply
 }
 
 function oauthError(reply: FastifyReply, status: number, error: string, description: string): FastifyReply {
-  const code = status === 401 ? 'UNAUTHORIZED' : status === 429 ? 'TOOMANYREQUESTS' : 'UNSUPPORTED';
+  const code = status === 401 ? 'UNAUTHORIZED' : status === 403 ? 'DENIED' : status === 429 ? 'TOOMANYREQUESTS' : 'UNSUPPORTED';
   // Both shapes: OAuth2 clients read `error`, registry clients read `errors`.
   reply.code(status).type('application/json').send(JSON.stringify({
     error, error_description: description, errors: [{ code, message: description }],
