@@ -40,21 +40,43 @@ export class AccessStore {
   }
 
   async setAdmin(name: string, admin: boolean): Promise<void> {
-    // One statement, so that two concurrent demotions cannot both see the other admin still there.
-    const r = await this.db.updateTable('auth_users').set({ admin: admin ? 1 : 0 }).where('name', '=', name)
-      .where((eb) => admin ? eb.lit(true) : eb.or([eb('admin', '=', 0), eb(this.#otherAdmins(name), '>', 0)])).executeTakeFirst();
-    if (Number(r.numUpdatedRows) === 0) await this.#refuse(name, 'demote');
+    if (admin) {
+      const r = await this.db.updateTable('auth_users').set({ admin: 1 }).where('name', '=', name).executeTakeFirst();
+      if (Number(r.numUpdatedRows) === 0) throw new AccessStoreError(`no user ${name}`);
+      return;
+    }
+    await this.#keepingAnAdmin(name, 'demote', async (trx) =>
+      Number((await trx.updateTable('auth_users').set({ admin: 0 }).where('name', '=', name)
+        .where((eb) => eb.or([eb('admin', '=', 0), eb(otherAdmins(trx, name), '>', 0)])).executeTakeFirst()).numUpdatedRows));
   }
 
   async removeUser(name: string): Promise<void> {
-    const r = await this.db.deleteFrom('auth_users').where('name', '=', name)
-      .where((eb) => eb.or([eb('admin', '=', 0), eb(this.#otherAdmins(name), '>', 0)])).executeTakeFirst();
-    if (Number(r.numDeletedRows) === 0) await this.#refuse(name, 'remove');
-    await this.db.deleteFrom('auth_members').where('user_name', '=', name).execute();
+    await this.#keepingAnAdmin(name, 'remove', async (trx) => {
+      const r = await trx.deleteFrom('auth_users').where('name', '=', name)
+        .where((eb) => eb.or([eb('admin', '=', 0), eb(otherAdmins(trx, name), '>', 0)])).executeTakeFirst();
+      await trx.deleteFrom('auth_members').where('user_name', '=', name).execute();
+      return Number(r.numDeletedRows);
+    });
   }
 
-  #otherAdmins(name: string) {
-    return this.db.selectFrom('auth_users').select((eb) => eb.fn.countAll<string | number>().as('n')).where('admin', '=', 1).where('name', '!=', name);
+  /**
+   * Runs a change of `name` that must leave an administrator (`change` answers the rows it
+   * changed, 0 when its guard held it back). The administrators' rows are locked first (a row
+   * lock on PostgreSQL, the write lock on SQLite), so two concurrent removals of two
+   * administrators cannot each see the other one still there.
+   */
+  async #keepingAnAdmin(name: string, what: 'remove' | 'demote', change: (trx: Kysely<MetaTables>) => Promise<number>): Promise<void> {
+    const held = new Error('held back');
+    try {
+      await this.db.transaction().execute(async (trx) => {
+        await trx.updateTable('auth_users').set((eb) => ({ admin: eb.ref('admin') })).where('admin', '=', 1).execute();
+        // Thrown, so that nothing else the change did (members) is kept either.
+        if ((await change(trx)) === 0) throw held;
+      });
+    } catch (err) {
+      if (err === held) await this.#refuse(name, what);
+      throw err;
+    }
   }
 
   /** Why a guarded change of `name` changed nothing: no such user, or the last administrator. */
@@ -166,6 +188,10 @@ export class AccessStore {
   async robots(): Promise<Robot[]> {
     return (await this.db.selectFrom('auth_robots').selectAll().orderBy('name').execute()).map(robotFrom);
   }
+}
+
+function otherAdmins(db: Kysely<MetaTables>, name: string) {
+  return db.selectFrom('auth_users').select((eb) => eb.fn.countAll<string | number>().as('n')).where('admin', '=', 1).where('name', '!=', name);
 }
 
 function robotFrom(row: MetaTables['auth_robots']): Robot {
