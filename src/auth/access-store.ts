@@ -12,6 +12,8 @@ export interface RobotPermission { project: string; actions: string[] }
 export interface Robot { name: string; permissions: RobotPermission[]; expiresAt: string | null; createdAt: string }
 
 export class AccessStoreError extends Error {}
+/** A change that would leave the registry without a system administrator (nobody could manage it). */
+export class LastAdminError extends AccessStoreError {}
 
 const NAME = /^[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
 const USER_NAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,254}$/;
@@ -38,14 +40,49 @@ export class AccessStore {
   }
 
   async setAdmin(name: string, admin: boolean): Promise<void> {
-    const r = await this.db.updateTable('auth_users').set({ admin: admin ? 1 : 0 }).where('name', '=', name).executeTakeFirst();
-    if (Number(r.numUpdatedRows) === 0) throw new AccessStoreError(`no user ${name}`);
+    if (admin) {
+      const r = await this.db.updateTable('auth_users').set({ admin: 1 }).where('name', '=', name).executeTakeFirst();
+      if (Number(r.numUpdatedRows) === 0) throw new AccessStoreError(`no user ${name}`);
+      return;
+    }
+    await this.#keepingAnAdmin(name, 'demote', async (trx) =>
+      Number((await trx.updateTable('auth_users').set({ admin: 0 }).where('name', '=', name)
+        .where((eb) => eb.or([eb('admin', '=', 0), eb(otherAdmins(trx, name), '>', 0)])).executeTakeFirst()).numUpdatedRows));
   }
 
   async removeUser(name: string): Promise<void> {
-    await this.db.deleteFrom('auth_members').where('user_name', '=', name).execute();
-    const r = await this.db.deleteFrom('auth_users').where('name', '=', name).executeTakeFirst();
-    if (Number(r.numDeletedRows) === 0) throw new AccessStoreError(`no user ${name}`);
+    await this.#keepingAnAdmin(name, 'remove', async (trx) => {
+      const r = await trx.deleteFrom('auth_users').where('name', '=', name)
+        .where((eb) => eb.or([eb('admin', '=', 0), eb(otherAdmins(trx, name), '>', 0)])).executeTakeFirst();
+      await trx.deleteFrom('auth_members').where('user_name', '=', name).execute();
+      return Number(r.numDeletedRows);
+    });
+  }
+
+  /**
+   * Runs a change of `name` that must leave an administrator (`change` answers the rows it
+   * changed, 0 when its guard held it back). The administrators' rows are locked first (a row
+   * lock on PostgreSQL, the write lock on SQLite), so two concurrent removals of two
+   * administrators cannot each see the other one still there.
+   */
+  async #keepingAnAdmin(name: string, what: 'remove' | 'demote', change: (trx: Kysely<MetaTables>) => Promise<number>): Promise<void> {
+    const held = new Error('held back');
+    try {
+      await this.db.transaction().execute(async (trx) => {
+        await trx.updateTable('auth_users').set((eb) => ({ admin: eb.ref('admin') })).where('admin', '=', 1).execute();
+        // Thrown, so that nothing else the change did (members) is kept either.
+        if ((await change(trx)) === 0) throw held;
+      });
+    } catch (err) {
+      if (err === held) await this.#refuse(name, what);
+      throw err;
+    }
+  }
+
+  /** Why a guarded change of `name` changed nothing: no such user, or the last administrator. */
+  async #refuse(name: string, what: 'remove' | 'demote'): Promise<never> {
+    if (!(await this.user(name))) throw new AccessStoreError(`no user ${name}`);
+    throw new LastAdminError(`cannot ${what} ${name}: it is the last system administrator (make another user an administrator first)`);
   }
 
   async user(name: string): Promise<(User & { passwordHash: string }) | undefined> {
@@ -151,6 +188,10 @@ export class AccessStore {
   async robots(): Promise<Robot[]> {
     return (await this.db.selectFrom('auth_robots').selectAll().orderBy('name').execute()).map(robotFrom);
   }
+}
+
+function otherAdmins(db: Kysely<MetaTables>, name: string) {
+  return db.selectFrom('auth_users').select((eb) => eb.fn.countAll<string | number>().as('n')).where('admin', '=', 1).where('name', '!=', name);
 }
 
 function robotFrom(row: MetaTables['auth_robots']): Robot {

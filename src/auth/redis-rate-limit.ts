@@ -1,17 +1,44 @@
-// Failed-login limits kept in Redis, so that every replica counts the same failures: a client
-// cannot multiply its attempts by the number of replicas behind the load balancer. When Redis
-// does not answer, the limits fall back to this process's own counts (fail open to per-replica
-// limits, with a warning) rather than refusing every login or none.
+// Failed-login limits kept in Redis, so that every replica counts the same attempts: a client
+// cannot multiply its attempts by the number of replicas behind the load balancer. The rules are
+// rate-limit.ts's; each step is one script, so two replicas never both take the last attempt.
+// When Redis does not answer, the limits fall back to this process's own counts (fail open to
+// per-replica limits, with a warning) rather than refusing every login or none.
 import type { Redis } from 'ioredis';
 import type { FastifyBaseLogger } from 'fastify';
-import { LoginRateLimiter, limitKeys, type FailedLoginLimiter, type RateLimitOptions } from './rate-limit.js';
+import { KNOWN_GOOD_MS, LoginRateLimiter, limitKeys, type FailedLoginLimiter, type RateLimitOptions, type Reservation } from './rate-limit.js';
 
 const PREFIX = 'berth:login-failures:';
 
-/** INCR, and a fresh window on the first failure: atomic, so two replicas never reset each other. */
-const COUNT_FAILURE = `local n = redis.call('INCR', KEYS[1])
-if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
-return n`;
+/**
+ * KEYS: the known-good mark, then the counters (the pair's first); ARGV: their limits, then the
+ * window. A known-good pair answers to its own counter only. Refuses with the longest wait when
+ * a counter is full, else counts on each: {1, counted} or {0, wait ms}.
+ */
+const RESERVE = `local n = #KEYS - 1
+if redis.call('EXISTS', KEYS[1]) == 1 then n = 1 end
+local window = tonumber(ARGV[#ARGV])
+local wait = 0
+for i = 1, n do
+  local c = tonumber(redis.call('GET', KEYS[i + 1]) or '0')
+  if c >= tonumber(ARGV[i]) then
+    local ttl = redis.call('PTTL', KEYS[i + 1])
+    if ttl < 0 then ttl = window end
+    if ttl > wait then wait = ttl end
+  end
+end
+if wait > 0 then return {0, wait} end
+for i = 1, n do
+  if redis.call('INCR', KEYS[i + 1]) == 1 then redis.call('PEXPIRE', KEYS[i + 1], window) end
+end
+return {1, n}`;
+
+/** KEYS: the known-good mark, the pair's counter, the other counters reserved; ARGV: the mark's lifetime. */
+const SUCCEEDED = `redis.call('DEL', KEYS[2])
+for i = 3, #KEYS do
+  if tonumber(redis.call('GET', KEYS[i]) or '0') > 0 then redis.call('DECR', KEYS[i]) end
+end
+redis.call('SET', KEYS[1], '1', 'PX', ARGV[1])
+return 1`;
 
 export class RedisLoginRateLimiter implements FailedLoginLimiter {
   readonly #redis: Redis;
@@ -27,50 +54,32 @@ export class RedisLoginRateLimiter implements FailedLoginLimiter {
     this.#log = log;
   }
 
-  async retryAfter(user: string, address: string): Promise<number> {
-    const keys = limitKeys(user, address, this.#options.attempts);
+  async reserve(user: string, address: string): Promise<Reservation> {
+    const { counters, good } = limitKeys(user, address, this.#options.attempts);
+    let answer: [number, number];
     try {
-      const pipeline = this.#redis.pipeline();
-      for (const [key] of keys) pipeline.get(PREFIX + key).pttl(PREFIX + key);
-      const answers = this.#answers(await pipeline.exec());
-      let wait = 0;
-      keys.forEach(([, limit], i) => {
-        const count = Number(answers[2 * i] ?? 0);
-        const ttl = Number(answers[2 * i + 1] ?? -2);
-        if (count >= limit && ttl > 0) wait = Math.max(wait, Math.ceil(ttl / 1000));
-      });
+      answer = await this.#redis.eval(RESERVE, counters.length + 1, PREFIX + good, ...counters.map(([key]) => PREFIX + key),
+        ...counters.map(([, limit]) => limit), this.#options.windowMs) as [number, number];
       this.#recovered();
-      return Math.max(wait, this.#local.retryAfter(user, address));
     } catch (err) {
       this.#fellBack(err);
-      return this.#local.retryAfter(user, address);
+      return this.#local.reserve(user, address);
     }
-  }
-
-  async failed(user: string, address: string): Promise<void> {
+    if (Number(answer[0]) !== 1) return { ok: false, retryAfter: Math.max(1, Math.ceil(Number(answer[1]) / 1000)) };
     // Counted here too: the fallback must know the recent past if Redis goes away.
-    this.#local.failed(user, address);
+    this.#local.reserve(user, address, true);
+    return { ok: true, counted: counters.slice(0, Number(answer[1])).map(([key]) => key) };
+  }
+
+  async succeeded(user: string, address: string, reservation: Reservation): Promise<void> {
+    this.#local.succeeded(user, address, reservation);
+    const { counters, good } = limitKeys(user, address, this.#options.attempts);
+    const others = reservation.ok ? reservation.counted.slice(1) : [];
     try {
-      const pipeline = this.#redis.pipeline();
-      for (const [key] of limitKeys(user, address, this.#options.attempts)) pipeline.eval(COUNT_FAILURE, 1, PREFIX + key, this.#options.windowMs);
-      this.#answers(await pipeline.exec());
+      await this.#redis.eval(SUCCEEDED, 2 + others.length, PREFIX + good, PREFIX + counters[0]![0], ...others.map((k) => PREFIX + k), KNOWN_GOOD_MS);
     } catch (err) {
       this.#fellBack(err);
     }
-  }
-
-  /** Not awaited by the request: Basic clients log in on every request, and the reset can trail it. */
-  succeeded(user: string, address: string): void {
-    this.#local.succeeded(user, address);
-    const [userKey] = limitKeys(user, address, this.#options.attempts)[0]!;
-    this.#redis.del(PREFIX + userKey).catch((err: unknown) => this.#fellBack(err));
-  }
-
-  /** The results of a pipeline, or the first error in it thrown. */
-  #answers(results: Array<[Error | null, unknown]> | null): unknown[] {
-    if (!results) throw new Error('redis: pipeline not executed');
-    for (const [err] of results) if (err) throw err;
-    return results.map(([, v]) => v);
   }
 
   #fellBack(err: unknown): void {

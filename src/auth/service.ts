@@ -20,6 +20,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import { TokenIssuer } from './token/issuer.js';
 import { loadOrCreateSigningKey } from './token/keys.js';
 import { TokenVerifier } from './token/verifier.js';
+import { CredentialStamps } from './token/revocation.js';
 
 export interface AuthService {
   /** basic: htpasswd-style Basic on every request; token: Bearer tokens; open: only allow-lists. */
@@ -33,6 +34,8 @@ export interface AuthService {
   /** The built-in token server, when this registry issues its own tokens. */
   issuer: TokenIssuer | undefined;
   verifier: TokenVerifier | undefined;
+  /** Stamps of credentials in built-in tokens, so that changing a credential revokes them. */
+  stamps: CredentialStamps | undefined;
   allowFrom: AddressList;
   /** Whose forwarding headers are believed, and so the client address of a request. */
   proxies: ProxyTrust;
@@ -91,6 +94,7 @@ export async function startAuth(config: Config, options: AuthStartOptions = {}):
       realm: auth.htpasswd?.realm ?? token?.realm ?? '',
       service: token?.service ?? '',
       meta, store, checker, authorizer: new Authorizer(store), issuer, verifier,
+      stamps: issuer ? new CredentialStamps(issuer.options.key) : undefined,
       allowFrom: new AddressList(auth.allowfrom),
       proxies: new ProxyTrust(config.http.trustedproxies, config.http.forwardedheader),
       close: async () => { if (!options.meta) await meta.close(); },

@@ -3,14 +3,15 @@
 // every change is written to the audit log. Robot secrets are returned once, on creation.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthService } from '../auth/service.js';
-import { AccessStoreError, type RobotPermission } from '../auth/access-store.js';
+import { AccessStoreError, LastAdminError, type RobotPermission } from '../auth/access-store.js';
 import { appendAudit, readAudit } from '../auth/audit.js';
 import { generateSecret } from '../auth/passwords.js';
 import { isRole } from '../auth/roles.js';
 import { isCidr } from '../config/sections/auth.js';
 import type { HttpSettings } from './settings.js';
 import { decodeBasic } from './auth-hook.js';
-import { AdminApiError, requiredString as str, type AdminAction, type AdminBody } from './admin-types.js';
+import { AdminApiError, adminErrorBody, requiredString as str, type AdminAction, type AdminBody } from './admin-types.js';
+import { crossSiteReason, isJsonBody, type OriginPolicy } from '../auth/csrf.js';
 import { operationRoutes } from './admin-operations.js';
 import type { Registry } from '../registry/registry.js';
 
@@ -83,14 +84,21 @@ export async function installAdminApi(app: FastifyInstance, auth: AuthService, s
   for (const [method, path, action] of routes) {
     app.route({
       method, url: `${settings.prefix}/api/v1${path}`,
-      handler: async (req, reply) => run(auth, req, reply, action),
+      handler: async (req, reply) => run(auth, req, reply, action, { host: settings.host, trusted: settings.corsOrigins }),
     });
   }
 }
 
-async function run(auth: AuthService, req: FastifyRequest, reply: FastifyReply, action: Action): Promise<FastifyReply> {
+async function run(auth: AuthService, req: FastifyRequest, reply: FastifyReply, action: Action, origins: OriginPolicy): Promise<FastifyReply> {
   const address = auth.proxies.clientAddress(req.socket.remoteAddress, req.headers);
   try {
+    // Before the credentials: a forged request must not even count as a failed login.
+    const forged = crossSiteReason(req, origins);
+    if (forged) {
+      req.log.warn({ address, action: `${req.method} ${req.url.split('?')[0]}`, origin: req.headers.origin, reason: 'cross-site request' }, 'access refused');
+      throw new ApiError(403, forged);
+    }
+    if (!isJsonBody(req)) throw new ApiError(415, 'the body must be sent as Content-Type: application/json');
     const actor = await admin(auth, req, address);
     const body = req.method === 'GET' || req.method === 'DELETE' ? {} : await readJson(req);
     const result = await action({ req, body, params: req.params as Record<string, string>, actor, address });
@@ -100,9 +108,11 @@ async function run(auth: AuthService, req: FastifyRequest, reply: FastifyReply, 
     return reply.type('application/json').send(JSON.stringify(result.body));
   } catch (err) {
     if (err instanceof AdminApiError || err instanceof AccessStoreError) {
-      const status = err instanceof AdminApiError ? err.status : /^no /.test(err.message) ? 404 : /already exists/.test(err.message) ? 409 : 400;
+      const status = err instanceof AdminApiError ? err.status
+        : err instanceof LastAdminError || /already exists/.test(err.message) ? 409 : /^no /.test(err.message) ? 404 : 400;
       if (status === 401) reply.header('WWW-Authenticate', 'Basic realm="berth admin"');
-      return reply.code(status).type('application/json').send(JSON.stringify({ error: err.message }));
+      const detail = err instanceof LastAdminError ? { reason: 'last system administrator' } : undefined;
+      return reply.code(status).type('application/json').send(adminErrorBody(status, err.message, detail));
     }
     throw err;
   }

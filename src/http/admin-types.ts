@@ -16,3 +16,14 @@ export function requiredString(body: AdminBody, key: string): string {
   if (typeof v !== 'string' || v === '') throw new AdminApiError(400, `"${key}" must be a non-empty string`);
   return v;
 }
+
+const CODES: Record<number, string> = {
+  400: 'INVALID', 401: 'UNAUTHORIZED', 403: 'DENIED', 404: 'NOT_FOUND', 409: 'CONFLICT',
+  413: 'SIZE_INVALID', 415: 'UNSUPPORTED_MEDIA_TYPE', 429: 'TOOMANYREQUESTS',
+};
+
+/** An admin API refusal: `error` as before, and the registry's `errors` list (code, message, detail). */
+export function adminErrorBody(status: number, message: string, detail?: Record<string, unknown>): string {
+  const entry = { code: CODES[status] ?? 'UNKNOWN', message, ...(detail ? { detail } : {}) };
+  return JSON.stringify({ error: message, errors: [entry] });
+}

@@ -9,6 +9,7 @@ import { ANONYMOUS, identityName, type Identity } from '../auth/identity.js';
 import { covers, formatScope, type Access } from '../auth/scope.js';
 import { appendAudit } from '../auth/audit.js';
 import { targetOf, type RegistryApiTarget } from './request-target.js';
+import { currentSubject, revokedReason } from '../auth/token/revocation.js';
 import { isValidName } from '../oci/reference.js';
 import type { HttpSettings } from './settings.js';
 import { installTokenRoutes } from './token-routes.js';
@@ -168,6 +169,11 @@ async function authenticate(auth: AuthService, settings: HttpSettings, req: Fast
       req.log.warn({ user: '-', address, repository: required[0]?.name, action: required[0]?.actions.join(','), reason: result.reason }, 'access refused');
       throw unauthorized(auth, settings, req, required, result.reason, 'invalid_token');
     }
+    const revoked = await revokedReason(auth, result);
+    if (revoked) {
+      req.log.warn({ user: result.subject, address, repository: required[0]?.name, action: required[0]?.actions.join(','), reason: revoked }, 'access refused');
+      throw unauthorized(auth, settings, req, required, revoked, 'invalid_token');
+    }
     return { kind: 'token', name: result.subject, issuer: result.issuer, access: result.access };
   }
   if (scheme.toLowerCase() !== 'basic') return ANONYMOUS;
@@ -226,11 +232,7 @@ async function subjectIdentity(auth: AuthService, identity: Identity): Promise<I
 
 /** The identity a built-in token or refresh token subject names now, if it still exists. */
 export async function identityForSubject(auth: AuthService, subject: string): Promise<Identity | undefined> {
-  if (subject === '') return ANONYMOUS;
-  const robot = await auth.store.robot(subject);
-  if (robot) return robot.expiresAt !== null && Date.parse(robot.expiresAt) <= Date.now() ? undefined : { kind: 'robot', name: robot.name, permissions: robot.permissions };
-  const user = await auth.store.user(subject);
-  return user ? { kind: 'user', name: user.name, admin: user.admin } : undefined;
+  return (await currentSubject(auth.store, auth.stamps, subject))?.identity;
 }
 
 function auditable(req: FastifyRequest, status: number): { action: string; target: string } | undefined {

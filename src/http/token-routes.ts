@@ -6,7 +6,9 @@ import type { AuthService } from '../auth/service.js';
 import { ANONYMOUS, identityName, type Identity } from '../auth/identity.js';
 import { formatScope, parseScopes } from '../auth/scope.js';
 import type { HttpSettings } from './settings.js';
-import { decodeBasic, identityForSubject } from './auth-hook.js';
+import { decodeBasic } from './auth-hook.js';
+import { currentSubject } from '../auth/token/revocation.js';
+import { crossSiteReason } from '../auth/csrf.js';
 
 const FORM_LIMIT = 64 * 1024;
 
@@ -15,10 +17,17 @@ export function installTokenRoutes(app: FastifyInstance, auth: AuthService, sett
   if (!issuer) return;
   const handler = async (req: FastifyRequest, reply: FastifyReply) => {
     const address = auth.proxies.clientAddress(req.socket.remoteAddress, req.headers);
+    // The OAuth2 form is url-encoded by design, so only the browser's own word on a request's origin refuses it.
+    const forged = crossSiteReason(req, { host: settings.host, trusted: settings.corsOrigins });
+    if (forged) {
+      req.log.warn({ address, origin: req.headers.origin, reason: 'cross-site request' }, 'access refused');
+      return oauthError(reply, 403, 'access_denied', forged);
+    }
     const params = req.method === 'POST' ? await readForm(req) : new URLSearchParams(req.url.split('?')[1] ?? '');
     if (!params) return oauthError(reply, 400, 'invalid_request', 'the form is too large or not url-encoded');
     const scopes = parseScopes(params.getAll('scope'));
     let identity: Identity;
+    let stamp: string | undefined;
     let offline: boolean;
     if (req.method === 'POST') {
       const grant = params.get('grant_type');
@@ -26,15 +35,17 @@ export function installTokenRoutes(app: FastifyInstance, auth: AuthService, sett
       if (grant === 'password') {
         const outcome = await login(auth, req, reply, params.get('username') ?? '', params.get('password') ?? '', address, scopes.map(formatScope).join(' '));
         if (!outcome) return reply;
-        identity = outcome;
+        ({ identity, stamp } = outcome);
       } else if (grant === 'refresh_token') {
-        const subject = await issuer.refreshSubject(params.get('refresh_token') ?? '');
-        const found = subject === undefined ? undefined : await identityForSubject(auth, subject);
-        if (!found || found.kind === 'anonymous') {
-          req.log.warn({ user: subject ?? '-', address, scope: scopes.map(formatScope).join(' '), reason: 'refresh token invalid' }, 'access refused');
+        const claims = await issuer.refreshClaims(params.get('refresh_token') ?? '');
+        const found = claims === undefined ? undefined : await currentSubject(auth.store, auth.stamps, claims.subject);
+        // Refresh tokens issued before a password change, or to a user since removed, are refused.
+        if (!found || found.identity.kind === 'anonymous' || found.stamp === undefined || found.stamp !== claims?.credential) {
+          req.log.warn({ user: claims?.subject ?? '-', address, scope: scopes.map(formatScope).join(' '), reason: found ? 'refresh token revoked' : 'refresh token invalid' }, 'access refused');
           return oauthError(reply, 401, 'invalid_grant', 'refresh token invalid or expired');
         }
-        identity = found;
+        identity = found.identity;
+        stamp = found.stamp;
       } else {
         return oauthError(reply, 400, 'unsupported_grant_type', 'grant_type must be password or refresh_token');
       }
@@ -44,28 +55,30 @@ export function installTokenRoutes(app: FastifyInstance, auth: AuthService, sett
       if (basic && (basic.user !== '' || basic.password !== '')) {
         const outcome = await login(auth, req, reply, basic.user, basic.password, address, scopes.map(formatScope).join(' '));
         if (!outcome) return reply;
-        identity = outcome;
+        ({ identity, stamp } = outcome);
       } else {
         identity = ANONYMOUS;
       }
     }
     const granted = await auth.authorizer.grant(identity, scopes, address);
     const subject = identity.kind === 'anonymous' ? '' : identityName(identity);
-    const token = await issuer.accessToken(subject, granted);
+    // The stamp of the credential just checked (or the refresh token's): a later change revokes the tokens.
+    const token = await issuer.accessToken(subject, granted, stamp);
     const body: Record<string, unknown> = {
       token: token.token, access_token: token.token, expires_in: token.expiresIn, issued_at: token.issuedAt,
       scope: granted.map(formatScope).join(' '),
     };
-    if (offline && identity.kind !== 'anonymous') body.refresh_token = await issuer.refreshToken(subject);
+    if (offline && identity.kind !== 'anonymous') body.refresh_token = await issuer.refreshToken(subject, stamp);
     reply.code(200).header('Cache-Control', 'no-store').type('application/json').send(JSON.stringify(body));
     return reply;
   };
   app.route({ method: ['GET', 'POST'], url: `${settings.prefix}/auth/token`, handler });
 }
 
-async function login(auth: AuthService, req: FastifyRequest, reply: FastifyReply, user: string, password: string, address: string, scope: string): Promise<Identity | undefined> {
+/** The identity and the stamp of the credential it proved (none for htpasswd users: the file is not revocable here). */
+async function login(auth: AuthService, req: FastifyRequest, reply: FastifyReply, user: string, password: string, address: string, scope: string): Promise<{ identity: Identity; stamp: string | undefined } | undefined> {
   const result = await auth.checker.check(user, password, address);
-  if (result.ok) return result.identity;
+  if (result.ok) return { identity: result.identity, stamp: result.identity.kind === 'htpasswd' ? undefined : auth.stamps?.of(result.hash) };
   req.log.warn({ user, address, scope, reason: result.reason }, 'access refused');
   if (result.reason === 'rate-limited') {
     reply.header('Retry-After', String(result.retryAfter));
@@ -78,7 +91,7 @@ async function login(auth: AuthService, req: FastifyRequest, reply: FastifyReply
 }
 
 function oauthError(reply: FastifyReply, status: number, error: string, description: string): FastifyReply {
-  const code = status === 401 ? 'UNAUTHORIZED' : status === 429 ? 'TOOMANYREQUESTS' : 'UNSUPPORTED';
+  const code = status === 401 ? 'UNAUTHORIZED' : status === 403 ? 'DENIED' : status === 429 ? 'TOOMANYREQUESTS' : 'UNSUPPORTED';
   // Both shapes: OAuth2 clients read `error`, registry clients read `errors`.
   reply.code(status).type('application/json').send(JSON.stringify({
     error, error_description: description, errors: [{ code, message: description }],

@@ -93,6 +93,23 @@ describe('admin API', () => {
     assert.equal((await api('/users/nobody', { method: 'DELETE' })).status, 404);
     assert.equal((await api('/projects', { method: 'POST', body: JSON.stringify({ name: 'x', allowFrom: ['nope'] }) })).status, 400);
   });
+
+  it('refuses to remove or demote the last system administrator (409, saying why); another one may go', async () => {
+    assert.equal((await api(`/users/${BOOTSTRAP_ADMIN}`, { method: 'DELETE' })).status, 204, 'root remains');
+    const last = await api('/users/root', { method: 'DELETE' });
+    assert.equal(last.status, 409, last.body);
+    const error = (last.json() as { errors: Array<{ code: string; message: string }> }).errors[0]!;
+    assert.equal(error.code, 'CONFLICT');
+    assert.match(error.message, /last system administrator/);
+    await assert.rejects(reg.store.setAdmin('root', false), /last system administrator/);
+    assert.equal((await api('/users')).status, 200, 'root is still there, still an administrator');
+    assert.equal((await api('/users', { method: 'POST', body: JSON.stringify({ name: 'second', password: PASSWORD, admin: true }) })).status, 201);
+    await reg.store.setAdmin('second', false);
+    await assert.rejects(reg.store.setAdmin('root', false), /last system administrator/);
+    await reg.store.setAdmin('second', true);
+    assert.equal((await api('/users/root', { method: 'DELETE' })).status, 204, 'with another administrator left');
+    assert.equal((await api('/users/second', { method: 'DELETE', authorization: basic('second', PASSWORD) })).status, 409, 'nor may the last one remove itself');
+  });
 });
 
 describe('audit of scheduled garbage collection', () => {
@@ -135,6 +152,19 @@ describe('first start and the CLI', () => {
       assert.equal(told.length, 1, 'not announced again');
     } finally {
       await meta.close();
+    }
+  });
+
+  it('`berth user rm` refuses the last system administrator', async () => {
+    const root = await tempDir('cli-admin');
+    try {
+      const env = cleanEnv({ REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY: root });
+      const berth = (args: string[], input?: string) => execFileSync(process.execPath, [BERTH_BIN, ...args], { env, input: input ?? '', encoding: 'utf8', stdio: 'pipe' });
+      berth(['user', 'add', 'boss', '--admin', '--password-stdin'], `${PASSWORD}\n`);
+      assert.throws(() => berth(['user', 'rm', 'boss']), (err: { stderr: string; status: number }) => /last system administrator/.test(err.stderr) && err.status === 1);
+      assert.match(berth(['user', 'ls']), /^boss \(admin\)$/m);
+    } finally {
+      await removeDir(root);
     }
   });
 

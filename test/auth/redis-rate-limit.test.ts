@@ -60,6 +60,44 @@ describe('failed-login limits shared through Redis', { skip: redisSkip() }, () =
   });
 });
 
+describe('attempts reserved in Redis before they are checked', { skip: redisSkip() }, () => {
+  let redis: RedisServer;
+  let replicas: AuthRegistry[] = [];
+
+  before(async () => {
+    redis = await startRedis();
+    const env = { REGISTRY_REDIS_ADDR: redis.addr };
+    replicas = [await startAuthRegistry('basic', {}, { env }), await startAuthRegistry('basic', {}, { env })];
+    // Each test replica has its own metadata database.
+    for (const r of replicas) for (const name of ['carol', 'erin', 'dave']) await r.store.addUser(name, PASSWORD);
+  });
+
+  after(async () => {
+    for (const r of replicas) {
+      await r.close();
+      await removeDir(r.dir);
+    }
+    await redis?.close();
+  });
+
+  it('40 concurrent wrong passwords for one user over two replicas: at most 5 are checked, the rest get 429', async () => {
+    const [a, b] = replicas as [AuthRegistry, AuthRegistry];
+    const statuses = await Promise.all(Array.from({ length: 40 }, (_, i) => login(i % 2 === 0 ? a : b, 'carol', `guess-${i}`)));
+    const checked = statuses.filter((s) => s === 401).length;
+    assert.ok(checked <= 5, `${checked} wrong passwords were checked: ${statuses.join(',')}`);
+    assert.equal(statuses.filter((s) => s === 429).length, 40 - checked);
+  });
+
+  it('an address full of failures (a NAT) refuses newcomers but not a user who logged in from it before, on any replica', async () => {
+    const [a, b] = replicas as [AuthRegistry, AuthRegistry];
+    assert.equal(await login(a, 'erin', PASSWORD), 200);
+    // 4 x attempts failures from this address, each for another name.
+    for (let i = 0; i < 20; i++) await login(i % 2 === 0 ? a : b, `stranger${i}`, 'wrong');
+    assert.equal(await login(b, 'dave', PASSWORD), 429, 'someone new behind the busy address waits');
+    assert.equal(await login(b, 'erin', PASSWORD), 200, 'erin, known here, gets through');
+  });
+});
+
 describe('the Redis limiter on its own', { skip: redisSkip() }, () => {
   it('warns once when Redis stops answering, limits on its own count meanwhile, and says when Redis is back', async () => {
     const redis = await startRedis();
@@ -75,18 +113,18 @@ describe('the Redis limiter on its own', { skip: redisSkip() }, () => {
     }, logger);
     const limiter = new RedisLoginRateLimiter(client, { attempts: 2, windowMs: 60_000 }, logger);
     try {
-      await limiter.failed('carol', '10.0.0.1');
-      assert.equal(await limiter.retryAfter('carol', '10.0.0.1'), 0);
+      // A reservation never taken back by a success is a failure.
+      assert.ok((await limiter.reserve('carol', '10.0.0.1')).ok);
       await redis.stop();
-      await limiter.failed('carol', '10.0.0.1');
-      assert.ok(await limiter.retryAfter('carol', '10.0.0.1') > 0, 'two failures trip the limit on the local count');
-      assert.equal(await limiter.retryAfter('dave', '10.0.0.2'), 0, 'others may still log in');
+      assert.ok((await limiter.reserve('carol', '10.0.0.1')).ok, 'the local count knows of one failure');
+      assert.equal((await limiter.reserve('carol', '10.0.0.1')).ok, false, 'two failures trip the limit on the local count');
+      assert.ok((await limiter.reserve('dave', '10.0.0.2')).ok, 'others may still log in');
       const warnings = lines.filter((l) => l.includes('failed logins are counted per replica'));
       assert.equal(warnings.length, 1, lines.join('\n'));
       await redis.start();
       const end = Date.now() + 15_000;
       while (client.status !== 'ready' && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
-      await limiter.retryAfter('dave', '10.0.0.2');
+      await limiter.reserve('dave', '10.0.0.2');
       assert.ok(lines.some((l) => l.includes('counted across replicas')), lines.join('\n'));
     } finally {
       await closeRedis(client);

@@ -9,6 +9,7 @@ type GetKeyArgs = Parameters<JWTVerifyGetKey>;
 type VerifyKey = Awaited<ReturnType<JWTVerifyGetKey>>;
 import type { Access } from '../scope.js';
 import { libtrustKeyId } from './keys.js';
+import { CREDENTIAL_CLAIM } from './revocation.js';
 
 export interface VerifierOptions {
   issuer: string;
@@ -21,7 +22,8 @@ export interface VerifierOptions {
 }
 
 export type VerifyResult =
-  | { ok: true; subject: string; issuer: string; access: Access[] }
+  /** `credential`: the built-in server's stamp of the subject's credential (revocation.ts). */
+  | { ok: true; subject: string; issuer: string; access: Access[]; credential?: string }
   | { ok: false; reason: string };
 
 export class TokenVerifier {
@@ -53,7 +55,8 @@ export class TokenVerifier {
         algorithms: ['ES256', 'ES384', 'ES512', 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'EdDSA'],
         requiredClaims: ['exp'],
       });
-      return { ok: true, subject: payload.sub ?? '', issuer: payload.iss ?? '', access: accessClaim(payload.access) };
+      const credential = payload[CREDENTIAL_CLAIM];
+      return { ok: true, subject: payload.sub ?? '', issuer: payload.iss ?? '', access: accessClaim(payload.access), ...(typeof credential === 'string' ? { credential } : {}) };
     } catch (err) {
       if (err instanceof errors.JWTExpired) return { ok: false, reason: 'token expired' };
       if (err instanceof errors.JWTClaimValidationFailed) return { ok: false, reason: `token claim ${err.claim} invalid` };
