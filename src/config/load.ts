@@ -178,6 +178,7 @@ function checkSemantics(config: Config, problems: string[]): void {
     ['storage.maintenance.uploadpurging.age', config.storage.maintenance.uploadpurging.age],
     ['storage.maintenance.uploadpurging.interval', config.storage.maintenance.uploadpurging.interval],
     ['http.draintimeout', config.http.draintimeout],
+    ['http.timeouts.bodyidle', config.http.timeouts.bodyidle],
   ] as const) {
     try {
       parseDuration(value);

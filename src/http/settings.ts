@@ -1,5 +1,6 @@
 // The part of the configuration the HTTP layer uses, resolved once at startup.
 import type { Config } from '../config/schema.js';
+import { parseDuration } from '../config/duration.js';
 
 export interface HttpSettings {
   deleteEnabled: boolean;
@@ -15,6 +16,12 @@ export interface HttpSettings {
   maxManifestBytes: number;
   maxHeaderBytes: number;
   catalogMaxEntries: number;
+  /** http.timeouts.bodyidle in ms; 0: off. */
+  bodyIdleMs: number;
+  /** http.limits.maxconnectionsperclient; 0: no limit. */
+  maxConnectionsPerClient: number;
+  /** http.trustedproxies: peers whose connections the per-client limit does not count. */
+  trustedProxies: string[];
 }
 
 export function httpSettingsFrom(config: Config): HttpSettings {
@@ -30,5 +37,8 @@ export function httpSettingsFrom(config: Config): HttpSettings {
     maxManifestBytes: config.http.limits.maxmanifestbytes,
     maxHeaderBytes: config.http.limits.maxheaderbytes,
     catalogMaxEntries: config.catalog.maxentries,
+    bodyIdleMs: parseDuration(config.http.timeouts.bodyidle),
+    maxConnectionsPerClient: config.http.limits.maxconnectionsperclient,
+    trustedProxies: config.http.trustedproxies,
   };
 }
