@@ -40,7 +40,8 @@ export function installBodyGuards(app: FastifyInstance, bodyIdleMs: number): voi
       // RFC 9113 8.1: after a complete response, RST_STREAM(NO_ERROR) asks the client to stop
       // sending without failing the request; the connection's other streams go on.
       const stream = raw.stream;
-      reply.raw.once('finish', () => { if (!stream.destroyed) stream.close(h2.NGHTTP2_NO_ERROR); });
+      // The stream's own 'finish' (its sending side done): the response's comes only on close.
+      stream.once('finish', () => { if (!stream.destroyed) stream.close(h2.NGHTTP2_NO_ERROR); });
     } else {
       // Node then closes the connection once the answer is written.
       reply.header('Connection', 'close');
@@ -96,4 +97,9 @@ function cut(req: AnyRequest, res: AnyResponse, idleMs: number): void {
   }, CLOSE_GRACE_MS);
   fallback.unref();
   res.once('close', () => clearTimeout(fallback));
+  // HTTP/2 keeps a stream whose body was read from open after the answer: end it there.
+  if ('stream' in req && req.stream) {
+    const stream = req.stream;
+    stream.once('finish', () => { if (!stream.destroyed) stream.close(h2.NGHTTP2_NO_ERROR); });
+  }
 }

@@ -264,3 +264,51 @@ describe('TLS 1.2 cipher suites', { skip: gate.skip }, () => {
     }
   });
 });
+
+describe('HTTP/2 request bodies (http.timeouts.bodyidle)', { skip: gate.skip }, () => {
+  let pki: TestPki;
+  let reg: TestRegistry;
+  before(async () => {
+    gate.assertPresent();
+    pki = makePki(await tempDir('h2-bodies'));
+    reg = await startTestRegistry({
+      storage: 'filesystem',
+      env: { REGISTRY_HTTP_TIMEOUTS_BODYIDLE: '1s' },
+      configure: (c) => { c.http.tls = { certificate: pki.serverCert, key: pki.serverKey, clientcas: [], minimumtls: 'tls1.2', letsencrypt: undefined }; },
+    });
+  });
+  after(async () => reg?.close());
+
+  it('answers a stalled body 408 and ends its stream; the connection and the upload session go on', { timeout: 30_000 }, async () => {
+    const session = h2connect(reg.server.url, { ca: readFileSync(pki.caCert) });
+    session.on('error', () => undefined);
+    const request = (headers: Record<string, string>, body?: Buffer, end = true) => new Promise<{ status: number; headers: Record<string, unknown>; body: string }>((resolve, reject) => {
+      const stream = session.request(headers);
+      let status = 0;
+      let got: Record<string, unknown> = {};
+      let text = '';
+      stream.on('response', (h) => { status = Number(h[':status']); got = h; });
+      stream.on('data', (c: Buffer) => { text += c.toString(); });
+      stream.on('close', () => resolve({ status, headers: got, body: text }));
+      stream.on('error', reject);
+      if (body) stream.write(body);
+      if (end) stream.end();
+    });
+    try {
+      const started = await request({ ':method': 'POST', ':path': '/v2/h2/app/blobs/uploads/' });
+      assert.equal(started.status, 202);
+      const location = new URL(String(started.headers.location), reg.server.url);
+      const path = `${location.pathname}${location.search}`;
+      // Ten bytes of a hundred, then nothing: the stream ends (the 'close' above) with a 408.
+      const stalled = await request({ ':method': 'PATCH', ':path': path, 'content-range': '0-99', 'content-length': '100' }, Buffer.alloc(10), false);
+      assert.equal(stalled.status, 408, stalled.body);
+      assert.equal(JSON.parse(stalled.body).errors[0].code, 'UNAVAILABLE');
+      assert.equal(session.destroyed, false, 'the connection stays up');
+      const status = await request({ ':method': 'GET', ':path': path });
+      assert.equal(status.status, 204);
+      assert.equal(status.headers.range, '0-0', 'nothing of the stalled body was kept');
+    } finally {
+      session.close();
+    }
+  });
+});
