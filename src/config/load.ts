@@ -10,6 +10,7 @@ import { parseDuration } from './duration.js';
 import { nearest } from './nearest.js';
 import { authConfigProblems, isCidr } from './sections/auth.js';
 import { proxyConfigProblems } from './sections/proxy.js';
+import { opensslCiphers } from './tls-ciphers.js';
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[], source?: string) {
@@ -170,6 +171,10 @@ function checkSemantics(config: Config, problems: string[]): void {
   problems.push(...authConfigProblems(config.auth));
   problems.push(...proxyConfigProblems(config.proxy));
   for (const cidr of config.http.trustedproxies) if (!isCidr(cidr)) problems.push(`http.trustedproxies: "${cidr}" is not an address or CIDR`);
+  if (config.http.tls) {
+    const ciphers = opensslCiphers(config.http.tls.ciphersuites, config.http.tls.minimumtls === 'tls1.3');
+    if ('problems' in ciphers) problems.push(...ciphers.problems);
+  }
   const drivers = ['filesystem', 'inmemory', 's3', 'azure', 'gcs', 'swift', 'oss']
     .filter((d) => (config.storage as Tree)[d] !== undefined);
   if (drivers.length > 1) problems.push(`storage: more than one driver configured (${drivers.join(', ')})`);
@@ -179,6 +184,7 @@ function checkSemantics(config: Config, problems: string[]): void {
     ['storage.maintenance.uploadpurging.age', config.storage.maintenance.uploadpurging.age],
     ['storage.maintenance.uploadpurging.interval', config.storage.maintenance.uploadpurging.interval],
     ['http.draintimeout', config.http.draintimeout],
+    ['http.timeouts.bodyidle', config.http.timeouts.bodyidle],
   ] as const) {
     try {
       parseDuration(value);

@@ -16,6 +16,7 @@ import type { AuthService } from '../auth/service.js';
 import { answeredWithoutCredentials, gateJudged, installAuth, repositoryFilter, type AlsoRequired } from './auth-hook.js';
 import type { TlsServerOptions } from './tls.js';
 import { query } from './request-input.js';
+import { installConnectionGuards } from './connection-guards.js';
 
 export interface AppOptions {
   registry: Registry;
@@ -65,6 +66,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     rewriteUrl: targetRewriter(settings.prefix),
     ...(options.tls ?? {}),
   } as Parameters<typeof Fastify>[0]) as unknown as FastifyInstance;
+  installConnectionGuards(app, settings);
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_req, _payload, done) => done(null, undefined));
 

@@ -54,14 +54,18 @@ export function declaredLength(req: FastifyRequest): number | undefined {
   return n;
 }
 
-/** `Content-Range: <start>-<end>` (the spec's form; `bytes start-end/total` accepted too). */
+/** `Content-Range: <start>-<end>` (the spec's form; `bytes start-end/total` accepted too, if the total holds the range). */
 export function parseContentRange(value: string | undefined): { start: number; end: number } | undefined {
   if (value === undefined) return undefined;
-  const m = /^(?:bytes[ =])?(\d+)-(\d+)(?:\/(?:\d+|\*))?$/.exec(value.trim());
+  const m = /^(?:bytes[ =])?(\d+)-(\d+)(?:\/(\d+|\*))?$/.exec(value.trim());
   if (!m) throw new RegistryError('BLOB_UPLOAD_INVALID', `malformed Content-Range "${value}"`, { status: 416 });
   const start = Number(m[1]);
   const end = Number(m[2]);
   if (end < start) throw new RegistryError('RANGE_INVALID', `Content-Range end before start: "${value}"`, { status: 416 });
+  // A total is optional, but one that cannot hold the range contradicts it (RFC 9110 14.4).
+  if (m[3] !== undefined && m[3] !== '*' && Number(m[3]) <= end) {
+    throw new RegistryError('RANGE_INVALID', `Content-Range total smaller than its end: "${value}"`, { status: 416 });
+  }
   return { start, end };
 }
 

@@ -1,6 +1,7 @@
 // The part of the configuration the HTTP layer uses, resolved once at startup.
 import type { Config } from '../config/schema.js';
 import { ProxyTrust } from '../net/proxy-trust.js';
+import { parseDuration } from '../config/duration.js';
 
 export interface HttpSettings {
   deleteEnabled: boolean;
@@ -22,6 +23,12 @@ export interface HttpSettings {
   proxies: ProxyTrust;
   /** Logs an operator's mistake once per process (set by the server). */
   warnOnce?: (message: string) => void;
+  /** http.timeouts.bodyidle in ms; 0: off. */
+  bodyIdleMs: number;
+  /** http.limits.maxconnectionsperclient; 0: no limit. */
+  maxConnectionsPerClient: number;
+  /** http.trustedproxies: peers whose connections the per-client limit does not count. */
+  trustedProxies: string[];
 }
 
 export function httpSettingsFrom(config: Config): HttpSettings {
@@ -39,5 +46,8 @@ export function httpSettingsFrom(config: Config): HttpSettings {
     catalogMaxEntries: config.catalog.maxentries,
     automaticMount: { enabled: config.storage.crossmount.automatic, maxRepositories: config.storage.crossmount.maxrepositories },
     proxies: new ProxyTrust(config.http.trustedproxies, config.http.forwardedheader),
+    bodyIdleMs: parseDuration(config.http.timeouts.bodyidle),
+    maxConnectionsPerClient: config.http.limits.maxconnectionsperclient,
+    trustedProxies: config.http.trustedproxies,
   };
 }

@@ -1,6 +1,6 @@
 // A throwaway PKI made with the real openssl: a CA, a server certificate for 127.0.0.1 and
 // localhost, and a client CA with one client certificate (for mutual TLS).
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -35,4 +35,28 @@ export function makePki(dir: string): TestPki {
     clientCaCert: join(dir, 'client-ca.crt'), clientCert: client.cert, clientKey: client.key,
     issueServer: (name, cn) => leaf(name, cn, 'ca', serverExt),
   };
+}
+
+export interface Handshake {
+  ok: boolean;
+  /** The cipher OpenSSL reports, '(NONE)' when the handshake failed. */
+  cipher: string;
+  output: string;
+}
+
+/** A handshake by the real `openssl s_client` (`args`: -tls1_2, -cipher ..., -ciphersuites ...). */
+export function sClient(port: number, args: string[]): Promise<Handshake> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('openssl', ['s_client', '-connect', `127.0.0.1:${port}`, '-servername', 'localhost', ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (c: Buffer) => { output += c.toString(); });
+    child.stderr.on('data', (c: Buffer) => { output += c.toString(); });
+    child.on('error', reject);
+    // No input: s_client ends the connection right after the handshake.
+    child.stdin.end();
+    child.on('close', (code) => {
+      const cipher = /Cipher is (\S+)/.exec(output)?.[1] ?? '(NONE)';
+      resolve({ ok: code === 0 && cipher !== '(NONE)', cipher, output });
+    });
+  });
 }

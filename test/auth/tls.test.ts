@@ -12,7 +12,7 @@ import { startTestRegistry, type TestRegistry } from '../helpers/registry-server
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { BERTH_BIN, cleanEnv, freePort, requireClients, stopChild, tail, tempDir, track } from '../e2e/support/env.js';
-import { makePki, type TestPki } from './tls-support.js';
+import { makePki, sClient, type TestPki } from './tls-support.js';
 import { reloadCertificates } from '../../src/http/tls.js';
 import type { Config } from '../../src/config/schema.js';
 
@@ -179,6 +179,136 @@ describe('berth serve reloads its certificate on SIGHUP', { skip: gate.skip }, (
       assert.match(log.text(), /TLS certificate reloaded/);
     } finally {
       await stopChild(child);
+    }
+  });
+});
+
+describe('TLS 1.2 cipher suites', { skip: gate.skip }, () => {
+  const AEAD = ['-tls1_2', '-cipher', 'ECDHE-RSA-AES128-GCM-SHA256'];
+
+  describe('by default', () => {
+    let pki: TestPki;
+    let reg: TestRegistry;
+    let config: Config;
+    let port: number;
+    before(async () => {
+      gate.assertPresent();
+      pki = makePki(await tempDir('ciphers'));
+      reg = await startTestRegistry({
+        configure: (c) => {
+          c.http.tls = { certificate: pki.serverCert, key: pki.serverKey, clientcas: [], minimumtls: 'tls1.2', letsencrypt: undefined };
+          config = c;
+        },
+      });
+      port = Number(new URL(reg.server.url).port);
+    });
+    after(async () => reg?.close());
+
+    it('refuses static-RSA key exchange and CBC suites, and accepts ECDHE with AES-GCM, ChaCha20 and TLS 1.3', async () => {
+      for (const cipher of ['AES128-SHA', 'AES256-GCM-SHA384', 'ECDHE-RSA-AES128-SHA', 'ECDHE-RSA-AES256-SHA384']) {
+        const h = await sClient(port, ['-tls1_2', '-cipher', cipher]);
+        assert.equal(h.ok, false, `${cipher} was accepted`);
+      }
+      for (const cipher of ['ECDHE-RSA-AES128-GCM-SHA256', 'ECDHE-RSA-AES256-GCM-SHA384', 'ECDHE-RSA-CHACHA20-POLY1305']) {
+        const h = await sClient(port, ['-tls1_2', '-cipher', cipher]);
+        assert.equal(h.cipher, cipher, h.output.slice(-400));
+      }
+      const h13 = await sClient(port, ['-tls1_3']);
+      assert.ok(h13.ok, h13.output.slice(-400));
+      assert.match(h13.cipher, /^TLS_/);
+    });
+
+    it('keeps the same suites after a certificate reload', async () => {
+      reloadCertificates(reg.server.app.server, config);
+      assert.equal((await sClient(port, ['-tls1_2', '-cipher', 'AES128-SHA'])).ok, false);
+      assert.equal((await sClient(port, AEAD)).cipher, 'ECDHE-RSA-AES128-GCM-SHA256');
+    });
+  });
+
+  it('berth serve takes Distribution\'s Go names and logs the handshakes it refuses', async () => {
+    gate.assertPresent();
+    const dir = await tempDir('go-ciphers');
+    const pki = makePki(dir);
+    const port = await freePort();
+    const child = track(spawn(process.execPath, [BERTH_BIN, 'serve'], {
+      env: cleanEnv({
+        REGISTRY_HTTP_ADDR: `127.0.0.1:${port}`, REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY: join(dir, 'data'),
+        REGISTRY_HTTP_TLS_CERTIFICATE: pki.serverCert, REGISTRY_HTTP_TLS_KEY: pki.serverKey, REGISTRY_LOG_LEVEL: 'info',
+        // As in registry:2 configs: Go's names, a TLS 1.3 one among them.
+        REGISTRY_HTTP_TLS_CIPHERSUITES: '[TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256, TLS_AES_128_GCM_SHA256]',
+      }),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }));
+    const log = tail();
+    child.stdout?.on('data', (c: Buffer) => log.push(c));
+    child.stderr?.on('data', (c: Buffer) => log.push(c));
+    try {
+      const deadline = Date.now() + 20_000;
+      let accepted = await sClient(port, AEAD);
+      while (!accepted.ok && Date.now() < deadline && child.exitCode === null) {
+        await new Promise((r) => setTimeout(r, 200));
+        accepted = await sClient(port, AEAD);
+      }
+      assert.equal(accepted.cipher, 'ECDHE-RSA-AES128-GCM-SHA256', `the listed suite is refused:\n${accepted.output.slice(-400)}\n${log.text()}`);
+      assert.ok((await sClient(port, ['-tls1_3'])).ok, 'TLS 1.3 is unaffected');
+      // Not in the list: refused, and the refusal is in the log with the peer and the reason.
+      assert.equal((await sClient(port, ['-tls1_2', '-cipher', 'ECDHE-RSA-AES256-GCM-SHA384'])).ok, false);
+      const until = Date.now() + 10_000;
+      while (!/TLS handshake failed/.test(log.text()) && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+      const line = log.text().split('\n').find((l) => /TLS handshake failed/.test(l)) ?? '';
+      assert.match(line, /no shared cipher/, log.text());
+      assert.match(line, /127\.0\.0\.1/);
+      assert.match(line, /"level":40|WARN/i);
+    } finally {
+      await stopChild(child);
+    }
+  });
+});
+
+describe('HTTP/2 request bodies (http.timeouts.bodyidle)', { skip: gate.skip }, () => {
+  let pki: TestPki;
+  let reg: TestRegistry;
+  before(async () => {
+    gate.assertPresent();
+    pki = makePki(await tempDir('h2-bodies'));
+    reg = await startTestRegistry({
+      storage: 'filesystem',
+      env: { REGISTRY_HTTP_TIMEOUTS_BODYIDLE: '1s' },
+      configure: (c) => { c.http.tls = { certificate: pki.serverCert, key: pki.serverKey, clientcas: [], minimumtls: 'tls1.2', letsencrypt: undefined }; },
+    });
+  });
+  after(async () => reg?.close());
+
+  it('answers a stalled body 408 and ends its stream; the connection and the upload session go on', { timeout: 30_000 }, async () => {
+    const session = h2connect(reg.server.url, { ca: readFileSync(pki.caCert) });
+    session.on('error', () => undefined);
+    const request = (headers: Record<string, string>, body?: Buffer, end = true) => new Promise<{ status: number; headers: Record<string, unknown>; body: string }>((resolve, reject) => {
+      const stream = session.request(headers);
+      let status = 0;
+      let got: Record<string, unknown> = {};
+      let text = '';
+      stream.on('response', (h) => { status = Number(h[':status']); got = h; });
+      stream.on('data', (c: Buffer) => { text += c.toString(); });
+      stream.on('close', () => resolve({ status, headers: got, body: text }));
+      stream.on('error', reject);
+      if (body) stream.write(body);
+      if (end) stream.end();
+    });
+    try {
+      const started = await request({ ':method': 'POST', ':path': '/v2/h2/app/blobs/uploads/' });
+      assert.equal(started.status, 202);
+      const location = new URL(String(started.headers.location), reg.server.url);
+      const path = `${location.pathname}${location.search}`;
+      // Ten bytes of a hundred, then nothing: the stream ends (the 'close' above) with a 408.
+      const stalled = await request({ ':method': 'PATCH', ':path': path, 'content-range': '0-99', 'content-length': '100' }, Buffer.alloc(10), false);
+      assert.equal(stalled.status, 408, stalled.body);
+      assert.equal(JSON.parse(stalled.body).errors[0].code, 'UNAVAILABLE');
+      assert.equal(session.destroyed, false, 'the connection stays up');
+      const status = await request({ ':method': 'GET', ':path': path });
+      assert.equal(status.status, 204);
+      assert.equal(status.headers.range, '0-0', 'nothing of the stalled body was kept');
+    } finally {
+      session.close();
     }
   });
 });

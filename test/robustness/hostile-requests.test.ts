@@ -206,6 +206,15 @@ const rows: HostileRow[] = [
     call: (v) => ({ method: 'PATCH', path: v.session, body: randomBytes(10), headers: { 'Content-Range': '49-40' } }),
   },
   {
+    // The range itself would be the next one; only its total, smaller than its end, is a lie.
+    name: 'Content-Range whose total is smaller than its end', session: true, expect: RANGE,
+    call: (v) => ({ method: 'PATCH', path: v.session, body: randomBytes(10), headers: { 'Content-Range': '40-49/45' } }),
+  },
+  {
+    name: 'Content-Range whose total is smaller than its end, on the final PUT', session: true, expect: RANGE,
+    call: (v) => ({ method: 'PUT', path: withDigest(v.session, missing.digest), body: randomBytes(10), headers: { 'Content-Range': '40-49/5' } }),
+  },
+  {
     name: 'Content-Range that does not parse', session: true, expect: { status: 416, code: 'BLOB_UPLOAD_INVALID' },
     call: (v) => ({ method: 'PATCH', path: v.session, body: randomBytes(10), headers: { 'Content-Range': 'forty-fifty' } }),
   },

@@ -133,6 +133,29 @@ describe('the berth command line', { concurrency: true }, () => {
     });
   });
 
+  describe('berth config verify: http.tls.ciphersuites', { concurrency: true }, () => {
+    const tls = (suites: string[]) => DISTRIBUTION_CONFIG.replace('  addr: :5000\n', `  addr: :5000\n  tls:\n    certificate: /nonexistent/cert.pem\n    key: /nonexistent/key.pem\n    ciphersuites:\n${suites.map((c) => `      - ${c}\n`).join('')}`);
+
+    it('accepts the Go names of registry:2 configs, TLS 1.3 ones included', async () => {
+      const r = await berth(['config', 'verify', file(tls(['TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256', 'TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256', 'TLS_AES_128_GCM_SHA256']))]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /configuration is valid/);
+    });
+
+    it('exits non-zero for a suite it does not know, naming the key and the value', async () => {
+      const r = await berth(['config', 'verify', file(tls(['TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256', 'TLS_ECDHE_RSA_WITH_AES_512_GCM_SHA1024']))]);
+      assert.notEqual(r.code, 0);
+      assert.match(r.stderr, /http\.tls\.ciphersuites: unknown cipher suite "TLS_ECDHE_RSA_WITH_AES_512_GCM_SHA1024"/);
+      assert.doesNotMatch(r.stdout, /configuration is valid/);
+    });
+
+    it('exits non-zero for a list of TLS 1.3 suites only, which would leave TLS 1.2 without any', async () => {
+      const r = await berth(['config', 'verify', file(tls(['TLS_AES_128_GCM_SHA256']))]);
+      assert.notEqual(r.code, 0);
+      assert.match(r.stderr, /http\.tls\.ciphersuites: lists only TLS 1\.3 suites/);
+    });
+  });
+
   describe('berth config print', { concurrency: true }, () => {
     it('prints the effective configuration with environment overrides applied', async () => {
       const r = await berth(['config', 'print', file(DISTRIBUTION_CONFIG)], {

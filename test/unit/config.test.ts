@@ -340,11 +340,22 @@ describe('loadConfig: errors', () => {
       ['storage:\n  maintenance:\n    uploadpurging:\n      interval: 24\n', 'storage.maintenance.uploadpurging.interval'],
       ['http:\n  draintimeout: 1d\n', 'http.draintimeout'],
       ['http:\n  draintimeout: -5s\n', 'http.draintimeout'],
+      ['http:\n  timeouts:\n    bodyidle: 1 minute\n', 'http.timeouts.bodyidle'],
     ];
     for (const [yaml, key] of cases) {
       const path = file(`version: 0.1\n${yaml}`);
       assert.throws(() => loadConfig({ file: path }), configError(key), yaml);
     }
+  });
+
+  it('defaults the body idle timeout and the per-client connection limit, and takes both from REGISTRY_*', async () => {
+    const { config } = loadConfig({ env: {} });
+    assert.equal(config.http.timeouts.bodyidle, '60s');
+    assert.equal(config.http.limits.maxconnectionsperclient, 256);
+    const set = loadConfig({ env: { REGISTRY_HTTP_TIMEOUTS_BODYIDLE: '2m', REGISTRY_HTTP_LIMITS_MAXCONNECTIONSPERCLIENT: '0' } }).config;
+    assert.equal(set.http.timeouts.bodyidle, '2m');
+    assert.equal(set.http.limits.maxconnectionsperclient, 0);
+    assert.throws(() => loadConfig({ env: { REGISTRY_HTTP_LIMITS_MAXCONNECTIONSPERCLIENT: '-1' } }), configError('http.limits.maxconnectionsperclient'));
   });
 
   it('rejects a listen address that is not HOST:PORT', async () => {

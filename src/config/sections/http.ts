@@ -20,6 +20,19 @@ export const HttpSection = Type.Object({
   limits: Type.Object({
     maxmanifestbytes: Type.Integer({ default: 4 * 1024 * 1024, minimum: 1024 }),
     maxheaderbytes: Type.Integer({ default: 16 * 1024, minimum: 1024 }),
+    /**
+     * Open connections one client address may hold at once; more are closed on accept.
+     * Addresses in http.trustedproxies are not limited (they carry many clients). 0: no limit.
+     */
+    maxconnectionsperclient: Type.Integer({ default: 256, minimum: 0 }),
+  }, { ...strict, default: {} }),
+  timeouts: Type.Object({
+    /**
+     * How long a request body may go without a byte arriving before the request is answered
+     * 408 and its connection closed. A body that keeps moving is never cut, however long it
+     * takes in total. "0" turns it off.
+     */
+    bodyidle: duration('60s'),
   }, { ...strict, default: {} }),
   tls: TlsSection,
   /**
