@@ -10,6 +10,7 @@ import { parseDuration } from './duration.js';
 import { nearest } from './nearest.js';
 import { authConfigProblems } from './sections/auth.js';
 import { proxyConfigProblems } from './sections/proxy.js';
+import { validationConfigProblems } from './sections/validation.js';
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[], source?: string) {
@@ -169,6 +170,7 @@ function checkSemantics(config: Config, problems: string[]): void {
   if (config.version !== '0.1') problems.push(`version: must be 0.1 (got "${config.version}")`);
   problems.push(...authConfigProblems(config.auth));
   problems.push(...proxyConfigProblems(config.proxy));
+  problems.push(...validationConfigProblems(config.validation));
   const drivers = ['filesystem', 'inmemory', 's3', 'azure', 'gcs', 'swift', 'oss']
     .filter((d) => (config.storage as Tree)[d] !== undefined);
   if (drivers.length > 1) problems.push(`storage: more than one driver configured (${drivers.join(', ')})`);
