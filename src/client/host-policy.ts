@@ -1,7 +1,7 @@
 // Where an endpoint may connect when the registry it speaks to is not trusted to choose hosts
 // (the pull-through cache: an upstream names hosts in redirects, tag-list Link headers and its
-// token realm). Its own origin and the operator's extra hosts are trusted, whatever they
-// resolve to. Any other host is reached only when every address it resolves to is public: no
+// token realm). Its own host and port and the operator's extra hosts are trusted, whatever
+// they resolve to. Any other host is reached only when every address it resolves to is public: no
 // loopback, private, CGNAT, link-local (cloud metadata) or other special-purpose ranges. The
 // check is on the addresses the connection is made to (a lookup hook), so a name that resolves
 // to 127.0.0.1 is refused like 127.0.0.1 itself, and DNS cannot answer differently between a
@@ -100,7 +100,7 @@ export class HostPolicy {
     });
   }
 
-  /** The registry's own origin, or a host of the allow-list. */
+  /** The registry's own host and port (either scheme), or a host of the allow-list. */
   trusts(hostname: string, port: string, protocol: string): boolean {
     const host = hostname.toLowerCase();
     const p = port || defaultPort(protocol);
