@@ -6,6 +6,7 @@ import { parseDuration } from '../config/duration.js';
 import type { Config } from '../config/schema.js';
 import { driverFromConfig } from '../storage/from-config.js';
 import { Registry } from '../registry/registry.js';
+import { ManifestUrlPolicy } from '../registry/manifest-urls.js';
 import { buildApp } from '../http/app.js';
 import { httpSettingsFrom } from '../http/settings.js';
 import { createLogger } from './logger.js';
@@ -50,7 +51,9 @@ export async function startServer(config: Config, warnings: string[] = []): Prom
   // Already a checked driver, carrying the capabilities (redirects) the HTTP layer looks for.
   const driver = await driverFromConfig(config, parseDuration, obs.instrumentDriver);
   const listing = meta ? await startListingFromConfig(config, meta, driver, logger) : undefined;
-  const core = new Registry(driver, { ...(tagGuard ? { tagGuard } : {}), ...(listing ? { index: listing.index } : {}) });
+  const core = new Registry(driver, {
+    ...(tagGuard ? { tagGuard } : {}), ...(listing ? { index: listing.index } : {}), manifestUrls: new ManifestUrlPolicy(config.validation),
+  });
   // Listeners outside the cache: a proxied pull is an event; the cache's own writes are not pushes.
   const proxy = meta && proxyConfigured(config) ? pullThroughFromConfig(config, core, { db: meta.db, metrics: obs.metrics?.registry, logger, redis }) : undefined;
   const registry = obs.decorate(proxy ? proxy.registry : core);

@@ -23,6 +23,14 @@ export class DigestMismatchError extends Error {
   }
 }
 
+/** A listing that does not end within bounds (an endless or looping `Link` chain). */
+export class ListingLimitError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ListingLimitError';
+  }
+}
+
 /** Parses an OCI error body (`{"errors":[{code,message}]}`) into code and message, if it is one. */
 export function ociErrorOf(text: string): { code?: string; message?: string } {
   try {

@@ -1,11 +1,14 @@
 // One registry endpoint over undici: TLS options, the auth dance, manual redirects (the
 // Authorization header never follows a redirect to another origin, as Docker and containerd
-// behave), and retries with exponential backoff on 5xx, 429 and connection errors.
-import { Agent, request, type Dispatcher } from 'undici';
+// behave), and retries with exponential backoff on 5xx, 429 and connection errors. A confined
+// endpoint (the pull-through cache's upstreams) also limits where redirects, Links and the
+// token realm may take it (host-policy.ts).
+import { Agent, request, type Dispatcher, type buildConnector } from 'undici';
 import type { Readable } from 'node:stream';
 import { parseChallenges } from './challenge.js';
 import { Authenticator, type CredentialLookup } from './auth.js';
 import { RegistryResponseError, isRetryable, ociErrorOf } from './errors.js';
+import { ForbiddenTargetError, HostPolicy } from './host-policy.js';
 
 export interface TlsOptions {
   /** PEM CA bundle trusted in addition to (not instead of) nothing: when set, only these. */
@@ -35,6 +38,12 @@ export interface EndpointOptions {
    * default, 300 s, when unset). The pull-through cache sets it so a dead upstream never hangs a pull.
    */
   ioTimeoutMs?: number;
+  /**
+   * Confines where this endpoint goes (host-policy.ts): its own origin and these hosts, and
+   * other hosts only at public addresses; requests sent `trustedOnly` go to no other host at
+   * all. Unset: anywhere (a CLI speaks to the registries its user names).
+   */
+  confine?: { hosts: readonly string[] };
 }
 
 export interface SendOptions {
@@ -51,6 +60,11 @@ export interface SendOptions {
   signal?: AbortSignal;
   /** Follow 3xx (GET/HEAD of blobs). Default true. */
   followRedirects?: boolean;
+  /**
+   * On a confined endpoint, go only to its own origin or its allowed hosts, whatever a redirect
+   * or a Link says (manifests, tag lists: what is stored as the registry's answer).
+   */
+  trustedOnly?: boolean;
 }
 
 export interface Response {
@@ -78,6 +92,7 @@ export class Endpoint {
   readonly #retries: number;
   readonly #backoff: number;
   readonly #userAgent: string;
+  readonly #policy: HostPolicy | undefined;
   /** Requests sent, for tests and progress output. */
   requests = 0;
 
@@ -85,15 +100,19 @@ export class Endpoint {
     this.host = options.host;
     this.base = `${options.plainHttp ? 'http' : 'https'}://${options.host}`;
     const tls = options.tls ?? {};
+    const connect: buildConnector.BuildOptions = {
+      ...(tls.ca ? { ca: tls.ca } : {}),
+      ...(tls.cert ? { cert: tls.cert } : {}),
+      ...(tls.key ? { key: tls.key } : {}),
+      rejectUnauthorized: !tls.insecure,
+    };
+    this.#policy = options.confine ? new HostPolicy(this.base, options.confine.hosts) : undefined;
+    const connectTimeout = options.connectTimeoutMs ?? 10_000;
     this.#agent = new Agent({
-      connectTimeout: options.connectTimeoutMs ?? 10_000,
+      connectTimeout,
       ...(options.ioTimeoutMs !== undefined ? { headersTimeout: options.ioTimeoutMs, bodyTimeout: options.ioTimeoutMs } : {}),
-      connect: {
-        ...(tls.ca ? { ca: tls.ca } : {}),
-        ...(tls.cert ? { cert: tls.cert } : {}),
-        ...(tls.key ? { key: tls.key } : {}),
-        rejectUnauthorized: !tls.insecure,
-      },
+      // A connector function replaces undici's own, so it gets the connect timeout itself.
+      connect: this.#policy ? this.#policy.connector({ ...connect, timeout: connectTimeout }) : connect,
     });
     this.#retries = options.retries ?? 3;
     this.#backoff = options.backoffMs ?? 200;
@@ -158,6 +177,9 @@ export class Endpoint {
     let url = /^https?:\/\//.test(opts.path) ? opts.path : `${this.base}${opts.path}`;
     const origin = new URL(this.base).origin;
     for (let hop = 0; ; hop++) {
+      if (opts.trustedOnly && this.#policy && !this.#policy.trustsUrl(url)) {
+        throw new ForbiddenTargetError(`refused ${opts.method} ${new URL(url).origin}: a redirect or Link of ${this.host} to a host that is neither its origin nor an allowed host`);
+      }
       const sameOrigin = new URL(url).origin === origin;
       const headers: Record<string, string> = { 'user-agent': this.#userAgent, ...opts.headers };
       if (authorization && sameOrigin) headers.authorization = authorization;

@@ -7,3 +7,4 @@ export * from './http.js';
 export * from './registry-client.js';
 export * from './scheme.js';
 export * from './docker-config.js';
+export * from './host-policy.js';

@@ -5,7 +5,7 @@ import { Digester, tryParseDigest, digestOf, type DigestAlgorithm } from '../oci
 import { MediaType, baseMediaType } from '../oci/media-types.js';
 import type { Descriptor } from '../oci/manifest.js';
 import { Endpoint, header, type EndpointOptions } from './http.js';
-import { DigestMismatchError, RegistryResponseError } from './errors.js';
+import { DigestMismatchError, ListingLimitError, RegistryResponseError } from './errors.js';
 import { pushBlobChunked, pushBlobMonolithic } from './blob-push.js';
 
 /** Everything a registry may answer a manifest request with, OCI first. */
@@ -14,6 +14,8 @@ export const MANIFEST_ACCEPT = [
 ].join(', ');
 
 export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
+/** Pages of a tag list followed at most: far beyond real registries, short of a Link chain that never ends. */
+export const MAX_TAG_PAGES = 1000;
 
 export interface FetchedManifest {
   bytes: Buffer;
@@ -67,7 +69,7 @@ export class RegistryClient {
   async headManifest(repo: string, reference: string, signal?: AbortSignal): Promise<ManifestHead | undefined> {
     const res = await this.endpoint.send({
       method: 'HEAD', path: `/v2/${repo}/manifests/${reference}`, headers: { accept: MANIFEST_ACCEPT },
-      scopes: [pullScope(repo)], expect: [200, 404], ...(signal ? { signal } : {}),
+      scopes: [pullScope(repo)], expect: [200, 404], trustedOnly: true, ...(signal ? { signal } : {}),
     });
     await res.body.dump();
     if (res.status === 404) return undefined;
@@ -79,7 +81,7 @@ export class RegistryClient {
   async getManifest(repo: string, reference: string, signal?: AbortSignal): Promise<FetchedManifest> {
     const res = await this.endpoint.send({
       method: 'GET', path: `/v2/${repo}/manifests/${reference}`, headers: { accept: MANIFEST_ACCEPT },
-      scopes: [pullScope(repo)], expect: [200], ...(signal ? { signal } : {}),
+      scopes: [pullScope(repo)], expect: [200], trustedOnly: true, ...(signal ? { signal } : {}),
     });
     const bytes = await readLimited(res.body, MAX_MANIFEST_BYTES, `manifest ${repo}:${reference}`);
     const expected = reference.includes(':') ? reference : header(res, 'docker-content-digest');
@@ -184,9 +186,12 @@ export class RegistryClient {
   }
 
   /** Referrers of a manifest: the referrers API, or the `sha256-<hex>` tag schema where it is missing. */
-  async referrers(repo: string, digest: string, artifactType?: string): Promise<Descriptor[]> {
+  async referrers(repo: string, digest: string, artifactType?: string, signal?: AbortSignal): Promise<Descriptor[]> {
     const query = artifactType ? `?artifactType=${encodeURIComponent(artifactType)}` : '';
-    const res = await this.endpoint.send({ method: 'GET', path: `/v2/${repo}/referrers/${digest}${query}`, headers: { accept: MediaType.ociIndex }, scopes: [pullScope(repo)], expect: [200, 404] });
+    const res = await this.endpoint.send({
+      method: 'GET', path: `/v2/${repo}/referrers/${digest}${query}`, headers: { accept: MediaType.ociIndex }, scopes: [pullScope(repo)],
+      expect: [200, 404], trustedOnly: true, ...(signal ? { signal } : {}),
+    });
     let index: Buffer | undefined;
     if (res.status === 200 && baseMediaType(header(res, 'content-type')) === MediaType.ociIndex) {
       index = await readLimited(res.body, MAX_MANIFEST_BYTES, 'referrers');
@@ -194,7 +199,7 @@ export class RegistryClient {
       await res.body.dump();
       const tag = digest.replace(':', '-');
       try {
-        index = (await this.getManifest(repo, tag)).bytes;
+        index = (await this.getManifest(repo, tag, signal)).bytes;
       } catch (err) {
         if (err instanceof RegistryResponseError && err.status === 404) return [];
         throw err;
@@ -205,12 +210,25 @@ export class RegistryClient {
     return artifactType ? all.filter((d) => d.artifactType === artifactType) : all;
   }
 
-  /** Every tag of a repository, following `Link: <...>; rel="next"` pages. */
-  async listTags(repo: string, pageSize?: number): Promise<string[]> {
+  /**
+   * Every tag of a repository, following `Link: <...>; rel="next"` pages: at most `maxPages`
+   * (a registry that links on forever is refused, not followed forever), never the same page
+   * twice, and stopping when `signal` aborts.
+   */
+  async listTags(repo: string, pageSize?: number, options: { signal?: AbortSignal; maxPages?: number } = {}): Promise<string[]> {
+    const maxPages = options.maxPages ?? MAX_TAG_PAGES;
     const tags: string[] = [];
+    const seen = new Set<string>();
     let path: string | undefined = `/v2/${repo}/tags/list${pageSize ? `?n=${pageSize}` : ''}`;
     while (path) {
-      const res = await this.endpoint.send({ method: 'GET', path, scopes: [pullScope(repo)], expect: [200] });
+      options.signal?.throwIfAborted();
+      const url = this.#absolute(path);
+      if (seen.has(url)) throw new ListingLimitError(`tag list of ${repo} links back to a page it already sent (${seen.size} pages)`);
+      if (seen.size >= maxPages) throw new ListingLimitError(`tag list of ${repo} has more than ${maxPages} pages`);
+      seen.add(url);
+      const res = await this.endpoint.send({
+        method: 'GET', path, scopes: [pullScope(repo)], expect: [200], trustedOnly: true, ...(options.signal ? { signal: options.signal } : {}),
+      });
       const doc = JSON.parse((await readLimited(res.body, 16 * 1024 * 1024, 'tag list')).toString('utf8')) as { tags?: string[] | null };
       tags.push(...(doc.tags ?? []));
       const next = /<([^>]+)>\s*;\s*rel="?next"?/.exec(header(res, 'link') ?? '');

@@ -11,6 +11,7 @@ import { nearest } from './nearest.js';
 import { authConfigProblems, isCidr } from './sections/auth.js';
 import { proxyConfigProblems } from './sections/proxy.js';
 import { opensslCiphers } from './tls-ciphers.js';
+import { validationConfigProblems } from './sections/validation.js';
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[], source?: string) {
@@ -175,6 +176,7 @@ function checkSemantics(config: Config, problems: string[]): void {
     const ciphers = opensslCiphers(config.http.tls.ciphersuites, config.http.tls.minimumtls === 'tls1.3');
     if ('problems' in ciphers) problems.push(...ciphers.problems);
   }
+  problems.push(...validationConfigProblems(config.validation));
   const drivers = ['filesystem', 'inmemory', 's3', 'azure', 'gcs', 'swift', 'oss']
     .filter((d) => (config.storage as Tree)[d] !== undefined);
   if (drivers.length > 1) problems.push(`storage: more than one driver configured (${drivers.join(', ')})`);

@@ -15,6 +15,7 @@ import { MiddlewareSection } from './sections/middleware.js';
 import { GcSection } from './sections/gc.js';
 import { MetaSection } from './sections/meta.js';
 import { MetricsSection } from './sections/metrics.js';
+import { ValidationSection } from './sections/validation.js';
 
 export { UNIMPLEMENTED } from './sections/common.js';
 
@@ -31,7 +32,7 @@ export const ConfigSchema = Type.Object({
   health: HealthSection,
   middleware: MiddlewareSection,
   reporting: unimplemented('bugsnag and newrelic reporting are not supported'),
-  validation: unimplemented('manifest URL validation rules are not implemented yet'),
+  validation: ValidationSection,
   compatibility: unimplemented('schema1 compatibility is not supported'),
   catalog: Type.Object({ maxentries: Type.Integer({ default: 1000, minimum: 1 }) }, { ...strict, default: {} }),
   // Berth's own sections.

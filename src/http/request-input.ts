@@ -1,6 +1,6 @@
 // Reading what a request carries: bounded bodies, byte ranges, digests and page parameters,
 // each turned into the spec's error when it is malformed.
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { tryParseDigest, type Digest } from '../oci/digest.js';
 import { RegistryError } from '../errors/index.js';
 
@@ -115,4 +115,13 @@ export function notModified(req: FastifyRequest, digest: Digest): boolean {
 
 export function etag(digest: Digest): string {
   return `"${digest.value}"`;
+}
+
+/** Aborts when the client goes away before its response was sent (upstream work for it stops). */
+export function clientGone(reply: FastifyReply): AbortSignal {
+  const controller = new AbortController();
+  reply.raw.once('close', () => {
+    if (!reply.raw.writableFinished) controller.abort(new Error('the client closed the connection'));
+  });
+  return controller.signal;
 }

@@ -16,8 +16,13 @@ export interface Descriptor {
 export interface ParsedManifest {
   mediaType: string;
   kind: ManifestKind;
-  /** Blobs that must exist in the repository (config and layers; foreign layers excluded). */
+  /** Blobs that must exist in the repository: config and layers, but for `external` ones. */
   blobs: Descriptor[];
+  /**
+   * Non-distributable (foreign) layers with URLs: fetched from there, so they need not be in
+   * the registry; the URLs must pass the registry's rules.
+   */
+  external: Descriptor[];
   /** Manifests that must exist in the repository (the children of an index). */
   manifests: Descriptor[];
   subject?: Descriptor;
@@ -45,14 +50,27 @@ export function parseManifest(bytes: Uint8Array, contentType?: string): ParsedMa
   const declaredArtifactType = optionalString(doc.artifactType, 'artifactType');
   if (kind === 'index') {
     const manifests = descriptorList(doc.manifests, 'manifests', true);
-    return withOptional({ mediaType, kind, blobs: [], manifests }, subject, declaredArtifactType, annotations);
+    return withOptional({ mediaType, kind, blobs: [], external: [], manifests }, subject, declaredArtifactType, annotations);
   }
   const config = descriptor(doc.config, 'config');
   const layers = descriptorList(doc.layers, 'layers', mediaType === MediaType.dockerManifest);
-  const blobs = [config, ...layers.filter((l) => !l.urls || l.urls.length === 0)];
+  // Only a non-distributable layer may live elsewhere: a URL on any other layer does not
+  // excuse it from being pushed (else `urls` would let a manifest name content never uploaded).
+  const isExternal = (l: Descriptor) => isNonDistributable(l.mediaType) && (l.urls?.length ?? 0) > 0;
+  const blobs = [config, ...layers.filter((l) => !isExternal(l))];
+  const external = layers.filter(isExternal);
   const artifactType = declaredArtifactType ?? config.mediaType;
-  return withOptional({ mediaType, kind, blobs, manifests: [] }, subject, artifactType, annotations);
+  return withOptional({ mediaType, kind, blobs, external, manifests: [] }, subject, artifactType, annotations);
 }
+
+/** OCI's non-distributable layers and Docker's foreign layers: the media types that may name URLs instead of being pushed. */
+export function isNonDistributable(mediaType: string): boolean {
+  return NON_DISTRIBUTABLE.has(mediaType);
+}
+
+const NON_DISTRIBUTABLE = new Set([
+  MediaType.ociNonDistributableLayer, `${MediaType.ociNonDistributableLayer}+gzip`, `${MediaType.ociNonDistributableLayer}+zstd`, MediaType.dockerForeignLayer,
+]);
 
 function withOptional(
   m: ParsedManifest,

@@ -8,6 +8,9 @@ export const MediaType = {
   dockerManifestList: 'application/vnd.docker.distribution.manifest.list.v2+json',
   dockerSchema1: 'application/vnd.docker.distribution.manifest.v1+json',
   dockerSchema1Signed: 'application/vnd.docker.distribution.manifest.v1+prettyjws',
+  /** The OCI non-distributable layer (also `+gzip`, `+zstd`; deprecated by image-spec 1.1, still pushed). */
+  ociNonDistributableLayer: 'application/vnd.oci.image.layer.nondistributable.v1.tar',
+  dockerForeignLayer: 'application/vnd.docker.image.rootfs.foreign.diff.tar.gzip',
 } as const;
 
 export type ManifestKind = 'image' | 'index';

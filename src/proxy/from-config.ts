@@ -17,6 +17,7 @@ export { proxyConfigured } from './upstreams.js';
 export function pullThroughFromConfig(config: Config, core: Registry, deps: { db: Kysely<MetaTables>; metrics?: MetricsRegistry | undefined; logger: FastifyBaseLogger; redis?: Redis | undefined }): PullThrough {
   const upstreams = upstreamsFromConfig(config);
   for (const u of upstreams) {
+    u.log = deps.logger;
     const where = u.prefix === undefined ? 'every repository' : `${u.prefix}/*${u.namespaces.length ? `, ?ns=${u.namespaces.join(',')}` : ''}${u.root ? ', root' : ''}`;
     deps.logger.info({ upstream: u.name, remoteurl: u.remoteurl }, `pull-through cache: ${where} from ${u.remoteurl}`);
   }

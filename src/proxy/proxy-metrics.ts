@@ -23,7 +23,7 @@ export function proxyMetrics(registry: MetricsRegistry): ProxyMetrics {
   const misses = new Counter({ ...on, name: 'registry_proxy_misses_total', help: 'Manifests and blobs fetched from an upstream because the cache lacked them (or a tag changed).', labelNames: ['upstream', 'kind'] as const });
   const upstreamBytes = new Counter({ ...on, name: 'registry_proxy_upstream_bytes_total', help: 'Blob bytes read from upstreams.', labelNames: ['upstream'] as const });
   const served = new Counter({ ...on, name: 'registry_proxy_served_bytes_total', help: 'Bytes of proxied manifests and blobs sent to clients.', labelNames: ['upstream'] as const });
-  const errors = new Counter({ ...on, name: 'registry_proxy_upstream_errors_total', help: 'Upstream requests that failed, by reason (timeout, unreachable, status, ratelimited, auth, digest, breaker_open).', labelNames: ['upstream', 'reason'] as const });
+  const errors = new Counter({ ...on, name: 'registry_proxy_upstream_errors_total', help: 'Upstream requests that failed, by reason (timeout, unreachable, status, ratelimited, auth, digest, breaker_open, forbidden_target).', labelNames: ['upstream', 'reason'] as const });
   return {
     hit: (upstream, kind) => hits.inc({ upstream, kind }),
     miss: (upstream, kind) => misses.inc({ upstream, kind }),

@@ -107,23 +107,25 @@ export function withPullThrough(base: Registry, options: PullThroughOptions): Pu
     async referrers(name, subject, artifactType) {
       const r = await route(name);
       if (!r) return base.manifests.referrers(name, subject, artifactType);
-      return upstreamOr(r, { metrics, scope }, () => r.upstream.client.referrers(r.remote, subject.value, artifactType),
+      return upstreamOr(r, { metrics, scope }, (signal) => r.upstream.client.referrers(r.remote, subject.value, artifactType, signal),
         () => base.manifests.referrers(r.local, subject, artifactType));
     },
   });
 
-  const upstreamTags = (r: ProxyRoute) => upstreamOr(r, { metrics, scope }, async () => [...new Set(await r.upstream.client.listTags(r.remote))].sort(),
-    () => base.tags.list(r.local), () => base.tags.list(r.local), true);
+  // Every page of the upstream's list within one upstream timeout, and no further once the client left.
+  const upstreamTags = (r: ProxyRoute, client?: AbortSignal) => upstreamOr(r, { metrics, scope },
+    async (signal) => [...new Set(await r.upstream.client.listTags(r.remote, undefined, { signal }))].sort(),
+    () => base.tags.list(r.local), () => base.tags.list(r.local), true, client);
   const tags = decorate<TagStore>(base.tags, {
     async list(name) {
       const r = await route(name);
       return r ? upstreamTags(r) : base.tags.list(name);
     },
     // tags/list pages; a proxied repository's tags are the upstream's, paged here.
-    async page(name, request) {
+    async page(name, request, signal) {
       const r = await route(name);
-      if (!r) return base.tags.page(name, request);
-      const names = await upstreamTags(r);
+      if (!r) return base.tags.page(name, request, signal);
+      const names = await upstreamTags(r, signal);
       return names === undefined ? undefined : paginate(names, request);
     },
   });
@@ -149,11 +151,13 @@ export function withPullThrough(base: Registry, options: PullThroughOptions): Pu
  * when it fails, the answer from what is cached here. A 404 upstream is `onMissing`.
  */
 async function upstreamOr<T>(
-  r: ProxyRoute, { metrics, scope }: { metrics: ProxyMetrics; scope: ProxyScope }, ask: () => Promise<T>, cached: () => Promise<T>, onMissing?: () => Promise<T>, failWhenNothingCached = false,
+  r: ProxyRoute, { metrics, scope }: { metrics: ProxyMetrics; scope: ProxyScope }, ask: (signal: AbortSignal) => Promise<T>, cached: () => Promise<T>,
+  onMissing?: () => Promise<T>, failWhenNothingCached = false, client?: AbortSignal,
 ): Promise<T> {
   try {
-    return await callUpstream(r.upstream, metrics, () => ask());
+    return await callUpstream(r.upstream, metrics, ask, true, client);
   } catch (err) {
+    if (client?.aborted) throw err;
     if (onMissing && isNotFound(err)) return onMissing();
     const fallback = await cached();
     // Nothing cached either: the client learns the upstream failed, not that the name is unknown.

@@ -27,7 +27,15 @@ export interface Upstream {
   maxAgeMs: number;
   client: RegistryClient;
   breaker: CircuitBreaker;
+  /** Where upstream failures are told in full (the server's logger; silent until set). */
+  log: UpstreamLog;
 }
+
+export interface UpstreamLog {
+  warn(obj: object, msg: string): void;
+}
+
+const SILENT: UpstreamLog = { warn: () => undefined };
 
 export const DEFAULT_UPSTREAM = 'default';
 
@@ -46,7 +54,7 @@ export function upstreamsFromConfig(config: Config, userAgent = 'berth-proxy/0.1
     // content lives (here: since it was last pulled, by the eviction schedule).
     const single: UpstreamConfig = {
       name: DEFAULT_UPSTREAM, remoteurl: p.remoteurl, namespaces: [], root: true, ttl: '0', timeout: '30s', tls: { insecureskipverify: false },
-      maxsize: '0', maxage: p.ttl, breakerthreshold: 5, breakercooldown: '30s',
+      maxsize: '0', maxage: p.ttl, breakerthreshold: 5, breakercooldown: '30s', allowedhosts: p.allowedhosts,
       ...(p.username !== undefined ? { username: p.username } : {}), ...(p.password !== undefined ? { password: p.password } : {}),
     };
     return [buildUpstream(single, undefined, userAgent)];
@@ -68,6 +76,9 @@ function buildUpstream(u: UpstreamConfig, prefix: string | undefined, userAgent:
     connectTimeoutMs: Math.min(timeoutMs, 10_000),
     ioTimeoutMs: timeoutMs,
     userAgent,
+    // The upstream chooses redirect targets, Link pages and its token realm: none of them may
+    // point Berth at the operator's own network unless the operator listed the host.
+    confine: { hosts: u.allowedhosts },
   });
   const hub = /(^|\.)docker\.io$/.test(url.hostname) || u.namespaces.includes('docker.io');
   return {
@@ -75,6 +86,7 @@ function buildUpstream(u: UpstreamConfig, prefix: string | undefined, userAgent:
     dockerHub: hub, ttlMs: parseDuration(u.ttl), timeoutMs, client,
     maxBytes: parseByteSize(u.maxsize), maxAgeMs: parseDuration(u.maxage),
     breaker: new CircuitBreaker(u.breakerthreshold, parseDuration(u.breakercooldown)),
+    log: SILENT,
   };
 }
 

@@ -1,5 +1,7 @@
 // Manifests: stored as blobs, linked into a repository under `_manifests/revisions`, named by
-// tags; every PUT is parsed, checked against the repository's content, and indexed for referrers.
+// tags; every PUT is parsed, checked against the repository's content (each config and layer
+// present with the size its descriptor says, but for non-distributable layers whose URLs pass
+// `validation.manifests.urls`), and indexed for referrers.
 import { digestOf, tryParseDigest, type Digest } from '../oci/digest.js';
 import { InvalidManifestError, parseManifest, type Descriptor, type ParsedManifest } from '../oci/manifest.js';
 import { isValidTag, looksLikeDigest } from '../oci/reference.js';
@@ -15,6 +17,7 @@ import type { TagGuard } from './tag-guard.js';
 import { KeyedMutex } from './keyed-mutex.js';
 import type { ListingIndex } from './listing-index.js';
 import { StorageListing } from './storage-listing.js';
+import { ManifestUrlPolicy } from './manifest-urls.js';
 
 export interface StoredManifest {
   digest: Digest;
@@ -49,10 +52,13 @@ export class ManifestStore {
   readonly #referrers: ReferrerIndex;
   readonly #guard: TagGuard | undefined;
   readonly #index: ListingIndex;
+  readonly #urls: ManifestUrlPolicy;
   readonly #locks = new KeyedMutex();
 
-  constructor(driver: StorageDriver, blobs: BlobStore, tags: TagStore, referrers: ReferrerIndex, guard?: TagGuard, index?: ListingIndex) {
+  /** `urls`: which layer URLs pushes may name (Distribution's default without: none). */
+  constructor(driver: StorageDriver, blobs: BlobStore, tags: TagStore, referrers: ReferrerIndex, guard?: TagGuard, index?: ListingIndex, urls?: ManifestUrlPolicy) {
     this.#driver = driver;
+    this.#urls = urls ?? new ManifestUrlPolicy();
     this.#index = index ?? new StorageListing(driver);
     this.#blobs = blobs;
     this.#tags = tags;
@@ -100,6 +106,7 @@ export class ManifestStore {
       throw new RegistryError('DIGEST_INVALID', { expected: ref.digest.value, actual: digest.value });
     }
     const manifest = parseOrInvalid(content, contentType);
+    this.#assertUrlsAllowed(manifest);
     if ('tag' in ref && this.#guard?.applies(name)) {
       this.#guard.beforeTag(name, ref.tag, digest.value, (await this.#tags.resolve(name, ref.tag))?.value);
     }
@@ -155,15 +162,29 @@ export class ManifestStore {
     return this.#tags.tagsOf(name, digest);
   }
 
+  #assertUrlsAllowed(manifest: ParsedManifest): void {
+    for (const d of [...manifest.blobs, ...manifest.external]) {
+      for (const url of d.urls ?? []) {
+        const problem = this.#urls.problem(url);
+        if (problem) throw new RegistryError('MANIFEST_INVALID', { digest: d.digest, url, reason: `layer URL refused: ${problem}` });
+      }
+    }
+  }
+
   // Each distinct digest is looked up once: a manifest under the size limit can list the same
-  // descriptor tens of thousands of times, and must not cost a storage lookup for each.
+  // descriptor tens of thousands of times, and must not cost a storage lookup for each. The
+  // size that lookup returns is what every descriptor of that digest must declare.
   /** With `written` (the re-check after writing it), content an online GC is deleting counts as missing. */
   async #assertReferencesExist(name: string, manifest: ParsedManifest, written?: Digest): Promise<void> {
     const pending = async (d: Digest) => written !== undefined && (await this.#blobs.pendingDeletion(d));
-    for (const digest of new Set(manifest.blobs.map((b) => b.digest))) {
+    const declared = new Map<string, Set<number>>();
+    for (const b of manifest.blobs) declared.set(b.digest, (declared.get(b.digest) ?? new Set()).add(b.size));
+    for (const [digest, sizes] of declared) {
       const d = tryParseDigest(digest) as Digest;
-      if (!(await this.#blobs.isLinked(name, d)) || (await this.#blobs.size(d)) === undefined || (await pending(d))) {
-        throw new RegistryError('MANIFEST_BLOB_UNKNOWN', { digest });
+      const stored = (await this.#blobs.isLinked(name, d)) ? await this.#blobs.size(d) : undefined;
+      if (stored === undefined || (await pending(d))) throw new RegistryError('MANIFEST_BLOB_UNKNOWN', { digest });
+      for (const size of sizes) {
+        if (size !== stored) throw new RegistryError('MANIFEST_INVALID', { digest, size, reason: `the descriptor says ${size} bytes; the blob has ${stored}` });
       }
     }
     for (const digest of new Set(manifest.manifests.map((m) => m.digest))) {

@@ -11,11 +11,14 @@ import { UploadService } from './upload-service.js';
 import type { TagGuard } from './tag-guard.js';
 import type { ListingIndex } from './listing-index.js';
 import { StorageListing } from './storage-listing.js';
+import type { ManifestUrlPolicy } from './manifest-urls.js';
 
 export interface RegistryOptions {
   tagGuard?: TagGuard;
   /** Where listings come from; without one, storage is walked (Distribution's way). */
   index?: ListingIndex;
+  /** Layer URLs pushes may name (`validation.manifests.urls`); Distribution's default (none) without. */
+  manifestUrls?: ManifestUrlPolicy;
 }
 
 export class Registry {
@@ -34,7 +37,7 @@ export class Registry {
     this.uploads = new UploadService(this.driver, this.blobs);
     this.tags = new TagStore(this.driver, index);
     this.referrers = new ReferrerIndex(this.driver, index);
-    this.manifests = new ManifestStore(this.driver, this.blobs, this.tags, this.referrers, options.tagGuard, index);
+    this.manifests = new ManifestStore(this.driver, this.blobs, this.tags, this.referrers, options.tagGuard, index, options.manifestUrls);
     this.catalog = new Catalog(this.driver, index);
   }
 }

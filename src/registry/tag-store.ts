@@ -57,8 +57,11 @@ export class TagStore {
     return this.#index.tagsOf(name, digest);
   }
 
-  /** One page of sorted tag names, or undefined when the repository does not exist. */
-  async page(name: string, page: PageRequest): Promise<Page | undefined> {
+  /**
+   * One page of sorted tag names, or undefined when the repository does not exist. `signal`
+   * (the client went away) is for decorators that ask elsewhere (the pull-through cache).
+   */
+  async page(name: string, page: PageRequest, signal?: AbortSignal): Promise<Page | undefined> {
     return this.#index.tags(name, page);
   }
 

@@ -103,6 +103,34 @@ const foreignLayer = raw({
     { mediaType: 'application/vnd.docker.image.rootfs.diff.tar.gzip', digest: layer.digest, size: layer.size },
   ],
 }, DOCKER_MANIFEST);
+// Layers naming URLs (validation.manifests.urls of the PUT registry: allow example.com, deny its /denied/).
+const OCI_LAYER = 'application/vnd.oci.image.layer.v1.tar+gzip';
+const OCI_NONDIST = 'application/vnd.oci.image.layer.nondistributable.v1.tar+gzip';
+const DOCKER_FOREIGN = 'application/vnd.docker.image.rootfs.foreign.diff.tar.gzip';
+const URL_RULES = { allow: ['^https://example\\.com/'], deny: ['^https://example\\.com/denied/'] };
+const withLayers = (...layers: Record<string, unknown>[]): Manifest => raw({
+  schemaVersion: 2, mediaType: OCI_MANIFEST,
+  config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: config.digest, size: config.size },
+  layers,
+}, OCI_MANIFEST);
+const missingAt = (mediaType: string, urls?: string[]) => ({ mediaType, digest: missing.digest, size: missing.size, ...(urls ? { urls } : {}) });
+const nonDistributable = withLayers(missingAt(OCI_NONDIST, ['https://example.com/layer.tar.gz']), { mediaType: OCI_LAYER, digest: layer.digest, size: layer.size });
+const refusedByUrls: Array<[string, Manifest, number, string]> = [
+  ['an ordinary layer with urls is still required -> 404 MANIFEST_BLOB_UNKNOWN', withLayers(missingAt(OCI_LAYER, ['https://example.com/layer'])), 404, 'MANIFEST_BLOB_UNKNOWN'],
+  ['an ordinary layer with a file:// URL -> 400 MANIFEST_INVALID', withLayers(missingAt(OCI_LAYER, ['file:///etc/passwd'])), 400, 'MANIFEST_INVALID'],
+  ['a non-distributable layer with a file:// URL -> 400 MANIFEST_INVALID', withLayers(missingAt(OCI_NONDIST, ['file:///etc/passwd'])), 400, 'MANIFEST_INVALID'],
+  ['a foreign layer with a URL no allow pattern matches -> 400 MANIFEST_INVALID', withLayers(missingAt(DOCKER_FOREIGN, ['https://elsewhere.test/layer'])), 400, 'MANIFEST_INVALID'],
+  ['a foreign layer with a URL a deny pattern matches -> 400 MANIFEST_INVALID', withLayers(missingAt(DOCKER_FOREIGN, ['https://example.com/denied/layer'])), 400, 'MANIFEST_INVALID'],
+  ['a foreign layer whose second URL is refused -> 400 MANIFEST_INVALID', withLayers(missingAt(DOCKER_FOREIGN, ['https://example.com/ok', 'http://169.254.169.254/latest'])), 400, 'MANIFEST_INVALID'],
+  ['a foreign layer URL with a fragment -> 400 MANIFEST_INVALID', withLayers(missingAt(DOCKER_FOREIGN, ['https://example.com/layer#x'])), 400, 'MANIFEST_INVALID'],
+  ['a non-distributable layer without urls is required -> 404 MANIFEST_BLOB_UNKNOWN', withLayers(missingAt(OCI_NONDIST)), 404, 'MANIFEST_BLOB_UNKNOWN'],
+  // Descriptor sizes against the stored blobs.
+  ['a layer descriptor one byte larger than the blob -> 400 MANIFEST_INVALID', withLayers({ mediaType: OCI_LAYER, digest: layer.digest, size: layer.size + 1 }), 400, 'MANIFEST_INVALID'],
+  ['a layer descriptor of size 0 for a stored blob -> 400 MANIFEST_INVALID', withLayers({ mediaType: OCI_LAYER, digest: layer.digest, size: 0 }), 400, 'MANIFEST_INVALID'],
+  ['a config descriptor smaller than the blob -> 400 MANIFEST_INVALID', raw({ ...img.json, config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: config.digest, size: config.size - 1 } }, OCI_MANIFEST), 400, 'MANIFEST_INVALID'],
+  ['one digest listed twice, once with a wrong size -> 400 MANIFEST_INVALID', withLayers({ mediaType: OCI_LAYER, digest: layer.digest, size: layer.size }, { mediaType: OCI_LAYER, digest: layer.digest, size: layer.size + 7 }), 400, 'MANIFEST_INVALID'],
+  ['a non-distributable layer with an ftp:// URL -> 400 MANIFEST_INVALID', withLayers(missingAt(OCI_NONDIST, ['ftp://example.com/x'])), 400, 'MANIFEST_INVALID'],
+];
 const schema1 = raw({ schemaVersion: 1, name: 'man/put', tag: 'v1', fsLayers: [], history: [] }, 'application/vnd.docker.distribution.manifest.v1+json');
 const unknownType = raw({ ...img.json, mediaType: 'application/vnd.example.unknown+json' }, 'application/vnd.example.unknown+json');
 const dockerNoMediaType = raw({ schemaVersion: 2, config: dimg.json.config, layers: dimg.json.layers }, DOCKER_MANIFEST);
@@ -123,6 +151,7 @@ const putRows: Row[] = [
   put('Content-Type with parameters -> 201', 'params-ct', img.body, `${OCI_MANIFEST}; charset=utf-8`, created(img)),
   put('no mediaType in the body: taken from Content-Type -> 201', 'nomt', noMediaType.body, OCI_MANIFEST, created(noMediaType)),
   put('foreign layer (urls) need not be pushed -> 201', 'foreign', foreignLayer.body, DOCKER_MANIFEST, created(foreignLayer)),
+  put('OCI non-distributable layer with an allowed URL need not be pushed -> 201', 'nondist', nonDistributable.body, OCI_MANIFEST, created(nonDistributable)),
   put('PUT by sha512 digest -> 201', sha512Digest, sha512Manifest.body, OCI_MANIFEST, { status: 201, headers: { 'docker-content-digest': sha512Digest, location: new RegExp(`/manifests/${sha512Digest}$`) } }),
   put('128-character tag -> 201', tag128, img.body, OCI_MANIFEST, created(img)),
   // Missing references.
@@ -131,6 +160,8 @@ const putRows: Row[] = [
   put('layer only in another repository -> 404 MANIFEST_BLOB_UNKNOWN', 'bad', withForeignOnlyLayer.body, OCI_MANIFEST, { status: 404, code: 'MANIFEST_BLOB_UNKNOWN' }),
   put('index with a missing child -> 404 MANIFEST_BLOB_UNKNOWN', 'bad', indexMissingChild.body, OCI_INDEX, { status: 404, code: 'MANIFEST_BLOB_UNKNOWN' }),
   put('Docker list with a missing child -> 404 MANIFEST_BLOB_UNKNOWN', 'bad', dlistMissingChild.body, DOCKER_LIST, { status: 404, code: 'MANIFEST_BLOB_UNKNOWN' }),
+  // Layer URLs and descriptor sizes.
+  ...refusedByUrls.map(([name, m, status, code]) => put(name, 'bad', m.body, OCI_MANIFEST, { status, code })),
   // Invalid manifests.
   put('not JSON -> 400 MANIFEST_INVALID', 'bad', '{"schemaVersion": 2,', OCI_MANIFEST, { status: 400, code: 'MANIFEST_INVALID' }),
   put('empty body -> 400 MANIFEST_INVALID', 'bad', '', OCI_MANIFEST, { status: 400, code: 'MANIFEST_INVALID' }),
@@ -173,7 +204,7 @@ for (const driver of DRIVERS) {
   describe(`manifest PUT (${driver})`, () => {
     let reg: TestRegistry;
     before(async () => {
-      reg = await startTestRegistry({ storage: driver });
+      reg = await startTestRegistry({ storage: driver, configure: (c) => { c.validation.manifests.urls = { ...URL_RULES }; } });
       for (const b of [config, layer, layer2, sbom, EMPTY_CONFIG]) await pushBlob(reg.url, 'man/put', b);
       await pushBlob(reg.url, 'man/other', onlyElsewhere);
     });
@@ -199,6 +230,15 @@ for (const driver of DRIVERS) {
     it('a refused PUT by digest stores nothing under that digest', async () => {
       await check(reg.url, { method: 'GET', path: mpath(withMissingLayer.digest, 'man/put') }, { status: 404, code: 'MANIFEST_UNKNOWN' });
       await check(reg.url, { method: 'GET', path: mpath(indexMissingChild.digest, 'man/put') }, { status: 404, code: 'MANIFEST_UNKNOWN' });
+    });
+
+    it('a PUT refused for its layer URLs or sizes stores nothing: not by digest, not by its tag', async () => {
+      for (const [name, m, status, code] of refusedByUrls) {
+        await check(reg.url, { method: 'PUT', path: mpath(m.digest, 'man/put'), body: m.body, headers: { 'Content-Type': OCI_MANIFEST } }, { status, code }, `${name} (by digest)`);
+        await check(reg.url, { method: 'GET', path: mpath(m.digest, 'man/put') }, { status: 404, code: 'MANIFEST_UNKNOWN' }, `${name}: stored`);
+        await check(reg.url, { method: 'PUT', path: mpath('urls', 'man/put'), body: m.body, headers: { 'Content-Type': OCI_MANIFEST } }, { status, code }, `${name} (by tag)`);
+        await check(reg.url, { method: 'GET', path: mpath('urls', 'man/put') }, { status: 404, code: 'MANIFEST_UNKNOWN' }, `${name}: tagged`);
+      }
     });
 
     it('manifest over 4 MiB -> 413 (with Content-Length)', async () => {
@@ -229,6 +269,33 @@ for (const driver of DRIVERS) {
       await check(reg.url, { method: 'GET', path: mpath('moving', 'man/put') }, { status: 200, body: img2.body, headers: { 'docker-content-digest': img2.digest } });
       await check(reg.url, { method: 'GET', path: mpath(img.digest, 'man/put') }, { status: 200, body: img.body });
     });
+  });
+
+  describe(`manifest PUT of layer URLs with Distribution's default validation (${driver})`, () => {
+    let reg: TestRegistry;
+    let off: TestRegistry;
+    const https = withLayers(missingAt(DOCKER_FOREIGN, ['https://example.com/layer']), { mediaType: OCI_LAYER, digest: layer.digest, size: layer.size });
+    const file = withLayers(missingAt(DOCKER_FOREIGN, ['file:///etc/passwd']));
+    before(async () => {
+      reg = await startTestRegistry({ storage: driver });
+      off = await startTestRegistry({ storage: driver, configure: (c) => { c.validation.disabled = true; } });
+      for (const r of [reg, off]) for (const b of [config, layer]) await pushBlob(r.url, 'man/urls', b);
+    });
+    after(async () => {
+      await reg.close();
+      await off.close();
+    });
+    const rows: Array<[string, () => TestRegistry, Manifest, Expect]> = [
+      ['validation on, no allow list: no URL is accepted -> 400 MANIFEST_INVALID', () => reg, https, { status: 400, code: 'MANIFEST_INVALID' }],
+      ['validation disabled: an https URL is accepted -> 201', () => off, https, created(https, 'man/urls')],
+      ['validation disabled: a file:// URL is still refused -> 400 MANIFEST_INVALID', () => off, file, { status: 400, code: 'MANIFEST_INVALID' }],
+    ];
+    for (const [name, r, m, expect] of rows) {
+      it(name, async () => {
+        await check(r().url, { method: 'PUT', path: mpath('v1', 'man/urls'), body: m.body, headers: { 'Content-Type': OCI_MANIFEST } }, expect, name);
+        if (expect.status !== 201) await check(r().url, { method: 'GET', path: mpath(m.digest, 'man/urls') }, { status: 404, code: 'MANIFEST_UNKNOWN' });
+      });
+    }
   });
 
   describe(`manifest DELETE (${driver})`, () => {

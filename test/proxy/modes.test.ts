@@ -58,7 +58,7 @@ describe('Distribution mode against a token-auth upstream', () => {
     const res = await fetch(`${mirror.url}/v2/secret/x/manifests/v1`);
     const body = await res.json() as { errors: Array<{ code: string; detail: { upstream: string; reason: string } }> };
     assert.equal(res.status, 502);
-    assert.deepEqual(body.errors[0]?.detail, { upstream: 'default', reason: 'auth' });
+    assert.deepEqual(body.errors[0]?.detail, { upstream: 'default', reason: 'auth', status: 401 });
   });
 
   it('refuses every push, as Distribution\'s proxy does', async () => {

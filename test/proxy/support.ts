@@ -112,7 +112,7 @@ export type UpstreamEntry = Config['proxy']['upstreams'][number];
 export function upstream(name: string, remoteurl: string, extra: Partial<UpstreamEntry> = {}): UpstreamEntry {
   return {
     name, remoteurl, namespaces: [], root: false, ttl: '1h', timeout: '5s', tls: { insecureskipverify: false },
-    maxsize: '0', maxage: '0', breakerthreshold: 5, breakercooldown: '30s', ...extra,
+    maxsize: '0', maxage: '0', breakerthreshold: 5, breakercooldown: '30s', allowedhosts: [], ...extra,
   };
 }
 

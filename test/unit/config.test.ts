@@ -77,6 +77,9 @@ reporting:
     apikey: x
 validation:
   disabled: true
+  manifests:
+    indexes:
+      platforms: list
 compatibility:
   schema1:
     enabled: false
@@ -173,7 +176,7 @@ describe('loadConfig: a Distribution 2.8 config.yml', () => {
   it('warns about every unimplemented section, naming each key', async () => {
     const { warnings } = loadConfig({ file: file(DISTRIBUTION_CONFIG + UNIMPLEMENTED_SECTIONS) });
     const keys = warnings.map((w) => w.split(':')[0]).sort();
-    assert.deepEqual(keys, ['compatibility', 'middleware.registry', 'notifications.events.includereferences', 'proxy.exec', 'reporting', 'validation']);
+    assert.deepEqual(keys, ['compatibility', 'middleware.registry', 'notifications.events.includereferences', 'proxy.exec', 'reporting', 'validation.manifests.indexes']);
   });
 
   it('warns about unimplemented keys nested under implemented sections (http.tls.letsencrypt, log.hooks)', async () => {
@@ -182,6 +185,22 @@ describe('loadConfig: a Distribution 2.8 config.yml', () => {
     const { warnings } = loadConfig({ file: file(text) });
     const keys = warnings.map((w) => w.split(':')[0]).sort();
     assert.deepEqual(keys, ['http.tls.letsencrypt', 'log.hooks']);
+  });
+
+  it('reads validation.manifests.urls as Distribution does, and refuses a pattern that does not compile', async () => {
+    const urls = `${DISTRIBUTION_CONFIG}validation:\n  manifests:\n    urls:\n      allow:\n        - ^https?://([^/]+\\.)*example\\.com/\n      deny:\n        - ^https?://www\\.example\\.com/\n`;
+    const { config } = loadConfig({ file: file(urls) });
+    assert.deepEqual(config.validation.manifests.urls, { allow: ['^https?://([^/]+\\.)*example\\.com/'], deny: ['^https?://www\\.example\\.com/'] });
+    assert.equal(config.validation.disabled, false);
+    const bad = `${DISTRIBUTION_CONFIG}validation:\n  manifests:\n    urls:\n      allow: ['(unclosed']\n`;
+    assert.throws(() => loadConfig({ file: file(bad) }), configError('validation.manifests.urls.allow'));
+  });
+
+  it('reads proxy allowedhosts and refuses an entry that is not a host', async () => {
+    const ok = `${DISTRIBUTION_CONFIG}proxy:\n  upstreams:\n    - name: hub\n      remoteurl: https://registry-1.docker.io\n      allowedhosts: [minio.internal:9000, '*.s3.example.com']\n`;
+    assert.deepEqual(loadConfig({ file: file(ok) }).config.proxy.upstreams[0]?.allowedhosts, ['minio.internal:9000', '*.s3.example.com']);
+    const bad = `${DISTRIBUTION_CONFIG}proxy:\n  upstreams:\n    - name: hub\n      remoteurl: https://registry-1.docker.io\n      allowedhosts: ['http://minio.internal/']\n`;
+    assert.throws(() => loadConfig({ file: file(bad) }), configError('allowedhosts'));
   });
 
   it('accepts Distribution\'s htpasswd and token auth sections, and refuses silly or both at once', async () => {

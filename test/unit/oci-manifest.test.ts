@@ -136,6 +136,14 @@ describe('parseManifest: Docker schema2 and manifest list', () => {
     assert.deepEqual(m.blobs, [config, layer1]);
   });
 
+  it('keeps ordinary layers with urls among the blobs the repository must hold (only non-distributable ones live elsewhere)', () => {
+    const withUrls = desc('application/vnd.oci.image.layer.v1.tar+gzip', 'ordinary', { urls: ['https://example.com/l'] });
+    const nd = desc('application/vnd.oci.image.layer.nondistributable.v1.tar', 'nd', { urls: ['https://example.com/nd'] });
+    const m = parseManifest(json(ociManifest({ layers: [withUrls, nd] })), MediaType.ociManifest);
+    assert.deepEqual(m.blobs, [config, withUrls]);
+    assert.deepEqual(m.external, [nd]);
+  });
+
   it('parses a manifest list as an index of its children', () => {
     const child = desc(MediaType.dockerManifest, 'child', { platform: { architecture: 'amd64', os: 'linux' } });
     const list = { schemaVersion: 2, mediaType: MediaType.dockerManifestList, manifests: [child] };

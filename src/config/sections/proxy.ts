@@ -17,6 +17,14 @@ const UpstreamTls = Type.Object({
   key: Type.Optional(Type.String({ minLength: 1, ...secret('path') })),
 }, { ...strict, default: {} });
 
+/**
+ * Hosts other than remoteurl's origin the upstream may send Berth to, trusted whatever they
+ * resolve to: `host` (any port), `host:port` or `*.domain`. Manifests, tag lists and referrers
+ * are fetched from remoteurl's origin or these only; blobs (and a token realm) also from any
+ * host whose addresses are all public (registries redirect blobs to CDNs and object stores).
+ */
+const AllowedHosts = Type.Array(Type.String({ pattern: '^(\\*\\.)?([A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*|\\[[0-9A-Fa-f:.]+\\])(:[0-9]{1,5})?$' }), { default: [] });
+
 const Upstream = Type.Object({
   /** Project prefix: `<name>/library/nginx` is `library/nginx` upstream. */
   name: Type.String({ pattern: '^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$', maxLength: 200 }),
@@ -43,6 +51,7 @@ const Upstream = Type.Object({
   breakerthreshold: Type.Integer({ default: 5, minimum: 1 }),
   /** How long an open breaker refuses before one probe request is let through. */
   breakercooldown: duration('30s'),
+  allowedhosts: AllowedHosts,
 }, strict);
 
 export const ProxySection = Type.Object({
@@ -52,6 +61,8 @@ export const ProxySection = Type.Object({
   password: Type.Optional(Type.String(secret())),
   /** Distribution's cache lifetime: content not pulled for this long is evicted (tags are re-checked on every pull). */
   ttl: duration('168h'),
+  // Berth's key for the remoteurl upstream: as proxy.upstreams[].allowedhosts.
+  allowedhosts: AllowedHosts,
   exec: unimplemented('proxy.exec credential helpers are not implemented: give proxy.username and proxy.password'),
   // Berth's own.
   upstreams: Type.Array(Upstream, { default: [] }),

@@ -4,12 +4,12 @@ import { paginate } from '../../registry/catalog.js';
 import { MediaType } from '../../oci/media-types.js';
 import type { Handler, RouteContext } from '../context.js';
 import { nextLink } from '../urls.js';
-import { pageParams, query, requireDigest } from '../request-input.js';
+import { clientGone, pageParams, query, requireDigest } from '../request-input.js';
 
 export const listTags: Handler = async (ctx) => {
-  const { req, registry, name } = ctx;
+  const { req, reply, registry, name } = ctx;
   const { n, last } = pageParams(req);
-  const page = await registry.tags.page(name, { n, last });
+  const page = await registry.tags.page(name, { n, last }, clientGone(reply));
   if (page === undefined) throw new RegistryError('NAME_UNKNOWN', { name });
   sendPage(ctx, `/v2/${name}/tags/list`, n, page, { name, tags: page.items });
 };
