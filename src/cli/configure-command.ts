@@ -38,7 +38,7 @@ Berth as a pull-through mirror (--mirror-of docker.io) of an upstream named "doc
               these pulls to its root upstream (root: true in the upstream's config)
 `;
 
-const PLANS: Record<string, (o: ConfigureOptions) => Promise<Plan>> = { containerd: containerdPlan, docker: dockerPlan, podman: podmanPlan };
+const PLANS: Record<string, (o: ConfigureOptions & { creds?: string | undefined }) => Promise<Plan>> = { containerd: containerdPlan, docker: dockerPlan, podman: podmanPlan };
 
 export function registerConfigureCommand(program: Command): void {
   program.command('configure')
@@ -54,7 +54,7 @@ export function registerConfigureCommand(program: Command): void {
     .option('--root <dir>', 'prefix for every file written (a chroot, an image, a test)', '/')
     .option('--max-concurrent-downloads <n>', 'layer downloads at once (containerd, docker)')
     .option('--dry-run', 'print the change as a diff and write nothing')
-    .option('--creds <user:pass>', 'kubernetes: the account the Secret holds')
+    .option('--creds <user:pass>', 'kubernetes: the account the Secret holds; containerd: the CRI plugin\'s credentials for the registry (config.toml registry.configs."<host>".auth)')
     .option('--name <name>', 'kubernetes: the Secret\'s name', 'berth-pull')
     .option('--namespace <ns>', 'kubernetes: the Secret\'s namespace')
     .option('--json', 'print what was (or would be) written as JSON')
@@ -79,13 +79,16 @@ async function configure(client: string, flags: Flags): Promise<void> {
   }
   const planFor = PLANS[client];
   if (!planFor) throw new Error(`unknown client "${client}" (containerd, docker, podman, kubernetes)`);
+  if (flags.creds && client !== 'containerd') {
+    throw new Error(`--creds is for containerd (CRI credentials) and kubernetes (a pull Secret); ${client} keeps credentials from its own login: ${client} login ${host}`);
+  }
   if (prefix && !flags.mirrorOf) {
     throw new Error(`--registry ${flags.registry}: /${prefix} is where a mirror's names go, so it needs --mirror-of (e.g. docker.io); to pull from that project directly, name it in the image: ${host}/${prefix}/IMAGE`);
   }
   const plainHttp = flags.plainHttp ?? (flags.insecure ? await speaksOnlyHttp(host) : false);
   const plan = await planFor({
     registry: host, prefix, mirrorOf: flags.mirrorOf, insecure: flags.insecure, plainHttp, ca: flags.ca,
-    clientCert: flags.clientCert, clientKey: flags.clientKey, root: flags.root,
+    clientCert: flags.clientCert, clientKey: flags.clientKey, root: flags.root, creds: flags.creds,
     maxConcurrentDownloads: flags.maxConcurrentDownloads ? Number(flags.maxConcurrentDownloads) : undefined,
   });
   if (flags.dryRun) {

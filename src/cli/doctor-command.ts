@@ -19,14 +19,26 @@ interface Flags {
   local: boolean;
 }
 
+/** REGISTRY as `host[:port]`, `http://host[:port]` (plain HTTP) or `https://host[:port]`. */
+export function parseRegistryArg(registry: string, plainHttp: boolean): { host: string; plainHttp: boolean } {
+  const m = /^(https?):\/\/([^/]+)\/?$/i.exec(registry);
+  if (!m) {
+    if (/^[a-z]+:\/\//i.test(registry) || /\/./.test(registry.replace(/\/$/, ''))) throw new Error(`REGISTRY must be HOST[:PORT], http://HOST[:PORT] or https://HOST[:PORT], got "${registry}"`);
+    return { host: registry.replace(/\/$/, ''), plainHttp };
+  }
+  if (m[1]!.toLowerCase() === 'https' && plainHttp) throw new Error(`${registry} says HTTPS, --plain-http says HTTP: give one`);
+  return { host: m[2]!, plainHttp: plainHttp || m[1]!.toLowerCase() === 'http' };
+}
+
 export async function runDoctor(registry: string, image: string | undefined, flags: Flags): Promise<Finding[]> {
-  const t = target(registry, !!flags.plainHttp, Number(flags.timeout));
+  const parsed = parseRegistryArg(registry, !!flags.plainHttp);
+  const t = target(parsed.host, parsed.plainHttp, Number(flags.timeout));
   t.ca = flags.ca ? await readFile(flags.ca) : undefined;
   t.insecure = flags.insecure;
   const findings: Finding[] = [];
   const local = async (plainHttp: boolean, unknownCa: boolean) => {
     if (!flags.local) return;
-    const ctx = { root: flags.root, host: t.host, hostname: t.hostname, plainHttp, unknownCa };
+    const ctx = { root: flags.root, host: t.host, hostname: t.hostname, plainHttp, unknownCa, timeoutMs: t.timeoutMs };
     findings.push(...await checkContainerd(ctx), ...await checkDocker(ctx), ...await checkPodman(ctx));
   };
   const dns = await checkDns(t);
@@ -35,18 +47,16 @@ export async function runDoctor(registry: string, image: string | undefined, fla
   const tcp = await checkTcp(t);
   findings.push(tcp);
   if (tcp.status === 'fail') {
-    await local(!!flags.plainHttp, false);
+    await local(t.plainHttp, false);
     return findings;
   }
-  let plainHttp = t.plainHttp;
   if (!t.plainHttp) {
     const tls = await checkTls(t);
     findings.push(...tls.findings);
     if (tls.notTls) {
       findings.push(httpAsHttps(t));
-      plainHttp = true;
-      await local(true, false);
-      return findings;
+      // The rest (login, image) goes on over HTTP, so a wrong password is still found.
+      t.plainHttp = true;
     }
   }
   const unknownCa = findings.some((f) => f.id === 'tls.unknown-ca');
@@ -62,14 +72,14 @@ export async function runDoctor(registry: string, image: string | undefined, fla
       else findings.push(...await checkImage(t, creds, ref.repository, ref.digest ?? ref.tag ?? 'latest'));
     }
   }
-  await local(plainHttp, unknownCa);
+  await local(t.plainHttp, unknownCa);
   return findings;
 }
 
 export function registerDoctorCommand(program: Command): void {
   program.command('doctor')
     .description('diagnose why clients cannot use a registry: DNS, TCP, TLS, HTTP(S), auth, an image, and local containerd/docker/podman configuration')
-    .argument('<registry>', 'HOST[:PORT]').argument('[image]', 'REPO[:TAG] to read a manifest and a blob range of')
+    .argument('<registry>', 'HOST[:PORT], http://HOST[:PORT] (plain HTTP) or https://HOST[:PORT]').argument('[image]', 'REPO[:TAG] to read a manifest and a blob range of')
     .option('--plain-http', 'the registry is expected to speak plain HTTP')
     .option('--insecure', 'do not fail on certificate problems (they are still reported)')
     .option('--ca <file>', 'CA certificate (PEM) to verify the registry with')

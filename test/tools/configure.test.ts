@@ -6,12 +6,16 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { parse as parseToml } from 'smol-toml';
 import { startTestRegistry, type TestRegistry } from '../helpers/registry-server.js';
 import { buildLabImages, type LabImages } from '../e2e/support/images.js';
 import { requireClients, tempDir, removeDir } from '../e2e/support/env.js';
 import { berthCli, berthOk } from './support/berth-cli.js';
 import { startContainerd } from '../e2e/support/containerd-process.js';
 import { startDockerd } from '../e2e/support/dockerd-process.js';
+
+/** A TOML document as plain objects (smol-toml's tables have no prototype). */
+const parse = (text: string): Record<string, any> => JSON.parse(JSON.stringify(parseToml(text)));
 
 describe('berth configure: files', () => {
   let root: string;
@@ -41,10 +45,10 @@ describe('berth configure: files', () => {
     const hosts = await readFile(join(r, 'etc/containerd/certs.d/docker.io/hosts.toml'), 'utf8');
     assert.match(hosts, /^server = "https:\/\/registry-1\.docker\.io"$/m);
     assert.match(hosts, /^\[host\."http:\/\/reg\.example:5000"\]$/m);
-    assert.match(hosts, /capabilities = \["pull", "resolve"\]/);
-    const config = await readFile(join(r, 'etc/containerd/config.toml'), 'utf8');
-    assert.match(config, /\[plugins\."io\.containerd\.grpc\.v1\.cri"\.registry\]\n {2}config_path = "\/etc\/containerd\/certs\.d"\n {2}mirrors = \{\}/);
-    assert.match(config, /\[plugins\."io\.containerd\.grpc\.v1\.cri"\]\n {2}max_concurrent_downloads = 6\n {2}sandbox_image/);
+    assert.deepEqual(parse(hosts).host, { 'http://reg.example:5000': { capabilities: ['pull', 'resolve'] } });
+    const config = parse(await readFile(join(r, 'etc/containerd/config.toml'), 'utf8'));
+    // The empty legacy `mirrors = {}` goes: beside config_path, containerd would not load CRI.
+    assert.deepEqual(config, { version: 2, plugins: { 'io.containerd.grpc.v1.cri': { sandbox_image: 'pause:3.9', max_concurrent_downloads: 6, registry: { config_path: '/etc/containerd/certs.d' } } } });
     const backups = (await readdir(join(r, 'etc/containerd'))).filter((f) => f.startsWith('config.toml.berth-backup-'));
     assert.equal(backups.length, 1);
     assert.equal(await readFile(join(r, 'etc/containerd', backups[0]!), 'utf8'), original);
@@ -55,7 +59,7 @@ describe('berth configure: files', () => {
     await mkdir(join(r, 'etc/containerd'), { recursive: true });
     await writeFile(join(r, 'etc/containerd/config.toml'), 'version = 3\n');
     await berthOk(['configure', 'containerd', '--registry', 'reg.example', '--root', r]);
-    assert.match(await readFile(join(r, 'etc/containerd/config.toml'), 'utf8'), /\[plugins\."io\.containerd\.cri\.v1\.images"\.registry\]\n {2}config_path = "\/etc\/containerd\/certs\.d"/);
+    assert.deepEqual(parse(await readFile(join(r, 'etc/containerd/config.toml'), 'utf8')), { version: 3, plugins: { 'io.containerd.cri.v1.images': { registry: { config_path: '/etc/containerd/certs.d' } } } });
     const kept = join(root, 'ctr3');
     await mkdir(join(kept, 'etc/containerd'), { recursive: true });
     await writeFile(join(kept, 'etc/containerd/config.toml'), 'version = 2\n[plugins."io.containerd.grpc.v1.cri".registry]\n  config_path = "/etc/containerd/certs"\n');

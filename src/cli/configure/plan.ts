@@ -10,6 +10,8 @@ export interface FileEdit {
   /** New content. */
   content: string | Buffer;
   mode?: number;
+  /** Strings (passwords) the diff shows as ***: a --dry-run output ends up in terminals and logs. */
+  secrets?: string[];
 }
 
 export interface Plan {
@@ -39,7 +41,8 @@ export async function planDiff(plan: Plan): Promise<string> {
     const before = await readOptional(edit.path);
     const after = Buffer.isBuffer(edit.content) ? edit.content.toString('utf8') : edit.content;
     if (before === after) continue;
-    out += createTwoFilesPatch(before === undefined ? '/dev/null' : edit.path, edit.path, before ?? '', after, undefined, undefined, { context: 3 });
+    const hide = (text: string) => (edit.secrets ?? []).filter((x) => x).reduce((t, x) => t.split(x).join('***'), text);
+    out += createTwoFilesPatch(before === undefined ? '/dev/null' : edit.path, edit.path, hide(before ?? ''), hide(after), undefined, undefined, { context: 3 });
   }
   return out;
 }
