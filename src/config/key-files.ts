@@ -29,15 +29,19 @@ export function readCertificateFile(configKey: string, path: string): X509Certif
 /**
  * Every key file the configuration names: `http.tls` certificate, key (and that they belong
  * together) and client CAs; the token signing key when it exists (else it is created at start).
+ * With `skipUnreadable` (config verify, perhaps run away from the server) a file that cannot be
+ * read is returned as a warning instead of failing.
  */
-export function checkKeyFiles(config: Config): void {
+export function checkKeyFiles(config: Config, options: { skipUnreadable?: boolean } = {}): string[] {
   const problems: string[] = [];
+  const skipped: string[] = [];
   const collect = <T>(check: () => T): T | undefined => {
     try {
       return check();
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
-      problems.push(...err.problems);
+      if (options.skipUnreadable && err instanceof UnreadableFile) skipped.push(`${err.problems[0]} (not checked)`);
+      else problems.push(...err.problems);
       return undefined;
     }
   };
@@ -53,13 +57,17 @@ export function checkKeyFiles(config: Config): void {
   const signingKey = config.auth?.token?.signingkey;
   if (signingKey && existsSync(signingKey)) collect(() => readPrivateKeyFile('auth.token.signingkey', signingKey));
   if (problems.length > 0) throw new ConfigError(problems);
+  return skipped;
 }
+
+/** A file that could not be read at all: `config verify` may run where the files are not. */
+class UnreadableFile extends ConfigError {}
 
 function readOrFail(configKey: string, path: string): Buffer {
   try {
     return readFileSync(path);
   } catch (err) {
-    throw new ConfigError([`${configKey}: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`]);
+    throw new UnreadableFile([`${configKey}: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`]);
   }
 }
 

@@ -99,4 +99,15 @@ describe('key and certificate files that are not keys', { skip: gate.skip }, () 
       assert.doesNotMatch(res.stderr, /DECODER routines/);
     }
   });
+
+  it('a file that cannot be read stops start; config verify (perhaps run elsewhere) only warns', async () => {
+    const missing = join(dir, 'missing.pem');
+    const message = await startFails(tls(pki.serverCert, missing));
+    assert.ok(message.includes(`http.tls.key: cannot read ${missing}: ENOENT`), message);
+    const config = join(dir, 'config-missing.yml');
+    writeFileSync(config, `version: 0.1\nstorage:\n  inmemory: {}\nhttp:\n  tls:\n    certificate: ${JSON.stringify(pki.serverCert)}\n    key: ${JSON.stringify(missing)}\n`);
+    const res = await berth(['config', 'verify', config]);
+    assert.equal(res.code, 0, res.stderr);
+    assert.ok(res.stdout.includes(`warning: http.tls.key: cannot read ${missing}: ENOENT (not checked)`), res.stdout);
+  });
 });
