@@ -6,7 +6,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, open, rm, rmdir, unlink } from 'node:fs/promises';
+import { mkdtemp, open, rm, rmdir, statfs, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Socket } from 'node:net';
@@ -16,7 +16,7 @@ import { snapshot, assertUnchanged } from './support/storage-snapshot.js';
 
 const sha256 = (b: Buffer): string => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 
-/** Mounts a 2 MiB tmpfs; undefined where this process may not mount (not root, no privilege). */
+/** Mounts a 2 MiB tmpfs; false where this process may not mount (not root, no privilege). */
 function mountSmallFs(dir: string): boolean {
   try {
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', dir], { stdio: 'ignore' });
@@ -32,7 +32,7 @@ async function fill(file: string, leave = 0): Promise<void> {
   try {
     const chunk = Buffer.alloc(leave > 0 ? 4096 : 512);
     for (;;) {
-      const s = await import('node:fs/promises').then((fs) => fs.statfs(file));
+      const s = await statfs(file);
       if (leave > 0 && s.bavail * s.bsize <= leave) return;
       try {
         await handle.write(chunk);
@@ -133,6 +133,18 @@ describe('filesystem storage that runs full', () => {
     assertStorageFull(await conn.request('POST', `/v2/full/blobs/uploads/?digest=${sha256(big)}`, big), 'second push on the same connection');
     assert.equal((await conn.request('GET', '/v2/')).status, 200, 'the same connection still answers');
     assertUnchanged(before, await snapshot(root), 'pushes refused for lack of space');
+
+    // A chunk that does not fit: refused alike, and the session stays where it was.
+    const session = await conn.request('POST', '/v2/full/blobs/uploads/');
+    assert.equal(session.status, 202);
+    const location = new URL(session.headers.location!, registry.url);
+    const uploadPath = `${location.pathname}${location.search}`;
+    assertStorageFull(await conn.request('PATCH', uploadPath, big), 'chunk on a nearly full disk');
+    const status = await conn.request('GET', uploadPath);
+    assert.equal(status.status, 204);
+    assert.equal(status.headers.range, '0-0', 'nothing of the refused chunk kept');
+    assert.equal((await conn.request('DELETE', uploadPath)).status, 204);
+    assertUnchanged(before, await snapshot(root), 'chunk refused for lack of space');
 
     // Full: not even the upload session can be written.
     await fill(filler);
