@@ -2,11 +2,12 @@
 import { loadConfig, ConfigError } from '../config/load.js';
 import { ConfigSchema } from '../config/schema.js';
 import { maskConfig } from '../config/mask.js';
+import { checkKeyFiles } from '../config/key-files.js';
 
 export function verifyCommand(file: string): number {
   try {
-    const { warnings } = loadConfig({ file, env: process.env });
-    for (const w of warnings) process.stdout.write(`warning: ${w}\n`);
+    const { config, warnings } = loadConfig({ file, env: process.env });
+    for (const w of [...warnings, ...checkKeyFiles(config, { skipUnreadable: true })]) process.stdout.write(`warning: ${w}\n`);
     process.stdout.write(`${file}: configuration is valid\n`);
     return 0;
   } catch (err) {

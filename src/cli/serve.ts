@@ -22,6 +22,7 @@ import { createObservability, type Observability } from './observability.js';
 import { startEvictionSchedule } from '../proxy/eviction-schedule.js';
 import { startAuth, type AuthService } from '../auth/service.js';
 import { reloadCertificates, tlsServerOptions } from '../http/tls.js';
+import { checkKeyFiles } from '../config/key-files.js';
 import type { Redis } from '../redis/connect.js';
 import { proxyConfigured, pullThroughFromConfig } from '../proxy/from-config.js';
 import type { PullThrough } from '../proxy/pull-through.js';
@@ -39,6 +40,7 @@ export interface RunningServer {
 }
 
 export async function startServer(config: Config, warnings: string[] = []): Promise<RunningServer> {
+  checkKeyFiles(config);
   const logger = createLogger(config);
   for (const w of warnings) logger.warn(`config: ${w}`);
   // One metadata database per server, shared by the features that keep state in it.

@@ -22,6 +22,8 @@ export const ERROR_CODES = {
   PAGINATION_NUMBER_INVALID: { status: 400, message: 'invalid number of results requested' },
   NOT_FOUND: { status: 404, message: 'no such endpoint' },
   UNAVAILABLE: { status: 503, message: 'service unavailable' },
+  // The storage filesystem refused a write for lack of space (ENOSPC) or quota (EDQUOT).
+  STORAGE_FULL: { status: 507, message: 'storage is full' },
   INTERNAL: { status: 500, message: 'internal server error' },
 } as const satisfies Record<string, { status: number; message: string }>;
 

@@ -3,7 +3,8 @@
 // and an expiry. It is taken with an atomic create where the driver can (exclusive-create.ts),
 // renewed while the run lasts, and a lock whose expiry has passed (its holder crashed) is taken
 // over through a second atomic create named after the stale lock's token, so that of several
-// contenders only one wins.
+// contenders only one wins. A holder that was a process of this same machine and no longer runs
+// (kill -9, a crash) is taken over the same way at once, without waiting for its lease.
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { StorageDriver } from '../storage/driver.js';
@@ -11,6 +12,7 @@ import { CheckedDriver } from '../storage/checked-driver.js';
 import { canCreateExclusive } from '../storage/exclusive-create.js';
 import { ROOT } from '../registry/layout.js';
 import { deleteIfPresent, orUndefined } from '../registry/storage-errors.js';
+import { currentHolder, isDeadHere, type LockHolder } from './lock-holder.js';
 
 export const GC_LOCK_PATH = `${ROOT}/_berth/gc/lock`;
 
@@ -19,7 +21,12 @@ export interface LockRecord {
   token: string;
   acquiredAt: string;
   expiresAt: string;
+  /** The holding process (absent in locks written by older versions). */
+  holder?: LockHolder;
 }
+
+/** Short, renewed every third of it while the run lasts: a holder that vanishes frees the lock soon. */
+export const DEFAULT_LOCK_TTL_MS = 60_000;
 
 export class LockHeldError extends Error {
   constructor(readonly holder: LockRecord | undefined) {
@@ -51,7 +58,7 @@ export class StorageLock {
   constructor(driver: StorageDriver, options: LockOptions = {}) {
     this.#driver = driver;
     this.#path = options.path ?? GC_LOCK_PATH;
-    this.#ttl = options.ttlMs ?? 5 * 60_000;
+    this.#ttl = options.ttlMs ?? DEFAULT_LOCK_TTL_MS;
     this.#owner = options.owner ?? `${hostname()} pid ${process.pid}`;
     this.#now = options.now ?? Date.now;
   }
@@ -61,7 +68,8 @@ export class StorageLock {
     const record = this.#fresh(randomUUID());
     if (!(await this.#create(this.#path, record))) {
       const holder = await this.read();
-      if (!holder || Date.parse(holder.expiresAt) > this.#now()) throw new LockHeldError(holder);
+      const live = Date.parse(holder?.expiresAt ?? '') > this.#now() && !isDeadHere(holder?.holder);
+      if (!holder || live) throw new LockHeldError(holder);
       await this.#takeOver(holder, record);
     }
     this.#record = record;
@@ -123,7 +131,7 @@ export class StorageLock {
   #fresh(token: string): LockRecord {
     const now = this.#now();
     return {
-      owner: this.#owner, token,
+      owner: this.#owner, token, holder: currentHolder(),
       acquiredAt: new Date(now).toISOString(), expiresAt: new Date(now + this.#ttl).toISOString(),
     };
   }

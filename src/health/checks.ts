@@ -7,6 +7,7 @@ import type { Kysely } from 'kysely';
 import type { MetaTables } from '../meta/tables/index.js';
 import type { StorageDriver } from '../storage/driver.js';
 import { PathNotFoundError } from '../storage/driver.js';
+import { isStorageFull } from '../registry/storage-errors.js';
 
 export type Check = (signal: AbortSignal) => Promise<void>;
 
@@ -15,7 +16,9 @@ export function storageWritable(driver: StorageDriver, instanceId: string): Chec
   const path = `/berth/health/${instanceId}`;
   return async () => {
     const token = `${Date.now()}`;
-    await driver.putContent(path, token);
+    await driver.putContent(path, token).catch((err: unknown) => {
+      throw isStorageFull(err) ? new Error('storage is full (no space left on device)') : err;
+    });
     const back = (await driver.getContent(path)).toString('utf8');
     if (back !== token) throw new Error('storage returned other content than was written');
     await driver.delete(path);
@@ -43,6 +46,8 @@ export function diskFree(dir: string, minFreeBytes: number, minFreePercent: numb
     const s = await statfs(dir);
     const free = s.bavail * s.bsize;
     const percent = s.blocks > 0 ? (100 * s.bavail) / s.blocks : 100;
+    // Full is unhealthy whatever the thresholds (even 0): every push would fail.
+    if (s.bavail === 0) throw new Error(`storage is full: no space left on ${dir}`);
     if (free < minFreeBytes) throw new Error(`${free} bytes free, below ${minFreeBytes}`);
     if (percent < minFreePercent) throw new Error(`${percent.toFixed(1)}% free, below ${minFreePercent}%`);
   };

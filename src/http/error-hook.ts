@@ -4,6 +4,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { RegistryError, isRegistryError } from '../errors/index.js';
 import { InvalidPathError } from '../storage/driver.js';
+import { isStorageFull } from '../registry/storage-errors.js';
 
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError, req, reply) => {
@@ -11,11 +12,21 @@ export function installErrorHandling(app: FastifyInstance): void {
     if (error.status >= 500) req.log.error({ err }, 'request failed');
     else req.log.debug({ code: error.code, detail: error.detail }, 'request refused');
     if (reply.raw.headersSent || reply.raw.destroyed) return;
+    dropUnreadBody(req);
     sendError(req, reply, error);
   });
   app.setNotFoundHandler((req, reply) => {
     sendError(req, reply, new RegistryError('NOT_FOUND', { path: req.url.split('?')[0] }));
   });
+}
+
+/**
+ * A handler that failed mid-body (storage full, a refused chunk) left the rest of the body
+ * unread: it is read and dropped, so that a client still sending gets the answer and the
+ * kept-alive connection can carry its next request instead of stalling on leftover bytes.
+ */
+function dropUnreadBody(req: FastifyRequest): void {
+  if (!req.raw.complete && !req.raw.destroyed) req.raw.resume();
 }
 
 function sendError(req: FastifyRequest, reply: FastifyReply, error: RegistryError): void {
@@ -34,8 +45,10 @@ function sendError(req: FastifyRequest, reply: FastifyReply, error: RegistryErro
 function toRegistryError(err: FastifyError, req: FastifyRequest): RegistryError {
   if (isRegistryError(err)) return err;
   if (err instanceof InvalidPathError) return new RegistryError('NAME_INVALID', 'invalid path component');
+  if (isStorageFull(err)) return new RegistryError('STORAGE_FULL', 'no space left on the storage device');
   // The client went away (or broke the framing) mid-body: its mistake, not a server failure.
-  if (req.raw.aborted || ((err as NodeJS.ErrnoException).code === 'ECONNRESET' && req.raw.destroyed)) {
+  // Only the body stream's own error says so; a server error while the request was open does not.
+  if (isBodyAborted(err) && (req.raw.aborted || req.raw.destroyed)) {
     return new RegistryError('BLOB_UPLOAD_INVALID', 'the request body ended early (client closed the connection)');
   }
   const status = err.statusCode;
@@ -44,4 +57,9 @@ function toRegistryError(err: FastifyError, req: FastifyRequest): RegistryError 
     return new RegistryError(code, err.message, { status });
   }
   return new RegistryError('INTERNAL', { requestId: req.id });
+}
+
+function isBodyAborted(err: Error): boolean {
+  const code = (err as NodeJS.ErrnoException).code;
+  return code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE' || err.message === 'aborted';
 }

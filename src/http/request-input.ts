@@ -39,6 +39,15 @@ function tooLarge(limit: number): RegistryError {
   return new RegistryError('MANIFEST_INVALID', `manifest exceeds the limit of ${limit} bytes`, { status: 413 });
 }
 
+/**
+ * The request body as chunks. Leaving the loop early (a full disk, a refused chunk) does not
+ * destroy the request, which would cut the connection before the answer is sent; the error
+ * hook reads and drops the rest instead.
+ */
+export function requestBody(req: FastifyRequest): AsyncIterable<Uint8Array> {
+  return req.raw.iterator({ destroyOnReturn: false });
+}
+
 /** Whether the request carries a body at all (Content-Length > 0 or chunked). */
 export function hasBody(req: FastifyRequest): boolean {
   const length = req.headers['content-length'];

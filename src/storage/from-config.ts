@@ -63,7 +63,7 @@ export async function driverFromConfig(
     if (entry.disabled) continue;
     redirects = entry.name === 'redirect'
       ? new BaseUrlRedirects(entry.options.baseurl)
-      : cloudFront(entry.options, redirects, parseDuration);
+      : cloudFront(entry.options, redirects, parseDuration, bucketKeyOf(driver));
   }
   // Distribution: storage.redirect.disable turns every redirect off, middleware's too.
   if (redirects && !redirect.disable) capabilities.redirects = redirects;
@@ -80,7 +80,15 @@ async function baseDriver(config: StorageSelection): Promise<StorageDriver> {
   return new FilesystemDriver(resolve(root));
 }
 
-function cloudFront(o: CloudFrontMiddlewareOptions, inner: BlobRedirects | undefined, parseDuration: (t: string) => number): CloudFrontRedirects {
+/** The S3 driver's bucket key for a path (rootdirectory included), as CloudFront URLs need it. */
+function bucketKeyOf(driver: StorageDriver): ((path: string) => string) | undefined {
+  const key = (driver as { key?: unknown }).key;
+  return typeof key === 'function' ? (path) => (key as (p: string) => string).call(driver, path) : undefined;
+}
+
+function cloudFront(
+  o: CloudFrontMiddlewareOptions, inner: BlobRedirects | undefined, parseDuration: (t: string) => number, keyOf: ((path: string) => string) | undefined,
+): CloudFrontRedirects {
   let ipFilter: AwsIpRanges | undefined;
   if (o.ipfilteredby !== 'none') {
     const regions = typeof o.awsregion === 'string' ? o.awsregion.split(',').map((r) => r.trim()).filter(Boolean) : o.awsregion;
@@ -96,6 +104,6 @@ function cloudFront(o: CloudFrontMiddlewareOptions, inner: BlobRedirects | undef
   }
   return new CloudFrontRedirects({
     baseurl: o.baseurl, privateKey: loadPrivateKey(o.privatekey), keyPairId: o.keypairid,
-    durationMs: parseDuration(o.duration), ipFilter, trustedProxies: addressList(o.trustedproxies), inner,
+    durationMs: parseDuration(o.duration), ipFilter, trustedProxies: addressList(o.trustedproxies), inner, keyOf,
   });
 }

@@ -90,6 +90,26 @@ describe('storage middleware from configuration', () => {
     assert.equal(await host('127.0.0.1', '203.0.113.5'), 'd111111abcdef8.cloudfront.net', 'X-Forwarded-For from an untrusted peer is ignored');
   });
 
+  it("cloudfront signs Distribution's URL: baseurl + the full S3 key, rootdirectory included", async () => {
+    const signed = async (baseurl: string, rootdirectory: string) => {
+      const d = await build({
+        storage: { s3: { ...s3, rootdirectory } },
+        middleware: {
+          storage: [{
+            name: 'cloudfront',
+            options: { baseurl, privatekey: keyFile, keypairid: 'KID', duration: '20m', ipfilteredby: 'none', updatefrequency: '12h', trustedproxies: [] },
+          }],
+        },
+      });
+      const url = (await redirectsOf(d)?.redirectURL(BLOB, { remoteAddress: '192.0.2.1' }))!;
+      return url.slice(0, url.indexOf('?'));
+    };
+    // Distribution 2.8: urlSigner.Sign(baseURL + S3BucketKey(path)), S3BucketKey = rootdirectory + path without the leading slash.
+    assert.equal(await signed('https://d111111abcdef8.cloudfront.net', '/reg/root/'), `https://d111111abcdef8.cloudfront.net/reg/root${BLOB}`);
+    assert.equal(await signed('https://cdn.example.com/edge/', 'reg'), `https://cdn.example.com/edge/reg${BLOB}`);
+    assert.equal(await signed('cdn.example.com', '/'), `https://cdn.example.com${BLOB}`, 'https:// added where baseurl has no scheme');
+  });
+
   it('ipfilteredby aws covers every region', async () => {
     const filter = new AwsIpRanges({ file: ranges, updateMs: 0 });
     await filter.start();

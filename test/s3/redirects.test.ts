@@ -13,11 +13,12 @@ import { buildLabImages, type LabImages } from '../e2e/support/images.js';
 import { copy } from '../e2e/support/skopeo.js';
 import { cloudFrontSignedUrl } from '../../src/storage/middleware/cloudfront-signer.js';
 import { newBucket, radosgw, radosgwSkip, s3Client, stopRadosgw, type RadosGateway } from './support/radosgw.js';
-import { s3Storage, startBerthS3, type Server } from './support/servers.js';
+import { s3Storage, startBerthS3, startDistributionS3, type Server } from './support/servers.js';
 import { startEdge, type Edge } from './support/edge.js';
 
 const run = promisify(execFile);
 const clients = requireClients('skopeo', 'openssl');
+const distribution = requireClients('docker-registry');
 const KEY_PAIR_ID = 'K2JCJMDEHXQW5F';
 const AWS_CLIENT = '203.0.113.9';
 
@@ -25,6 +26,8 @@ describe('blob GET redirects on S3', { skip: radosgwSkip || clients.skip }, () =
   let gw: RadosGateway;
   let dir: string;
   let images: LabImages;
+  let storage: Record<string, unknown>;
+  let privateKeyFile: string;
   let edge: Edge;
   let cdn: Server | undefined;
   let presign: Server | undefined;
@@ -37,7 +40,7 @@ describe('blob GET redirects on S3', { skip: radosgwSkip || clients.skip }, () =
     gw = await radosgw();
     const bucket = await newBucket(gw);
     images = await buildLabImages(join(dir, 'images'));
-    const privateKeyFile = join(dir, 'cloudfront.pem');
+    privateKeyFile = join(dir, 'cloudfront.pem');
     await writeFile(privateKeyFile, keys.privateKey.export({ type: 'pkcs1', format: 'pem' }));
     await writeFile(join(dir, 'public.pem'), keys.publicKey.export({ type: 'spki', format: 'pem' }));
     const ipRanges = join(dir, 'ip-ranges.json');
@@ -46,8 +49,9 @@ describe('blob GET redirects on S3', { skip: radosgwSkip || clients.skip }, () =
         { ip_prefix: '198.51.100.0/24', region: 'us-east-2', service: 'AMAZON' }],
       ipv6_prefixes: [],
     }));
-    edge = await startEdge({ publicKey: keys.publicKey, keyPairId: KEY_PAIR_ID, client: s3Client(gw), bucket, originPath: '/reg' });
-    const storage = s3Storage(gw, bucket, '/reg');
+    // Set up as for registry:2: origin = the bucket, no origin path; the URL carries rootdirectory.
+    edge = await startEdge({ publicKey: keys.publicKey, keyPairId: KEY_PAIR_ID, client: s3Client(gw), bucket, originPath: '/' });
+    storage = s3Storage(gw, bucket, '/reg');
     cdn = await startBerthS3(dir, () => ({
       storage: { s3: storage },
       middleware: {
@@ -56,7 +60,8 @@ describe('blob GET redirects on S3', { skip: radosgwSkip || clients.skip }, () =
           options: {
             baseurl: edge.url, privatekey: privateKeyFile, keypairid: KEY_PAIR_ID, duration: '300s',
             ipfilteredby: 'awsregion', awsregion: 'eu-west-1', iprangesfile: ipRanges, updatefrequency: '12h',
-            trustedproxies: ['127.0.0.1/32'],
+            // The test's own hop (127.0.0.1) and the proxy chain behind it (10.x) are trusted.
+            trustedproxies: ['127.0.0.1/32', '10.0.0.0/8'],
           },
         }],
       },
@@ -141,6 +146,29 @@ describe('blob GET redirects on S3', { skip: radosgwSkip || clients.skip }, () =
     const otherKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
     const forged = cloudFrontSignedUrl(`${edge.url}${path}`, new Date(Date.now() + 60_000), KEY_PAIR_ID, otherKey);
     assert.equal((await fetch(forged)).status, 403);
+  });
+
+  it('redirects to the same CloudFront URL path as Distribution 2.8 with the same middleware, rootdirectory included', { skip: distribution.skip }, async () => {
+    if (IN_CI) distribution.assertPresent();
+    const layer = await firstLayer();
+    const dist = await startDistributionS3(dir, storage, {
+      storage: [{ name: 'cloudfront', options: { baseurl: edge.url, privatekey: privateKeyFile, keypairid: KEY_PAIR_ID, duration: '300s' } }],
+    });
+    try {
+      const location = async (server: Server) => {
+        const res = await fetch(blobUrl(server, layer.digest), { redirect: 'manual' });
+        assert.equal(res.status, 307, `${server.host}: ${res.status}`);
+        return new URL(res.headers.get('location')!);
+      };
+      const theirs = await location(dist);
+      const ours = await location(cdn!);
+      assert.equal(`${ours.origin}${ours.pathname}`, `${theirs.origin}${theirs.pathname}`);
+      assert.match(ours.pathname, /^\/reg\/docker\/registry\/v2\/blobs\/sha256\//);
+      assert.equal((await fetch(theirs)).status, 200, "the edge serves Distribution's URL");
+      assert.equal((await fetch(ours)).status, 200, "and Berth's");
+    } finally {
+      await dist.stop();
+    }
   });
 
   it('sends a client inside the filtered AWS region to S3 directly; X-Forwarded-For counts behind a trusted proxy', async () => {

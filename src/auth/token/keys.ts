@@ -1,9 +1,10 @@
 // The built-in token server's signing key (EC P-256, ES256): read from a PEM file, or generated
 // and written there (mode 0600) on first start. Its key id is libtrust's fingerprint, the form
 // CNCF Distribution matches a token's `kid` against.
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { readPrivateKeyFile } from '../../config/key-files.js';
 
 export interface SigningKey {
   privateKey: KeyObject;
@@ -15,7 +16,7 @@ export interface SigningKey {
 export function loadOrCreateSigningKey(path: string | undefined): SigningKey {
   let privateKey: KeyObject;
   if (path && existsSync(path)) {
-    privateKey = createPrivateKey(readFileSync(path));
+    privateKey = readPrivateKeyFile('auth.token.signingkey', path);
   } else {
     privateKey = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
     if (path) {

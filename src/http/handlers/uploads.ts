@@ -3,7 +3,7 @@ import { isValidName } from '../../oci/reference.js';
 import { RegistryError, isRegistryError } from '../../errors/index.js';
 import type { Handler, RouteContext } from '../context.js';
 import { externalUrl } from '../urls.js';
-import { declaredLength, hasBody, parseContentRange, query, requireDigest } from '../request-input.js';
+import { declaredLength, hasBody, parseContentRange, query, requestBody, requireDigest } from '../request-input.js';
 import { assertWritable } from './guards.js';
 import { minChunkLengthOf } from '../../storage/middleware/capabilities.js';
 import type { Digest } from '../../oci/digest.js';
@@ -18,7 +18,7 @@ export const startUpload: Handler = async (ctx) => {
     const digest = requireDigest(digestParam);
     const id = await registry.uploads.start(name);
     try {
-      await registry.uploads.complete(name, id, digest, req.raw, lengthOption(ctx));
+      await registry.uploads.complete(name, id, digest, requestBody(req), lengthOption(ctx));
     } catch (err) {
       // The session was ours alone: a failed single-request upload leaves nothing behind.
       await registry.uploads.cancel(name, id).catch(() => undefined);
@@ -73,7 +73,7 @@ export const patchUpload: Handler = async (ctx) => {
     if (range && declaredLength(req) !== undefined && declaredLength(req) !== options.length) {
       throw new RegistryError('SIZE_INVALID', { contentRange: req.headers['content-range'], contentLength: declaredLength(req) }, { status: 416 });
     }
-    return registry.uploads.append(name, param, req.raw, options);
+    return registry.uploads.append(name, param, requestBody(req), options);
   });
   uploadAccepted(ctx, param, size);
 };
@@ -83,7 +83,7 @@ export const putUpload: Handler = async (ctx) => {
   assertWritable(settings);
   const digest = requireDigest(query(req, 'digest'));
   const range = parseContentRange(req.headers['content-range']);
-  const body = hasBody(req) ? req.raw : undefined;
+  const body = hasBody(req) ? requestBody(req) : undefined;
   const options = range ? { start: range.start, length: range.end - range.start + 1 } : lengthOption(ctx);
   await withUploadState(ctx, () => registry.uploads.complete(name, param, digest, body, options));
   created(ctx, digest);

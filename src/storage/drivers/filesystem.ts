@@ -1,5 +1,5 @@
 // The embedded default: files under a root directory, laid out exactly as Distribution lays them.
-import { mkdir, open, readdir, readFile, rename, rm, stat, truncate, writeFile, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, rmdir, stat, truncate, writeFile, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
@@ -32,13 +32,14 @@ export class FilesystemDriver implements StorageDriver, ExclusiveCreate {
 
   async putContent(path: string, content: Uint8Array | string): Promise<void> {
     const full = this.#full(path);
-    await mkdir(dirname(full), { recursive: true });
+    const created = await mkdir(dirname(full), { recursive: true });
     const temp = `${full}.berth-tmp-${randomUUID()}`;
     try {
       await writeFile(temp, content);
       await rename(temp, full);
     } catch (err) {
       await rm(temp, { force: true });
+      await removeCreatedDirs(dirname(full), created);
       throw err;
     }
   }
@@ -204,6 +205,19 @@ function dropWritten(buffers: Buffer[], written: number): Buffer[] {
   while (i < buffers.length && skip >= buffers[i]!.length) skip -= buffers[i++]!.length;
   if (i === buffers.length) return [];
   return [buffers[i]!.subarray(skip), ...buffers.slice(i + 1)];
+}
+
+/**
+ * Undoes the directories a failed write created (a full disk must not leave an empty upload
+ * session behind), from `dir` up to `created`, the first one mkdir made. Only empty ones go:
+ * another request may have written into them meanwhile.
+ */
+async function removeCreatedDirs(dir: string, created: string | undefined): Promise<void> {
+  if (created === undefined) return;
+  for (let d = dir; d.length >= created.length; d = dirname(d)) {
+    if (!(await rmdir(d).then(() => true, () => false))) return;
+    if (d === created) return;
+  }
 }
 
 function translate(err: unknown, path: string): unknown {

@@ -1,7 +1,8 @@
 // A stand-in for CloudFront on 127.0.0.1: checks a canned-policy signed URL the way CloudFront
 // does (Key-Pair-Id known, Expires in the future, RSA-SHA1 signature over the policy verified
-// with the public key), then serves the object from the bucket behind it (origin path =
-// rootdirectory). Anything else gets 403. It counts the bytes it serves.
+// with the public key), then serves the object from the bucket behind it (origin path '/' as
+// for registry:2: the URL path is the full key, rootdirectory included). Anything else gets
+// 403. It counts the bytes it serves.
 import { createServer, type Server } from 'node:http';
 import { verify, type KeyObject } from 'node:crypto';
 import type { Readable } from 'node:stream';

@@ -31,10 +31,12 @@ export function startBerthS3(dir: string, config: (port: number) => Config): Pro
   }), (err) => /EADDRINUSE/.test(String(err)));
 }
 
-export function startDistributionS3(dir: string, storage: Record<string, unknown>): Promise<Server> {
+/** `middleware`: Distribution's storage middleware; with it, blob GETs redirect (redirect.disable off). */
+export function startDistributionS3(dir: string, storage: Record<string, unknown>, middleware?: Config): Promise<Server> {
   return onFreePort((port) => start('docker-registry', 'docker-registry', ['serve'], dir, port, {
     version: '0.1', log: { level: 'warn', accesslog: { disabled: true } }, http: { addr: `127.0.0.1:${port}` },
-    storage: { s3: storage, delete: { enabled: true }, redirect: { disable: true }, maintenance: { uploadpurging: { enabled: false } } },
+    storage: { s3: storage, delete: { enabled: true }, redirect: { disable: !middleware }, maintenance: { uploadpurging: { enabled: false } } },
+    ...(middleware ? { middleware } : {}),
   }), (err) => /address already in use/i.test(String(err)));
 }
 
