@@ -8,6 +8,7 @@ import { isValidName } from '../oci/reference.js';
 import { RegistryError } from '../errors/index.js';
 import { ROUTES } from './routes.js';
 import { targetOf, targetRewriter } from './request-target.js';
+import { handlerAccepted } from './body-guards.js';
 import type { HttpSettings } from './settings.js';
 import { installErrorHandling } from './error-hook.js';
 import { answerClientError, frameworkErrorHandler, requireHost } from './protocol-errors.js';
@@ -111,6 +112,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       });
     }
     if (match.route.hasName && !isValidName(match.name)) throw new RegistryError('NAME_INVALID', { name: match.name });
+    handlerAccepted(req.raw);
     const run = () => handler({ req, reply, registry, settings, name: match.name, param: match.param, visible: repositoryFilter(options.auth, req), shared: answeredWithoutCredentials(req) });
     const scoped = options.handlerScope;
     await inRequestScope(options.observe, req, scoped

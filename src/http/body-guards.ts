@@ -15,6 +15,33 @@ import { RegistryError } from '../errors/index.js';
 
 type AnyRequest = IncomingMessage | Http2ServerRequest;
 
+const DRAIN = Symbol('berth.drainUnreadBody');
+/** The most of an unread body that is read and dropped to keep a connection (more: it closes). */
+const DRAIN_LIMIT = 8 * 1024 * 1024;
+
+/**
+ * A request its handler accepted (the gate let it through) that failed mid-body, storage full
+ * say, keeps its connection: the rest of its body, if declared and at most DRAIN_LIMIT, is read
+ * and dropped after the answer, under the same idle timeout as any upload. Anything else refused
+ * with its body unread (an anonymous push's 401) closes the connection instead.
+ */
+export function drainAfterHandlerError(req: AnyRequest): boolean {
+  const declared = Number(req.headers['content-length']);
+  if (!(req as AnyRequest & { [DRAIN]?: 'handler' })[DRAIN] || !Number.isFinite(declared) || declared > DRAIN_LIMIT) return false;
+  (req as AnyRequest & { [DRAIN]?: 'handler' | 'draining' })[DRAIN] = 'draining';
+  req.resume();
+  return true;
+}
+
+/** Marks a request as accepted by its handler (called by the dispatcher before the handler runs). */
+export function handlerAccepted(req: AnyRequest): void {
+  (req as AnyRequest & { [DRAIN]?: 'handler' })[DRAIN] = 'handler';
+}
+
+function draining(req: AnyRequest): boolean {
+  return (req as AnyRequest & { [DRAIN]?: string })[DRAIN] === 'draining';
+}
+
 /** How long a cut request may take to be answered before its connection is closed regardless. */
 const CLOSE_GRACE_MS = 5000;
 type AnyResponse = ServerResponse | Http2ServerResponse;
@@ -34,7 +61,7 @@ export function installBodyGuards(app: FastifyInstance, bodyIdleMs: number): voi
     server.on('request', (req: AnyRequest, res: AnyResponse) => watchIdleBody(req, res, bodyIdleMs, app));
   }
   app.addHook('onSend', async (req, reply, payload) => {
-    if (!bodyPending(req.raw)) return payload;
+    if (!bodyPending(req.raw) || draining(req.raw)) return payload;
     const raw = req.raw as AnyRequest;
     if ('stream' in raw && raw.stream) {
       // RFC 9113 8.1: after a complete response, RST_STREAM(NO_ERROR) asks the client to stop

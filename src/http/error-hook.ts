@@ -5,6 +5,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { RegistryError, isRegistryError } from '../errors/index.js';
 import { InvalidPathError } from '../storage/driver.js';
 import { isStorageFull } from '../registry/storage-errors.js';
+import { drainAfterHandlerError } from './body-guards.js';
 
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError, req, reply) => {
@@ -12,21 +13,12 @@ export function installErrorHandling(app: FastifyInstance): void {
     if (error.status >= 500) req.log.error({ err }, 'request failed');
     else req.log.debug({ code: error.code, detail: error.detail }, 'request refused');
     if (reply.raw.headersSent || reply.raw.destroyed) return;
-    dropUnreadBody(req);
+    if (!req.raw.complete && !req.raw.destroyed) drainAfterHandlerError(req.raw);
     sendError(req, reply, error);
   });
   app.setNotFoundHandler((req, reply) => {
     sendError(req, reply, new RegistryError('NOT_FOUND', { path: req.url.split('?')[0] }));
   });
-}
-
-/**
- * A handler that failed mid-body (storage full, a refused chunk) left the rest of the body
- * unread: it is read and dropped, so that a client still sending gets the answer and the
- * kept-alive connection can carry its next request instead of stalling on leftover bytes.
- */
-function dropUnreadBody(req: FastifyRequest): void {
-  if (!req.raw.complete && !req.raw.destroyed) req.raw.resume();
 }
 
 function sendError(req: FastifyRequest, reply: FastifyReply, error: RegistryError): void {
