@@ -57,11 +57,19 @@ describe('pull-through cache behind a forward proxy', () => {
     assert.equal(fwd.count(), fwd.count(up.host));
   });
 
-  it('connects directly to hosts NO_PROXY lists', async () => {
-    const before = fwd.count();
-    const s = await serve({ http_proxy: fwd.url, no_proxy: 'example.com,127.0.0.1' });
-    assert.equal((await pull(s.url, 'team/app', 'v1')).status, 200, s.logs());
-    assert.equal(fwd.count(), before);
+  it('connects directly to hosts NO_PROXY lists (by host, or host and port), through the proxy otherwise', async () => {
+    const port = Number(new URL(up.url).port);
+    // Another port of the same host is not the upstream.
+    let before = fwd.count(up.host);
+    const other = await serve({ http_proxy: fwd.url, no_proxy: `example.com,127.0.0.1:${port === 1 ? 2 : 1}` });
+    assert.equal((await pull(other.url, 'team/app', 'v1')).status, 200, other.logs());
+    assert.ok(fwd.count(up.host) > before, 'NO_PROXY for another port bypassed the proxy');
+    for (const noProxy of ['example.com,127.0.0.1', `127.0.0.1:${port}`]) {
+      before = fwd.count();
+      const s = await serve({ http_proxy: fwd.url, no_proxy: noProxy });
+      assert.equal((await pull(s.url, 'team/app', 'v1')).status, 200, s.logs());
+      assert.equal(fwd.count(), before, `NO_PROXY=${noProxy}`);
+    }
   });
 
   it('uses proxy.proxy over the environment, with the credentials of its URL', async () => {
