@@ -139,6 +139,11 @@ export class Endpoint {
     await Promise.all([this.#agent.close(), ...[...this.#proxied.values()].map((d) => d.close())]);
   }
 
+  /** The forward proxy a request to `url` goes through, undefined when direct. */
+  proxyFor(url: string): string | undefined {
+    return this.#routes.proxyFor(new URL(url, this.base));
+  }
+
   /**
    * Sends one request directly or through its proxy. Through a proxy, the proxy resolves and
    * connects to the target, so a confined endpoint checks the target's addresses before

@@ -41,6 +41,16 @@ export function describeProxy(uri: string): string {
   }
 }
 
+/** A proxy URL checked; `host:port` alone means http://host:port, as curl and Go read it. */
+function normalize(uri: string | undefined): string | undefined {
+  if (uri === undefined) return undefined;
+  const full = /^[a-z][a-z0-9+.-]*:\/\//i.test(uri) ? uri : `http://${uri}`;
+  let url: URL | undefined;
+  try { url = new URL(full); } catch { /* reported below */ }
+  if (!url || !/^https?:$/.test(url.protocol) || !url.hostname) throw new Error(`not an http:// or https:// proxy URL: ${describeProxy(full)}`);
+  return full;
+}
+
 interface NoProxyEntry {
   hostname: string;
   port: number;
@@ -55,14 +65,8 @@ export class ProxyRoutes {
   readonly #entries: NoProxyEntry[];
 
   constructor(settings: ProxySettings) {
-    this.#http = settings.httpProxy;
-    this.#https = settings.httpsProxy;
-    for (const uri of [this.#http, this.#https]) {
-      if (uri === undefined) continue;
-      let url: URL | undefined;
-      try { url = new URL(uri); } catch { /* reported below */ }
-      if (!url || !/^https?:$/.test(url.protocol) || !url.hostname) throw new Error(`not an http:// or https:// proxy URL: ${describeProxy(uri)}`);
-    }
+    this.#http = normalize(settings.httpProxy);
+    this.#https = normalize(settings.httpsProxy);
     const noProxy = (settings.noProxy ?? '').trim();
     this.#all = noProxy === '*';
     this.#entries = noProxy.split(/[,\s]+/).filter(Boolean).map((entry) => {

@@ -57,6 +57,14 @@ describe('pull-through cache behind a forward proxy', () => {
     assert.equal(fwd.count(), fwd.count(up.host));
   });
 
+  it('takes a proxy given as host:port (http assumed) and says at startup that it is used', async () => {
+    const before = fwd.count(up.host);
+    const s = await serve({ HTTP_PROXY: fwd.host, REGISTRY_LOG_LEVEL: 'info' });
+    assert.equal((await pull(s.url, 'team/app', 'v1')).status, 200, s.logs());
+    assert.ok(fwd.count(up.host) > before, 'not through the proxy');
+    assert.match(s.logs(), new RegExp(`pull-through cache: .* through proxy http://${fwd.host.replace(/\./g, '\\.')}`));
+  });
+
   it('connects directly to hosts NO_PROXY lists (by host, or host and port), through the proxy otherwise', async () => {
     const port = Number(new URL(up.url).port);
     // Another port of the same host is not the upstream.
