@@ -117,7 +117,9 @@ export class HostPolicy {
    * The check `connector` makes, for a request a forward proxy connects for Berth: trusted
    * hosts pass; any other only when every address it resolves to here is public. A name that
    * does not resolve here cannot be checked and is refused (list it in allowedhosts when only
-   * the proxy can resolve it).
+   * the proxy can resolve it). The proxy resolves the name again, so unlike the connector this
+   * cannot pin the checked address: a name whose DNS answers change between the two lookups
+   * (rebinding) is only caught if the proxy itself refuses internal targets.
    */
   async checkTarget(url: string): Promise<void> {
     const u = new URL(url);
