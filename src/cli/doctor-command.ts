@@ -3,10 +3,11 @@
 import type { Command } from 'commander';
 import { readFile } from 'node:fs/promises';
 import { dockerConfigCredentials, parseCreds, parseImageReference, type Credentials } from '../client/index.js';
-import { formatFinding, skip, type Finding } from './doctor/finding.js';
+import { formatFinding, ok, skip, type Finding } from './doctor/finding.js';
 import { checkDns, checkTcp, checkTls, target } from './doctor/network.js';
 import { checkImage, checkLogin, checkV2, httpAsHttps } from './doctor/api.js';
 import { checkContainerd, checkDocker, checkPodman } from './doctor/local.js';
+import { ProxyRoutes, describeProxy, proxySettingsFromEnv } from '../client/proxy-env.js';
 
 interface Flags {
   plainHttp?: boolean;
@@ -41,16 +42,23 @@ export async function runDoctor(registry: string, image: string | undefined, fla
     const ctx = { root: flags.root, host: t.host, hostname: t.hostname, plainHttp, unknownCa, timeoutMs: t.timeoutMs };
     findings.push(...await checkContainerd(ctx), ...await checkDocker(ctx), ...await checkPodman(ctx));
   };
-  const dns = await checkDns(t);
-  findings.push(dns);
-  if (dns.status === 'fail') return findings;
-  const tcp = await checkTcp(t);
-  findings.push(tcp);
-  if (tcp.status === 'fail') {
-    await local(t.plainHttp, false);
-    return findings;
+  const proxy = new ProxyRoutes(proxySettingsFromEnv()).proxyFor(new URL(`${t.plainHttp ? 'http' : 'https'}://${t.host}/`));
+  if (proxy) {
+    // The proxy resolves the name and makes the connection: checking them from here tests a path no request takes.
+    findings.push(ok('proxy', `requests to ${t.host} go through the proxy ${describeProxy(proxy)} (${t.plainHttp ? 'HTTP_PROXY' : 'HTTPS_PROXY'}; NO_PROXY lists hosts reached directly)`));
+    findings.push(skip('network', 'DNS, TCP and TLS checks skipped: the proxy resolves and connects'));
+  } else {
+    const dns = await checkDns(t);
+    findings.push(dns);
+    if (dns.status === 'fail') return findings;
+    const tcp = await checkTcp(t);
+    findings.push(tcp);
+    if (tcp.status === 'fail') {
+      await local(t.plainHttp, false);
+      return findings;
+    }
   }
-  if (!t.plainHttp) {
+  if (!t.plainHttp && !proxy) {
     const tls = await checkTls(t);
     findings.push(...tls.findings);
     if (tls.notTls) {
@@ -60,7 +68,7 @@ export async function runDoctor(registry: string, image: string | undefined, fla
     }
   }
   const unknownCa = findings.some((f) => f.id === 'tls.unknown-ca');
-  const v2 = await checkV2(t);
+  const v2 = await checkV2(t, proxy);
   findings.push(...v2.findings);
   if (v2.reachable) {
     const creds: Credentials | undefined = flags.creds ? parseCreds(flags.creds) : await dockerConfigCredentials()(t.host).catch(() => undefined);

@@ -6,7 +6,7 @@
 // check is on the addresses the connection is made to (a lookup hook), so a name that resolves
 // to 127.0.0.1 is refused like 127.0.0.1 itself, and DNS cannot answer differently between a
 // check and the connection.
-import { lookup as dnsLookup, type LookupAddress, type LookupAllOptions, type LookupOneOptions } from 'node:dns';
+import { promises as dnsPromises, lookup as dnsLookup, type LookupAddress, type LookupAllOptions, type LookupOneOptions } from 'node:dns';
 import { BlockList, isIP, type LookupFunction } from 'node:net';
 import { buildConnector } from 'undici';
 
@@ -111,6 +111,34 @@ export class HostPolicy {
   trustsUrl(url: string): boolean {
     const u = new URL(url);
     return this.trusts(u.hostname, u.port, u.protocol);
+  }
+
+  /**
+   * The check `connector` makes, for a request a forward proxy connects for Berth: trusted
+   * hosts pass; any other only when every address it resolves to here is public. A name that
+   * does not resolve here cannot be checked and is refused (list it in allowedhosts when only
+   * the proxy can resolve it). The proxy resolves the name again, so unlike the connector this
+   * cannot pin the checked address: a name whose DNS answers change between the two lookups
+   * (rebinding) is only caught if the proxy itself refuses internal targets.
+   */
+  async checkTarget(url: string): Promise<void> {
+    const u = new URL(url);
+    const hostname = u.hostname.replace(/^\[(.*)\]$/, '$1');
+    if (this.trusts(hostname, u.port, u.protocol)) return;
+    if (isIP(hostname)) {
+      if (!isPublicAddress(hostname)) throw new ForbiddenTargetError(`refused to connect to ${hostname}: not a public address, and not an allowed host`);
+      return;
+    }
+    let addresses: LookupAddress[];
+    try {
+      addresses = await dnsPromises.lookup(hostname, { all: true });
+    } catch (err) {
+      throw new ForbiddenTargetError(`refused to connect to ${hostname} through the proxy: it does not resolve here (${(err as NodeJS.ErrnoException).code ?? 'lookup failed'}), so its addresses cannot be checked; list it in allowedhosts to trust it`);
+    }
+    const special = addresses.find((a) => !isPublicAddress(a.address));
+    if (special || addresses.length === 0) {
+      throw new ForbiddenTargetError(`refused to connect to ${hostname}: it resolves to ${special?.address ?? 'nothing'}, not a public address, and it is not an allowed host`);
+    }
   }
 
   /**

@@ -9,6 +9,7 @@ import { parseChallenges } from './challenge.js';
 import { Authenticator, type CredentialLookup } from './auth.js';
 import { RegistryResponseError, isRetryable, ociErrorOf } from './errors.js';
 import { ForbiddenTargetError, HostPolicy } from './host-policy.js';
+import { ProxyRoutes, describeProxy, proxyAgent, proxySettingsFromEnv, type ProxySettings } from './proxy-env.js';
 
 export interface TlsOptions {
   /** PEM CA bundle trusted in addition to (not instead of) nothing: when set, only these. */
@@ -44,6 +45,11 @@ export interface EndpointOptions {
    * all. Unset: anywhere (a CLI speaks to the registries its user names).
    */
   confine?: { hosts: readonly string[] };
+  /**
+   * Forward proxies (proxy-env.ts). Unset: HTTPS_PROXY, HTTP_PROXY and NO_PROXY of the
+   * environment; `{}`: always direct.
+   */
+  proxy?: ProxySettings;
 }
 
 export interface SendOptions {
@@ -93,6 +99,9 @@ export class Endpoint {
   readonly #backoff: number;
   readonly #userAgent: string;
   readonly #policy: HostPolicy | undefined;
+  readonly #routes: ProxyRoutes;
+  readonly #proxied = new Map<string, Dispatcher>();
+  readonly #proxyOptions: Parameters<typeof proxyAgent>[1];
   /** Requests sent, for tests and progress output. */
   requests = 0;
 
@@ -114,6 +123,11 @@ export class Endpoint {
       // A connector function replaces undici's own, so it gets the connect timeout itself.
       connect: this.#policy ? this.#policy.connector({ ...connect, timeout: connectTimeout }) : connect,
     });
+    this.#routes = new ProxyRoutes(options.proxy ?? proxySettingsFromEnv());
+    this.#proxyOptions = {
+      requestTls: connect as Record<string, unknown>, connectTimeout,
+      headersTimeout: options.ioTimeoutMs, bodyTimeout: options.ioTimeoutMs,
+    };
     this.#retries = options.retries ?? 3;
     this.#backoff = options.backoffMs ?? 200;
     this.#userAgent = options.userAgent ?? 'berth-client/0.1';
@@ -122,7 +136,40 @@ export class Endpoint {
   }
 
   async close(): Promise<void> {
-    await this.#agent.close();
+    await Promise.all([this.#agent.close(), ...[...this.#proxied.values()].map((d) => d.close())]);
+  }
+
+  /** The forward proxy a request to `url` goes through, undefined when direct. */
+  proxyFor(url: string): string | undefined {
+    return this.#routes.proxyFor(new URL(url, this.base));
+  }
+
+  /**
+   * Sends one request directly or through its proxy. Through a proxy, the proxy resolves and
+   * connects to the target, so a confined endpoint checks the target's addresses before
+   * (the proxy's own address is the operator's choice and is not checked); a failure names the
+   * proxy, without its credentials.
+   */
+  async #request(url: string, options: Omit<Dispatcher.RequestOptions, 'origin' | 'path'>): Promise<Dispatcher.ResponseData> {
+    const proxy = this.#routes.proxyFor(new URL(url));
+    if (proxy === undefined) return request(url, { ...options, dispatcher: this.#agent });
+    if (this.#policy) await this.#policy.checkTarget(url);
+    let dispatcher = this.#proxied.get(proxy);
+    if (!dispatcher) {
+      dispatcher = proxyAgent(proxy, this.#proxyOptions);
+      this.#proxied.set(proxy, dispatcher);
+    }
+    try {
+      const res = await request(url, { ...options, dispatcher });
+      if (res.statusCode === 407) {
+        await res.body.dump();
+        throw new ProxyError(proxy, new Error('the proxy wants credentials (407 Proxy Authentication Required): give them in the proxy URL, http://user:password@host:port'));
+      }
+      return res;
+    } catch (err) {
+      if (err instanceof ProxyError || (options.signal as AbortSignal | undefined)?.aborted) throw err;
+      throw new ProxyError(proxy, err);
+    }
   }
 
   /** Sends with auth and retries; the caller must consume or dump the body of what it gets. */
@@ -185,7 +232,7 @@ export class Endpoint {
       if (authorization && sameOrigin) headers.authorization = authorization;
       const body = typeof opts.body === 'function' ? opts.body() : opts.body;
       this.requests++;
-      const res = await request(url, { method: opts.method as Dispatcher.HttpMethod, headers, body: body ?? null, dispatcher: this.#agent, ...(opts.signal ? { signal: opts.signal } : {}) });
+      const res = await this.#request(url, { method: opts.method as Dispatcher.HttpMethod, headers, body: body ?? null, ...(opts.signal ? { signal: opts.signal } : {}) });
       const location = res.headers.location;
       const follow = (opts.followRedirects ?? true) && (opts.method === 'GET' || opts.method === 'HEAD');
       if (follow && [301, 302, 303, 307, 308].includes(res.statusCode) && typeof location === 'string' && hop < 5) {
@@ -201,7 +248,7 @@ export class Endpoint {
     for (let attempt = 0; ; attempt++) {
       try {
         this.requests++;
-        const res = await request(url, { method: 'GET', headers: { 'user-agent': this.#userAgent, ...headers }, dispatcher: this.#agent });
+        const res = await this.#request(url, { method: 'GET', headers: { 'user-agent': this.#userAgent, ...headers } });
         const body = await res.body.text();
         if ((res.statusCode >= 500 || res.statusCode === 429) && attempt < this.#retries) {
           await sleep(this.#delay(attempt));
@@ -213,5 +260,16 @@ export class Endpoint {
         await sleep(this.#delay(attempt));
       }
     }
+  }
+}
+
+/** A request through a forward proxy failed; `code` is the cause's, so retries judge it as before. */
+export class ProxyError extends Error {
+  readonly code: string | undefined;
+  constructor(proxy: string, cause: unknown) {
+    const c = cause as { message?: string; code?: unknown } | undefined;
+    super(`through proxy ${describeProxy(proxy)}: ${c?.message ?? String(cause)}`, { cause });
+    this.name = 'ProxyError';
+    this.code = typeof c?.code === 'string' ? c.code : undefined;
   }
 }

@@ -63,6 +63,8 @@ function maskKind(kind: SecretKind, value: unknown): unknown {
 
 /** A URL with its password and credential-like query parameters masked; the rest kept to tell which server. */
 export function maskUrl(text: string): string {
+  // "" and "none" say "no URL" (a direct connection instead of a proxy).
+  if (text === '' || text === 'none') return text;
   let url: URL;
   try {
     url = new URL(text);

@@ -11,6 +11,7 @@ import { proxyMetrics } from './proxy-metrics.js';
 import { withPullThrough, type PullThrough } from './pull-through.js';
 import type { Redis } from '../redis/connect.js';
 import { FillLocks } from './fill-lock.js';
+import { describeProxy } from '../client/proxy-env.js';
 
 export { proxyConfigured } from './upstreams.js';
 
@@ -19,7 +20,9 @@ export function pullThroughFromConfig(config: Config, core: Registry, deps: { db
   for (const u of upstreams) {
     u.log = deps.logger;
     const where = u.prefix === undefined ? 'every repository' : `${u.prefix}/*${u.namespaces.length ? `, ?ns=${u.namespaces.join(',')}` : ''}${u.root ? ', root' : ''}`;
-    deps.logger.info({ upstream: u.name, remoteurl: u.remoteurl }, `pull-through cache: ${where} from ${u.remoteurl}`);
+    const proxy = u.client.endpoint.proxyFor(u.remoteurl);
+    const via = proxy ? ` through proxy ${describeProxy(proxy)}` : '';
+    deps.logger.info({ upstream: u.name, remoteurl: u.remoteurl, ...(proxy ? { proxy: describeProxy(proxy) } : {}) }, `pull-through cache: ${where} from ${u.remoteurl}${via}`);
   }
   return withPullThrough(core, {
     upstreams,

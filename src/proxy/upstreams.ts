@@ -7,6 +7,7 @@ import type { Config } from '../config/schema.js';
 import { parseDuration } from '../config/duration.js';
 import { RegistryClient } from '../client/registry-client.js';
 import type { TlsOptions } from '../client/http.js';
+import { proxySettingsFromConfig } from '../client/proxy-env.js';
 import { CircuitBreaker } from './breaker.js';
 import { parseByteSize } from './size.js';
 
@@ -55,6 +56,7 @@ export function upstreamsFromConfig(config: Config, userAgent = 'berth-proxy/0.1
     const single: UpstreamConfig = {
       name: DEFAULT_UPSTREAM, remoteurl: p.remoteurl, namespaces: [], root: true, ttl: '0', timeout: '30s', tls: { insecureskipverify: false },
       maxsize: '0', maxage: p.ttl, breakerthreshold: 5, breakercooldown: '30s', allowedhosts: p.allowedhosts,
+      ...(p.proxy !== undefined ? { proxy: p.proxy } : {}),
       ...(p.username !== undefined ? { username: p.username } : {}), ...(p.password !== undefined ? { password: p.password } : {}),
     };
     return [buildUpstream(single, undefined, userAgent)];
@@ -65,6 +67,7 @@ export function upstreamsFromConfig(config: Config, userAgent = 'berth-proxy/0.1
 function buildUpstream(u: UpstreamConfig, prefix: string | undefined, userAgent: string): Upstream {
   const url = new URL(u.remoteurl);
   const timeoutMs = parseDuration(u.timeout);
+  const proxy = proxySettingsFromConfig(u.proxy);
   const creds = u.username !== undefined ? { username: u.username, password: u.password ?? '' } : undefined;
   const client = new RegistryClient({
     host: url.host,
@@ -79,6 +82,8 @@ function buildUpstream(u: UpstreamConfig, prefix: string | undefined, userAgent:
     // The upstream chooses redirect targets, Link pages and its token realm: none of them may
     // point Berth at the operator's own network unless the operator listed the host.
     confine: { hosts: u.allowedhosts },
+    // An explicit key wins over the environment; unset, the endpoint reads the environment.
+    ...(proxy ? { proxy } : {}),
   });
   const hub = /(^|\.)docker\.io$/.test(url.hostname) || u.namespaces.includes('docker.io');
   return {

@@ -1,7 +1,8 @@
 // The registry API checks, through THE OCI client: /v2/ and its challenge, login with the
 // credentials found, the token fetch, and for an IMAGE a manifest HEAD and a blob range read.
 import { RegistryClient, AuthError, RegistryResponseError, parseChallenges, type Credentials } from '../../client/index.js';
-import { request, Agent } from 'undici';
+import { request, Agent, type Dispatcher } from 'undici';
+import { describeProxy, proxyAgent } from '../../client/proxy-env.js';
 import { fail, ok, skip, warn, type Finding } from './finding.js';
 import type { Target } from './network.js';
 
@@ -13,10 +14,15 @@ function client(t: Target, creds: Credentials | undefined): RegistryClient {
   });
 }
 
-/** GET /v2/ anonymously: is this a registry, and how does it want to be authenticated? */
-export async function checkV2(t: Target): Promise<{ findings: Finding[]; challenge: string | undefined; reachable: boolean }> {
+/**
+ * GET /v2/ anonymously: is this a registry, and how does it want to be authenticated? `proxy`:
+ * the forward proxy clients of this machine reach it through (the environment's).
+ */
+export async function checkV2(t: Target, proxy?: string): Promise<{ findings: Finding[]; challenge: string | undefined; reachable: boolean }> {
   const scheme = t.plainHttp ? 'http' : 'https';
-  const agent = new Agent({ connect: { rejectUnauthorized: false, timeout: t.timeoutMs } });
+  const agent: Dispatcher = proxy
+    ? proxyAgent(proxy, { requestTls: { rejectUnauthorized: false }, connectTimeout: t.timeoutMs })
+    : new Agent({ connect: { rejectUnauthorized: false, timeout: t.timeoutMs } });
   try {
     const res = await request(`${scheme}://${t.host}/v2/`, { dispatcher: agent, signal: AbortSignal.timeout(t.timeoutMs) });
     const body = await res.body.text();
@@ -35,7 +41,7 @@ export async function checkV2(t: Target): Promise<{ findings: Finding[]; challen
     }
     return { findings: [fail('v2.not-registry', `${scheme}://${t.host}/v2/ answers ${res.statusCode}: not a registry API at this address`, 'every client starts at /v2/; a web server or a path prefix in between hides the registry', ['point clients at the registry\'s own host:port', 'or route /v2/ to the registry in the reverse proxy'])], challenge: undefined, reachable: false };
   } catch (err) {
-    const text = `${(err as NodeJS.ErrnoException).code ?? ''} ${(err as Error).message}`;
+    const text = `${(err as NodeJS.ErrnoException).code ?? ''} ${(err as Error).message}${proxy ? ` (through proxy ${describeProxy(proxy)})` : ''}`;
     if (t.plainHttp && /ECONNRESET|UND_ERR_SOCKET|other side closed/i.test(text)) return { findings: [httpsAsHttp(t)], challenge: undefined, reachable: false };
     return { findings: [fail('v2.error', `GET ${scheme}://${t.host}/v2/ failed: ${text.trim()}`, 'clients fail the same way', ['see the findings above'])], challenge: undefined, reachable: false };
   } finally {

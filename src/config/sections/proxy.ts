@@ -25,6 +25,12 @@ const UpstreamTls = Type.Object({
  */
 const AllowedHosts = Type.Array(Type.String({ pattern: '^(\\*\\.)?([A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*|\\[[0-9A-Fa-f:.]+\\])(:[0-9]{1,5})?$' }), { default: [] });
 
+/**
+ * Forward proxy to the upstream: `http://[user:password@]host:port`; "" or "none" for direct
+ * connections. Unset: HTTPS_PROXY / HTTP_PROXY / NO_PROXY of Berth's environment.
+ */
+const ForwardProxy = Type.Optional(Type.String({ pattern: '^(|none|https?://[^\\s/]+/?)$', ...secret('url') }));
+
 const Upstream = Type.Object({
   /** Project prefix: `<name>/library/nginx` is `library/nginx` upstream. */
   name: Type.String({ pattern: '^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$', maxLength: 200 }),
@@ -52,6 +58,7 @@ const Upstream = Type.Object({
   /** How long an open breaker refuses before one probe request is let through. */
   breakercooldown: duration('30s'),
   allowedhosts: AllowedHosts,
+  proxy: ForwardProxy,
 }, strict);
 
 export const ProxySection = Type.Object({
@@ -63,6 +70,8 @@ export const ProxySection = Type.Object({
   ttl: duration('168h'),
   // Berth's key for the remoteurl upstream: as proxy.upstreams[].allowedhosts.
   allowedhosts: AllowedHosts,
+  // Berth's key for the remoteurl upstream: as proxy.upstreams[].proxy.
+  proxy: ForwardProxy,
   exec: unimplemented('proxy.exec credential helpers are not implemented: give proxy.username and proxy.password'),
   // Berth's own.
   upstreams: Type.Array(Upstream, { default: [] }),
