@@ -134,6 +134,25 @@ describe('the berth command line', { concurrency: true }, () => {
     });
   });
 
+  describe('berth config verify: middleware.storage', { concurrency: true }, () => {
+    const cloudfront = (options: string) => DISTRIBUTION_CONFIG.replace('validation:\n', `middleware:\n  storage:\n    - name: cloudfront\n      options:\n${options}validation:\n`);
+
+    it('names a wrong key inside a middleware\'s options and the key it probably meant', async () => {
+      // `secretkey` is what some guides write for CloudFront's key; Distribution's key is privatekey.
+      const r = await berth(['config', 'verify', file(cloudfront('        baseurl: https://d111111abcdef8.cloudfront.net/\n        secretkey: /etc/berth/cf.pem\n        keypairid: K2JCJMDEHXQW5F\n'))]);
+      assert.notEqual(r.code, 0);
+      assert.match(r.stderr, /middleware\.storage\[0\]\.options\.secretkey/);
+      assert.match(r.stderr, /did you mean middleware\.storage\[0\]\.options\.privatekey\?/);
+      assert.doesNotMatch(r.stderr, /Expected union value/);
+    });
+
+    it('names a middleware kind it does not know and the nearest one', async () => {
+      const r = await berth(['config', 'verify', file(DISTRIBUTION_CONFIG.replace('validation:\n', 'middleware:\n  storage:\n    - name: cloudfornt\n      options:\n        baseurl: https://cdn.example.com/\nvalidation:\n'))]);
+      assert.notEqual(r.code, 0);
+      assert.match(r.stderr, /middleware\.storage\[0\]\.name: must be one of cloudfront, redirect \(did you mean cloudfront\?\)/);
+    });
+  });
+
   describe('berth config verify: http.tls.ciphersuites', { concurrency: true }, () => {
     const tls = (suites: string[]) => DISTRIBUTION_CONFIG.replace('  addr: :5000\n', `  addr: :5000\n  tls:\n    certificate: /nonexistent/cert.pem\n    key: /nonexistent/key.pem\n    ciphersuites:\n${suites.map((c) => `      - ${c}\n`).join('')}`);
 
