@@ -21,6 +21,7 @@ import { metadataNeeded, metaOptionsFromConfig } from '../meta/from-config.js';
 import { createObservability, type Observability } from './observability.js';
 import { startEvictionSchedule } from '../proxy/eviction-schedule.js';
 import { startAuth, type AuthService } from '../auth/service.js';
+import { unusableEntryWarnings } from '../auth/htpasswd.js';
 import { reloadCertificates, tlsServerOptions } from '../http/tls.js';
 import { checkKeyFiles } from '../config/key-files.js';
 import type { Redis } from '../redis/connect.js';
@@ -62,6 +63,7 @@ export async function startServer(config: Config, warnings: string[] = []): Prom
   const auth = await startAuth(config, {
     announce: (text) => process.stderr.write(text), ...(meta ? { meta } : {}), ...(redis ? { redis: { client: redis, logger } } : {}),
   });
+  if (config.auth?.htpasswd) for (const w of unusableEntryWarnings(config.auth.htpasswd.path)) logger.warn(w);
   const tls = tlsServerOptions(config);
   const app = await buildApp({
     registry, settings: { ...httpSettingsFrom(config), warnOnce: onceEach((message) => logger.warn(message)) }, logger, accessLog: false, observe: obs.http, auth, tls, gcGraceMs: parseDuration(config.gc.grace),

@@ -2,7 +2,7 @@
 // says about a configuration on the way up (or on the way out).
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -150,6 +150,52 @@ describe('the berth command line', { concurrency: true }, () => {
       const r = await berth(['config', 'verify', file(DISTRIBUTION_CONFIG.replace('validation:\n', 'middleware:\n  storage:\n    - name: cloudfornt\n      options:\n        baseurl: https://cdn.example.com/\nvalidation:\n'))]);
       assert.notEqual(r.code, 0);
       assert.match(r.stderr, /middleware\.storage\[0\]\.name: must be one of cloudfront, redirect \(did you mean cloudfront\?\)/);
+    });
+  });
+
+  describe('htpasswd entries Berth cannot check', { concurrency: true }, () => {
+    /** A file written by Apache's own htpasswd: its default (MD5), -s, -d, -p, and one bcrypt (-B) user. */
+    function htpasswdFile(): string {
+      const path = join(dir, `htpasswd-${n++}`);
+      execFileSync('htpasswd', ['-cbm', path, 'md5user', 'pw1']);
+      for (const [flag, user] of [['-bs', 'shauser'], ['-bd', 'cryptuser'], ['-bp', 'plainuser'], ['-bB', 'bcryptuser']]) {
+        execFileSync('htpasswd', [flag!, path, user!, 'pw1'], { stdio: 'ignore' });
+      }
+      return path;
+    }
+    const config = (htpasswd: string, root: string) => `version: 0.1
+storage:
+  filesystem:
+    rootdirectory: ${root}
+http:
+  addr: 127.0.0.1:0
+auth:
+  htpasswd:
+    realm: berth
+    path: ${htpasswd}
+`;
+    // In JSON log lines the quotes around the user are escaped.
+    const expectNamed = (out: string, path: string) => {
+      assert.match(out, new RegExp(`htpasswd ${path} line 1: user \\\\?"md5user\\\\?" has an Apache MD5 hash`));
+      assert.match(out, new RegExp(`line 2: user \\\\?"shauser\\\\?" has a SHA-1 hash`));
+      assert.match(out, new RegExp(`line 3: user \\\\?"cryptuser\\\\?" has a crypt hash`));
+      assert.match(out, new RegExp(`line 4: user \\\\?"plainuser\\\\?" has a plain-text password`));
+      assert.doesNotMatch(out, /bcryptuser/);
+    };
+
+    it('berth config verify names each non-bcrypt line by number and user, and still passes', async () => {
+      const path = htpasswdFile();
+      const r = await berth(['config', 'verify', file(config(path, join(dir, `root-${n++}`)))]);
+      assert.equal(r.code, 0, r.stderr);
+      expectNamed(r.stdout, path);
+      assert.match(r.stdout, /configuration is valid/);
+    });
+
+    it('berth serve warns about them at start', async () => {
+      const path = htpasswdFile();
+      const r = await serveUntil(['--config', file(config(path, join(dir, `root-${n++}`)))], {}, /serving the registry API/);
+      assert.ok(r.matched, r.stderr);
+      expectNamed(r.stderr, path);
     });
   });
 
