@@ -52,6 +52,15 @@ export interface AuthStartOptions {
 
 export const BOOTSTRAP_ADMIN = 'admin';
 
+/** `admin`, or when the htpasswd file already has that user, the first of berth-admin, berth-admin-2, ... it lacks. */
+function bootstrapAdminName(htpasswd: HtpasswdFile | undefined): string {
+  if (!htpasswd?.has(BOOTSTRAP_ADMIN)) return BOOTSTRAP_ADMIN;
+  for (let i = 1; ; i++) {
+    const name = i === 1 ? `berth-${BOOTSTRAP_ADMIN}` : `berth-${BOOTSTRAP_ADMIN}-${i}`;
+    if (!htpasswd.has(name)) return name;
+  }
+}
+
 export async function startAuth(config: Config, options: AuthStartOptions = {}): Promise<AuthService | undefined> {
   const auth = config.auth;
   if (!auth) return undefined;
@@ -84,10 +93,14 @@ export async function startAuth(config: Config, options: AuthStartOptions = {}):
       });
     }
     if ((auth.htpasswd || token) && (await store.countUsers()) === 0) {
+      const name = bootstrapAdminName(htpasswd);
       const password = generateSecret();
-      await store.addUser(BOOTSTRAP_ADMIN, password, true);
-      options.announce?.(`berth: first start with authentication: created the system administrator "${BOOTSTRAP_ADMIN}" `
-        + `with password ${password}\nberth: it is shown this once; change it with \`berth user passwd ${BOOTSTRAP_ADMIN}\`\n`);
+      await store.addUser(name, password, true);
+      // An htpasswd user of the same name would win every sign-in: the password would never work.
+      const taken = name === BOOTSTRAP_ADMIN ? '' : `berth: the htpasswd file has a user "${BOOTSTRAP_ADMIN}": it has full registry access `
+        + `but is not the system administrator (the admin API and \`berth user\` are for database users)\n`;
+      options.announce?.(`berth: first start with authentication: created the system administrator "${name}" `
+        + `with password ${password}\n${taken}berth: it is shown this once; change it with \`berth user passwd ${name}\`\n`);
     }
     return {
       mode: auth.htpasswd ? 'basic' : token ? 'token' : 'open',

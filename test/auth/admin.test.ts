@@ -155,6 +155,30 @@ describe('first start and the CLI', () => {
     }
   });
 
+  it('on first start beside an htpasswd user admin, announces an administrator whose password works', async () => {
+    const dir = await tempDir('htpasswd-admin');
+    const meta = await openMetaDatabase({ sqlite: { path: ':memory:' } });
+    try {
+      const path = `${dir}/htpasswd`;
+      execFileSync('htpasswd', ['-cbB', path, 'admin', PASSWORD], { stdio: 'ignore' });
+      const { config } = loadConfig({ env: { REGISTRY_STORAGE_INMEMORY: '{}' } });
+      config.auth = { htpasswd: { realm: 'r', path }, token: undefined, allowfrom: [], ratelimit: { attempts: 5, window: '1m' } };
+      const told: string[] = [];
+      const auth = await startAuth(config, { meta, announce: (t) => told.push(t) });
+      assert.equal(told.length, 1);
+      const m = /created the system administrator "([^"]+)" with password (\S+)/.exec(told[0]!);
+      assert.ok(m, told[0]);
+      const check = await auth!.checker.check(m[1]!, m[2]!, '127.0.0.1');
+      assert.ok(check.ok && check.identity.kind === 'user' && check.identity.admin, `the announced account ${m[1]} signs in as a system administrator`);
+      assert.match(told[0]!, /the htpasswd file has a user "admin"/);
+      const htpasswdAdmin = await auth!.checker.check('admin', PASSWORD, '127.0.0.1');
+      assert.ok(htpasswdAdmin.ok && htpasswdAdmin.identity.kind === 'htpasswd', 'the htpasswd admin still signs in with its own password');
+    } finally {
+      await meta.close();
+      await removeDir(dir);
+    }
+  });
+
   it('`berth user rm` refuses the last system administrator', async () => {
     const root = await tempDir('cli-admin');
     try {
