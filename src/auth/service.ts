@@ -13,6 +13,7 @@ import { Authorizer } from './authorizer.js';
 import { CredentialChecker } from './credentials.js';
 import { HtpasswdFile } from './htpasswd.js';
 import { generateSecret } from './passwords.js';
+import { appendAudit } from './audit.js';
 import { LoginRateLimiter, type FailedLoginLimiter } from './rate-limit.js';
 import { RedisLoginRateLimiter } from './redis-rate-limit.js';
 import type { Redis } from 'ioredis';
@@ -46,6 +47,8 @@ export interface AuthStartOptions {
   /** Told once, on first start, the generated administrator password. */
   announce?: (text: string) => void;
   meta?: MetaDatabase;
+  /** Where a lost audit record is reported. */
+  logger?: Pick<FastifyBaseLogger, 'error'>;
   /** Shared by the replicas: failed logins are counted there (logged through `logger`). */
   redis?: { client: Redis; logger: FastifyBaseLogger };
 }
@@ -72,6 +75,10 @@ export async function startAuth(config: Config, options: AuthStartOptions = {}):
       ? new RedisLoginRateLimiter(options.redis.client, limits, options.redis.logger) : new LoginRateLimiter(limits);
     const htpasswd = auth.htpasswd ? new HtpasswdFile(auth.htpasswd.path) : undefined;
     const checker = new CredentialChecker(store, htpasswd, limiter);
+    // Sign-ins refused anywhere (registry API, token endpoint, admin API) are audited; a lost
+    // record is logged, never a reason to answer the client differently.
+    checker.onFailure = (user, address, reason) => appendAudit(meta.db, { actor: user, address, action: 'login.failed', target: user, detail: { reason } })
+      .catch((err: unknown) => options.logger?.error({ err }, 'audit record lost'));
     let issuer: TokenIssuer | undefined;
     let verifier: TokenVerifier | undefined;
     const token = auth.token;

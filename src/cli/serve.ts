@@ -61,7 +61,7 @@ export async function startServer(config: Config, warnings: string[] = []): Prom
   const proxy = meta && proxyConfigured(config) ? pullThroughFromConfig(config, core, { db: meta.db, metrics: obs.metrics?.registry, logger, redis }) : undefined;
   const registry = obs.decorate(proxy ? proxy.registry : core);
   const auth = await startAuth(config, {
-    announce: (text) => process.stderr.write(text), ...(meta ? { meta } : {}), ...(redis ? { redis: { client: redis, logger } } : {}),
+    announce: (text) => process.stderr.write(text), logger, ...(meta ? { meta } : {}), ...(redis ? { redis: { client: redis, logger } } : {}),
   });
   if (config.auth?.htpasswd) for (const w of unusableEntryWarnings(config.auth.htpasswd.path)) logger.warn(w);
   const tls = tlsServerOptions(config);
