@@ -51,7 +51,8 @@ describe('admin API', () => {
     assert.equal((patched.json() as { public: boolean }).public, true);
     assert.equal((await request(`${reg.url}/v2/apps/web/tags/list`)).status, 200, 'public now');
     const audit = (await api('/audit?actor=root')).json() as Array<{ action: string; target: string }>;
-    assert.deepEqual(audit.map((a) => a.action), ['project.set', 'robot.rm', 'robot.add', 'project.member', 'project.add', 'user.add']);
+    // The refused sign-in of the test above as root is there too (login.failed): not a change.
+    assert.deepEqual(audit.map((a) => a.action).filter((a) => a !== 'login.failed'), ['project.set', 'robot.rm', 'robot.add', 'project.member', 'project.add', 'user.add']);
     assert.doesNotMatch(JSON.stringify(audit), new RegExp(`${PASSWORD}|${secret}`));
   });
 
