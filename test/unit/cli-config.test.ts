@@ -199,6 +199,48 @@ auth:
     });
   });
 
+  describe('log format on a terminal and off it', { concurrency: true }, () => {
+    /** `berth serve` under `script`, which gives it a pseudo-terminal; stops it once it serves. */
+    function serveOnTerminal(config: string): Promise<string> {
+      return new Promise((resolve, reject) => {
+        const command = [process.execPath, BERTH, 'serve', config].map((a) => `'${a}'`).join(' ');
+        const child = spawn('script', ['-qc', command, '/dev/null'], { env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+        let out = '';
+        const stop = () => { try { process.kill(-child.pid!, 'SIGTERM'); } catch { /* gone */ } };
+        // A safety net so a hung server cannot hang the suite; not a timing assertion.
+        const guard = setTimeout(stop, 20_000);
+        child.stdout.setEncoding('utf8');
+        child.stdout.on('data', (chunk: string) => {
+          out += chunk;
+          if (/serving the registry API/.test(out)) stop();
+        });
+        child.on('error', reject);
+        child.on('close', () => {
+          clearTimeout(guard);
+          resolve(out);
+        });
+      });
+    }
+    const served = (formatter = '') => file(`version: 0.1\n${formatter ? `log:\n  formatter: ${formatter}\n` : ''}storage:\n  inmemory:\nhttp:\n  addr: 127.0.0.1:0\n`);
+
+    it('writes human-readable lines to a terminal when log.formatter is not set', async () => {
+      const out = await serveOnTerminal(served());
+      assert.match(out, /INFO: berth is serving the registry API/);
+      assert.doesNotMatch(out, /"msg":"berth is serving/);
+    });
+
+    it('writes JSON to a terminal when log.formatter is json', async () => {
+      const out = await serveOnTerminal(served('json'));
+      assert.match(out, /"msg":"berth is serving the registry API"/);
+    });
+
+    it('writes JSON when stderr is not a terminal and log.formatter is not set', async () => {
+      const r = await serveUntil([served()], {}, /serving the registry API/);
+      assert.ok(r.matched, r.stderr);
+      assert.match(r.stderr, /^\{"level":30,.*"msg":"berth is serving the registry API"\}$/m);
+    });
+  });
+
   describe('berth config verify: http.tls.ciphersuites', { concurrency: true }, () => {
     const tls = (suites: string[]) => DISTRIBUTION_CONFIG.replace('  addr: :5000\n', `  addr: :5000\n  tls:\n    certificate: /nonexistent/cert.pem\n    key: /nonexistent/key.pem\n    ciphersuites:\n${suites.map((c) => `      - ${c}\n`).join('')}`);
 
