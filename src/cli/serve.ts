@@ -16,6 +16,7 @@ import { createGcMetrics } from '../gc/metrics.js';
 import { reportSummary } from '../gc/report.js';
 import type { GcReport } from '../gc/collector.js';
 import { appendAudit } from '../auth/audit.js';
+import { auditRetentionDeletion } from '../gc/retention-audit.js';
 import { openMetaDatabase } from '../meta/database.js';
 import { metadataNeeded, metaOptionsFromConfig } from '../meta/from-config.js';
 import { createObservability, type Observability } from './observability.js';
@@ -77,7 +78,8 @@ export async function startServer(config: Config, warnings: string[] = []): Prom
     ? (report: GcReport) => appendAudit(auth.meta.db, { actor: 'gc-schedule', address: '', action: 'gc.run', target: 'registry', detail: reportSummary(report) })
     : undefined;
   const gcMetrics = obs.metrics ? createGcMetrics(obs.metrics.registry) : undefined;
-  const gc = startGcSchedules(registry, config.gc, logger, gcMetrics, recordGcRun);
+  // The audit log is in the metadata database: kept wherever one is open, with or without auth.
+  const gc = startGcSchedules(registry, config.gc, logger, gcMetrics, recordGcRun, meta ? auditRetentionDeletion(meta.db) : undefined);
   // Eviction unlinks; the collector frees the data, so maxsize bounds the disk.
   const collectAfterEviction = config.proxy.eviction.collect ? () => runCollection(core, config.gc, logger, gcMetrics, recordGcRun) : undefined;
   const eviction = startEvictionSchedule(core, meta?.db, config.proxy, logger, obs.metrics?.registry, collectAfterEviction);
