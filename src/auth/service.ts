@@ -14,6 +14,7 @@ import { CredentialChecker } from './credentials.js';
 import { HtpasswdFile } from './htpasswd.js';
 import { generateSecret } from './passwords.js';
 import { appendAudit } from './audit.js';
+import { PullAudit } from './pull-audit.js';
 import { LoginRateLimiter, type FailedLoginLimiter } from './rate-limit.js';
 import { RedisLoginRateLimiter } from './redis-rate-limit.js';
 import type { Redis } from 'ioredis';
@@ -40,6 +41,8 @@ export interface AuthService {
   allowFrom: AddressList;
   /** Whose forwarding headers are believed, and so the client address of a request. */
   proxies: ProxyTrust;
+  /** Collects manifest pulls for the audit log, when auth.audit.pulls is on. */
+  pulls: PullAudit | undefined;
   close(): Promise<void>;
 }
 
@@ -109,7 +112,10 @@ export async function startAuth(config: Config, options: AuthStartOptions = {}):
       options.announce?.(`berth: first start with authentication: created the system administrator "${name}" `
         + `with password ${password}\n${taken}berth: it is shown this once; change it with \`berth user passwd ${name}\`\n`);
     }
+    const pulls = auth.audit?.pulls
+      ? new PullAudit(meta.db, (err, count) => options.logger?.error({ err, count }, 'audit records of pulls lost')) : undefined;
     return {
+      pulls,
       mode: auth.htpasswd ? 'basic' : token ? 'token' : 'open',
       realm: auth.htpasswd?.realm ?? token?.realm ?? '',
       service: token?.service ?? '',
@@ -117,7 +123,10 @@ export async function startAuth(config: Config, options: AuthStartOptions = {}):
       stamps: issuer ? new CredentialStamps(issuer.options.key) : undefined,
       allowFrom: new AddressList(auth.allowfrom),
       proxies: new ProxyTrust(config.http.trustedproxies, config.http.forwardedheader),
-      close: async () => { if (!options.meta) await meta.close(); },
+      close: async () => {
+        await pulls?.flush();
+        if (!options.meta) await meta.close();
+      },
     };
   } catch (err) {
     if (!options.meta) await meta.close();
