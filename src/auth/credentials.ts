@@ -35,11 +35,18 @@ export class CredentialChecker {
     private readonly now: () => number = Date.now,
   ) {}
 
+  /** Told of every refused sign-in (never the secret), before `check` answers: the audit log. */
+  onFailure: ((user: string, address: string, reason: string) => Promise<void>) | undefined;
+
   async check(user: string, secret: string, address: string): Promise<CheckResult> {
     const reservation = await this.limiter.reserve(user, address);
-    if (!reservation.ok) return { ok: false, reason: 'rate-limited', retryAfter: reservation.retryAfter };
+    if (!reservation.ok) {
+      await this.onFailure?.(user, address, 'rate-limited');
+      return { ok: false, reason: 'rate-limited', retryAfter: reservation.retryAfter };
+    }
     const result = await this.#verify(user, secret);
     if (result.ok) await this.limiter.succeeded(user, address, reservation);
+    else await this.onFailure?.(user, address, result.reason);
     return result;
   }
 

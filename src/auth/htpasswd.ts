@@ -3,6 +3,39 @@
 import { readFileSync, statSync } from 'node:fs';
 import { bcryptCost } from './passwords.js';
 
+/** A line of the file whose hash Berth cannot check: that user can never sign in. */
+export interface UnusableEntry { line: number; user: string; scheme: string }
+
+/** What a non-bcrypt htpasswd hash is, in the words of `htpasswd`'s options. */
+function hashScheme(hash: string): string | undefined {
+  if (bcryptCost(hash) !== undefined) return undefined;
+  if (hash.startsWith('$apr1$')) return 'an Apache MD5 hash ($apr1$, what `htpasswd` and `htpasswd -m` write)';
+  if (hash.startsWith('{SHA}')) return 'a SHA-1 hash ({SHA}, `htpasswd -s`)';
+  if (hash.startsWith('$1$')) return 'an MD5-crypt hash ($1$)';
+  if (hash.startsWith('$5$') || hash.startsWith('$6$')) return 'a SHA-crypt hash ($5$/$6$)';
+  if (/^[./0-9A-Za-z]{13}$/.test(hash)) return 'a crypt hash (`htpasswd -d`) or a plain-text password';
+  return 'a plain-text password (`htpasswd -p`) or a hash Berth does not know';
+}
+
+/** The entries of an htpasswd text that are not bcrypt, by line number. */
+export function unusableEntries(text: string): UnusableEntry[] {
+  const out: UnusableEntry[] = [];
+  text.split('\n').forEach((line, i) => {
+    const trimmed = line.trim();
+    const colon = trimmed.indexOf(':');
+    if (!trimmed || trimmed.startsWith('#') || colon <= 0) return;
+    const scheme = hashScheme(trimmed.slice(colon + 1));
+    if (scheme) out.push({ line: i + 1, user: trimmed.slice(0, colon), scheme });
+  });
+  return out;
+}
+
+/** One sentence per unusable entry of the file at `path`, for startup and `config verify`. */
+export function unusableEntryWarnings(path: string, text: string = readFileSync(path, 'utf8')): string[] {
+  return unusableEntries(text).map((e) => `htpasswd ${path} line ${e.line}: user "${e.user}" has ${e.scheme}; `
+    + 'Berth accepts only bcrypt, so this user cannot sign in (set the password again with `htpasswd -B`)');
+}
+
 export class HtpasswdFile {
   #entries = new Map<string, string>();
   #mtime = -1;
@@ -10,6 +43,12 @@ export class HtpasswdFile {
 
   constructor(readonly path: string) {
     this.#reload();
+  }
+
+  /** Whether the file has an entry for `user`, whatever its hash. */
+  has(user: string): boolean {
+    this.#reload();
+    return this.#entries.has(user);
   }
 
   /** The bcrypt hash of `user`, or undefined. */

@@ -13,6 +13,8 @@ import { Authorizer } from './authorizer.js';
 import { CredentialChecker } from './credentials.js';
 import { HtpasswdFile } from './htpasswd.js';
 import { generateSecret } from './passwords.js';
+import { appendAudit } from './audit.js';
+import { PullAudit } from './pull-audit.js';
 import { LoginRateLimiter, type FailedLoginLimiter } from './rate-limit.js';
 import { RedisLoginRateLimiter } from './redis-rate-limit.js';
 import type { Redis } from 'ioredis';
@@ -39,6 +41,8 @@ export interface AuthService {
   allowFrom: AddressList;
   /** Whose forwarding headers are believed, and so the client address of a request. */
   proxies: ProxyTrust;
+  /** Collects manifest pulls for the audit log, when auth.audit.pulls is on. */
+  pulls: PullAudit | undefined;
   close(): Promise<void>;
 }
 
@@ -46,11 +50,22 @@ export interface AuthStartOptions {
   /** Told once, on first start, the generated administrator password. */
   announce?: (text: string) => void;
   meta?: MetaDatabase;
+  /** Where a lost audit record is reported. */
+  logger?: Pick<FastifyBaseLogger, 'error'>;
   /** Shared by the replicas: failed logins are counted there (logged through `logger`). */
   redis?: { client: Redis; logger: FastifyBaseLogger };
 }
 
 export const BOOTSTRAP_ADMIN = 'admin';
+
+/** `admin`, or when the htpasswd file already has that user, the first of berth-admin, berth-admin-2, ... it lacks. */
+function bootstrapAdminName(htpasswd: HtpasswdFile | undefined): string {
+  if (!htpasswd?.has(BOOTSTRAP_ADMIN)) return BOOTSTRAP_ADMIN;
+  for (let i = 1; ; i++) {
+    const name = i === 1 ? `berth-${BOOTSTRAP_ADMIN}` : `berth-${BOOTSTRAP_ADMIN}-${i}`;
+    if (!htpasswd.has(name)) return name;
+  }
+}
 
 export async function startAuth(config: Config, options: AuthStartOptions = {}): Promise<AuthService | undefined> {
   const auth = config.auth;
@@ -63,6 +78,10 @@ export async function startAuth(config: Config, options: AuthStartOptions = {}):
       ? new RedisLoginRateLimiter(options.redis.client, limits, options.redis.logger) : new LoginRateLimiter(limits);
     const htpasswd = auth.htpasswd ? new HtpasswdFile(auth.htpasswd.path) : undefined;
     const checker = new CredentialChecker(store, htpasswd, limiter);
+    // Sign-ins refused anywhere (registry API, token endpoint, admin API) are audited; a lost
+    // record is logged, never a reason to answer the client differently.
+    checker.onFailure = (user, address, reason) => appendAudit(meta.db, { actor: user, address, action: 'login.failed', target: user, detail: { reason } })
+      .catch((err: unknown) => options.logger?.error({ err }, 'audit record lost'));
     let issuer: TokenIssuer | undefined;
     let verifier: TokenVerifier | undefined;
     const token = auth.token;
@@ -84,12 +103,19 @@ export async function startAuth(config: Config, options: AuthStartOptions = {}):
       });
     }
     if ((auth.htpasswd || token) && (await store.countUsers()) === 0) {
+      const name = bootstrapAdminName(htpasswd);
       const password = generateSecret();
-      await store.addUser(BOOTSTRAP_ADMIN, password, true);
-      options.announce?.(`berth: first start with authentication: created the system administrator "${BOOTSTRAP_ADMIN}" `
-        + `with password ${password}\nberth: it is shown this once; change it with \`berth user passwd ${BOOTSTRAP_ADMIN}\`\n`);
+      await store.addUser(name, password, true);
+      // An htpasswd user of the same name would win every sign-in: the password would never work.
+      const taken = name === BOOTSTRAP_ADMIN ? '' : `berth: the htpasswd file has a user "${BOOTSTRAP_ADMIN}": it has full registry access `
+        + `but is not the system administrator (the admin API and \`berth user\` are for database users)\n`;
+      options.announce?.(`berth: first start with authentication: created the system administrator "${name}" `
+        + `with password ${password}\n${taken}berth: it is shown this once; change it with \`berth user passwd ${name}\`\n`);
     }
+    const pulls = auth.audit?.pulls
+      ? new PullAudit(meta.db, (err, count) => options.logger?.error({ err, count }, 'audit records of pulls lost')) : undefined;
     return {
+      pulls,
       mode: auth.htpasswd ? 'basic' : token ? 'token' : 'open',
       realm: auth.htpasswd?.realm ?? token?.realm ?? '',
       service: token?.service ?? '',
@@ -97,7 +123,10 @@ export async function startAuth(config: Config, options: AuthStartOptions = {}):
       stamps: issuer ? new CredentialStamps(issuer.options.key) : undefined,
       allowFrom: new AddressList(auth.allowfrom),
       proxies: new ProxyTrust(config.http.trustedproxies, config.http.forwardedheader),
-      close: async () => { if (!options.meta) await meta.close(); },
+      close: async () => {
+        await pulls?.flush();
+        if (!options.meta) await meta.close();
+      },
     };
   } catch (err) {
     if (!options.meta) await meta.close();

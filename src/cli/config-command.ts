@@ -3,11 +3,14 @@ import { loadConfig, ConfigError } from '../config/load.js';
 import { ConfigSchema } from '../config/schema.js';
 import { maskConfig } from '../config/mask.js';
 import { checkKeyFiles } from '../config/key-files.js';
+import { readFileSync } from 'node:fs';
+import type { Config } from '../config/schema.js';
+import { unusableEntryWarnings } from '../auth/htpasswd.js';
 
 export function verifyCommand(file: string): number {
   try {
     const { config, warnings } = loadConfig({ file, env: process.env });
-    for (const w of [...warnings, ...checkKeyFiles(config, { skipUnreadable: true })]) process.stdout.write(`warning: ${w}\n`);
+    for (const w of [...warnings, ...checkKeyFiles(config, { skipUnreadable: true }), ...htpasswdWarnings(config)]) process.stdout.write(`warning: ${w}\n`);
     process.stdout.write(`${file}: configuration is valid\n`);
     return 0;
   } catch (err) {
@@ -17,6 +20,19 @@ export function verifyCommand(file: string): number {
     }
     throw err;
   }
+}
+
+/** Users of the htpasswd file who could never sign in; nothing when verify cannot read it (run away from the server). */
+function htpasswdWarnings(config: Config): string[] {
+  const path = config.auth?.htpasswd?.path;
+  if (!path) return [];
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    return [`auth.htpasswd.path: cannot read ${path} (${(err as Error).message}); its entries were not checked`];
+  }
+  return unusableEntryWarnings(path, text);
 }
 
 export function printCommand(file: string | undefined): void {

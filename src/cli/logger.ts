@@ -1,7 +1,8 @@
 // The process logger (pino), shaped by Distribution's log.level, log.formatter and log.fields.
 // json is pino's own line format; logstash renames the fields the way Logstash's json codec
 // expects (@timestamp, @version, message); text is pino-pretty's one line per record. Whatever
-// the format, credentials are censored before a line is written.
+// the format, credentials are censored before a line is written. Without log.formatter, a
+// terminal gets text and anything else json.
 import { createRequire } from 'node:module';
 import { pino, type Logger, type LoggerOptions } from 'pino';
 import type { PinoPretty as PinoPrettyFactory } from 'pino-pretty';
@@ -21,7 +22,9 @@ export function createLogger(config: Config, destination: NodeJS.WritableStream 
     base: { service: 'berth', ...config.log.fields },
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
   };
-  switch (config.log.formatter) {
+  // Unset: people read a terminal, machines read everything else (a pipe, a file, journald).
+  const formatter = config.log.formatter ?? ((destination as { isTTY?: boolean }).isTTY === true ? 'text' : 'json');
+  switch (formatter) {
     case 'text': {
       // Loaded only for this formatter: the JSON default does not pay for it at startup.
       const { PinoPretty } = createRequire(import.meta.url)('pino-pretty') as { PinoPretty: typeof PinoPrettyFactory };

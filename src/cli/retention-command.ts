@@ -31,7 +31,12 @@ export async function retentionCommand(flags: RetentionFlags): Promise<void> {
   // Its untags reach the listing index that `berth serve` answers from.
   const listing = await (await import('../meta/listing-from-config.js')).openListingForCommand(config, driver);
   const registry = new Registry(driver, listing ? { index: listing.index } : {});
-  const report = await applyRetention(registry, policies, { dryRun: flags.dryRun ?? config.gc.retention.dryrun }).finally(() => listing?.close());
+  // Deletions go to the audit log of the metadata database `berth serve` keeps, when it keeps one.
+  const { metadataNeeded, metaOptionsFromConfig } = await import('../meta/from-config.js');
+  const meta = metadataNeeded(config) ? await (await import('../meta/database.js')).openMetaDatabase(metaOptionsFromConfig(config)) : undefined;
+  const onDeleted = meta ? (await import('../gc/retention-audit.js')).auditRetentionDeletion(meta.db) : undefined;
+  const report = await applyRetention(registry, policies, { dryRun: flags.dryRun ?? config.gc.retention.dryrun, ...(onDeleted ? { onDeleted } : {}) })
+    .finally(async () => { await listing?.close(); await meta?.close(); });
   if (flags.json) {
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     return;

@@ -16,11 +16,13 @@ import { createGcMetrics } from '../gc/metrics.js';
 import { reportSummary } from '../gc/report.js';
 import type { GcReport } from '../gc/collector.js';
 import { appendAudit } from '../auth/audit.js';
+import { auditRetentionDeletion } from '../gc/retention-audit.js';
 import { openMetaDatabase } from '../meta/database.js';
 import { metadataNeeded, metaOptionsFromConfig } from '../meta/from-config.js';
 import { createObservability, type Observability } from './observability.js';
 import { startEvictionSchedule } from '../proxy/eviction-schedule.js';
 import { startAuth, type AuthService } from '../auth/service.js';
+import { unusableEntryWarnings } from '../auth/htpasswd.js';
 import { reloadCertificates, tlsServerOptions } from '../http/tls.js';
 import { checkKeyFiles } from '../config/key-files.js';
 import type { Redis } from '../redis/connect.js';
@@ -60,8 +62,9 @@ export async function startServer(config: Config, warnings: string[] = []): Prom
   const proxy = meta && proxyConfigured(config) ? pullThroughFromConfig(config, core, { db: meta.db, metrics: obs.metrics?.registry, logger, redis }) : undefined;
   const registry = obs.decorate(proxy ? proxy.registry : core);
   const auth = await startAuth(config, {
-    announce: (text) => process.stderr.write(text), ...(meta ? { meta } : {}), ...(redis ? { redis: { client: redis, logger } } : {}),
+    announce: (text) => process.stderr.write(text), logger, ...(meta ? { meta } : {}), ...(redis ? { redis: { client: redis, logger } } : {}),
   });
+  if (config.auth?.htpasswd) for (const w of unusableEntryWarnings(config.auth.htpasswd.path)) logger.warn(w);
   const tls = tlsServerOptions(config);
   const app = await buildApp({
     registry, settings: { ...httpSettingsFrom(config), warnOnce: onceEach((message) => logger.warn(message)) }, logger, accessLog: false, observe: obs.http, auth, tls, gcGraceMs: parseDuration(config.gc.grace),
@@ -75,7 +78,8 @@ export async function startServer(config: Config, warnings: string[] = []): Prom
     ? (report: GcReport) => appendAudit(auth.meta.db, { actor: 'gc-schedule', address: '', action: 'gc.run', target: 'registry', detail: reportSummary(report) })
     : undefined;
   const gcMetrics = obs.metrics ? createGcMetrics(obs.metrics.registry) : undefined;
-  const gc = startGcSchedules(registry, config.gc, logger, gcMetrics, recordGcRun);
+  // The audit log is in the metadata database: kept wherever one is open, with or without auth.
+  const gc = startGcSchedules(registry, config.gc, logger, gcMetrics, recordGcRun, meta ? auditRetentionDeletion(meta.db) : undefined);
   // Eviction unlinks; the collector frees the data, so maxsize bounds the disk.
   const collectAfterEviction = config.proxy.eviction.collect ? () => runCollection(core, config.gc, logger, gcMetrics, recordGcRun) : undefined;
   const eviction = startEvictionSchedule(core, meta?.db, config.proxy, logger, obs.metrics?.registry, collectAfterEviction);

@@ -6,6 +6,7 @@ import { parse as parseYaml } from 'yaml';
 import { Value } from '@sinclair/typebox/value';
 import { Kind, type TSchema } from '@sinclair/typebox';
 import { ConfigSchema, UNIMPLEMENTED, type Config } from './schema.js';
+import { MISNAMED } from './sections/common.js';
 import { parseDuration } from './duration.js';
 import { nearest } from './nearest.js';
 import { authConfigProblems, isCidr } from './sections/auth.js';
@@ -45,7 +46,7 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
     raw.log = { ...((raw.log as Tree | undefined) ?? {}), level: raw.loglevel };
   }
   const withDefaults = Value.Default(ConfigSchema, Value.Clone(raw)) as Tree;
-  for (const error of Value.Errors(ConfigSchema, withDefaults)) problems.push(describe(error.path, error.message, withDefaults));
+  for (const error of Value.Errors(ConfigSchema, withDefaults)) problems.push(...explain(error.path, error.message, withDefaults));
   if (problems.length === 0) checkSemantics(withDefaults as Config, problems);
   if (problems.length > 0) throw new ConfigError([...new Set(problems)], options.file);
   const config = withDefaults as Config;
@@ -152,18 +153,73 @@ function collectUnimplemented(schema: TSchema, value: unknown, prefix: string, o
   }
 }
 
+/**
+ * TypeBox reports a value that matches no member of a union only as "Expected union value".
+ * Where the members are told apart by `name` (middleware.storage), the value is checked again
+ * against the member it names, so the message names the wrong key inside it.
+ */
+function explain(pointer: string, message: string, tree: Tree): string[] {
+  const parts = pointer.split('/').filter(Boolean);
+  const schema = schemaAt(parts, tree);
+  const value = valueAt(parts, tree);
+  if (schema?.[Kind] === 'Union' && typeof value === 'object' && value !== null) {
+    const variants = (schema.anyOf as TSchema[]).filter((v) => v[Kind] === 'Object' && (v.properties as Record<string, TSchema>).name?.const !== undefined);
+    const names = variants.map((v) => String((v.properties as Record<string, TSchema>).name!.const));
+    const name = (value as Tree).name;
+    const variant = variantFor(schema, value);
+    // The defaults of the member are not applied to a value that matches no member.
+    if (variant) return [...Value.Errors(variant, Value.Default(variant, Value.Clone(value)))].map((e) => describe(`${pointer}${e.path}`, e.message, tree));
+    if (variants.length > 0) {
+      const key = keyOf([...parts, 'name']);
+      const hint = typeof name === 'string' ? nearest(name, names) : undefined;
+      return [`${key}: must be one of ${names.join(', ')}${hint ? ` (did you mean ${hint}?)` : ''}`];
+    }
+  }
+  return [describe(pointer, message, tree)];
+}
+
+/** The schema at a path of the tree: through objects, arrays and name-told unions. */
+function schemaAt(parts: string[], tree: Tree): TSchema | undefined {
+  let schema: TSchema | undefined = ConfigSchema;
+  for (let i = 0; i < parts.length && schema; i++) {
+    schema = variantFor(schema, valueAt(parts.slice(0, i), tree));
+    if (!schema) return undefined;
+    schema = schema[Kind] === 'Array' ? (schema.items as TSchema) : (schema.properties as Record<string, TSchema> | undefined)?.[parts[i]!];
+  }
+  return schema;
+}
+
+/** For a union, the member whose `name` the value carries; any other schema as it is. */
+function variantFor(schema: TSchema | undefined, value: unknown): TSchema | undefined {
+  if (schema?.[Kind] !== 'Union') return schema;
+  const name = typeof value === 'object' && value !== null ? (value as Tree).name : undefined;
+  return (schema.anyOf as TSchema[]).find((v) => (v.properties as Record<string, TSchema> | undefined)?.name?.const === name);
+}
+
+function valueAt(parts: string[], tree: Tree): unknown {
+  let node: unknown = tree;
+  for (const p of parts) node = typeof node === 'object' && node !== null ? (node as Tree)[p] : undefined;
+  return node;
+}
+
+/** `middleware.storage[0].options`, as the operator writes the path. */
+function keyOf(parts: string[]): string {
+  return parts.map((p, i) => (/^\d+$/.test(p) && i > 0 ? `[${p}]` : `${i > 0 ? '.' : ''}${p}`)).join('');
+}
+
 function describe(pointer: string, message: string, tree: Tree): string {
   const parts = pointer.split('/').filter(Boolean);
-  const key = parts.join('.');
+  const key = keyOf(parts);
   if (/additional|unexpected/i.test(message)) {
     const parentPath = parts.slice(0, -1);
-    let schema: TSchema | undefined = ConfigSchema;
-    for (const p of parentPath) schema = (schema?.properties as Record<string, TSchema> | undefined)?.[p];
-    const siblings = Object.keys((schema?.properties as Record<string, TSchema> | undefined) ?? {});
-    const hint = nearest(parts[parts.length - 1] ?? '', siblings);
-    return `unknown key ${key}${hint ? ` (did you mean ${[...parentPath, hint].join('.')}?)` : ''}`;
+    const schema = variantFor(schemaAt(parentPath, tree), valueAt(parentPath, tree));
+    const properties = (schema?.properties as Record<string, TSchema> | undefined) ?? {};
+    const word = parts[parts.length - 1] ?? '';
+    const hint = Object.keys(properties).find((k) => (properties[k]![MISNAMED] as string[] | undefined)?.includes(word.toLowerCase()))
+      ?? nearest(word, Object.keys(properties));
+    const parentKey = key.slice(0, key.length - (parts[parts.length - 1] ?? '').length - 1);
+    return `unknown key ${key}${hint ? ` (did you mean ${parentKey ? `${parentKey}.` : ''}${hint}?)` : ''}`;
   }
-  void tree;
   return `${key || 'configuration'}: ${message}`;
 }
 

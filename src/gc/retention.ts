@@ -29,6 +29,8 @@ export interface RetentionReport {
 export interface RetentionOptions {
   dryRun?: boolean;
   now?: () => number;
+  /** Told of each tag once it is deleted (the audit log records it as done by `retention`). */
+  onDeleted?: (decision: RetentionDecision) => Promise<void>;
 }
 
 export async function applyRetention(
@@ -45,8 +47,10 @@ export async function applyRetention(
     for (const decision of decide(repository, tags, policy, now)) {
       decisions.push(decision);
       if (decision.action !== 'delete' || dryRun) continue;
-      if (await untagIfUnchanged(registry, repository, decision.tag, tags.get(decision.tag)!)) deleted++;
-      else decision.reason += '; skipped: pushed again meanwhile';
+      if (await untagIfUnchanged(registry, repository, decision.tag, tags.get(decision.tag)!)) {
+        deleted++;
+        await options.onDeleted?.(decision);
+      } else decision.reason += '; skipped: pushed again meanwhile';
     }
   }
   return { dryRun, decisions, deleted };

@@ -11,7 +11,7 @@ import { ImmutableTags } from './immutable-tags.js';
 import { LockHeldError } from './lock.js';
 import type { GcMetrics } from './metrics.js';
 import { compilePolicies } from './policies.js';
-import { applyRetention } from './retention.js';
+import { applyRetention, type RetentionDecision, type RetentionOptions } from './retention.js';
 
 type GcConfig = Config['gc'];
 
@@ -42,12 +42,14 @@ export async function runCollection(registry: Registry, gc: GcConfig, logger: Fa
   }
 }
 
-export function startGcSchedules(registry: Registry, gc: GcConfig, logger: FastifyBaseLogger, metrics?: GcMetrics, recordRun?: GcRunRecorder): { stop(): void } {
+export function startGcSchedules(registry: Registry, gc: GcConfig, logger: FastifyBaseLogger, metrics?: GcMetrics, recordRun?: GcRunRecorder, recordDeletion?: RetentionOptions['onDeleted']): { stop(): void } {
   const stops: (() => void)[] = [];
   stops.push(every(parseDuration(gc.interval), logger, 'garbage collection', () => runCollection(registry, gc, logger, metrics, recordRun)));
   const policies = compilePolicies(gc.retention.projects);
   stops.push(every(parseDuration(gc.retention.interval), logger, 'retention', async () => {
-    const report = await applyRetention(registry, policies, { dryRun: gc.retention.dryrun });
+    const onDeleted = recordDeletion
+      && ((d: RetentionDecision) => recordDeletion(d).catch((err: unknown) => logger.error({ err }, 'retention: audit record lost')));
+    const report = await applyRetention(registry, policies, { dryRun: gc.retention.dryrun, ...(onDeleted ? { onDeleted } : {}) });
     metrics?.recordRetention(report);
     const deleting = report.decisions.filter((d) => d.action === 'delete');
     for (const d of deleting) logger.info({ repository: d.repository, tag: d.tag, reason: d.reason, dryRun: report.dryRun }, 'retention: tag deleted');

@@ -9,6 +9,7 @@ import { ANONYMOUS, identityName, type Identity } from '../auth/identity.js';
 import { covers, formatScope, type Access } from '../auth/scope.js';
 import { appendAudit } from '../auth/audit.js';
 import { targetOf, type RegistryApiTarget } from './request-target.js';
+import { auditPull } from './pull-audit.js';
 import { currentSubject, revokedReason } from '../auth/token/revocation.js';
 import { isValidName } from '../oci/reference.js';
 import type { HttpSettings } from './settings.js';
@@ -69,6 +70,7 @@ export async function installAuth(app: FastifyInstance, auth: AuthService, setti
   app.addHook('onResponse', async (req, reply) => {
     const state = states.get(req);
     if (!state) return;
+    if (auth.pulls) auditPull(auth.pulls, req, reply.statusCode, identityName(state.identity), state.address);
     const record = auditable(req, reply.statusCode);
     if (!record) return;
     await appendAudit(auth.meta.db, { actor: identityName(state.identity), address: state.address, ...record })

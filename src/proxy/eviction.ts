@@ -22,6 +22,7 @@ import { tryParseDigest, type Digest } from '../oci/digest.js';
 import { RegistryError } from '../errors/registry-error.js';
 import type { Registry } from '../registry/registry.js';
 import type { CacheLimits } from './cache-limits.js';
+import { appendAudit } from '../auth/audit.js';
 import { appendTo, cacheBytes, planEviction, type CacheEntry, type Eviction } from './eviction-plan.js';
 
 export interface EvictionOptions {
@@ -167,6 +168,10 @@ async function removeImage(registry: Registry, db: Db, upstream: string, e: Evic
   if (gone.length > 0) {
     await db.deleteFrom('proxy_cache_entries')
       .where('upstream', '=', upstream).where('repository', '=', repository).where('digest', 'in', gone).execute();
+  }
+  // One audit record per manifest deleted: the eviction's reason, not a person, removed it.
+  for (const digest of manifests) {
+    await appendAudit(db, { actor: 'proxy-eviction', address: '', action: 'delete', target: `${repository}@${digest}`, detail: { upstream, reason: e.reason, image: e.image.root } });
   }
   if (manifests.length > 0) {
     await db.deleteFrom('proxy_cache_tags')

@@ -13,6 +13,8 @@ import { pushBlob, pushImage } from '../helpers/push.js';
 import { StorageLock } from '../../src/gc/lock.js';
 import { FilesystemDriver } from '../../src/storage/drivers/filesystem.js';
 import { berthGc, runBerth } from './support/cli.js';
+import { openMetaDatabase } from '../../src/meta/database.js';
+import { readAudit } from '../../src/auth/audit.js';
 
 describe('berth gc and berth retention beside a running berth serve', () => {
   let dir: string | undefined;
@@ -92,6 +94,15 @@ describe('berth gc and berth retention beside a running berth serve', () => {
     assert.match(real.stdout, /2 deleted/);
     const tags = await (await fetch(`${berth.url}/v2/team/app/tags/list`)).json() as { tags: string[] };
     assert.deepEqual(tags.tags, ['b']);
+    // One audit record per deleted tag, done by `retention`, in the database the server keeps.
+    const meta = await openMetaDatabase({ sqlite: { path: join(dir!, 'data', 'berth', 'meta.sqlite') } });
+    try {
+      const audit = await readAudit(meta.db, { actor: 'retention' });
+      assert.deepEqual(audit.map((e) => `${e.action} ${e.target}`).sort(), ['delete team/app:a', 'delete team/app:v1']);
+      assert.match(String(audit[0]!.detail.digest), /^sha256:/);
+    } finally {
+      await meta.close();
+    }
   });
 });
 

@@ -10,6 +10,7 @@ import type { MetaDatabase } from '../../src/meta/database.js';
 import { Registry } from '../../src/registry/registry.js';
 import { MemoryDriver } from '../../src/storage/drivers/memory.js';
 import { evictProxyCache } from '../../src/proxy/eviction.js';
+import { readAudit } from '../../src/auth/audit.js';
 import { cacheBytesByUpstream, createEvictionMetrics } from '../../src/proxy/eviction-metrics.js';
 import { collectGarbage } from '../../src/gc/collector.js';
 import { blob, imageManifest, indexManifest, randomBlob, type Blob, type Manifest } from '../helpers/oci-fixtures.js';
@@ -80,6 +81,8 @@ forEachMetaDatabase('proxy cache eviction', (backend) => {
     const [u] = report.upstreams;
     assert.deepEqual(u?.evicted.map((e) => [e.repository, e.root, e.reason]), [['dockerhub/library/a', oldest.manifest.digest, 'maxsize']]);
     assert.equal(u?.evicted[0]?.freedBytes, 3000 + 7 + oldest.manifest.body.length);
+    const audit = await readAudit(meta.db, { actor: 'proxy-eviction' });
+    assert.deepEqual(audit.map((a) => [a.action, a.target, a.detail.reason]), [['delete', `dockerhub/library/a@${oldest.manifest.digest}`, 'maxsize']]);
     await assert.rejects(registry.manifests.get(oldest.repository, { tag: 'latest' }), { code: 'MANIFEST_UNKNOWN' });
     assert.equal(await registry.blobs.isLinked(oldest.repository, d(oldest.blobs[2]!.digest)), false);
     await pullsExactly(middle, 'v2');

@@ -2,7 +2,7 @@
 // says about a configuration on the way up (or on the way out).
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -131,6 +131,113 @@ describe('the berth command line', { concurrency: true }, () => {
       assert.match(r.stderr, /storage\.delte/);
       assert.match(r.stderr, /did you mean storage\.delete/);
       assert.doesNotMatch(r.stdout, /configuration is valid/);
+    });
+  });
+
+  describe('berth config verify: middleware.storage', { concurrency: true }, () => {
+    const cloudfront = (options: string) => DISTRIBUTION_CONFIG.replace('validation:\n', `middleware:\n  storage:\n    - name: cloudfront\n      options:\n${options}validation:\n`);
+
+    it('names a wrong key inside a middleware\'s options and the key it probably meant', async () => {
+      // `secretkey` is what some guides write for CloudFront's key; Distribution's key is privatekey.
+      const r = await berth(['config', 'verify', file(cloudfront('        baseurl: https://d111111abcdef8.cloudfront.net/\n        secretkey: /etc/berth/cf.pem\n        keypairid: K2JCJMDEHXQW5F\n'))]);
+      assert.notEqual(r.code, 0);
+      assert.match(r.stderr, /middleware\.storage\[0\]\.options\.secretkey/);
+      assert.match(r.stderr, /did you mean middleware\.storage\[0\]\.options\.privatekey\?/);
+      assert.doesNotMatch(r.stderr, /Expected union value/);
+    });
+
+    it('names a middleware kind it does not know and the nearest one', async () => {
+      const r = await berth(['config', 'verify', file(DISTRIBUTION_CONFIG.replace('validation:\n', 'middleware:\n  storage:\n    - name: cloudfornt\n      options:\n        baseurl: https://cdn.example.com/\nvalidation:\n'))]);
+      assert.notEqual(r.code, 0);
+      assert.match(r.stderr, /middleware\.storage\[0\]\.name: must be one of cloudfront, redirect \(did you mean cloudfront\?\)/);
+    });
+  });
+
+  describe('htpasswd entries Berth cannot check', { concurrency: true }, () => {
+    /** A file written by Apache's own htpasswd: its default (MD5), -s, -d, -p, and one bcrypt (-B) user. */
+    function htpasswdFile(): string {
+      const path = join(dir, `htpasswd-${n++}`);
+      execFileSync('htpasswd', ['-cbm', path, 'md5user', 'pw1']);
+      for (const [flag, user] of [['-bs', 'shauser'], ['-bd', 'cryptuser'], ['-bp', 'plainuser'], ['-bB', 'bcryptuser']]) {
+        execFileSync('htpasswd', [flag!, path, user!, 'pw1'], { stdio: 'ignore' });
+      }
+      return path;
+    }
+    const config = (htpasswd: string, root: string) => `version: 0.1
+storage:
+  filesystem:
+    rootdirectory: ${root}
+http:
+  addr: 127.0.0.1:0
+auth:
+  htpasswd:
+    realm: berth
+    path: ${htpasswd}
+`;
+    // In JSON log lines the quotes around the user are escaped.
+    const expectNamed = (out: string, path: string) => {
+      assert.match(out, new RegExp(`htpasswd ${path} line 1: user \\\\?"md5user\\\\?" has an Apache MD5 hash`));
+      assert.match(out, new RegExp(`line 2: user \\\\?"shauser\\\\?" has a SHA-1 hash`));
+      assert.match(out, new RegExp(`line 3: user \\\\?"cryptuser\\\\?" has a crypt hash`));
+      assert.match(out, new RegExp(`line 4: user \\\\?"plainuser\\\\?" has a plain-text password`));
+      assert.doesNotMatch(out, /bcryptuser/);
+    };
+
+    it('berth config verify names each non-bcrypt line by number and user, and still passes', async () => {
+      const path = htpasswdFile();
+      const r = await berth(['config', 'verify', file(config(path, join(dir, `root-${n++}`)))]);
+      assert.equal(r.code, 0, r.stderr);
+      expectNamed(r.stdout, path);
+      assert.match(r.stdout, /configuration is valid/);
+    });
+
+    it('berth serve warns about them at start', async () => {
+      const path = htpasswdFile();
+      const r = await serveUntil(['--config', file(config(path, join(dir, `root-${n++}`)))], {}, /serving the registry API/);
+      assert.ok(r.matched, r.stderr);
+      expectNamed(r.stderr, path);
+    });
+  });
+
+  describe('log format on a terminal and off it', { concurrency: true }, () => {
+    /** `berth serve` under `script`, which gives it a pseudo-terminal; stops it once it serves. */
+    function serveOnTerminal(config: string): Promise<string> {
+      return new Promise((resolve, reject) => {
+        const command = [process.execPath, BERTH, 'serve', config].map((a) => `'${a}'`).join(' ');
+        const child = spawn('script', ['-qc', command, '/dev/null'], { env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+        let out = '';
+        const stop = () => { try { process.kill(-child.pid!, 'SIGTERM'); } catch { /* gone */ } };
+        // A safety net so a hung server cannot hang the suite; not a timing assertion.
+        const guard = setTimeout(stop, 20_000);
+        child.stdout.setEncoding('utf8');
+        child.stdout.on('data', (chunk: string) => {
+          out += chunk;
+          if (/serving the registry API/.test(out)) stop();
+        });
+        child.on('error', reject);
+        child.on('close', () => {
+          clearTimeout(guard);
+          resolve(out);
+        });
+      });
+    }
+    const served = (formatter = '') => file(`version: 0.1\n${formatter ? `log:\n  formatter: ${formatter}\n` : ''}storage:\n  inmemory:\nhttp:\n  addr: 127.0.0.1:0\n`);
+
+    it('writes human-readable lines to a terminal when log.formatter is not set', async () => {
+      const out = await serveOnTerminal(served());
+      assert.match(out, /INFO: berth is serving the registry API/);
+      assert.doesNotMatch(out, /"msg":"berth is serving/);
+    });
+
+    it('writes JSON to a terminal when log.formatter is json', async () => {
+      const out = await serveOnTerminal(served('json'));
+      assert.match(out, /"msg":"berth is serving the registry API"/);
+    });
+
+    it('writes JSON when stderr is not a terminal and log.formatter is not set', async () => {
+      const r = await serveUntil([served()], {}, /serving the registry API/);
+      assert.ok(r.matched, r.stderr);
+      assert.match(r.stderr, /^\{"level":30,.*"msg":"berth is serving the registry API"\}$/m);
     });
   });
 

@@ -37,6 +37,11 @@ export const AuthSection = Type.Optional(Type.Object({
   silly: Type.Optional(Type.Unknown()),
   /** Berth: CIDRs allowed to reach the registry at all (empty: everyone). */
   allowfrom: Type.Array(Type.String(), { default: [] }),
+  /** Berth: what the audit log records beyond changes and refused sign-ins. */
+  audit: Type.Optional(Type.Object({
+    /** Every manifest pull (GET), written in batches (1 s or 500 records); off: busy registries pull a lot. */
+    pulls: Type.Boolean({ default: false }),
+  }, strict)),
   /** Berth: failed logins allowed per user and per address within `window`, then 429. */
   ratelimit: Type.Object({
     attempts: Type.Integer({ default: 5, minimum: 1 }),

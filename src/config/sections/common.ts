@@ -14,6 +14,14 @@ export const strict = { additionalProperties: false } as const;
 export const duration = (def: string) =>
   Type.String({ default: def, pattern: '^([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$|^0$' });
 
+export const MISNAMED = 'x-berth-misnamed';
+
+/**
+ * Schema options listing names guides give a key that are too far from it for "did you mean"
+ * by spelling (CloudFront's `privatekey` written `secretkey`); the error then points to the key.
+ */
+export const misnamed = (...names: string[]) => ({ [MISNAMED]: names });
+
 export const SECRET = 'x-berth-secret';
 export const NOT_SECRET = 'x-berth-not-secret';
 
