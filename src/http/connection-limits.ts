@@ -3,7 +3,7 @@
 // TCP connection, before TLS and before any request, so a refused one costs nothing more.
 import type { Server } from 'node:net';
 import type { FastifyBaseLogger } from 'fastify';
-import { AddressList, normalizeAddress as unmapped } from '../net/forwarded.js';
+import { AddressList, normalizeAddress } from '../net/forwarded.js';
 import { logBudget } from './log-budget.js';
 
 export function limitConnectionsPerClient(server: Server, max: number, trustedProxies: string[], log: FastifyBaseLogger): void {
@@ -13,7 +13,7 @@ export function limitConnectionsPerClient(server: Server, max: number, trustedPr
   const open = new Map<string, number>();
   const budget = logBudget(10, 60_000);
   server.on('connection', (socket) => {
-    const address = unmapped(socket.remoteAddress ?? '');
+    const address = normalizeAddress(socket.remoteAddress ?? '');
     if (address === '' || exempt.contains(address)) return;
     const count = open.get(address) ?? 0;
     if (count >= max) {

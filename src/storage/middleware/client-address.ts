@@ -3,13 +3,9 @@
 // walk as the registry's own client address, src/net/forwarded.ts).
 import { BlockList, isIP } from 'node:net';
 import type { RedirectRequest } from './capabilities.js';
-import { clientAddressBehind, forwardedHops } from '../../net/forwarded.js';
+import { clientAddressBehind, forwardedHops, normalizeAddress } from '../../net/forwarded.js';
 
-/** Mapped IPv4 ("::ffff:10.0.0.1") compares as plain IPv4. */
-export function normalizeAddress(address: string): string {
-  const m = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  return m ? m[1]! : address;
-}
+export { normalizeAddress };
 
 /** A BlockList of CIDRs ("10.0.0.0/8", "::1/128") or single addresses. */
 export function addressList(entries: readonly string[]): BlockList {
