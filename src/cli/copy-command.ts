@@ -4,18 +4,12 @@ import type { Command } from 'commander';
 import { parseTransportReference, formatTransportReference, type TransportReference } from '../transport/reference.js';
 import { openDestination, openSource } from '../transport/open.js';
 import { copyImage, parsePlatform, type CopyResult } from '../transport/copy.js';
-import { addTransferOptions, sideOptions, type TransferFlags } from './transfer-options.js';
+import { addTransferOptions, sideOptions } from './transfer-options.js';
 import { outputMode, reporter, type Reporter } from './progress.js';
 import type { ImageDestination } from '../transport/types.js';
+import type { CopyFlags } from './copy-flags.js';
 
-export interface CopyFlags extends TransferFlags {
-  all?: boolean;
-  platform?: string;
-  referrers?: boolean;
-  jobs?: string;
-  quiet?: boolean;
-  json?: boolean;
-}
+export type { CopyFlags };
 
 /** Copies one image; `destination` may be shared (several images into one archive). */
 export async function copyOne(src: TransportReference, dst: TransportReference, flags: CopyFlags, report: Reporter, shared?: { destination: ImageDestination; tag: string | undefined }): Promise<CopyResult> {

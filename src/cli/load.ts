@@ -11,7 +11,7 @@ import { parseImageReference } from '../client/index.js';
 import { parseTransportReference } from '../transport/reference.js';
 import { sideOptions } from './transfer-options.js';
 import { outputMode, reporter } from './progress.js';
-import type { CopyFlags } from './copy-command.js';
+import type { CopyFlags } from './copy-flags.js';
 import type { ImageSource } from '../transport/types.js';
 
 /** REGISTRY[/prefix] + a name from the archive (`host/team/app:v1` keeps `team/app:v1`). */

@@ -59,7 +59,7 @@ export async function startServer(config: Config, warnings: string[] = []): Prom
     ...(tagGuard ? { tagGuard } : {}), ...(listing ? { index: listing.index } : {}), manifestUrls: new ManifestUrlPolicy(config.validation),
   });
   // Listeners outside the cache: a proxied pull is an event; the cache's own writes are not pushes.
-  const proxy = meta && proxyConfigured(config) ? pullThroughFromConfig(config, core, { db: meta.db, metrics: obs.metrics?.registry, logger, redis }) : undefined;
+  const proxy = meta && proxyConfigured(config) ? pullThroughFromConfig(config, core, { db: meta.db, metrics: obs.metrics?.registry, logger, redis, scope: obs.scope }) : undefined;
   const registry = obs.decorate(proxy ? proxy.registry : core);
   const auth = await startAuth(config, {
     announce: (text) => process.stderr.write(text), logger, ...(meta ? { meta } : {}), ...(redis ? { redis: { client: redis, logger } } : {}),
@@ -68,7 +68,7 @@ export async function startServer(config: Config, warnings: string[] = []): Prom
   const tls = tlsServerOptions(config);
   const app = await buildApp({
     registry, settings: { ...httpSettingsFrom(config), warnOnce: onceEach((message) => logger.warn(message)) }, logger, accessLog: false, observe: obs.http, auth, tls, gcGraceMs: parseDuration(config.gc.grace),
-    ...(proxy ? { handlerScope: (request, setHeader, fn) => proxy.scope.run({ ...request, setHeader }, fn), alsoRequired: (name, ns) => proxy.mapper.alsoRequired(name, ns) } : {}),
+    ...(proxy ? { alsoRequired: (name, ns) => proxy.mapper.alsoRequired(name, ns) } : {}),
   });
   const filesystemRoot = registry.driver.name === 'filesystem' ? config.storage.filesystem?.rootdirectory : undefined;
   const purger = startUploadPurger(registry, config.storage.maintenance.uploadpurging, logger, {

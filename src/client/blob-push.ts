@@ -2,10 +2,17 @@
 // and chunked (POST, PATCHes with Content-Range, PUT ?digest=). Bytes are hashed on the way
 // out; a stream that does not match its digest is aborted before the final PUT completes.
 import { Readable } from 'node:stream';
-import { header } from './http.js';
-import { pushScope, verifyingStream, type RegistryClient } from './registry-client.js';
+import { header, type Endpoint } from './http.js';
+import { pushScope } from './scopes.js';
+import { verifyingStream } from './verifying-stream.js';
 
-async function startUpload(client: RegistryClient, repo: string, signal?: AbortSignal): Promise<string> {
+/** The registry a blob goes to (a RegistryClient is one). */
+interface UploadTarget {
+  readonly host: string;
+  readonly endpoint: Endpoint;
+}
+
+async function startUpload(client: UploadTarget, repo: string, signal?: AbortSignal): Promise<string> {
   const res = await client.endpoint.send({ method: 'POST', path: `/v2/${repo}/blobs/uploads/`, scopes: [pushScope(repo)], expect: [202], ...(signal ? { signal } : {}) });
   await res.body.dump();
   const location = header(res, 'location');
@@ -19,7 +26,7 @@ function withDigest(location: string, digest: string): string {
   return url.toString();
 }
 
-export async function pushBlobMonolithic(client: RegistryClient, repo: string, desc: { digest: string; size: number }, source: Readable, signal?: AbortSignal): Promise<void> {
+export async function pushBlobMonolithic(client: UploadTarget, repo: string, desc: { digest: string; size: number }, source: Readable, signal?: AbortSignal): Promise<void> {
   const location = await startUpload(client, repo, signal);
   const body = source.pipe(verifyingStream(desc.digest, `blob ${desc.digest}`));
   source.on('error', (err) => body.destroy(err));
@@ -31,7 +38,7 @@ export async function pushBlobMonolithic(client: RegistryClient, repo: string, d
   await res.body.dump();
 }
 
-export async function pushBlobChunked(client: RegistryClient, repo: string, desc: { digest: string; size: number }, source: Readable, chunkSize: number, signal?: AbortSignal): Promise<void> {
+export async function pushBlobChunked(client: UploadTarget, repo: string, desc: { digest: string; size: number }, source: Readable, chunkSize: number, signal?: AbortSignal): Promise<void> {
   let location = await startUpload(client, repo, signal);
   const verified = source.pipe(verifyingStream(desc.digest, `blob ${desc.digest}`));
   source.on('error', (err) => verified.destroy(err));

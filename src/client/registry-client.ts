@@ -1,12 +1,14 @@
 // THE OCI client: the distribution-spec operations on one registry endpoint. Pull-through
 // cache, replication, copy/sync and doctor all speak to registries through this class.
-import { Readable, Transform, type TransformCallback } from 'node:stream';
-import { Digester, tryParseDigest, digestOf, type DigestAlgorithm } from '../oci/digest.js';
+import { Readable } from 'node:stream';
+import { digestOf } from '../oci/digest.js';
 import { MediaType, baseMediaType } from '../oci/media-types.js';
 import type { Descriptor } from '../oci/manifest.js';
 import { Endpoint, header, type EndpointOptions } from './http.js';
 import { DigestMismatchError, ListingLimitError, RegistryResponseError } from './errors.js';
 import { pushBlobChunked, pushBlobMonolithic } from './blob-push.js';
+import { pullScope, pushScope } from './scopes.js';
+import { algorithmOf, verifyingStream } from './verifying-stream.js';
 
 /** Everything a registry may answer a manifest request with, OCI first. */
 export const MANIFEST_ACCEPT = [
@@ -41,8 +43,7 @@ export interface PushBlobOptions {
   signal?: AbortSignal;
 }
 
-export const pullScope = (repo: string) => `repository:${repo}:pull`;
-export const pushScope = (repo: string) => `repository:${repo}:pull,push`;
+export { pullScope, pushScope, verifyingStream };
 
 export class RegistryClient {
   readonly endpoint: Endpoint;
@@ -242,12 +243,6 @@ export class RegistryClient {
   }
 }
 
-function algorithmOf(digest: string | undefined): DigestAlgorithm | undefined {
-  if (!digest) return undefined;
-  const parsed = tryParseDigest(digest);
-  return typeof parsed === 'string' ? undefined : parsed.algorithm;
-}
-
 function mediaTypeInside(bytes: Buffer): string {
   try {
     const mt = (JSON.parse(bytes.toString('utf8')) as { mediaType?: unknown }).mediaType;
@@ -266,21 +261,4 @@ export async function readLimited(stream: AsyncIterable<Buffer | Uint8Array>, li
     parts.push(Buffer.from(chunk));
   }
   return Buffer.concat(parts);
-}
-
-/** A pass-through that fails at the end unless the bytes hash to `expected`. */
-export function verifyingStream(expected: string, what: string): Transform {
-  const algorithm = algorithmOf(expected);
-  if (!algorithm) throw new Error(`${what}: unsupported digest ${expected}`);
-  const digester = new Digester(algorithm);
-  return new Transform({
-    transform(chunk: Buffer, _enc, done: TransformCallback) {
-      digester.update(chunk);
-      done(null, chunk);
-    },
-    flush(done: TransformCallback) {
-      const actual = digester.digest().value;
-      done(actual === expected ? null : new DigestMismatchError(expected, actual, what));
-    },
-  });
 }

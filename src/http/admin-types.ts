@@ -1,5 +1,6 @@
 // The shapes shared by the admin API's route tables.
 import type { FastifyRequest } from 'fastify';
+import { errorBodyText } from './error-body.js';
 
 export type AdminBody = Record<string, unknown>;
 export interface AdminCall { req: FastifyRequest; body: AdminBody; params: Record<string, string>; actor: string; address: string }
@@ -25,5 +26,5 @@ const CODES: Record<number, string> = {
 /** An admin API refusal: `error` as before, and the registry's `errors` list (code, message, detail). */
 export function adminErrorBody(status: number, message: string, detail?: Record<string, unknown>): string {
   const entry = { code: CODES[status] ?? 'UNKNOWN', message, ...(detail ? { detail } : {}) };
-  return JSON.stringify({ error: message, errors: [entry] });
+  return errorBodyText([entry], { error: message });
 }

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { Registry } from '../registry/registry.js';
 import { isValidName } from '../oci/reference.js';
 import { RegistryError } from '../errors/index.js';
-import { ROUTES } from './routes.js';
+import { ROUTES, matchRoute, type RouteMatcher } from './routes.js';
 import { targetOf, targetRewriter } from './request-target.js';
 import { handlerAccepted } from './body-guards.js';
 import type { HttpSettings } from './settings.js';
@@ -16,7 +16,6 @@ import { inRequestScope, installObservability, type HttpObservability } from './
 import type { AuthService } from '../auth/service.js';
 import { answeredWithoutCredentials, gateJudged, installAuth, repositoryFilter, type AlsoRequired } from './auth-hook.js';
 import type { TlsServerOptions } from './tls.js';
-import { query } from './request-input.js';
 import { installConnectionGuards } from './connection-guards.js';
 
 export interface AppOptions {
@@ -24,26 +23,17 @@ export interface AppOptions {
   settings: HttpSettings;
   logger: FastifyBaseLogger;
   accessLog?: boolean;
-  /** Metrics, health routes, access log and the request scope events read. */
+  /** Metrics, health routes, access log and the one request context (events, pull-through cache). */
   observe?: HttpObservability;
   auth?: AuthService;
   /** The grace period of an admin-API garbage collection without its own (`gc.grace`). */
   gcGraceMs?: number;
   tls?: TlsServerOptions;
-  /**
-   * Runs each registry handler inside a feature's request scope: the pull-through cache reads
-   * the method and containerd's `?ns=` there, and adds its response headers (X-Berth-Cache).
-   */
-  handlerScope?: HandlerScope;
+  /** How a path after /v2/ finds its route (once per request); a test passes a counting one. */
+  matchRoute?: RouteMatcher;
   /** Repositories a pull also reads, whose pull rights the caller needs too (the pull-through cache's stored names). */
   alsoRequired?: AlsoRequired;
 }
-
-export type HandlerScope = (
-  request: { method: string; ns: string | undefined },
-  setHeader: (name: string, value: string) => void,
-  fn: () => Promise<void>,
-) => Promise<void>;
 
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 
@@ -62,9 +52,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     connectionTimeout: 10 * 60 * 1000,
     http: { maxHeaderSize: settings.maxHeaderBytes, requireHostHeader: false },
     clientErrorHandler: answerClientError,
-    frameworkErrors: frameworkErrorHandler(settings.prefix),
-    // The target is read once, before routing; the gate and the handlers use that reading.
-    rewriteUrl: targetRewriter(settings.prefix),
+    frameworkErrors: frameworkErrorHandler(),
+    // The target is read and its route matched once, before routing; everything after uses that.
+    rewriteUrl: targetRewriter(settings.prefix, options.matchRoute ?? matchRoute),
     ...(options.tls ?? {}),
   } as Parameters<typeof Fastify>[0]) as unknown as FastifyInstance;
   installConnectionGuards(app, settings);
@@ -88,7 +78,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     });
   }
   installErrorHandling(app);
-  if (options.observe) installObservability(app, options.observe, settings.prefix);
+  if (options.observe) installObservability(app, options.observe);
   const gate = options.auth ? await installAuth(app, options.auth, settings, registry, options.gcGraceMs ?? 60 * 60 * 1000, options.alsoRequired) : undefined;
 
   // Returning the reply tells Fastify the response is in hand (a stream may still be flowing).
@@ -114,10 +104,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     if (match.route.hasName && !isValidName(match.name)) throw new RegistryError('NAME_INVALID', { name: match.name });
     handlerAccepted(req.raw);
     const run = () => handler({ req, reply, registry, settings, name: match.name, param: match.param, visible: repositoryFilter(options.auth, req), shared: answeredWithoutCredentials(req) });
-    const scoped = options.handlerScope;
-    await inRequestScope(options.observe, req, scoped
-      ? () => scoped({ method: req.method, ns: query(req, 'ns') }, (k, v) => void reply.header(k, v), run)
-      : run);
+    await inRequestScope(options.observe, req, reply, run);
     return reply;
   };
   const prefix = settings.prefix;

@@ -1,11 +1,12 @@
-// The one place errors become responses: `{"errors":[{code,message,detail}]}` with the status
-// the error table names (no body on HEAD). Unknown errors are logged and answered with a
+// The one place thrown errors become responses, with the status the error table names (the body
+// is written by error-body.ts, none on HEAD). Unknown errors are logged and answered with a
 // request id, never with their message.
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
 import { RegistryError, isRegistryError } from '../errors/index.js';
 import { InvalidPathError } from '../storage/driver.js';
 import { isStorageFull } from '../registry/storage-errors.js';
 import { drainAfterHandlerError } from './body-guards.js';
+import { sendError } from './error-body.js';
 
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError, req, reply) => {
@@ -19,19 +20,6 @@ export function installErrorHandling(app: FastifyInstance): void {
   app.setNotFoundHandler((req, reply) => {
     sendError(req, reply, new RegistryError('NOT_FOUND', { path: req.url.split('?')[0] }));
   });
-}
-
-function sendError(req: FastifyRequest, reply: FastifyReply, error: RegistryError): void {
-  reply.removeHeader('Content-Length');
-  reply.removeHeader('Content-Type');
-  reply.removeHeader('Cache-Control');
-  reply.removeHeader('ETag');
-  reply.code(error.status).headers(error.headers);
-  if (req.method === 'HEAD') {
-    reply.send();
-    return;
-  }
-  reply.type('application/json').send(JSON.stringify({ errors: [error.toJSON()] }));
 }
 
 function toRegistryError(err: FastifyError, req: FastifyRequest): RegistryError {

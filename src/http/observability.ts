@@ -1,11 +1,13 @@
 // The HTTP side of observability, installed by buildApp: Distribution's request metrics under
-// its handler names, pull outcomes and bytes sent, one access log line per request, the
-// request scope the event listener reads, and /healthz, /readyz and (optionally) /metrics.
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+// its handler names, pull outcomes and bytes sent, one access log line per request, the one
+// request context (events, pull-through cache), and /healthz, /readyz and (optionally) /metrics.
+// The route is the one request-target.ts matched and kept; its handler name is in the route table.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Metrics } from '../metrics/metrics.js';
 import type { Health } from '../health/health.js';
-import type { RequestInfo, RequestScope } from '../events/request-scope.js';
-import { matchRoute } from './routes.js';
+import type { RequestContext, RequestScope } from '../events/request-scope.js';
+import { acceptedTarget } from './request-target.js';
+import { query } from './request-input.js';
 import { looksSecret } from '../config/secret-names.js';
 
 export interface HttpObservability {
@@ -17,12 +19,6 @@ export interface HttpObservability {
   accessLog: boolean;
 }
 
-/** Berth's route names, as Distribution names its handlers in `registry_http_*{handler}`. */
-const HANDLER_NAMES: Record<string, string> = {
-  catalog: 'catalog', 'upload-start': 'blob_upload', upload: 'blob_upload_chunk', blob: 'blob',
-  manifest: 'manifest', tags: 'tags', referrers: 'referrers',
-};
-
 interface Observed {
   handler: string | undefined;
   repository: string;
@@ -31,12 +27,12 @@ interface Observed {
   sent: number;
 }
 
-export function installObservability(app: FastifyInstance, obs: HttpObservability, prefix: string): void {
+export function installObservability(app: FastifyInstance, obs: HttpObservability): void {
   const observed = new WeakMap<FastifyRequest, Observed>();
   app.addHook('onRequest', async (req, reply) => {
-    const path = req.url.split('?')[0]!;
-    const handler = handlerName(path, prefix);
-    const match = handler && handler !== 'base' ? matchRoute(apiPath(path, prefix)) : undefined;
+    const api = acceptedTarget(req)?.api;
+    const match = api?.match;
+    const handler = !api ? undefined : api.rest === '' ? 'base' : match ? match.route.metric : 'unknown';
     const o: Observed = { handler, repository: match?.name ?? '', param: match?.param ?? '', start: process.hrtime.bigint(), sent: 0 };
     observed.set(req, o);
     countSentBytes(reply.raw, (n) => { o.sent += n; });
@@ -47,9 +43,9 @@ export function installObservability(app: FastifyInstance, obs: HttpObservabilit
   if (obs.metrics && obs.metricsPath) registerMetricsRoute(app, obs.metrics, obs.metricsPath);
 }
 
-/** Runs a route handler with the request visible to the registry listeners. */
-export function inRequestScope<T>(obs: HttpObservability | undefined, req: FastifyRequest, fn: () => Promise<T>): Promise<T> {
-  return obs ? obs.scope.run(requestInfo(req), fn) : fn();
+/** Runs a route handler inside the request's one context (created here, once per request). */
+export function inRequestScope<T>(obs: HttpObservability | undefined, req: FastifyRequest, reply: FastifyReply, fn: () => Promise<T>): Promise<T> {
+  return obs ? obs.scope.run(requestContext(req, reply), fn) : fn();
 }
 
 export function registerHealthRoutes(app: FastifyInstance, health: Health): void {
@@ -119,20 +115,7 @@ function countSentBytes(res: NodeJS.WritableStream & { write: (...a: never[]) =>
   };
 }
 
-function handlerName(path: string, prefix: string): string | undefined {
-  if (!path.startsWith(`${prefix}/v2`)) return undefined;
-  const rest = path.slice(prefix.length);
-  if (rest === '/v2' || rest === '/v2/') return 'base';
-  if (!rest.startsWith('/v2/')) return undefined;
-  const match = matchRoute(rest.slice('/v2/'.length));
-  return match ? HANDLER_NAMES[match.route.name] ?? match.route.name : 'unknown';
-}
-
-function apiPath(path: string, prefix: string): string {
-  return path.slice(prefix.length + '/v2/'.length);
-}
-
-function requestInfo(req: FastifyRequest): RequestInfo {
+function requestContext(req: FastifyRequest, reply: FastifyReply): RequestContext {
   const socket = req.raw.socket;
   return {
     id: req.id,
@@ -143,6 +126,8 @@ function requestInfo(req: FastifyRequest): RequestInfo {
     useragent: req.headers['user-agent'] ?? '',
     url: req.url,
     ...(requestUser(req) ? { user: requestUser(req)! } : {}),
+    ns: query(req, 'ns'),
+    setHeader: (name, value) => void reply.header(name, value),
   };
 }
 

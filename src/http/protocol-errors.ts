@@ -3,11 +3,10 @@
 // invalid bytes in the request line), headers past http.limits.maxheaderbytes, and paths that
 // are not valid percent-encoded UTF-8.
 import type { Socket } from 'node:net';
-import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { RegistryError } from '../errors/index.js';
-import { isValidName } from '../oci/reference.js';
-import { matchRoute } from './routes.js';
+import { routerRefusal } from './request-target.js';
+import { rawErrorResponse, sendError } from './error-body.js';
 
 /** Node's `clientError`: the request could not be parsed, so answer on the socket and close it. */
 export function answerClientError(err: NodeJS.ErrnoException, socket: Socket): void {
@@ -20,57 +19,19 @@ export function answerClientError(err: NodeJS.ErrnoException, socket: Socket): v
       : new RegistryError('UNSUPPORTED', `malformed HTTP request (${err.code ?? 'parse error'})`, { status: 400 });
   // As Node's own handler does: never write into a response that is already on its way.
   const inFlight = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
-  if (socket.writable && !inFlight?.headersSent) {
-    const body = JSON.stringify({ errors: [error.toJSON()] });
-    socket.write([
-      `HTTP/1.1 ${error.status} ${STATUS_CODES[error.status] ?? ''}`,
-      'Content-Type: application/json',
-      `Content-Length: ${Buffer.byteLength(body)}`,
-      'Docker-Distribution-API-Version: registry/2.0',
-      'Connection: close',
-      '', body,
-    ].join('\r\n'));
-  }
+  if (socket.writable && !inFlight?.headersSent) socket.write(rawErrorResponse(error));
   socket.destroy();
 }
 
-/** The error for a path that is not valid percent-encoded UTF-8 (`%ff`), named after the part it is in. */
-export function undecodablePathError(url: string, prefix: string): RegistryError {
-  return pathPartError(url, prefix, 'not valid percent-encoded UTF-8', new RegistryError('NOT_FOUND', { path: url.split('?')[0] }));
-}
-
-/**
- * The error for a path that cannot be used as written, named after the part of a route it is in
- * (the name, a reference, a digest, an upload id) where the raw path shows one; else `fallback`.
- */
-export function pathPartError(url: string, prefix: string, reason: string, fallback: RegistryError): RegistryError {
-  const path = url.split('?')[0]!;
-  const base = `${prefix}/v2/`;
-  const match = path.startsWith(base) ? matchRoute(path.slice(base.length)) : undefined;
-  if (!match) return fallback;
-  if (match.route.hasName && !isValidName(match.name)) return new RegistryError('NAME_INVALID', { name: match.name, reason });
-  switch (match.route.name) {
-    case 'manifest': return new RegistryError('MANIFEST_INVALID', { reason: 'invalid tag', tag: match.param });
-    case 'blob':
-    case 'referrers': return new RegistryError('DIGEST_INVALID', { digest: match.param, reason });
-    case 'upload': return new RegistryError('BLOB_UPLOAD_UNKNOWN', { id: match.param });
-    default: return fallback;
-  }
-}
-
 /** Fastify's `frameworkErrors`: errors raised by the router before any hook runs. */
-export function frameworkErrorHandler(prefix: string) {
+export function frameworkErrorHandler() {
   return (err: FastifyError, req: FastifyRequest, reply: FastifyReply): void => {
     const error = err.code === 'FST_ERR_BAD_URL' || err.code === 'FST_ERR_MAX_PARAM_LENGTH'
-      ? undecodablePathError(req.url, prefix)
+      ? routerRefusal(req)
       : new RegistryError('INTERNAL', { requestId: req.id });
     if (error.status >= 500) req.log.error({ err }, 'request failed');
-    reply.code(error.status).header('Docker-Distribution-API-Version', 'registry/2.0').header('X-Request-Id', req.id);
-    if (req.method === 'HEAD') {
-      reply.send();
-      return;
-    }
-    reply.type('application/json').send(JSON.stringify({ errors: [error.toJSON()] }));
+    reply.header('Docker-Distribution-API-Version', 'registry/2.0').header('X-Request-Id', req.id);
+    sendError(req, reply, error);
   };
 }
 

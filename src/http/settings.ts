@@ -25,6 +25,8 @@ export interface HttpSettings {
   warnOnce?: (message: string) => void;
   /** http.timeouts.bodyidle in ms; 0: off. */
   bodyIdleMs: number;
+  /** http.timeouts.header in ms: the most a request head may take to arrive; 0: off. */
+  headerTimeoutMs: number;
   /** http.limits.maxconnectionsperclient; 0: no limit. */
   maxConnectionsPerClient: number;
   /** http.trustedproxies: peers whose connections the per-client limit does not count. */
@@ -47,6 +49,7 @@ export function httpSettingsFrom(config: Config): HttpSettings {
     automaticMount: { enabled: config.storage.crossmount.automatic, maxRepositories: config.storage.crossmount.maxrepositories },
     proxies: new ProxyTrust(config.http.trustedproxies, config.http.forwardedheader),
     bodyIdleMs: parseDuration(config.http.timeouts.bodyidle),
+    headerTimeoutMs: parseDuration(config.http.timeouts.header),
     maxConnectionsPerClient: config.http.limits.maxconnectionsperclient,
     trustedProxies: config.http.trustedproxies,
   };

@@ -6,6 +6,7 @@ import type { AuthService } from '../auth/service.js';
 import { ANONYMOUS, identityName, type Identity } from '../auth/identity.js';
 import { formatScope, parseScopes } from '../auth/scope.js';
 import type { HttpSettings } from './settings.js';
+import { errorBodyText } from './error-body.js';
 import { decodeBasic } from './auth-hook.js';
 import { currentSubject } from '../auth/token/revocation.js';
 import { crossSiteReason } from '../auth/csrf.js';
@@ -93,9 +94,7 @@ async function login(auth: AuthService, req: FastifyRequest, reply: FastifyReply
 function oauthError(reply: FastifyReply, status: number, error: string, description: string): FastifyReply {
   const code = status === 401 ? 'UNAUTHORIZED' : status === 403 ? 'DENIED' : status === 429 ? 'TOOMANYREQUESTS' : 'UNSUPPORTED';
   // Both shapes: OAuth2 clients read `error`, registry clients read `errors`.
-  reply.code(status).type('application/json').send(JSON.stringify({
-    error, error_description: description, errors: [{ code, message: description }],
-  }));
+  reply.code(status).type('application/json').send(errorBodyText([{ code, message: description }], { error, error_description: description }));
   return reply;
 }
 

@@ -9,13 +9,14 @@ import type { MetricsRegistry } from '../metrics/metrics.js';
 import { upstreamsFromConfig } from './upstreams.js';
 import { proxyMetrics } from './proxy-metrics.js';
 import { withPullThrough, type PullThrough } from './pull-through.js';
+import type { ProxyScope } from './proxy-scope.js';
 import type { Redis } from '../redis/connect.js';
 import { FillLocks } from './fill-lock.js';
 import { describeProxy } from '../client/proxy-env.js';
 
 export { proxyConfigured } from './upstreams.js';
 
-export function pullThroughFromConfig(config: Config, core: Registry, deps: { db: Kysely<MetaTables>; metrics?: MetricsRegistry | undefined; logger: FastifyBaseLogger; redis?: Redis | undefined }): PullThrough {
+export function pullThroughFromConfig(config: Config, core: Registry, deps: { db: Kysely<MetaTables>; metrics?: MetricsRegistry | undefined; logger: FastifyBaseLogger; redis?: Redis | undefined; scope?: ProxyScope }): PullThrough {
   const upstreams = upstreamsFromConfig(config);
   for (const u of upstreams) {
     u.log = deps.logger;
@@ -27,6 +28,7 @@ export function pullThroughFromConfig(config: Config, core: Registry, deps: { db
   return withPullThrough(core, {
     upstreams,
     db: deps.db,
+    ...(deps.scope ? { scope: deps.scope } : {}),
     ...(deps.metrics ? { metrics: proxyMetrics(deps.metrics) } : {}),
     onError: (err) => deps.logger.warn({ err }, 'pull-through cache: bookkeeping write failed'),
     ...(deps.redis ? {

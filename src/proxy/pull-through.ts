@@ -15,7 +15,7 @@ import type { Kysely } from 'kysely';
 import type { MetaTables } from '../meta/tables/index.js';
 import { NameMapper, type ProxyRoute } from './name-mapping.js';
 import type { Upstream } from './upstreams.js';
-import { ProxyScope } from './proxy-scope.js';
+import { NO_REQUEST, type ProxyScope } from './proxy-scope.js';
 import { CacheBook } from './cache-book.js';
 import { NO_PROXY_METRICS, type ProxyMetrics } from './proxy-metrics.js';
 import { ManifestCache } from './manifest-cache.js';
@@ -50,7 +50,7 @@ export interface PullThrough {
 }
 
 export function withPullThrough(base: Registry, options: PullThroughOptions): PullThrough {
-  const scope = options.scope ?? new ProxyScope();
+  const scope = options.scope ?? NO_REQUEST;
   const metrics = options.metrics ?? NO_PROXY_METRICS;
   const book = new CacheBook(options.db, { ...(options.now ? { now: options.now } : {}), ...(options.onError ? { onError: options.onError } : {}) });
   const deps = { base, book, metrics, scope, now: options.now ?? Date.now };

@@ -33,6 +33,12 @@ export const HttpSection = Type.Object({
      * takes in total. "0" turns it off.
      */
     bodyidle: duration('60s'),
+    /**
+     * How long a client may take to send a request's head (request line and headers) before
+     * it is answered 408 and its connection closed: what keeps slowloris clients from holding
+     * connections. "0" turns it off.
+     */
+    header: duration('60s'),
   }, { ...strict, default: {} }),
   tls: TlsSection,
   /**
