@@ -1,6 +1,7 @@
 // Users, projects, members and robot accounts in the metadata database. Secrets are stored as
 // bcrypt hashes only; nothing here ever returns one to a caller that prints.
 import type { Kysely } from 'kysely';
+import type { ErrorCode } from '../errors/index.js';
 import type { MetaTables } from '../meta/tables/index.js';
 import { hashSecret } from './passwords.js';
 import { isRole, REPOSITORY_ACTIONS, type Role } from './roles.js';
@@ -11,9 +12,16 @@ export interface Member { project: string; user: string; role: Role }
 export interface RobotPermission { project: string; actions: string[] }
 export interface Robot { name: string; permissions: RobotPermission[]; expiresAt: string | null; createdAt: string }
 
-export class AccessStoreError extends Error {}
+/** What a refused change of the store is, as a code of the error table: bad input, a clash, or nothing to change. */
+export type AccessStoreErrorCode = Extract<ErrorCode, 'INVALID' | 'CONFLICT' | 'NOT_FOUND'>;
+
+export class AccessStoreError extends Error {
+  constructor(readonly code: AccessStoreErrorCode, message: string) { super(message); }
+}
 /** A change that would leave the registry without a system administrator (nobody could manage it). */
-export class LastAdminError extends AccessStoreError {}
+export class LastAdminError extends AccessStoreError {
+  constructor(message: string) { super('CONFLICT', message); }
+}
 
 const NAME = /^[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
 const USER_NAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,254}$/;
@@ -25,8 +33,8 @@ export class AccessStore {
 
   // Users
   async addUser(name: string, password: string, admin = false): Promise<User> {
-    if (!USER_NAME.test(name) || name.startsWith(ROBOT_PREFIX)) throw new AccessStoreError(`invalid user name "${name}"`);
-    if (await this.user(name)) throw new AccessStoreError(`user ${name} already exists`);
+    if (!USER_NAME.test(name) || name.startsWith(ROBOT_PREFIX)) throw new AccessStoreError('INVALID', `invalid user name "${name}"`);
+    if (await this.user(name)) throw new AccessStoreError('CONFLICT', `user ${name} already exists`);
     checkPassword(password);
     const createdAt = this.now().toISOString();
     await this.db.insertInto('auth_users').values({ name, password_hash: await hashSecret(password), admin: admin ? 1 : 0, created_at: createdAt }).execute();
@@ -36,13 +44,13 @@ export class AccessStore {
   async setPassword(name: string, password: string): Promise<void> {
     checkPassword(password);
     const r = await this.db.updateTable('auth_users').set({ password_hash: await hashSecret(password) }).where('name', '=', name).executeTakeFirst();
-    if (Number(r.numUpdatedRows) === 0) throw new AccessStoreError(`no user ${name}`);
+    if (Number(r.numUpdatedRows) === 0) throw new AccessStoreError('NOT_FOUND', `no user ${name}`);
   }
 
   async setAdmin(name: string, admin: boolean): Promise<void> {
     if (admin) {
       const r = await this.db.updateTable('auth_users').set({ admin: 1 }).where('name', '=', name).executeTakeFirst();
-      if (Number(r.numUpdatedRows) === 0) throw new AccessStoreError(`no user ${name}`);
+      if (Number(r.numUpdatedRows) === 0) throw new AccessStoreError('NOT_FOUND', `no user ${name}`);
       return;
     }
     await this.#keepingAnAdmin(name, 'demote', async (trx) =>
@@ -81,7 +89,7 @@ export class AccessStore {
 
   /** Why a guarded change of `name` changed nothing: no such user, or the last administrator. */
   async #refuse(name: string, what: 'remove' | 'demote'): Promise<never> {
-    if (!(await this.user(name))) throw new AccessStoreError(`no user ${name}`);
+    if (!(await this.user(name))) throw new AccessStoreError('NOT_FOUND', `no user ${name}`);
     throw new LastAdminError(`cannot ${what} ${name}: it is the last system administrator (make another user an administrator first)`);
   }
 
@@ -102,8 +110,8 @@ export class AccessStore {
 
   // Projects
   async addProject(name: string, options: { public?: boolean; allowFrom?: string[] } = {}): Promise<Project> {
-    if (!NAME.test(name)) throw new AccessStoreError(`invalid project name "${name}" (a repository path component)`);
-    if (await this.project(name)) throw new AccessStoreError(`project ${name} already exists`);
+    if (!NAME.test(name)) throw new AccessStoreError('INVALID', `invalid project name "${name}" (a repository path component)`);
+    if (await this.project(name)) throw new AccessStoreError('CONFLICT', `project ${name} already exists`);
     const project = { name, public: options.public ?? false, allowFrom: options.allowFrom ?? [], createdAt: this.now().toISOString() };
     await this.db.insertInto('auth_projects').values({
       name, public: project.public ? 1 : 0, allow_from: JSON.stringify(project.allowFrom), created_at: project.createdAt,
@@ -117,13 +125,13 @@ export class AccessStore {
     if (changes.allowFrom !== undefined) set.allow_from = JSON.stringify(changes.allowFrom);
     if (Object.keys(set).length === 0) return;
     const r = await this.db.updateTable('auth_projects').set(set).where('name', '=', name).executeTakeFirst();
-    if (Number(r.numUpdatedRows) === 0) throw new AccessStoreError(`no project ${name}`);
+    if (Number(r.numUpdatedRows) === 0) throw new AccessStoreError('NOT_FOUND', `no project ${name}`);
   }
 
   async removeProject(name: string): Promise<void> {
     await this.db.deleteFrom('auth_members').where('project', '=', name).execute();
     const r = await this.db.deleteFrom('auth_projects').where('name', '=', name).executeTakeFirst();
-    if (Number(r.numDeletedRows) === 0) throw new AccessStoreError(`no project ${name}`);
+    if (Number(r.numDeletedRows) === 0) throw new AccessStoreError('NOT_FOUND', `no project ${name}`);
   }
 
   async project(name: string): Promise<Project | undefined> {
@@ -138,11 +146,11 @@ export class AccessStore {
 
   // Members
   async setMember(project: string, user: string, role: Role | null): Promise<void> {
-    if (!(await this.project(project))) throw new AccessStoreError(`no project ${project}`);
-    if (!(await this.user(user))) throw new AccessStoreError(`no user ${user}`);
+    if (!(await this.project(project))) throw new AccessStoreError('NOT_FOUND', `no project ${project}`);
+    if (!(await this.user(user))) throw new AccessStoreError('NOT_FOUND', `no user ${user}`);
     await this.db.deleteFrom('auth_members').where('project', '=', project).where('user_name', '=', user).execute();
     if (role !== null) {
-      if (!isRole(role)) throw new AccessStoreError(`unknown role ${String(role)}`);
+      if (!isRole(role)) throw new AccessStoreError('INVALID', `unknown role ${String(role)}`);
       await this.db.insertInto('auth_members').values({ project, user_name: user, role }).execute();
     }
   }
@@ -160,12 +168,12 @@ export class AccessStore {
   // Robots
   async addRobot(name: string, secret: string, permissions: RobotPermission[], expiresAt: Date | null): Promise<Robot> {
     const full = name.startsWith(ROBOT_PREFIX) ? name : `${ROBOT_PREFIX}${name}`;
-    if (!NAME.test(full.slice(ROBOT_PREFIX.length))) throw new AccessStoreError(`invalid robot name "${name}"`);
-    if (await this.robot(full)) throw new AccessStoreError(`robot ${full} already exists`);
+    if (!NAME.test(full.slice(ROBOT_PREFIX.length))) throw new AccessStoreError('INVALID', `invalid robot name "${name}"`);
+    if (await this.robot(full)) throw new AccessStoreError('CONFLICT', `robot ${full} already exists`);
     for (const p of permissions) {
-      if (!(await this.project(p.project))) throw new AccessStoreError(`no project ${p.project}`);
+      if (!(await this.project(p.project))) throw new AccessStoreError('NOT_FOUND', `no project ${p.project}`);
       const bad = p.actions.filter((a) => !(REPOSITORY_ACTIONS as readonly string[]).includes(a));
-      if (bad.length > 0 || p.actions.length === 0) throw new AccessStoreError(`invalid robot actions for ${p.project}: ${p.actions.join(',')}`);
+      if (bad.length > 0 || p.actions.length === 0) throw new AccessStoreError('INVALID', `invalid robot actions for ${p.project}: ${p.actions.join(',')}`);
     }
     const robot = { name: full, permissions, expiresAt: expiresAt?.toISOString() ?? null, createdAt: this.now().toISOString() };
     await this.db.insertInto('auth_robots').values({
@@ -177,7 +185,7 @@ export class AccessStore {
   async removeRobot(name: string): Promise<void> {
     const full = name.startsWith(ROBOT_PREFIX) ? name : `${ROBOT_PREFIX}${name}`;
     const r = await this.db.deleteFrom('auth_robots').where('name', '=', full).executeTakeFirst();
-    if (Number(r.numDeletedRows) === 0) throw new AccessStoreError(`no robot ${full}`);
+    if (Number(r.numDeletedRows) === 0) throw new AccessStoreError('NOT_FOUND', `no robot ${full}`);
   }
 
   async robot(name: string): Promise<(Robot & { secretHash: string }) | undefined> {
@@ -199,6 +207,6 @@ function robotFrom(row: MetaTables['auth_robots']): Robot {
 }
 
 function checkPassword(password: string): void {
-  if (password.length < 8) throw new AccessStoreError('a password needs at least 8 characters');
-  if (Buffer.byteLength(password) > 72) throw new AccessStoreError('a password may have at most 72 bytes (bcrypt\'s limit)');
+  if (password.length < 8) throw new AccessStoreError('INVALID', 'a password needs at least 8 characters');
+  if (Buffer.byteLength(password) > 72) throw new AccessStoreError('INVALID', 'a password may have at most 72 bytes (bcrypt\'s limit)');
 }

@@ -1,6 +1,8 @@
 // Everything authentication and access control needs at run time, built once from the
-// configuration: the metadata database, the credential checker, the authorizer, and for token
-// auth the issuer (built-in server) and the verifier. `undefined` when `auth` is absent.
+// configuration: the metadata database, the authenticator chain behind one sign-in (rate limit
+// and audit around it), the authorizer, and for token auth the issuer (built-in server) and the
+// verifier. `undefined` when `auth` is absent. A new way of signing in is one Authenticator
+// (authenticator.ts) added to the chain here.
 import { join } from 'node:path';
 import type { Config } from '../config/schema.js';
 import { parseDuration } from '../config/duration.js';
@@ -10,7 +12,13 @@ import { AccessStore } from './access-store.js';
 import { AddressList } from './allowlist.js';
 import { ProxyTrust } from '../net/proxy-trust.js';
 import { Authorizer } from './authorizer.js';
-import { CredentialChecker } from './credentials.js';
+import { AuthenticatorChain, type Authenticator } from './authenticator.js';
+import { HtpasswdAuthenticator } from './authenticators/htpasswd.js';
+import { RobotAuthenticator } from './authenticators/robots.js';
+import { DatabaseUserAuthenticator } from './authenticators/users.js';
+import { SecretMatcher } from './secrets.js';
+import { SignIn } from './sign-in.js';
+import { BearerTokenAuthenticator } from './token/authenticator.js';
 import { HtpasswdFile } from './htpasswd.js';
 import { generateSecret } from './passwords.js';
 import { appendAudit } from './audit.js';
@@ -31,7 +39,10 @@ export interface AuthService {
   service: string;
   meta: MetaDatabase;
   store: AccessStore;
-  checker: CredentialChecker;
+  /** Every sign-in (registry API, token server, admin API): the authenticator chain behind the failed-login limiter. */
+  signIn: SignIn;
+  /** The bcrypt comparisons of every password authenticator. */
+  secrets: SecretMatcher;
   authorizer: Authorizer;
   /** The built-in token server, when this registry issues its own tokens. */
   issuer: TokenIssuer | undefined;
@@ -77,11 +88,6 @@ export async function startAuth(config: Config, options: AuthStartOptions = {}):
     const limiter: FailedLoginLimiter = options.redis
       ? new RedisLoginRateLimiter(options.redis.client, limits, options.redis.logger) : new LoginRateLimiter(limits);
     const htpasswd = auth.htpasswd ? new HtpasswdFile(auth.htpasswd.path) : undefined;
-    const checker = new CredentialChecker(store, htpasswd, limiter);
-    // Sign-ins refused anywhere (registry API, token endpoint, admin API) are audited; a lost
-    // record is logged, never a reason to answer the client differently.
-    checker.onFailure = (user, address, reason) => appendAudit(meta.db, { actor: user, address, action: 'login.failed', target: user, detail: { reason } })
-      .catch((err: unknown) => options.logger?.error({ err }, 'audit record lost'));
     let issuer: TokenIssuer | undefined;
     let verifier: TokenVerifier | undefined;
     const token = auth.token;
@@ -102,6 +108,20 @@ export async function startAuth(config: Config, options: AuthStartOptions = {}):
         ...(token.jwks ? { jwks: token.jwks } : {}),
       });
     }
+    const stamps = issuer ? new CredentialStamps(issuer.options.key) : undefined;
+    const secrets = new SecretMatcher();
+    // The file first: its users win over database users, and an unknown name costs what its users cost.
+    const authenticators: Authenticator[] = [
+      ...(htpasswd ? [new HtpasswdAuthenticator(htpasswd, secrets)] : []),
+      new RobotAuthenticator(store, secrets),
+      new DatabaseUserAuthenticator(store, secrets),
+      ...(verifier ? [new BearerTokenAuthenticator(verifier, { store, stamps, issuer })] : []),
+    ];
+    const signIn = new SignIn(new AuthenticatorChain(authenticators, secrets), limiter);
+    // Sign-ins refused anywhere (registry API, token endpoint, admin API) are audited; a lost
+    // record is logged, never a reason to answer the client differently.
+    signIn.onFailure = (user, address, reason) => appendAudit(meta.db, { actor: user, address, action: 'login.failed', target: user, detail: { reason } })
+      .catch((err: unknown) => options.logger?.error({ err }, 'audit record lost'));
     if ((auth.htpasswd || token) && (await store.countUsers()) === 0) {
       const name = bootstrapAdminName(htpasswd);
       const password = generateSecret();
@@ -119,8 +139,7 @@ export async function startAuth(config: Config, options: AuthStartOptions = {}):
       mode: auth.htpasswd ? 'basic' : token ? 'token' : 'open',
       realm: auth.htpasswd?.realm ?? token?.realm ?? '',
       service: token?.service ?? '',
-      meta, store, checker, authorizer: new Authorizer(store), issuer, verifier,
-      stamps: issuer ? new CredentialStamps(issuer.options.key) : undefined,
+      meta, store, signIn, secrets, authorizer: new Authorizer(store), issuer, verifier, stamps,
       allowFrom: new AddressList(auth.allowfrom),
       proxies: new ProxyTrust(config.http.trustedproxies, config.http.forwardedheader),
       close: async () => {

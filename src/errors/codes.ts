@@ -25,6 +25,10 @@ export const ERROR_CODES = {
   // The storage filesystem refused a write for lack of space (ENOSPC) or quota (EDQUOT).
   STORAGE_FULL: { status: 507, message: 'storage is full' },
   INTERNAL: { status: 500, message: 'internal server error' },
+  // Extensions of the admin API (/api/v1): its refusals carry these codes (src/http/admin-types.ts).
+  INVALID: { status: 400, message: 'request invalid' },
+  CONFLICT: { status: 409, message: 'conflict with the current state' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'unsupported media type' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

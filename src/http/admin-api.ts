@@ -1,15 +1,16 @@
 // The JSON admin API under /api/v1/: users, projects and members, robot accounts, the audit
 // log. Only system administrators (Basic credentials of a database user with `admin`) get in;
 // every change is written to the audit log. Robot secrets are returned once, on creation.
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+// A Fastify plugin: the app registers it (app.ts) under `<prefix>/api/v1`.
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthService } from '../auth/service.js';
-import { AccessStoreError, LastAdminError, type RobotPermission } from '../auth/access-store.js';
+import { AccessStoreError, type RobotPermission } from '../auth/access-store.js';
 import { appendAudit, readAudit } from '../auth/audit.js';
 import { generateSecret } from '../auth/passwords.js';
 import { isRole } from '../auth/roles.js';
 import { isCidr } from '../config/sections/auth.js';
 import type { HttpSettings } from './settings.js';
-import { decodeBasic } from './auth-hook.js';
+import { credentialsOf } from '../auth/credentials.js';
 import { AdminApiError, adminErrorBody, requiredString as str, type AdminAction, type AdminBody } from './admin-types.js';
 import { crossSiteReason, isJsonBody, type OriginPolicy } from '../auth/csrf.js';
 import { operationRoutes } from './admin-operations.js';
@@ -21,7 +22,9 @@ const ApiError = AdminApiError;
 
 const BODY_LIMIT = 64 * 1024;
 
-export async function installAdminApi(app: FastifyInstance, auth: AuthService, settings: HttpSettings, registry: Registry, gcGraceMs: number): Promise<void> {
+export interface AdminApiOptions { auth: AuthService; settings: HttpSettings; registry: Registry; gcGraceMs: number }
+
+export const adminApi: FastifyPluginAsync<AdminApiOptions> = async (app, { auth, settings, registry, gcGraceMs }) => {
   const s = auth.store;
   const routes: Array<[string, string, Action]> = [
     ['GET', '/users', async () => ({ status: 200, body: await s.users() })],
@@ -54,7 +57,7 @@ export async function installAdminApi(app: FastifyInstance, auth: AuthService, s
     ['GET', '/projects/:name/members', async ({ params }) => ({ status: 200, body: await s.members(params.name!) })],
     ['PUT', '/projects/:name/members/:user', async ({ body, params }) => {
       const role = str(body, 'role');
-      if (!isRole(role)) throw new ApiError(400, 'role must be guest, developer, maintainer or admin');
+      if (!isRole(role)) throw new ApiError('INVALID', 'role must be guest, developer, maintainer or admin');
       await s.setMember(params.name!, params.user!, role);
       return { status: 204, audit: { action: 'project.member', target: `${params.name!}/${params.user!}`, detail: { role } } };
     }],
@@ -66,7 +69,7 @@ export async function installAdminApi(app: FastifyInstance, auth: AuthService, s
     ['POST', '/robots', async ({ body }) => {
       const secret = generateSecret();
       const expiresAt = typeof body.expiresAt === 'string' ? new Date(body.expiresAt) : null;
-      if (expiresAt && Number.isNaN(expiresAt.getTime())) throw new ApiError(400, 'expiresAt is not a date');
+      if (expiresAt && Number.isNaN(expiresAt.getTime())) throw new ApiError('INVALID', 'expiresAt is not a date');
       const robot = await s.addRobot(str(body, 'name'), secret, permissions(body.permissions), expiresAt);
       return { status: 201, body: { ...robot, secret }, audit: { action: 'robot.add', target: robot.name, detail: { permissions: robot.permissions, expiresAt: robot.expiresAt } } };
     }],
@@ -82,12 +85,9 @@ export async function installAdminApi(app: FastifyInstance, auth: AuthService, s
     ...operationRoutes(auth, registry, gcGraceMs),
   ];
   for (const [method, path, action] of routes) {
-    app.route({
-      method, url: `${settings.prefix}/api/v1${path}`,
-      handler: async (req, reply) => run(auth, req, reply, action, { host: settings.host, trusted: settings.corsOrigins }),
-    });
+    app.route({ method, url: path, handler: async (req, reply) => run(auth, req, reply, action, { host: settings.host, trusted: settings.corsOrigins }) });
   }
-}
+};
 
 async function run(auth: AuthService, req: FastifyRequest, reply: FastifyReply, action: Action, origins: OriginPolicy): Promise<FastifyReply> {
   const address = auth.proxies.clientAddress(req.socket.remoteAddress, req.headers);
@@ -96,9 +96,9 @@ async function run(auth: AuthService, req: FastifyRequest, reply: FastifyReply, 
     const forged = crossSiteReason(req, origins);
     if (forged) {
       req.log.warn({ address, action: `${req.method} ${req.url.split('?')[0]}`, origin: req.headers.origin, reason: 'cross-site request' }, 'access refused');
-      throw new ApiError(403, forged);
+      throw new ApiError('DENIED', forged);
     }
-    if (!isJsonBody(req)) throw new ApiError(415, 'the body must be sent as Content-Type: application/json');
+    if (!isJsonBody(req)) throw new ApiError('UNSUPPORTED_MEDIA_TYPE', 'the body must be sent as Content-Type: application/json');
     const actor = await admin(auth, req, address);
     const body = req.method === 'GET' || req.method === 'DELETE' ? {} : await readJson(req);
     const result = await action({ req, body, params: req.params as Record<string, string>, actor, address });
@@ -107,29 +107,26 @@ async function run(auth: AuthService, req: FastifyRequest, reply: FastifyReply, 
     if (result.body === undefined) return reply.send();
     return reply.type('application/json').send(JSON.stringify(result.body));
   } catch (err) {
-    if (err instanceof AdminApiError || err instanceof AccessStoreError) {
-      const status = err instanceof AdminApiError ? err.status
-        : err instanceof LastAdminError || /already exists/.test(err.message) ? 409 : /^no /.test(err.message) ? 404 : 400;
-      if (status === 401) reply.header('WWW-Authenticate', 'Basic realm="berth admin"');
-      const detail = err instanceof LastAdminError ? { reason: 'last system administrator' } : undefined;
-      return reply.code(status).type('application/json').send(adminErrorBody(status, err.message, detail));
+    const refusal = err instanceof AccessStoreError ? AdminApiError.fromStore(err) : err;
+    if (refusal instanceof AdminApiError) {
+      if (refusal.status === 401) reply.header('WWW-Authenticate', 'Basic realm="berth admin"');
+      return reply.code(refusal.status).type('application/json').send(adminErrorBody(refusal));
     }
     throw err;
   }
 }
 
 async function admin(auth: AuthService, req: FastifyRequest, address: string): Promise<string> {
-  const header = req.headers.authorization ?? '';
-  const basic = header.startsWith('Basic ') ? decodeBasic(header.slice(6)) : undefined;
-  if (!basic || basic.user === '') throw new ApiError(401, 'administrator credentials required');
-  const result = await auth.checker.check(basic.user, basic.password, address);
+  const basic = credentialsOf(req.headers.authorization);
+  if (basic?.kind !== 'basic' || basic.user === '') throw new ApiError('UNAUTHORIZED', 'administrator credentials required');
+  const result = await auth.signIn.check(basic, address);
   if (!result.ok) {
     req.log.warn({ user: basic.user, address, action: `${req.method} ${req.url.split('?')[0]}`, reason: result.reason }, 'access refused');
-    throw new ApiError(result.reason === 'rate-limited' ? 429 : 401, result.reason === 'rate-limited' ? 'too many failed logins' : 'invalid credentials');
+    throw 'retryAfter' in result ? new ApiError('TOOMANYREQUESTS', 'too many failed logins') : new ApiError('UNAUTHORIZED', 'invalid credentials');
   }
   if (result.identity.kind !== 'user' || !result.identity.admin) {
     req.log.warn({ user: basic.user, address, action: `${req.method} ${req.url.split('?')[0]}`, reason: 'not a system administrator' }, 'access refused');
-    throw new ApiError(403, 'only system administrators may use the admin API');
+    throw new ApiError('DENIED', 'only system administrators may use the admin API');
   }
   return result.identity.name;
 }
@@ -139,7 +136,7 @@ async function readJson(req: FastifyRequest): Promise<Body> {
   let total = 0;
   for await (const chunk of req.raw) {
     total += (chunk as Buffer).length;
-    if (total > BODY_LIMIT) throw new ApiError(413, 'body too large');
+    if (total > BODY_LIMIT) throw new ApiError('SIZE_INVALID', 'body too large', { status: 413 });
     chunks.push(chunk as Buffer);
   }
   if (total === 0) return {};
@@ -148,23 +145,23 @@ async function readJson(req: FastifyRequest): Promise<Body> {
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not an object');
     return parsed as Body;
   } catch {
-    throw new ApiError(400, 'the body must be a JSON object');
+    throw new ApiError('INVALID', 'the body must be a JSON object');
   }
 }
 
 
 function cidrs(value: unknown): string[] {
   if (value === undefined) return [];
-  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string' && isCidr(v))) throw new ApiError(400, 'allowFrom must be a list of CIDRs');
+  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string' && isCidr(v))) throw new ApiError('INVALID', 'allowFrom must be a list of CIDRs');
   return value as string[];
 }
 
 function permissions(value: unknown): RobotPermission[] {
-  if (!Array.isArray(value)) throw new ApiError(400, 'permissions must be a list of { project, actions }');
+  if (!Array.isArray(value)) throw new ApiError('INVALID', 'permissions must be a list of { project, actions }');
   return value.map((p: unknown) => {
     const entry = p as { project?: unknown; actions?: unknown };
     if (typeof entry?.project !== 'string' || !Array.isArray(entry.actions) || !entry.actions.every((a) => typeof a === 'string')) {
-      throw new ApiError(400, 'permissions must be a list of { project, actions }');
+      throw new ApiError('INVALID', 'permissions must be a list of { project, actions }');
     }
     return { project: entry.project, actions: entry.actions as string[] };
   });

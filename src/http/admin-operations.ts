@@ -20,7 +20,7 @@ export function operationRoutes(auth: AuthService, registry: Registry, defaultGr
         const report = await collectGarbage(registry, options);
         return { status: 200, body: report, audit: { action: 'gc.run', target: 'registry', detail: reportSummary(report) } };
       } catch (err) {
-        if (err instanceof LockHeldError) throw new AdminApiError(409, err.message);
+        if (err instanceof LockHeldError) throw new AdminApiError('CONFLICT', err.message);
         throw err;
       }
     }],
@@ -39,7 +39,7 @@ export function operationRoutes(auth: AuthService, registry: Registry, defaultGr
 function flag(body: AdminBody, key: string): boolean {
   const v = body[key];
   if (v === undefined) return false;
-  if (typeof v !== 'boolean') throw new AdminApiError(400, `"${key}" must be true or false`);
+  if (typeof v !== 'boolean') throw new AdminApiError('INVALID', `"${key}" must be true or false`);
   return v;
 }
 
@@ -48,6 +48,6 @@ function grace(body: AdminBody, fallback: number): number {
   try {
     return parseDuration(requiredString(body, 'grace'));
   } catch {
-    throw new AdminApiError(400, '"grace" must be a duration such as 30m or 1h');
+    throw new AdminApiError('INVALID', '"grace" must be a duration such as 30m or 1h');
   }
 }

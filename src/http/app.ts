@@ -14,7 +14,9 @@ import { installErrorHandling } from './error-hook.js';
 import { answerClientError, frameworkErrorHandler, requireHost } from './protocol-errors.js';
 import { inRequestScope, installObservability, type HttpObservability } from './observability.js';
 import type { AuthService } from '../auth/service.js';
-import { answeredWithoutCredentials, gateJudged, installAuth, repositoryFilter, type AlsoRequired } from './auth-hook.js';
+import { answeredWithoutCredentials, gateJudged, installAuth, type AlsoRequired } from './auth-hook.js';
+import { adminApi } from './admin-api.js';
+import { tokenServer } from './token-routes.js';
 import type { TlsServerOptions } from './tls.js';
 import { installConnectionGuards } from './connection-guards.js';
 
@@ -79,7 +81,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   }
   installErrorHandling(app);
   if (options.observe) installObservability(app, options.observe);
-  const gate = options.auth ? await installAuth(app, options.auth, settings, registry, options.gcGraceMs ?? 60 * 60 * 1000, options.alsoRequired) : undefined;
+  const auth = options.auth;
+  const gate = auth ? installAuth(app, auth, settings, options.alsoRequired) : undefined;
+  if (auth) {
+    // Encapsulated plugins, registered after every hook above so that they inherit them all.
+    await app.register(tokenServer, { prefix: settings.prefix, auth, settings });
+    await app.register(adminApi, { prefix: `${settings.prefix}/api/v1`, auth, settings, registry, gcGraceMs: options.gcGraceMs ?? 60 * 60 * 1000 });
+  }
 
   // Returning the reply tells Fastify the response is in hand (a stream may still be flowing).
   const dispatch = async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
@@ -103,13 +111,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     }
     if (match.route.hasName && !isValidName(match.name)) throw new RegistryError('NAME_INVALID', { name: match.name });
     handlerAccepted(req.raw);
-    const run = () => handler({ req, reply, registry, settings, name: match.name, param: match.param, visible: repositoryFilter(options.auth, req), shared: answeredWithoutCredentials(req) });
+    const run = () => handler({ req, reply, registry, settings, name: match.name, param: match.param, visible: gate?.repositoryFilter(req), shared: answeredWithoutCredentials(req) });
     await inRequestScope(options.observe, req, reply, run);
     return reply;
   };
   const prefix = settings.prefix;
   // The gate is a hook of these routes: nothing the router sends to the registry API skips it.
-  const onRequest = gate ? [gate] : [];
+  const onRequest = gate ? [gate.hook] : [];
   app.route({ method: [...METHODS], url: `${prefix}/v2`, onRequest, handler: dispatch });
   app.route({ method: [...METHODS], url: `${prefix}/v2/*`, onRequest, handler: dispatch });
   return app;

@@ -1,19 +1,22 @@
 // The built-in token server (Docker registry token specification): `GET /auth/token` with Basic
 // credentials (or none, for anonymous pulls of public projects) and `scope`/`service`, and the
 // OAuth2 `POST` form (grant_type=password or refresh_token) that containerd and Docker use.
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+// A Fastify plugin: the app registers it (app.ts) under its prefix when this registry issues tokens.
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthService } from '../auth/service.js';
 import { ANONYMOUS, identityName, type Identity } from '../auth/identity.js';
 import { formatScope, parseScopes } from '../auth/scope.js';
 import type { HttpSettings } from './settings.js';
 import { errorBodyText } from './error-body.js';
-import { decodeBasic } from './auth-hook.js';
+import { credentialsOf } from '../auth/credentials.js';
 import { currentSubject } from '../auth/token/revocation.js';
 import { crossSiteReason } from '../auth/csrf.js';
 
 const FORM_LIMIT = 64 * 1024;
 
-export function installTokenRoutes(app: FastifyInstance, auth: AuthService, settings: HttpSettings): void {
+export interface TokenServerOptions { auth: AuthService; settings: HttpSettings }
+
+export const tokenServer: FastifyPluginAsync<TokenServerOptions> = async (app, { auth, settings }) => {
   const issuer = auth.issuer;
   if (!issuer) return;
   const handler = async (req: FastifyRequest, reply: FastifyReply) => {
@@ -52,8 +55,8 @@ export function installTokenRoutes(app: FastifyInstance, auth: AuthService, sett
       }
     } else {
       offline = params.get('offline_token') === 'true';
-      const basic = req.headers.authorization?.startsWith('Basic ') ? decodeBasic(req.headers.authorization.slice(6)) : undefined;
-      if (basic && (basic.user !== '' || basic.password !== '')) {
+      const basic = credentialsOf(req.headers.authorization);
+      if (basic?.kind === 'basic') {
         const outcome = await login(auth, req, reply, basic.user, basic.password, address, scopes.map(formatScope).join(' '));
         if (!outcome) return reply;
         ({ identity, stamp } = outcome);
@@ -73,15 +76,16 @@ export function installTokenRoutes(app: FastifyInstance, auth: AuthService, sett
     reply.code(200).header('Cache-Control', 'no-store').type('application/json').send(JSON.stringify(body));
     return reply;
   };
-  app.route({ method: ['GET', 'POST'], url: `${settings.prefix}/auth/token`, handler });
-}
+  app.route({ method: ['GET', 'POST'], url: '/auth/token', handler });
+};
 
 /** The identity and the stamp of the credential it proved (none for htpasswd users: the file is not revocable here). */
 async function login(auth: AuthService, req: FastifyRequest, reply: FastifyReply, user: string, password: string, address: string, scope: string): Promise<{ identity: Identity; stamp: string | undefined } | undefined> {
-  const result = await auth.checker.check(user, password, address);
-  if (result.ok) return { identity: result.identity, stamp: result.identity.kind === 'htpasswd' ? undefined : auth.stamps?.of(result.hash) };
+  const result = await auth.signIn.password(user, password, address);
+  // No hash (htpasswd users): the file is not revocable here, so the token carries no stamp.
+  if (result.ok) return { identity: result.identity, stamp: result.hash === undefined ? undefined : auth.stamps?.of(result.hash) };
   req.log.warn({ user, address, scope, reason: result.reason }, 'access refused');
-  if (result.reason === 'rate-limited') {
+  if ('retryAfter' in result) {
     reply.header('Retry-After', String(result.retryAfter));
     oauthError(reply, 429, 'too_many_requests', 'too many failed logins; try again later');
     return undefined;

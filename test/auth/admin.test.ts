@@ -147,7 +147,7 @@ describe('first start and the CLI', () => {
       assert.equal(told.length, 1);
       const password = /with password (\S+)/.exec(told[0]!)?.[1];
       assert.ok(password && password.length >= 20);
-      const check = await first!.checker.check(BOOTSTRAP_ADMIN, password, '127.0.0.1');
+      const check = await first!.signIn.password(BOOTSTRAP_ADMIN, password, '127.0.0.1');
       assert.ok(check.ok && check.identity.kind === 'user' && check.identity.admin);
       await startAuth(config, { meta, announce: (t) => told.push(t) });
       assert.equal(told.length, 1, 'not announced again');
@@ -169,10 +169,10 @@ describe('first start and the CLI', () => {
       assert.equal(told.length, 1);
       const m = /created the system administrator "([^"]+)" with password (\S+)/.exec(told[0]!);
       assert.ok(m, told[0]);
-      const check = await auth!.checker.check(m[1]!, m[2]!, '127.0.0.1');
+      const check = await auth!.signIn.password(m[1]!, m[2]!, '127.0.0.1');
       assert.ok(check.ok && check.identity.kind === 'user' && check.identity.admin, `the announced account ${m[1]} signs in as a system administrator`);
       assert.match(told[0]!, /the htpasswd file has a user "admin"/);
-      const htpasswdAdmin = await auth!.checker.check('admin', PASSWORD, '127.0.0.1');
+      const htpasswdAdmin = await auth!.signIn.password('admin', PASSWORD, '127.0.0.1');
       assert.ok(htpasswdAdmin.ok && htpasswdAdmin.identity.kind === 'htpasswd', 'the htpasswd admin still signs in with its own password');
     } finally {
       await meta.close();

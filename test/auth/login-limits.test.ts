@@ -3,15 +3,15 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { PASSWORD, basic, request, startAuthRegistry, type AuthRegistry } from './support.js';
-import type { CredentialChecker } from '../../src/auth/credentials.js';
+import type { SecretMatcher } from '../../src/auth/secrets.js';
 
 const bcryptCost = (hash: string) => Number(/^\$2[abxy]\$(\d{2})\$/.exec(hash)?.[1] ?? -1);
 
-/** Records the cost factor of every bcrypt comparison the checker makes. */
-function observeComparisons(checker: CredentialChecker): number[] {
+/** Records the cost factor of every bcrypt comparison the authenticators make. */
+function observeComparisons(secrets: SecretMatcher): number[] {
   const costs: number[] = [];
-  const inner = checker.verifier;
-  checker.verifier = { verify: (secret, hash) => { costs.push(bcryptCost(hash)); return inner.verify(secret, hash); } };
+  const inner = secrets.verifier;
+  secrets.verifier = { verify: (secret, hash) => { costs.push(bcryptCost(hash)); return inner.verify(secret, hash); } };
   return costs;
 }
 
@@ -24,7 +24,7 @@ describe('failed-login limits under concurrency', () => {
   after(async () => reg.close());
 
   it('40 concurrent wrong passwords for one user: at most `attempts` (5) are checked, the rest are refused with 429', async () => {
-    const costs = observeComparisons(reg.server.auth!.checker);
+    const costs = observeComparisons(reg.server.auth!.secrets);
     const statuses = await Promise.all(Array.from({ length: 40 }, (_, i) =>
       request(`${reg.url}/v2/`, { authorization: basic('victim', `guess-${i}`) }).then((r) => r.status)));
     const checked = statuses.filter((s) => s === 401).length;
@@ -46,11 +46,11 @@ describe('bcrypt off the event loop', () => {
 
   it('serves another client while 20 bcrypt comparisons of cost 10 are in flight', async () => {
     assert.equal((await request(`${reg.url}/v2/`, { authorization: basic('bob', PASSWORD) })).status, 200, 'bob logged in (remembered: no bcrypt next time)');
-    const checker = reg.server.auth!.checker;
-    const costs = observeComparisons(checker);
+    const signIn = reg.server.auth!.signIn;
+    const costs = observeComparisons(reg.server.auth!.secrets);
     let started = 0;
-    const check = checker.check.bind(checker);
-    checker.check = (...args) => { started++; return check(...args); };
+    const check = signIn.check.bind(signIn);
+    signIn.check = (...args) => { started++; return check(...args); };
     let done = 0;
     const burst = Array.from({ length: 20 }, (_, i) =>
       request(`${reg.url}/v2/`, { authorization: basic('busy', `wrong-${i}`) }).then((r) => { done++; return r.status; }));
@@ -68,7 +68,7 @@ describe('unknown users cost what known users cost', () => {
   it('htpasswd: an unknown user is compared once against a hash of the file\'s cost (htpasswd -B: 5)', async () => {
     const reg = await startAuthRegistry('basic');
     try {
-      const costs = observeComparisons(reg.server.auth!.checker);
+      const costs = observeComparisons(reg.server.auth!.secrets);
       assert.equal((await request(`${reg.url}/v2/`, { authorization: basic('alice', 'wrong-password') })).status, 401);
       const known = costs.splice(0);
       assert.equal((await request(`${reg.url}/v2/`, { authorization: basic('nobody', 'wrong-password') })).status, 401);
@@ -85,7 +85,7 @@ describe('unknown users cost what known users cost', () => {
       await reg.store.addUser('bob', PASSWORD);
       await reg.store.addProject('team');
       await reg.store.addRobot('ci', 'robot-secret-123456', [{ project: 'team', actions: ['pull'] }], null);
-      const costs = observeComparisons(reg.server.auth!.checker);
+      const costs = observeComparisons(reg.server.auth!.secrets);
       const attempt = async (user: string) => {
         assert.equal((await request(`${reg.url}/auth/token?service=berth-test`, { authorization: basic(user, 'wrong-password') })).status, 401);
         return costs.splice(0);
