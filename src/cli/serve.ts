@@ -16,7 +16,7 @@ import { createGcMetrics } from '../gc/metrics.js';
 import { reportSummary } from '../gc/report.js';
 import type { GcReport } from '../gc/collector.js';
 import { appendAudit } from '../auth/audit.js';
-import { auditRetentionDeletion } from '../gc/retention-audit.js';
+import { auditRetentionDeletion } from '../policy/retention-audit.js';
 import { openMetaDatabase } from '../meta/database.js';
 import { metadataNeeded, metaOptionsFromConfig } from '../meta/from-config.js';
 import { createObservability, type Observability } from './observability.js';
