@@ -35,8 +35,8 @@ export interface Observability {
   readonly notifier: Notifier | undefined;
   /** The driver, timed. */
   instrumentDriver(driver: StorageDriver): StorageDriver;
-  /** The registry with listeners (metrics, notifications) around its services. */
-  decorate(registry: Registry, extraListeners?: RegistryListener[]): Registry;
+  /** The registry with listeners (metrics, notifications) around its services; `driver` (its storage) gets health checks. */
+  decorate(registry: Registry, driver: StorageDriver, extraListeners?: RegistryListener[]): Registry;
   /** What buildApp installs on the main listener. */
   readonly http: HttpObservability;
   /** Starts background work (checks, scan, debug listener). */
@@ -80,9 +80,9 @@ export async function createObservability(config: Config, logger: FastifyBaseLog
   return {
     metrics, health, scope, instanceId, http, meta, notifier,
     instrumentDriver: (driver) => (metrics ? new InstrumentedDriver(driver, metrics) : driver),
-    decorate(base, extra = []) {
+    decorate(base, driver, extra = []) {
       registry = withListeners(base, scope, [...(registryMetrics ? [registryMetrics] : []), ...(notifier ? [notifier] : []), ...extra]);
-      addHealthChecks(health, config, base.driver, instanceId);
+      addHealthChecks(health, config, driver, instanceId);
       return registry;
     },
     async start() {

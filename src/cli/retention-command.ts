@@ -23,7 +23,7 @@ export async function retentionCommand(flags: RetentionFlags): Promise<void> {
   const { config, warnings } = loadConfig({ ...(flags.config ? { file: flags.config } : {}), env: process.env });
   for (const w of warnings) process.stderr.write(`berth: warning: ${w}\n`);
   const [{ driverFromConfig }, { Registry }, { compilePolicies }, { applyRetention }] = await Promise.all([
-    import('../storage/from-config.js'), import('../registry/registry.js'), import('../gc/policies.js'), import('../gc/retention.js'),
+    import('../storage/from-config.js'), import('../registry/registry.js'), import('../policy/policies.js'), import('../policy/retention.js'),
   ]);
   const policies = compilePolicies(config.gc.retention.projects);
   if (policies.size === 0) process.stderr.write('berth retention: no project has a policy (gc.retention.projects)\n');
@@ -34,7 +34,7 @@ export async function retentionCommand(flags: RetentionFlags): Promise<void> {
   // Deletions go to the audit log of the metadata database `berth serve` keeps, when it keeps one.
   const { metadataNeeded, metaOptionsFromConfig } = await import('../meta/from-config.js');
   const meta = metadataNeeded(config) ? await (await import('../meta/database.js')).openMetaDatabase(metaOptionsFromConfig(config)) : undefined;
-  const onDeleted = meta ? (await import('../gc/retention-audit.js')).auditRetentionDeletion(meta.db) : undefined;
+  const onDeleted = meta ? (await import('../policy/retention-audit.js')).auditRetentionDeletion(meta.db) : undefined;
   const report = await applyRetention(registry, policies, { dryRun: flags.dryRun ?? config.gc.retention.dryrun, ...(onDeleted ? { onDeleted } : {}) })
     .finally(async () => { await listing?.close(); await meta?.close(); });
   if (flags.json) {

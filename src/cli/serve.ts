@@ -16,7 +16,7 @@ import { createGcMetrics } from '../gc/metrics.js';
 import { reportSummary } from '../gc/report.js';
 import type { GcReport } from '../gc/collector.js';
 import { appendAudit } from '../auth/audit.js';
-import { auditRetentionDeletion } from '../gc/retention-audit.js';
+import { auditRetentionDeletion } from '../policy/retention-audit.js';
 import { openMetaDatabase } from '../meta/database.js';
 import { metadataNeeded, metaOptionsFromConfig } from '../meta/from-config.js';
 import { createObservability, type Observability } from './observability.js';
@@ -60,7 +60,7 @@ export async function startServer(config: Config, warnings: string[] = []): Prom
   });
   // Listeners outside the cache: a proxied pull is an event; the cache's own writes are not pushes.
   const proxy = meta && proxyConfigured(config) ? pullThroughFromConfig(config, core, { db: meta.db, metrics: obs.metrics?.registry, logger, redis, scope: obs.scope }) : undefined;
-  const registry = obs.decorate(proxy ? proxy.registry : core);
+  const registry = obs.decorate(proxy ? proxy.registry : core, driver);
   const auth = await startAuth(config, {
     announce: (text) => process.stderr.write(text), logger, ...(meta ? { meta } : {}), ...(redis ? { redis: { client: redis, logger } } : {}),
   });
@@ -70,7 +70,7 @@ export async function startServer(config: Config, warnings: string[] = []): Prom
     registry, settings: { ...httpSettingsFrom(config), warnOnce: onceEach((message) => logger.warn(message)) }, logger, accessLog: false, observe: obs.http, auth, tls, gcGraceMs: parseDuration(config.gc.grace),
     ...(proxy ? { alsoRequired: (name, ns) => proxy.mapper.alsoRequired(name, ns) } : {}),
   });
-  const filesystemRoot = registry.driver.name === 'filesystem' ? config.storage.filesystem?.rootdirectory : undefined;
+  const filesystemRoot = driver.name === 'filesystem' ? config.storage.filesystem?.rootdirectory : undefined;
   const purger = startUploadPurger(registry, config.storage.maintenance.uploadpurging, logger, {
     readOnly: config.storage.maintenance.readonly.enabled, ...(filesystemRoot ? { filesystemRoot } : {}),
   });
@@ -92,7 +92,7 @@ export async function startServer(config: Config, warnings: string[] = []): Prom
   }
   await obs.start();
   if (tls) url = url.replace(/^http:/, 'https:');
-  logger.info({ url, storage: registry.driver.name }, 'berth is serving the registry API');
+  logger.info({ url, storage: driver.name }, 'berth is serving the registry API');
   return {
     app,
     url,

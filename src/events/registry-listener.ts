@@ -5,7 +5,6 @@ import type { Registry } from '../registry/registry.js';
 import type { BlobStore } from '../registry/blob-store.js';
 import type { ManifestStore, ManifestReference } from '../registry/manifest-store.js';
 import type { UploadService } from '../registry/upload-service.js';
-import { digestOf } from '../oci/digest.js';
 import type { RequestInfo, RequestScope } from './request-scope.js';
 import { decorate } from '../registry/decorate.js';
 
@@ -78,9 +77,10 @@ export function withListeners(registry: Registry, scope: RequestScope, listeners
   });
 
   const decoratedBlobs = decorate<BlobStore>(blobs, {
-    async open(name, digest, range, signal) {
-      const stream = await blobs.open(name, digest, range, signal);
-      await emit({ action: 'pull', kind: 'blob', repository: name, digest: digest.value, size: await blobs.size(digest) ?? 0, mediaType: BLOB_MEDIA_TYPE });
+    async open(name, digest, range, signal, known) {
+      const stream = await blobs.open(name, digest, range, signal, known);
+      const size = known ?? await blobs.size(digest) ?? 0;
+      await emit({ action: 'pull', kind: 'blob', repository: name, digest: digest.value, size, mediaType: BLOB_MEDIA_TYPE });
       return stream;
     },
     // Called by the HTTP layer only for a cross-repository mount.
@@ -109,14 +109,13 @@ export function withListeners(registry: Registry, scope: RequestScope, listeners
       await emit({ action: 'pull', kind: 'manifest', repository: name, digest: stored.digest.value, size: stored.content.length, mediaType: stored.mediaType, ...tagOf(ref) });
       return stored;
     },
+    // The store reports what it digested and parsed: nothing here reads the manifest again.
     async put(name, ref, content, contentType) {
-      const existed = await manifests.exists(name, 'digest' in ref ? ref.digest : digestOf(content, 'sha256'));
       each('received', 'manifest', content.length);
       const result = await manifests.put(name, ref, content, contentType);
-      const newLink = !existed;
       await emit({
-        action: 'push', kind: 'manifest', repository: name, digest: result.digest.value, size: content.length,
-        mediaType: mediaTypeOf(content, contentType), newLink, ...tagOf(ref),
+        action: 'push', kind: 'manifest', repository: name, digest: result.digest.value, size: result.size,
+        mediaType: result.mediaType, newLink: result.newLink, ...tagOf(ref),
       });
       return result;
     },
@@ -130,13 +129,13 @@ export function withListeners(registry: Registry, scope: RequestScope, listeners
   });
 
   return {
-    driver: registry.driver,
     blobs: decoratedBlobs,
     uploads,
     tags: registry.tags,
     referrers: registry.referrers,
     manifests: decoratedManifests,
     catalog: registry.catalog,
+    maintenance: registry.maintenance,
   } satisfies Registry as Registry;
 }
 
@@ -155,15 +154,4 @@ function tagOf(ref: ManifestReference): { tag?: string } {
 function mountSource(request: RequestInfo | undefined): string | undefined {
   if (!request) return undefined;
   return new URL(request.url, 'http://x').searchParams.get('from') ?? undefined;
-}
-
-/** The manifest's own mediaType field, else the Content-Type it was pushed with. */
-function mediaTypeOf(content: Buffer, contentType: string | undefined): string {
-  try {
-    const parsed = JSON.parse(content.toString('utf8')) as { mediaType?: unknown };
-    if (typeof parsed.mediaType === 'string') return parsed.mediaType;
-  } catch {
-    // Not JSON: the store has refused it already.
-  }
-  return contentType?.split(';')[0]?.trim() || 'application/octet-stream';
 }

@@ -4,8 +4,7 @@
 import type { Registry } from '../registry/registry.js';
 import { planCollection } from './plan.js';
 import { staleLinksTo, sweep } from './sweep.js';
-import { StorageLock, type LockOptions } from './lock.js';
-import { clearAllPending } from './pending.js';
+import type { LockOptions } from './lock.js';
 import type { LinkRef } from './plan.js';
 
 export const DEFAULT_GRACE_MS = 3_600_000;
@@ -43,11 +42,11 @@ export async function collectGarbage(registry: Registry, options: GcOptions = {}
   const graceMs = options.graceMs ?? DEFAULT_GRACE_MS;
   const dryRun = options.dryRun ?? false;
   const deleteUntagged = options.deleteUntagged ?? false;
-  const lock = new StorageLock(registry.driver, options.lock);
+  const lock = registry.maintenance.lock(options.lock);
   await lock.acquire();
   try {
     const started = now();
-    const recovered = dryRun ? 0 : await clearAllPending(registry.driver);
+    const recovered = dryRun ? 0 : await registry.maintenance.clearAllPending();
     const plan = await planCollection(registry, { deleteUntagged, cutoff: started - graceMs });
     const base = {
       dryRun, deleteUntagged, graceMs, startedAt: new Date(started).toISOString(),

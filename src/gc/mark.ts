@@ -5,7 +5,7 @@
 // referrers (signatures, SBOMs), and a referrer keeps its subject. A chain with no tag anywhere
 // is therefore collected as a whole.
 import type { ManifestRefs } from './references.js';
-import type { RepoInventory } from './inventory.js';
+import type { RepoInventory } from '../registry/maintenance.js';
 
 export interface MarkOptions {
   deleteUntagged: boolean;

@@ -2,7 +2,7 @@
 // metrics feature passes in (no global default registry: two Berths in a process must work).
 import { Counter, Histogram, type Registry as PromRegistry } from 'prom-client';
 import type { GcReport } from './collector.js';
-import type { RetentionReport } from './retention.js';
+import type { RetentionReport } from '../policy/retention.js';
 
 export interface GcMetrics {
   recordRun(report: GcReport): void;

@@ -2,12 +2,11 @@
 // --delete-untagged), blobs no kept manifest references, and layer links to blobs that are gone.
 // Everything modified after the cutoff (now minus the grace period) is left alone: it may belong
 // to a push in flight whose manifest has not arrived yet.
-import type { StorageDriver } from '../storage/driver.js';
 import type { Registry } from '../registry/registry.js';
-import { inventoryOf, listBlobs, repositoryNames, type BlobEntry, type RepoInventory } from './inventory.js';
+import type { BlobEntry, RepoInventory, StorageInventory } from '../registry/maintenance.js';
 import { markRepository, type DeadManifest, type MarkOptions, type RefsOf } from './mark.js';
 import { manifestRefs, type ManifestRefs } from './references.js';
-import { readContent } from './pending.js';
+import { parse } from './pending.js';
 
 export interface LinkRef {
   repository: string;
@@ -26,11 +25,11 @@ export interface GcPlan {
 }
 
 /** Parsed references per manifest digest, shared by all repositories (content is global). */
-export function refsReader(driver: StorageDriver): RefsOf {
+export function refsReader(inventory: StorageInventory): RefsOf {
   const cache = new Map<string, ManifestRefs | undefined>();
   return async (digest) => {
     if (cache.has(digest)) return cache.get(digest);
-    const content = await readContent(driver, digest);
+    const content = await inventory.content(parse(digest));
     const refs = content ? manifestRefs(content) : undefined;
     cache.set(digest, refs);
     return refs;
@@ -38,15 +37,15 @@ export function refsReader(driver: StorageDriver): RefsOf {
 }
 
 export async function planCollection(registry: Registry, options: MarkOptions): Promise<GcPlan> {
-  const driver = registry.driver;
-  const refsOf = refsReader(driver);
+  const inventory = registry.maintenance.inventory;
+  const refsOf = refsReader(inventory);
   const inventories = new Map<string, RepoInventory>();
   const marked = new Set<string>();
   const manifests: DeadManifest[] = [];
   /** Newest layer link per blob digest, over all repositories. */
   const newestLink = new Map<string, number>();
-  for (const name of await repositoryNames(registry)) {
-    const inv = await inventoryOf(driver, name);
+  for (const name of await inventory.repositories()) {
+    const inv = await inventory.inventory(name);
     inventories.set(name, inv);
     manifests.push(...await markRepository(inv, refsOf, options, marked));
     for (const [digest, t] of inv.layerLinks) newestLink.set(digest, Math.max(t, newestLink.get(digest) ?? 0));
@@ -54,7 +53,7 @@ export async function planCollection(registry: Registry, options: MarkOptions): 
   const blobs: BlobEntry[] = [];
   const present = new Set<string>();
   let blobsSeen = 0;
-  await listBlobs(driver, (blob) => {
+  await inventory.blobs((blob) => {
     blobsSeen++;
     present.add(blob.digest);
     if (marked.has(blob.digest) || blob.modTime > options.cutoff) return;

@@ -1,10 +1,3 @@
-// Bounded parallelism for the many small storage calls a GC makes (stat per link, read per
-// manifest): enough in flight to hide latency, few enough to leave the registry room to serve.
-
-export async function forEachLimit<T>(items: Iterable<T>, limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  const iterator = items[Symbol.iterator]();
-  const lane = async () => {
-    for (let next = iterator.next(); !next.done; next = iterator.next()) await work(next.value);
-  };
-  await Promise.all(Array.from({ length: Math.max(1, limit) }, lane));
-}
+// Bounded parallelism for the many small calls a GC or an eviction makes: the core's own helper,
+// so features and core share one notion of "enough in flight".
+export { forEachLimit } from '../registry/parallel.js';

@@ -7,11 +7,11 @@ import { parseDuration } from '../config/duration.js';
 import type { Registry } from '../registry/registry.js';
 import type { TagGuard } from '../registry/tag-guard.js';
 import { collectGarbage, type GcReport } from './collector.js';
-import { ImmutableTags } from './immutable-tags.js';
+import { ImmutableTags } from '../policy/immutable-tags.js';
 import { LockHeldError } from './lock.js';
 import type { GcMetrics } from './metrics.js';
-import { compilePolicies } from './policies.js';
-import { applyRetention, type RetentionDecision, type RetentionOptions } from './retention.js';
+import { compilePolicies } from '../policy/policies.js';
+import { applyRetention, type RetentionDecision, type RetentionOptions } from '../policy/retention.js';
 
 type GcConfig = Config['gc'];
 

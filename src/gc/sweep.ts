@@ -16,16 +16,12 @@
 // so pulls keep working until the delete; the delete happens only while the marks are still
 // valid, else the run deletes nothing. What a client can still see is a refused push, when it
 // reuses content the GC is deleting (it skipped the upload after a HEAD); retrying succeeds.
-import type { StorageDriver } from '../storage/driver.js';
 import type { Registry } from '../registry/registry.js';
-import { layout } from '../registry/layout.js';
-import { deleteIfPresent, orUndefined } from '../registry/storage-errors.js';
-import { digestDirs, layersBase, readTags, repositoryNames, revisionTimes } from './inventory.js';
+import type { BlobEntry, Maintenance } from '../registry/maintenance.js';
 import { markManifest, type DeadManifest } from './mark.js';
 import type { GcPlan, LinkRef } from './plan.js';
-import { clearPending, markPending, MARK_TTL_MS, parse } from './pending.js';
+import { MARK_TTL_MS, parse } from './pending.js';
 import { forEachLimit } from './pool.js';
-import type { BlobEntry } from './inventory.js';
 
 const PARALLEL = 16;
 
@@ -38,63 +34,56 @@ export interface SweepOutcome {
 }
 
 export async function sweep(registry: Registry, plan: GcPlan, now: () => number = Date.now): Promise<SweepOutcome> {
-  const driver = registry.driver;
+  const store = registry.maintenance;
   const expiresAt = now() + MARK_TTL_MS;
   const candidates = new Set([...plan.blobs.map((b) => b.digest), ...plan.manifests.map((m) => m.digest)]);
-  await forEachLimit(candidates, PARALLEL, (digest) => markPending(driver, digest, expiresAt));
+  await forEachLimit(candidates, PARALLEL, (digest) => store.markPending(parse(digest), expiresAt));
   try {
     const needed = await rescan(registry, plan, new Set(plan.blobs.map((b) => b.digest)));
     if (now() > expiresAt - MARK_TTL_MS / 10) throw new Error('the rescan outlasted the deletion marks; nothing was deleted');
-    const manifests = await removeManifests(driver, plan.manifests.filter((m) => !needed.has(m.digest)), plan);
+    const manifests = await removeManifests(store, plan.manifests.filter((m) => !needed.has(m.digest)), plan);
     const blobs: BlobEntry[] = [];
     await forEachLimit(plan.blobs.filter((b) => !needed.has(b.digest)), PARALLEL, async (blob) => {
-      const d = parse(blob.digest);
-      await deleteIfPresent(driver.delete(layout.blobData(d).replace(/\/data$/, '')));
+      await store.removeBlob(parse(blob.digest));
       blobs.push(blob);
     });
     const gone = new Set(blobs.map((b) => b.digest));
     const layerLinks: LinkRef[] = [];
     for (const link of [...plan.danglingLinks, ...staleLinksTo(plan, gone)]) {
-      if (await removeLayerLink(driver, link, plan)) layerLinks.push(link);
+      const judged = plan.inventories.get(link.repository)?.layerLinks.get(link.digest);
+      if (await store.removeLayerLink(link.repository, parse(link.digest), judged)) layerLinks.push(link);
     }
     blobs.sort((a, b) => a.digest.localeCompare(b.digest));
     return { manifests, blobs, layerLinks, restored: [...candidates].filter((d) => needed.has(d)).sort() };
   } finally {
-    await forEachLimit(candidates, PARALLEL, (digest) => clearPending(driver, digest));
+    await forEachLimit(candidates, PARALLEL, (digest) => store.clearPending(parse(digest)));
   }
 }
 
 
 /** Deletes dead manifests' revision links (and tag history and referrer entries), as Distribution does. */
-async function removeManifests(driver: StorageDriver, dead: DeadManifest[], plan: GcPlan): Promise<DeadManifest[]> {
+async function removeManifests(store: Maintenance, dead: DeadManifest[], plan: GcPlan): Promise<DeadManifest[]> {
   const removed: DeadManifest[] = [];
   const histories = new Map<string, Map<string, string[]>>();
   const history = async (repository: string) => {
     let h = histories.get(repository);
-    if (!h) histories.set(repository, (h = await tagHistory(driver, repository, plan)));
+    if (!h) histories.set(repository, (h = await tagHistory(store, repository, plan)));
     return h;
   };
   for (const m of dead) {
-    const d = parse(m.digest);
-    const link = layout.revisionLink(m.repository, d);
-    const now = await orUndefined(driver.stat(link));
-    if (!now || now.modTime.getTime() !== m.modTime) continue; // re-pushed since the mark
-    await deleteIfPresent(driver.delete(link.replace(/\/link$/, '')));
-    removed.push(m);
-    for (const tag of (await history(m.repository)).get(m.digest) ?? []) {
-      await deleteIfPresent(driver.delete(layout.tagIndexLink(m.repository, tag, d).replace(/\/link$/, '')));
-    }
+    const tags = (await history(m.repository)).get(m.digest) ?? [];
     const subject = (await plan.refsOf(m.digest))?.subject;
-    if (subject) await deleteIfPresent(driver.delete(layout.referrerLink(m.repository, parse(subject), d).replace(/\/link$/, '')));
+    // Skipped when re-pushed since the mark (its revision link changed).
+    if (await store.removeRevision(m.repository, parse(m.digest), m.modTime, tags, subject ? parse(subject) : undefined)) removed.push(m);
   }
   return removed;
 }
 
 /** Which tags list each digest in their `index/` history (read once per repository). */
-async function tagHistory(driver: StorageDriver, repository: string, plan: GcPlan): Promise<Map<string, string[]>> {
+async function tagHistory(store: Maintenance, repository: string, plan: GcPlan): Promise<Map<string, string[]>> {
   const out = new Map<string, string[]>();
   for (const tag of plan.inventories.get(repository)?.tags.keys() ?? []) {
-    for (const digest of await digestDirs(driver, `${layout.tag(repository, tag)}/index`)) {
+    for (const digest of await store.inventory.tagHistory(repository, tag)) {
       out.set(digest, [...(out.get(digest) ?? []), tag]);
     }
   }
@@ -106,24 +95,23 @@ async function tagHistory(driver: StorageDriver, repository: string, plan: GcPla
  * moved tags) reference, transitively, plus candidate blobs that got a fresh layer link.
  */
 async function rescan(registry: Registry, plan: GcPlan, blobCandidates: Set<string>): Promise<Set<string>> {
-  const driver = registry.driver;
+  const inventory = registry.maintenance.inventory;
   const needed = new Set<string>();
   const fresh: string[] = [];
-  for (const name of await repositoryNames(registry)) {
+  for (const name of await inventory.repositories()) {
     const before = plan.inventories.get(name);
-    for (const [digest, t] of await revisionTimes(driver, name)) {
+    for (const [digest, t] of await inventory.revisionTimes(name)) {
       if (before?.revisions.get(digest) !== t) fresh.push(digest);
     }
-    for (const [tag, state] of await readTags(driver, name)) {
+    for (const [tag, state] of await inventory.tags(name)) {
       const old = before?.tags.get(tag);
       if (!old || old.digest !== state.digest || old.modTime !== state.modTime) fresh.push(state.digest);
     }
     if (blobCandidates.size === 0) continue;
-    for (const digest of await digestDirs(driver, layersBase(name))) {
+    for (const digest of await inventory.layerDigests(name)) {
       if (!blobCandidates.has(digest)) continue;
-      const [alg, hex] = digest.split(':') as [string, string];
-      const info = await orUndefined(driver.stat(`${layersBase(name)}/${alg}/${hex}/link`));
-      if (info && before?.layerLinks.get(digest) !== info.modTime.getTime()) needed.add(digest);
+      const t = await inventory.layerLinkTime(name, parse(digest));
+      if (t !== undefined && before?.layerLinks.get(digest) !== t) needed.add(digest);
     }
   }
   const seen = new Set<string>();
@@ -152,15 +140,3 @@ export function staleLinksTo(plan: GcPlan, gone: Set<string>): LinkRef[] {
   }
   return out;
 }
-
-/** Removes a layer link unless it was rewritten since the mark (a new upload of that content). */
-async function removeLayerLink(driver: StorageDriver, link: LinkRef, plan: GcPlan): Promise<boolean> {
-  const d = parse(link.digest);
-  const path = layout.layerLink(link.repository, d);
-  const info = await orUndefined(driver.stat(path));
-  if (!info || info.modTime.getTime() !== plan.inventories.get(link.repository)?.layerLinks.get(link.digest)) return false;
-  if (await orUndefined(driver.stat(layout.blobData(d)))) return false;
-  await deleteIfPresent(driver.delete(path.replace(/\/link$/, '')));
-  return true;
-}
-

@@ -7,7 +7,7 @@ import type { Kysely } from 'kysely';
 import type { MetaTables } from '../meta/tables/index.js';
 import type { StorageDriver } from '../storage/driver.js';
 import { PathNotFoundError } from '../storage/driver.js';
-import { isStorageFull } from '../registry/storage-errors.js';
+import { isStorageFull } from '../errors/storage-full.js';
 
 export type Check = (signal: AbortSignal) => Promise<void>;
 

@@ -4,7 +4,7 @@
 import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
 import { RegistryError, isRegistryError } from '../errors/index.js';
 import { InvalidPathError } from '../storage/driver.js';
-import { isStorageFull } from '../registry/storage-errors.js';
+import { isStorageFull } from '../errors/storage-full.js';
 import { drainAfterHandlerError } from './body-guards.js';
 import { sendError } from './error-body.js';
 

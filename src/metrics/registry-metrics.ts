@@ -4,8 +4,7 @@
 // storage on a scrape.
 import type { Registry } from '../registry/registry.js';
 import type { RegistryEvent, RegistryListener } from '../events/registry-listener.js';
-import { basename, layout, REPOSITORIES } from '../registry/layout.js';
-import { tryParseDigest, type Digest } from '../oci/digest.js';
+import { tryParseDigest } from '../oci/digest.js';
 import type { Metrics } from './metrics.js';
 
 /** Upload ids remembered at most (abandoned sessions leave only when purged). */
@@ -51,45 +50,16 @@ export class RegistryMetrics implements RegistryListener {
    */
   async scan(registry: Registry, signal?: AbortSignal): Promise<void> {
     if (!this.#repositoryUsage) return;
-    for (const name of await repositoriesWithContent(registry)) {
+    const inventory = registry.maintenance.inventory;
+    for (const name of await inventory.repositories().catch(() => [] as string[])) {
       if (signal?.aborted) return;
       let total = 0;
-      for (const dir of [`${layout.repository(name)}/_layers`, `${layout.repository(name)}/_manifests/revisions`]) {
-        for (const digest of await linkedDigests(registry, dir)) total += (await registry.blobs.size(digest)) ?? 0;
+      const { layers, revisions } = await inventory.linked(name).catch(() => ({ layers: [] as string[], revisions: [] as string[] }));
+      for (const text of [...layers, ...revisions]) {
+        const digest = tryParseDigest(text);
+        if (typeof digest !== 'string') total += (await registry.blobs.size(digest)) ?? 0;
       }
       if (total > 0) this.#metrics.repositoryBytes.inc({ repository: name }, total);
     }
   }
-}
-
-/** Every repository holding layers or manifests (the catalog lists only the latter). */
-async function repositoriesWithContent(registry: Registry): Promise<string[]> {
-  const found: string[] = [];
-  const walk = async (path: string, prefix: string): Promise<void> => {
-    const children = await registry.driver.list(path).catch(() => [] as string[]);
-    if (prefix && children.some((c) => basename(c) === '_layers' || basename(c) === '_manifests')) found.push(prefix);
-    for (const child of children) {
-      const name = basename(child);
-      if (name.startsWith('_')) continue;
-      const info = await registry.driver.stat(child).catch(() => undefined);
-      if (info?.isDir) await walk(child, prefix ? `${prefix}/${name}` : name);
-    }
-  };
-  await walk(REPOSITORIES, '');
-  return found;
-}
-
-async function linkedDigests(registry: Registry, dir: string): Promise<Digest[]> {
-  const out: Digest[] = [];
-  const algorithms = await registry.driver.list(dir).catch(() => [] as string[]);
-  for (const algDir of algorithms) {
-    const algorithm = algDir.slice(algDir.lastIndexOf('/') + 1);
-    for (const entry of await registry.driver.list(algDir).catch(() => [] as string[])) {
-      const hex = entry.slice(entry.lastIndexOf('/') + 1);
-      const digest = tryParseDigest(`${algorithm}:${hex}`);
-      // Anything that is not a digest directory is skipped, as Distribution skips it.
-      if (typeof digest !== 'string') out.push(digest);
-    }
-  }
-  return out;
 }

@@ -8,7 +8,6 @@ import type { Readable } from 'node:stream';
 import type { Digest } from '../oci/digest.js';
 import { RegistryError } from '../errors/index.js';
 import type { ByteRange } from '../registry/blob-store.js';
-import { redirectsOf } from '../storage/middleware/capabilities.js';
 import type { ProxyRoute } from './name-mapping.js';
 import { markResponse, type CacheDeps } from './manifest-cache.js';
 import { BlobFlight } from './blob-flight.js';
@@ -50,7 +49,7 @@ export class BlobCache {
     metrics.miss(u, 'blob');
     markResponse(scope, 'miss');
     // With storage redirects the client is sent to storage, so the blob must be there first.
-    const redirects = redirectsOf(base.driver) !== undefined;
+    const redirects = base.blobs.redirecting;
     const flight = await this.#join(route, digest, !redirects);
     if (flight.size !== undefined && !redirects) return flight.size;
     await this.#wait(flight);

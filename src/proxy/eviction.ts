@@ -15,7 +15,6 @@
 // pull: the pull-through cache fetches whatever is not linked, as on any miss.
 import type { Kysely } from 'kysely';
 import { manifestRefs, type ManifestRefs } from '../gc/references.js';
-import { revisionTimes } from '../gc/inventory.js';
 import { forEachLimit } from '../gc/pool.js';
 import type { MetaTables } from '../meta/tables/index.js';
 import { tryParseDigest, type Digest } from '../oci/digest.js';
@@ -142,7 +141,7 @@ async function pulledSince(db: Db, upstream: string, repository: string, e: Evic
 
 /** Digests the repository's revisions other than `leaving` reach (children, subjects, blobs). */
 async function stillNeeded(registry: Registry, repository: string, leaving: Set<string>): Promise<Set<string>> {
-  const staying = [...(await revisionTimes(registry.driver, repository)).keys()].filter((d) => !leaving.has(d));
+  const staying = [...(await registry.maintenance.inventory.revisionTimes(repository)).keys()].filter((d) => !leaving.has(d));
   const refs = await manifestRefsOf(registry, staying);
   const needed = new Set<string>(staying);
   for (const r of refs.values()) {

@@ -5,11 +5,8 @@
 // naming the upstream. The children of an index are fetched when a client asks for them.
 import { RegistryError } from '../errors/index.js';
 import { tryParseDigest, type Digest } from '../oci/digest.js';
-import { parseManifest, type ParsedManifest } from '../oci/manifest.js';
 import type { Registry } from '../registry/registry.js';
 import type { ManifestReference, StoredManifest } from '../registry/manifest-store.js';
-import { layout } from '../registry/layout.js';
-import { writeLink } from '../registry/links.js';
 import type { FetchedManifest, ManifestHead } from '../client/registry-client.js';
 import type { ProxyRoute } from './name-mapping.js';
 import type { CacheBook } from './cache-book.js';
@@ -108,25 +105,18 @@ export class ManifestCache {
   }
 
   /**
-   * Writes the manifest like a push would, minus the check that its blobs are present here:
-   * a cache holds manifests whose layers nobody pulled yet.
+   * Stores the manifest through the core's trusted path (listing index included, blobs not
+   * required: a cache holds manifests whose layers nobody pulled yet), then its bookkeeping.
    */
   async #store(route: ProxyRoute, fetched: FetchedManifest, tag?: string): Promise<StoredManifest> {
     const { base, book, metrics } = this.#d;
     const digest = tryParseDigest(fetched.digest);
     if (typeof digest === 'string') throw new RegistryError('DIGEST_INVALID', { digest: fetched.digest, upstream: route.upstream.name });
-    const parsed = parseOrUndefined(fetched.bytes, fetched.mediaType);
-    await base.blobs.putSmall(digest, fetched.bytes);
-    await writeLink(base.driver, layout.revisionLink(route.local, digest), digest);
-    const subject = parsed?.subject ? tryParseDigest(parsed.subject.digest) : undefined;
-    if (subject && typeof subject !== 'string') await base.referrers.add(route.local, subject, digest);
-    if (tag !== undefined) {
-      await base.tags.tag(route.local, tag, digest);
-      await book.setTag(route.upstream.name, route.local, tag, digest.value);
-    }
+    const stored = await base.manifests.putTrusted(route.local, digest, fetched.bytes, fetched.mediaType, tag);
+    if (tag !== undefined) await book.setTag(route.upstream.name, route.local, tag, digest.value);
     await book.cached(route.upstream.name, route.local, digest.value, 'manifest', fetched.bytes.length);
     metrics.upstreamBytes(route.upstream.name, fetched.bytes.length);
-    return { digest, content: fetched.bytes, parsed, mediaType: parsed?.mediaType ?? (fetched.mediaType || 'application/octet-stream') };
+    return { digest, content: stored.content, parsed: stored.parsed, mediaType: stored.mediaType };
   }
 
   #served(route: ProxyRoute, m: StoredManifest, outcome: CacheOutcome): StoredManifest {
@@ -138,14 +128,6 @@ export class ManifestCache {
     if (scope.current()?.method !== 'HEAD') metrics.servedBytes(u, m.content.length);
     markResponse(scope, outcome);
     return m;
-  }
-}
-
-function parseOrUndefined(bytes: Buffer, mediaType: string): ParsedManifest | undefined {
-  try {
-    return parseManifest(bytes, mediaType);
-  } catch {
-    return undefined;
   }
 }
 

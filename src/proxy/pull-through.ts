@@ -8,9 +8,7 @@ import type { ManifestStore } from '../registry/manifest-store.js';
 import type { TagStore } from '../registry/tag-store.js';
 import type { UploadService } from '../registry/upload-service.js';
 import { RegistryError } from '../errors/index.js';
-import { layout } from '../registry/layout.js';
 import { paginate } from '../registry/listing-index.js';
-import { orUndefined } from '../registry/storage-errors.js';
 import type { Kysely } from 'kysely';
 import type { MetaTables } from '../meta/tables/index.js';
 import { NameMapper, type ProxyRoute } from './name-mapping.js';
@@ -54,8 +52,7 @@ export function withPullThrough(base: Registry, options: PullThroughOptions): Pu
   const metrics = options.metrics ?? NO_PROXY_METRICS;
   const book = new CacheBook(options.db, { ...(options.now ? { now: options.now } : {}), ...(options.onError ? { onError: options.onError } : {}) });
   const deps = { base, book, metrics, scope, now: options.now ?? Date.now };
-  const exists = async (name: string) => (await orUndefined(base.driver.stat(`${layout.repository(name)}/_manifests`))) !== undefined;
-  const mapper = new NameMapper(options.upstreams, exists);
+  const mapper = new NameMapper(options.upstreams, (name) => base.catalog.has(name));
   const manifestCache = new ManifestCache(deps);
   const blobCache = new BlobCache(deps, options.fillLocks);
   const ns = () => scope.current()?.ns;
@@ -73,9 +70,9 @@ export function withPullThrough(base: Registry, options: PullThroughOptions): Pu
       const r = await route(name);
       return r ? blobCache.sizeIn(r, digest) : base.blobs.sizeIn(name, digest);
     },
-    async open(name, digest, range, signal) {
+    async open(name, digest, range, signal, size) {
       const r = await route(name);
-      return r ? blobCache.open(r, digest, range, signal) : base.blobs.open(name, digest, range, signal);
+      return r ? blobCache.open(r, digest, range, signal) : base.blobs.open(name, digest, range, signal, size);
     },
     async isLinked(name, digest) {
       const r = await route(name);
@@ -137,7 +134,7 @@ export function withPullThrough(base: Registry, options: PullThroughOptions): Pu
     },
   });
 
-  const registry = { driver: base.driver, blobs, uploads, tags, referrers: base.referrers, manifests, catalog: base.catalog } satisfies Registry as Registry;
+  const registry = { blobs, uploads, tags, referrers: base.referrers, manifests, catalog: base.catalog, maintenance: base.maintenance } satisfies Registry as Registry;
   return {
     registry, base, scope, mapper, db: options.db, upstreams: options.upstreams,
     async close() {

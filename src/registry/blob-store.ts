@@ -4,6 +4,7 @@ import type { Readable } from 'node:stream';
 import type { Digest } from '../oci/digest.js';
 import type { StorageDriver } from '../storage/driver.js';
 import { RegistryError } from '../errors/index.js';
+import { redirectsOf, type RedirectRequest } from '../storage/middleware/capabilities.js';
 import { gcPending, layout } from './layout.js';
 import { linkExists, writeLink } from './links.js';
 import { deleteIfPresent, isNotFound, orUndefined } from './storage-errors.js';
@@ -36,7 +37,11 @@ export class BlobStore {
     return size;
   }
 
-  async open(name: string, digest: Digest, range?: ByteRange, signal?: AbortSignal): Promise<Readable> {
+  /**
+   * The blob's bytes. `size`: the whole blob's size when the caller already knows it (the HTTP
+   * handler asked sizeIn first), so decorators that report it need not stat the blob again.
+   */
+  async open(name: string, digest: Digest, range?: ByteRange, signal?: AbortSignal, size?: number): Promise<Readable> {
     try {
       const options = range ? { offset: range.start, length: range.end - range.start + 1 } : {};
       return await this.#driver.reader(layout.blobData(digest), { ...options, ...(signal ? { signal } : {}) });
@@ -44,6 +49,16 @@ export class BlobStore {
       if (isNotFound(err)) throw blobUnknown(digest);
       throw err;
     }
+  }
+
+  /** Whether the storage sends blob downloads elsewhere (presigned S3, CloudFront, a base URL). */
+  get redirecting(): boolean {
+    return redirectsOf(this.#driver) !== undefined;
+  }
+
+  /** Where `client` may download the blob instead of from us; undefined: serve the bytes here. */
+  async downloadURL(digest: Digest, client: RedirectRequest): Promise<string | undefined> {
+    return redirectsOf(this.#driver)?.redirectURL(layout.blobData(digest), client);
   }
 
   /** Whether an online GC has marked this content for deletion (and the mark has not expired). */

@@ -26,6 +26,14 @@ export class Catalog {
     return (await all((p) => this.#index.repositories(p))) ?? [];
   }
 
+  /**
+   * Whether `name` holds manifests in storage (Distribution's definition of a repository):
+   * asked of storage, not the index, so it holds between a write and its index update.
+   */
+  async has(name: string): Promise<boolean> {
+    return this.#walk.exists(name);
+  }
+
   /** Re-reads these repositories into the index: the GC's sweep deletes in storage directly. */
   async refresh(names: Iterable<string>): Promise<void> {
     await this.#index.refresh(names);

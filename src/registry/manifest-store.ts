@@ -27,9 +27,16 @@ export interface StoredManifest {
   parsed: ParsedManifest | undefined;
 }
 
+/** What a manifest PUT stored, so listeners (events, metrics) need not hash or parse it again. */
 export interface PutResult {
   digest: Digest;
   subject?: Digest;
+  /** The manifest's media type as parsed (its own mediaType, else the Content-Type it came with). */
+  mediaType: string;
+  /** Bytes of the manifest. */
+  size: number;
+  /** Whether the repository lacked this manifest before (a new revision link). */
+  newLink: boolean;
 }
 
 /** A manifest reference from a URL: a tag or a digest, each checked against its grammar. */
@@ -117,21 +124,41 @@ export class ManifestStore {
 
   async #put(name: string, ref: ManifestReference, digest: Digest, content: Buffer, manifest: ParsedManifest): Promise<PutResult> {
     await this.#assertReferencesExist(name, manifest);
-    await this.#blobs.putSmall(digest, content);
-    await this.#index.change(name, () => writeLink(this.#driver, layout.revisionLink(name, digest), digest), () => [{ kind: 'manifest' }]);
-    const subject = manifest.subject ? tryParseDigest(manifest.subject.digest) : undefined;
-    const result: PutResult = { digest };
-    if (subject && typeof subject !== 'string') {
-      await this.#referrers.add(name, subject, digest);
-      result.subject = subject;
-    }
+    const result = await this.#write(name, digest, content, manifest);
     // An online GC may be about to delete what was checked above: it marks content, then
     // rescans for manifests written since its mark phase, then deletes. Checking for its marks
     // after our writes means either we see the mark and refuse, or it sees our manifest and
     // keeps the content (src/gc/sweep.ts explains both halves).
     await this.#assertReferencesExist(name, manifest, digest);
     if ('tag' in ref) await this.#tags.tag(name, ref.tag, digest);
+    return { ...result, mediaType: manifest.mediaType };
+  }
+
+  /** Stores the bytes, links the revision through the listing index, and indexes its subject. */
+  async #write(name: string, digest: Digest, content: Buffer, manifest: ParsedManifest | undefined): Promise<Omit<PutResult, 'mediaType'>> {
+    const newLink = !(await this.exists(name, digest));
+    await this.#blobs.putSmall(digest, content);
+    await this.#index.change(name, () => writeLink(this.#driver, layout.revisionLink(name, digest), digest), () => [{ kind: 'manifest' }]);
+    const result: Omit<PutResult, 'mediaType'> = { digest, size: content.length, newLink };
+    const subject = manifest?.subject ? tryParseDigest(manifest.subject.digest) : undefined;
+    if (subject && typeof subject !== 'string') {
+      await this.#referrers.add(name, subject, digest);
+      result.subject = subject;
+    }
     return result;
+  }
+
+  /**
+   * Stores a manifest whose digest the caller vouches for (the pull-through cache, which got it
+   * from its upstream) the way a push would, listing index included, minus the check that its
+   * blobs are here: a cache holds manifests whose layers nobody pulled yet. Bytes Berth cannot
+   * parse are stored as they are (served back with `mediaType`).
+   */
+  async putTrusted(name: string, digest: Digest, content: Buffer, mediaType: string, tag?: string): Promise<StoredManifest & { newLink: boolean }> {
+    const parsed = parseOrUndefined(content, mediaType);
+    const { newLink } = await this.#locks.run(`${name}@${digest.value}`, () => this.#write(name, digest, content, parsed));
+    if (tag !== undefined) await this.#tags.tag(name, tag, digest);
+    return { digest, content, parsed, mediaType: parsed?.mediaType ?? (mediaType || 'application/octet-stream'), newLink };
   }
 
   /** Deletes a tag, or a manifest by digest together with every tag that points at it. */
@@ -205,6 +232,14 @@ function parseOrInvalid(content: Buffer, contentType: string | undefined): Parse
   } catch (err) {
     if (err instanceof InvalidManifestError) throw new RegistryError('MANIFEST_INVALID', err.message);
     throw err;
+  }
+}
+
+function parseOrUndefined(content: Buffer, contentType: string): ParsedManifest | undefined {
+  try {
+    return parseManifest(content, contentType);
+  } catch {
+    return undefined;
   }
 }
 

@@ -1,5 +1,8 @@
 // The registry core assembled over one storage driver: no HTTP, no globals, so several
-// registries can live in one process (tests do).
+// registries can live in one process (tests do). A facade of small services and nothing else:
+// the driver, the layout and the link files stay inside src/registry/, so every write goes
+// through the services that keep the listing index in step (features that need storage facts
+// use `maintenance`; a blob's redirect and the chunk minimum are asked of `blobs`/`uploads`).
 import type { StorageDriver } from '../storage/driver.js';
 import { CheckedDriver } from '../storage/checked-driver.js';
 import { BlobStore } from './blob-store.js';
@@ -12,6 +15,7 @@ import type { TagGuard } from './tag-guard.js';
 import type { ListingIndex } from './listing-index.js';
 import { StorageListing } from './storage-listing.js';
 import type { ManifestUrlPolicy } from './manifest-urls.js';
+import { Maintenance } from './maintenance.js';
 
 export interface RegistryOptions {
   tagGuard?: TagGuard;
@@ -22,22 +26,24 @@ export interface RegistryOptions {
 }
 
 export class Registry {
-  readonly driver: StorageDriver;
   readonly blobs: BlobStore;
   readonly uploads: UploadService;
   readonly tags: TagStore;
   readonly referrers: ReferrerIndex;
   readonly manifests: ManifestStore;
   readonly catalog: Catalog;
+  /** GC, eviction, retention and the metrics scan: storage facts and conditional removals. */
+  readonly maintenance: Maintenance;
 
   constructor(driver: StorageDriver, options: RegistryOptions = {}) {
-    this.driver = driver instanceof CheckedDriver ? driver : new CheckedDriver(driver);
-    const index = options.index ?? new StorageListing(this.driver);
-    this.blobs = new BlobStore(this.driver);
-    this.uploads = new UploadService(this.driver, this.blobs);
-    this.tags = new TagStore(this.driver, index);
-    this.referrers = new ReferrerIndex(this.driver, index);
-    this.manifests = new ManifestStore(this.driver, this.blobs, this.tags, this.referrers, options.tagGuard, index, options.manifestUrls);
-    this.catalog = new Catalog(this.driver, index);
+    const checked = driver instanceof CheckedDriver ? driver : new CheckedDriver(driver);
+    const index = options.index ?? new StorageListing(checked);
+    this.blobs = new BlobStore(checked);
+    this.uploads = new UploadService(checked, this.blobs);
+    this.tags = new TagStore(checked, index);
+    this.referrers = new ReferrerIndex(checked, index);
+    this.manifests = new ManifestStore(checked, this.blobs, this.tags, this.referrers, options.tagGuard, index, options.manifestUrls);
+    this.catalog = new Catalog(checked, index);
+    this.maintenance = new Maintenance(checked);
   }
 }

@@ -5,15 +5,6 @@ export function isNotFound(err: unknown): boolean {
   return err instanceof PathNotFoundError;
 }
 
-/** A write refused for lack of space or quota (the filesystem's ENOSPC/EDQUOT, wherever wrapped). */
-export function isStorageFull(err: unknown): boolean {
-  for (let e = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOSPC' || code === 'EDQUOT') return true;
-  }
-  return false;
-}
-
 /** Runs `op`; a missing path yields `undefined` instead of an error. */
 export async function orUndefined<T>(op: Promise<T>): Promise<T | undefined> {
   try {

@@ -1,5 +1,5 @@
 // A hook in manifest PUT and DELETE for tag rules that live outside the core (immutable tags,
-// src/gc/immutable-tags.ts). It throws a RegistryError (DENIED) to refuse.
+// src/policy/immutable-tags.ts). It throws a RegistryError (DENIED) to refuse.
 
 export interface TagGuard {
   /** Called before `tag` of `name` is moved from `current` (undefined: new tag) to `digest`. */

@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import type { Digest, DigestAlgorithm } from '../oci/digest.js';
 import { canAttach, hasPendingWrites, writtenSize, type FileWriter, type StorageDriver } from '../storage/driver.js';
 import { RegistryError } from '../errors/index.js';
+import { minChunkLengthOf } from '../storage/middleware/capabilities.js';
 import { layout } from './layout.js';
 import type { BlobStore } from './blob-store.js';
 import { deleteIfPresent, orUndefined } from './storage-errors.js';
@@ -34,6 +35,11 @@ export class UploadService {
   readonly #hashers = new Map<string, UploadHasher>();
   /** Whether closed upload data may be unreadable, so hash states are saved in storage. */
   readonly #resumable: boolean;
+
+  /** The smallest PATCH chunk the storage wants (OCI-Chunk-Min-Length), if it says. */
+  get minChunkLength(): number | undefined {
+    return minChunkLengthOf(this.#driver);
+  }
 
   constructor(driver: StorageDriver, blobs: BlobStore) {
     this.#driver = driver;

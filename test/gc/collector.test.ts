@@ -1,8 +1,9 @@
 // Mark and sweep decisions of the collector, on the memory and filesystem drivers.
+import type { StorageDriver } from '../../src/storage/driver.js';
 import { describe, it, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { collectGarbage } from '../../src/gc/collector.js';
-import { gcPending, layout } from '../../src/registry/layout.js';
+import { layout } from '../../src/registry/layout.js';
 import type { Registry } from '../../src/registry/registry.js';
 import { artifact, blob, imageManifest, indexManifest, randomBlob } from '../helpers/oci-fixtures.js';
 import { DRIVERS, d, hasBlob, later, putBlob, putImage, putManifest } from './support/seed.js';
@@ -11,8 +12,9 @@ for (const driver of DRIVERS) {
   describe(`garbage collection on ${driver.name}`, () => {
     let registry: Registry;
     let cleanup: () => Promise<void>;
+    let storage: StorageDriver;
     beforeEach(async () => {
-      ({ registry, cleanup } = await driver.make());
+      ({ registry, driver: storage, cleanup } = await driver.make());
     });
     afterEach(() => cleanup());
 
@@ -118,7 +120,7 @@ for (const driver of DRIVERS) {
 
     it('removes layer links that point to nothing', async () => {
       const gone = randomBlob(10);
-      await registry.driver.putContent(layout.layerLink('r', d(gone.digest)), gone.digest);
+      await storage.putContent(layout.layerLink('r', d(gone.digest)), gone.digest);
       const report = await collectGarbage(registry, { now: later });
       assert.deepEqual(report.layerLinks, [{ repository: 'r', digest: gone.digest }]);
       assert.equal(await registry.blobs.isLinked('r', d(gone.digest)), false);
@@ -137,7 +139,7 @@ for (const driver of DRIVERS) {
       const layer = randomBlob(64);
       await putBlob(registry, 'r', config);
       await putBlob(registry, 'r', layer);
-      await registry.driver.putContent(gcPending(d(layer.digest)), new Date(Date.now() + 600_000).toISOString());
+      await registry.maintenance.markPending(d(layer.digest), Date.now() + 600_000);
       await assert.rejects(putManifest(registry, 'r', imageManifest(config, [layer]), 'v1'), /manifest or blob unknown/);
       const report = await collectGarbage(registry, { graceMs: 3_600_000 });
       assert.equal(report.recovered, 1);

@@ -7,7 +7,7 @@ import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { currentHolder } from '../../src/gc/lock-holder.js';
+import { currentHolder } from '../../src/registry/lock-holder.js';
 import { runBerth } from './support/cli.js';
 import { StorageLock, LockHeldError, GC_LOCK_PATH } from '../../src/gc/lock.js';
 import { collectGarbage } from '../../src/gc/collector.js';
@@ -55,13 +55,14 @@ describe('garbage collection lock', () => {
   });
 
   it('makes a second collector fail while one runs, and leaves no lock behind', async () => {
-    const registry = new Registry(new MemoryDriver());
-    const held = new StorageLock(registry.driver, { owner: 'berth serve on replica-2' });
+    const driver = new MemoryDriver();
+    const registry = new Registry(driver);
+    const held = new StorageLock(driver, { owner: 'berth serve on replica-2' });
     await held.acquire();
     await assert.rejects(collectGarbage(registry), /another garbage collection is running \(berth serve on replica-2/);
     await held.release();
     await collectGarbage(registry);
-    await assert.rejects(registry.driver.stat(GC_LOCK_PATH), /path not found/);
+    await assert.rejects(driver.stat(GC_LOCK_PATH), /path not found/);
   });
 
   describe('held by a process of this machine', () => {

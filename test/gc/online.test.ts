@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { collectGarbage } from '../../src/gc/collector.js';
 import { Registry } from '../../src/registry/registry.js';
 import { MemoryDriver } from '../../src/storage/drivers/memory.js';
-import { gcPending, layout } from '../../src/registry/layout.js';
+import { layout } from '../../src/registry/layout.js';
 import { RegistryError } from '../../src/errors/index.js';
 import { artifact, blob, imageManifest, indexManifest, randomBlob } from '../helpers/oci-fixtures.js';
 import { d, hasBlob, later, putBlob, putImage, putManifest } from './support/seed.js';
@@ -91,11 +91,11 @@ describe('garbage collection while clients push', () => {
     const layer = randomBlob(100);
     const m = imageManifest(config, [layer]);
     await putImage(registry, 'r', config, [layer], m);
-    await registry.driver.putContent(gcPending(d(m.digest)), new Date(Date.now() + 60_000).toISOString());
+    await registry.maintenance.markPending(d(m.digest), Date.now() + 60_000);
     await assert.rejects(putManifest(registry, 'r', m, 'v1'), /manifest or blob unknown/);
     assert.equal(await registry.tags.resolve('r', 'v1'), undefined);
     // An expired mark (a crashed collector's) refuses nothing.
-    await registry.driver.putContent(gcPending(d(m.digest)), new Date(Date.now() - 1).toISOString());
+    await registry.maintenance.markPending(d(m.digest), Date.now() - 1);
     await putManifest(registry, 'r', m, 'v1');
     assert.equal((await registry.tags.resolve('r', 'v1'))?.value, m.digest);
   });

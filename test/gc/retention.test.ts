@@ -2,9 +2,9 @@
 import { describe, it, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { applyRetention } from '../../src/gc/retention.js';
-import { compilePolicies, type ProjectPolicyConfig } from '../../src/gc/policies.js';
-import { globToRegExp } from '../../src/gc/patterns.js';
+import { applyRetention } from '../../src/policy/retention.js';
+import { compilePolicies, type ProjectPolicyConfig } from '../../src/policy/policies.js';
+import { globToRegExp } from '../../src/policy/patterns.js';
 import { Registry } from '../../src/registry/registry.js';
 import { blob, imageManifest, randomBlob } from '../helpers/oci-fixtures.js';
 import { startTestRegistry, type TestRegistry } from '../helpers/registry-server.js';

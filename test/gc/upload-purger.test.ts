@@ -19,9 +19,10 @@ function recordingLogger(): { logger: FastifyBaseLogger; lines: string[] } {
 }
 
 async function withOldUpload(): Promise<{ registry: Registry; id: string }> {
-  const registry = new Registry(new MemoryDriver());
+  const driver = new MemoryDriver();
+  const registry = new Registry(driver);
   const id = await registry.uploads.start('repo');
-  await registry.driver.putContent(layout.uploadStartedAt('repo', id), new Date(Date.now() - 10 * 3_600_000).toISOString());
+  await driver.putContent(layout.uploadStartedAt('repo', id), new Date(Date.now() - 10 * 3_600_000).toISOString());
   return { registry, id };
 }
 

@@ -15,8 +15,8 @@ import { cacheBytesByUpstream, createEvictionMetrics } from '../../src/proxy/evi
 import { collectGarbage } from '../../src/gc/collector.js';
 import { blob, imageManifest, indexManifest, randomBlob, type Blob, type Manifest } from '../helpers/oci-fixtures.js';
 import { d, hasBlob, later, putBlob, putImage, putManifest } from '../gc/support/seed.js';
-import { ImmutableTags } from '../../src/gc/immutable-tags.js';
-import { compilePolicies } from '../../src/gc/policies.js';
+import { ImmutableTags } from '../../src/policy/immutable-tags.js';
+import { compilePolicies } from '../../src/policy/policies.js';
 
 const HOUR = 3_600_000;
 const NOW = Date.now();

@@ -5,6 +5,8 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Registry } from '../../src/registry/registry.js';
+import { MemoryDriver } from '../../src/storage/drivers/memory.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const SRC = join(ROOT, 'src');
@@ -110,7 +112,11 @@ describe('import rules (DESIGN.md)', () => {
   });
 
   it('src/registry imports only oci, errors, registry and the storage contract, never a concrete driver', () => {
-    const contract = new Set(['src/storage/driver.ts', 'src/storage/checked-driver.ts']);
+    // The contract, plus the optional capabilities the core finds by type guard (redirects and
+    // the chunk minimum for blobs/uploads, atomic create for the GC lock).
+    const contract = new Set([
+      'src/storage/driver.ts', 'src/storage/checked-driver.ts', 'src/storage/middleware/capabilities.ts', 'src/storage/exclusive-create.ts',
+    ]);
     const allowed = (to: string) => under(to, 'oci') || under(to, 'errors') || under(to, 'registry') || contract.has(to);
     assert.deepEqual(violations(edges, (p) => under(p, 'registry'), allowed), []);
   });
@@ -119,6 +125,35 @@ describe('import rules (DESIGN.md)', () => {
     const allowed = (to: string) => under(to, 'oci') || under(to, 'errors') || under(to, 'client') || under(to, 'transport');
     assert.deepEqual(violations(edges, (p) => under(p, 'client') || under(p, 'transport'), allowed), []);
     assert.deepEqual(violations(edges, (p) => under(p, 'client'), (to) => !under(to, 'transport')), []);
+  });
+
+  it('the core is closed: nothing outside src/registry imports its private internals', () => {
+    // Layout, link files, storage-error translation and the maintenance walk: only the core's
+    // services may know where things live, so every write keeps the listing index in step.
+    // (storage-listing.ts stays public: the metadata index is rebuilt and checked from it.)
+    const internals = new Set(['layout', 'links', 'storage-errors', 'maintenance-walk'].map((f) => `src/registry/${f}.ts`));
+    const outside = edges.filter((e) => internals.has(e.to) && !under(e.from, 'registry'));
+    assert.deepEqual(outside.map((e) => `${e.from} imports ${e.to}`), []);
+  });
+
+  it('the core is closed: Registry has no driver member, and no file outside src/registry or src/storage reads one off it', () => {
+    const hasDriver: 'driver' extends keyof Registry ? true : false = false;
+    assert.equal(hasDriver, false);
+    assert.equal(Object.hasOwn(new Registry(new MemoryDriver()), 'driver'), false);
+    const reaching: string[] = [];
+    for (const file of tsFiles(SRC)) {
+      const path = rel(file);
+      if (under(path, 'registry') || under(path, 'storage')) continue;
+      const code = readFileSync(file, 'utf8');
+      for (const m of code.matchAll(/\b(?:registry|base|core|ctx\.registry|this\.#registry)\.driver\b/g)) reaching.push(`${path}: ${m[0]}`);
+    }
+    assert.deepEqual(reaching, []);
+  });
+
+  it('tag policy lives in src/policy and the core depends on none of it (only its TagGuard hook)', () => {
+    assert.deepEqual(violations(edges, (p) => under(p, 'registry'), (to) => !under(to, 'policy')), []);
+    const gcPolicy = ['retention', 'immutable-tags', 'patterns', 'policies', 'retention-audit'].filter((f) => existsSync(join(SRC, 'gc', `${f}.ts`)));
+    assert.deepEqual(gcPolicy, []);
   });
 
   it('src/http is imported only by src/cli (and by itself)', () => {

@@ -37,5 +37,5 @@ it('keeps redirect capabilities visible when driverFromConfig decorates the conc
   // serve once wrapped this driver in another CheckedDriver for the listing index, and every
   // redirect silently became a direct download (found by the CloudFront client tests).
   assert.ok(redirectsOf(new CheckedDriver(driver)), 'still found through a second checking wrapper');
-  assert.ok(redirectsOf(new Registry(new CheckedDriver(driver)).driver), 'and through the registry core');
+  assert.ok(new Registry(new CheckedDriver(driver)).blobs.redirecting, 'and through the registry core');
 });

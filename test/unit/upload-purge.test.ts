@@ -6,13 +6,21 @@ import { Registry } from '../../src/registry/registry.js';
 import { purgeStaleUploads } from '../../src/registry/upload-purge.js';
 import { layout } from '../../src/registry/layout.js';
 
+/** The driver under each registry these tests make (the core does not expose it). */
+const drivers = new WeakMap<Registry, MemoryDriver>();
+function registryOver(driver = new MemoryDriver()): Registry {
+  const registry = new Registry(driver);
+  drivers.set(registry, driver);
+  return registry;
+}
+
 async function startedAt(registry: Registry, name: string, id: string, when: Date): Promise<void> {
-  await registry.driver.putContent(layout.uploadStartedAt(name, id), when.toISOString());
+  await drivers.get(registry)!.putContent(layout.uploadStartedAt(name, id), when.toISOString());
 }
 
 describe('upload purging', () => {
   it('removes sessions older than the cutoff in every repository, including ones with no manifest yet', async () => {
-    const registry = new Registry(new MemoryDriver());
+    const registry = registryOver();
     const old = await registry.uploads.start('team/first-push');
     await registry.uploads.append('team/first-push', old, Readable.from([Buffer.from('partial')]));
     await startedAt(registry, 'team/first-push', old, new Date('2020-01-01T00:00:00Z'));
@@ -29,7 +37,7 @@ describe('upload purging', () => {
   });
 
   it('only reports in dry-run mode', async () => {
-    const registry = new Registry(new MemoryDriver());
+    const registry = registryOver();
     const id = await registry.uploads.start('repo');
     await startedAt(registry, 'repo', id, new Date('2020-01-01T00:00:00Z'));
     const purged = await purgeStaleUploads(registry, new Date(), true);

@@ -39,7 +39,7 @@ export const getBlob: Handler = async ({ req, reply, registry, name, param, shar
     return;
   }
   // Fastify destroys the stream if the client goes away, which releases the file.
-  reply.send(await registry.blobs.open(name, digest, range));
+  reply.send(await registry.blobs.open(name, digest, range, undefined, size));
 };
 
 export const deleteBlob: Handler = async ({ reply, registry, settings, name, param }) => {

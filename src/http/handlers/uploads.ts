@@ -5,7 +5,6 @@ import type { Handler, RouteContext } from '../context.js';
 import { externalUrl } from '../urls.js';
 import { declaredLength, hasBody, parseContentRange, query, requestBody, requireDigest } from '../request-input.js';
 import { assertWritable } from './guards.js';
-import { minChunkLengthOf } from '../../storage/middleware/capabilities.js';
 import type { Digest } from '../../oci/digest.js';
 
 export const startUpload: Handler = async (ctx) => {
@@ -124,7 +123,7 @@ function uploadState(ctx: RouteContext, id: string, size: number): void {
   reply.header('Location', externalUrl(req, settings, `/v2/${name}/blobs/uploads/${id}`));
   reply.header('Range', `0-${size > 0 ? size - 1 : 0}`);
   reply.header('Docker-Upload-UUID', id);
-  const minChunk = minChunkLengthOf(ctx.registry.driver);
+  const minChunk = ctx.registry.uploads.minChunkLength;
   if (minChunk) reply.header('OCI-Chunk-Min-Length', minChunk);
 }
 

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { Registry } from '../../../src/registry/registry.js';
+import type { StorageDriver } from '../../../src/storage/driver.js';
 import { MemoryDriver } from '../../../src/storage/drivers/memory.js';
 import { FilesystemDriver } from '../../../src/storage/drivers/filesystem.js';
 import { tryParseDigest, type Digest } from '../../../src/oci/digest.js';
@@ -12,16 +13,20 @@ import type { Blob, Manifest } from '../../helpers/oci-fixtures.js';
 
 export interface DriverCase {
   name: string;
-  make(): Promise<{ registry: Registry; cleanup(): Promise<void> }>;
+  make(): Promise<{ registry: Registry; driver: StorageDriver; cleanup(): Promise<void> }>;
 }
 
 export const DRIVERS: DriverCase[] = [
-  { name: 'inmemory', make: async () => ({ registry: new Registry(new MemoryDriver()), cleanup: async () => {} }) },
+  { name: 'inmemory', make: async () => {
+    const driver = new MemoryDriver();
+    return { registry: new Registry(driver), driver, cleanup: async () => {} };
+  } },
   {
     name: 'filesystem',
     make: async () => {
       const root = await mkdtemp(join(tmpdir(), 'berth-gc-'));
-      return { registry: new Registry(new FilesystemDriver(root)), cleanup: () => rm(root, { recursive: true, force: true }) };
+      const driver = new FilesystemDriver(root);
+      return { registry: new Registry(driver), driver, cleanup: () => rm(root, { recursive: true, force: true }) };
     },
   },
 ];

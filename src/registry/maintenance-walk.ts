@@ -1,14 +1,14 @@
-// A snapshot of what the storage holds, in Distribution's v2 layout (src/registry/layout.ts):
-// every repository's revisions, tags and layer links with their modification times, and every
-// blob with its size and modification time. The times are what make an online GC safe: they
-// tell fresh writes (a push in flight) from old ones, and a later rescan finds what changed.
+// Reads what the storage holds, in Distribution's v2 layout (layout.ts): every repository's
+// revisions, tags and layer links with their modification times, and every blob with its size
+// and modification time. Private to the core: features see it through maintenance.ts. The
+// times are what make an online GC safe: they tell fresh writes (a push in flight) from old
+// ones, and a later rescan finds what changed.
 import { isSupportedAlgorithm, tryParseDigest } from '../oci/digest.js';
 import type { StorageDriver } from '../storage/driver.js';
-import type { Registry } from '../registry/registry.js';
-import { basename, layout, ROOT } from '../registry/layout.js';
-import { readLink } from '../registry/links.js';
-import { orUndefined } from '../registry/storage-errors.js';
-import { forEachLimit } from './pool.js';
+import { basename, layout, ROOT } from './layout.js';
+import { readLink } from './links.js';
+import { orUndefined } from './storage-errors.js';
+import { forEachLimit } from './parallel.js';
 
 export const PARALLEL = 32;
 
@@ -33,12 +33,6 @@ export interface BlobEntry {
 }
 
 export const BLOBS = `${ROOT}/blobs`;
-
-/** Names of every repository holding manifests or layer links. */
-export async function repositoryNames(registry: Registry): Promise<string[]> {
-  const names = new Set([...await registry.catalog.namesHolding('_manifests'), ...await registry.catalog.namesHolding('_layers')]);
-  return [...names].sort();
-}
 
 /** `<base>/<alg>/<hex>` directories as digests (Distribution's link directory shape). */
 export async function digestDirs(driver: StorageDriver, base: string): Promise<string[]> {
@@ -70,11 +64,17 @@ export async function readTags(driver: StorageDriver, name: string): Promise<Map
   const entries = (await orUndefined(driver.list(layout.tags(name)))) ?? [];
   await forEachLimit(entries, PARALLEL, async (entry) => {
     const tag = basename(entry);
-    const link = layout.tagCurrentLink(name, tag);
-    const [digest, info] = await Promise.all([readLink(driver, link), orUndefined(driver.stat(link))]);
-    if (digest && info) out.set(tag, { digest: digest.value, modTime: info.modTime.getTime() });
+    const state = await readTag(driver, name, tag);
+    if (state) out.set(tag, state);
   });
   return out;
+}
+
+/** One tag's current digest and when it was last pushed; undefined when the tag is gone. */
+export async function readTag(driver: StorageDriver, name: string, tag: string): Promise<TagState | undefined> {
+  const link = layout.tagCurrentLink(name, tag);
+  const [digest, info] = await Promise.all([readLink(driver, link), orUndefined(driver.stat(link))]);
+  return digest && info ? { digest: digest.value, modTime: info.modTime.getTime() } : undefined;
 }
 
 export function revisionsBase(name: string): string {

@@ -5,9 +5,7 @@
 // last pushed (its link's modification time). Only tags go: the manifests and blobs they
 // leave untagged are the garbage collector's to reclaim (with --delete-untagged).
 import type { Registry } from '../registry/registry.js';
-import { layout } from '../registry/layout.js';
-import { orUndefined } from '../registry/storage-errors.js';
-import { readTags, type TagState } from './inventory.js';
+import type { TagState } from '../registry/maintenance.js';
 import { projectOf } from './patterns.js';
 import type { ProjectPolicy } from './policies.js';
 
@@ -43,7 +41,7 @@ export async function applyRetention(
   for (const repository of await registry.catalog.names()) {
     const policy = policies.get(projectOf(repository));
     if (!policy) continue;
-    const tags = await readTags(registry.driver, repository);
+    const tags = await registry.maintenance.inventory.tags(repository);
     for (const decision of decide(repository, tags, policy, now)) {
       decisions.push(decision);
       if (decision.action !== 'delete' || dryRun) continue;
@@ -76,8 +74,7 @@ export function decide(repository: string, tags: Map<string, TagState>, policy: 
 
 /** Untags only if the tag still names what was judged (a push since then wins). */
 async function untagIfUnchanged(registry: Registry, repository: string, tag: string, judged: TagState): Promise<boolean> {
-  const link = layout.tagCurrentLink(repository, tag);
-  const [digest, info] = await Promise.all([registry.tags.resolve(repository, tag), orUndefined(registry.driver.stat(link))]);
-  if (digest?.value !== judged.digest || info?.modTime.getTime() !== judged.modTime) return false;
+  const now = await registry.maintenance.inventory.tag(repository, tag);
+  if (now?.digest !== judged.digest || now.modTime !== judged.modTime) return false;
   return registry.tags.untag(repository, tag);
 }
