@@ -8,8 +8,7 @@
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { StorageDriver } from '../storage/driver.js';
-import { CheckedDriver } from '../storage/checked-driver.js';
-import { canCreateExclusive } from '../storage/exclusive-create.js';
+import { canCreateExclusive } from '../storage/driver.js';
 import { ROOT } from '../registry/layout.js';
 import { deleteIfPresent, orUndefined } from '../registry/storage-errors.js';
 import { currentHolder, isDeadHere, type LockHolder } from './lock-holder.js';
@@ -138,9 +137,10 @@ export class StorageLock {
 
   /** Atomic where the driver can; otherwise write if absent and read back (best effort). */
   async #create(path: string, record: LockRecord): Promise<boolean> {
-    const base = this.#driver instanceof CheckedDriver ? this.#driver.inner : this.#driver;
+    const driver = this.#driver;
     const content = JSON.stringify(record);
-    if (canCreateExclusive(base)) return base.createExclusive(path, content);
+    // Every storage wrapper forwards the capability (storage/base.ts): no unwrapping needed.
+    if (canCreateExclusive(driver)) return driver.createExclusive(path, content);
     if (await orUndefined(this.#driver.stat(path))) return false;
     await this.#driver.putContent(path, content);
     await new Promise((r) => setTimeout(r, 200));

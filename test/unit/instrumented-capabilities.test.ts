@@ -2,9 +2,9 @@
 // createExclusive, and redirects ride on the capability layer above it (as `serve` builds it).
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
-import { MemoryDriver } from '../../src/storage/drivers/memory.js';
+import { MemoryDriver } from '../../src/storage/drivers/inmemory/index.js';
 import type { StorageDriver } from '../../src/storage/driver.js';
-import { canCreateExclusive } from '../../src/storage/exclusive-create.js';
+import { canCreateExclusive } from '../../src/storage/driver.js';
 import { InstrumentedDriver } from '../../src/metrics/instrumented-driver.js';
 import { createMetrics } from '../../src/metrics/metrics.js';
 import { driverFromConfig } from '../../src/storage/from-config.js';
@@ -18,6 +18,7 @@ it('offers createExclusive exactly when the inner driver has it, and times it', 
   const metrics = createMetrics();
   const timed = new InstrumentedDriver(new MemoryDriver(), metrics);
   assert.ok(canCreateExclusive(timed));
+  // (canCreateExclusive narrowed `timed` above.)
   assert.equal(await timed.createExclusive('/lock', 'a'), true);
   assert.equal(await timed.createExclusive('/lock', 'b'), false);
   assert.equal((await timed.getContent('/lock')).toString(), 'a');
@@ -28,7 +29,7 @@ it('offers createExclusive exactly when the inner driver has it, and times it', 
 
 it('keeps redirect capabilities visible when driverFromConfig decorates the concrete driver', async () => {
   const { config } = loadConfig({ env: { REGISTRY_STORAGE_INMEMORY: '{}' } });
-  delete config.storage.filesystem;
+  assert.equal(config.storage.driver, 'inmemory');
   config.middleware = { storage: [{ name: 'redirect', options: { baseurl: 'https://cdn.example' } }] } as typeof config.middleware;
   let decorated = 0;
   const driver = await driverFromConfig(config, parseDuration, (d) => { decorated++; return new InstrumentedDriver(d, createMetrics()); });
