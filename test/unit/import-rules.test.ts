@@ -121,6 +121,25 @@ describe('import rules (DESIGN.md)', () => {
     assert.deepEqual(violations(edges, (p) => under(p, 'client'), (to) => !under(to, 'transport')), []);
   });
 
+  // The one exception to "config imports nothing internal": each storage driver owns its schema
+  // (src/storage/drivers/<name>/schema.ts) and registers in one map, so that a new driver is one
+  // folder plus one map entry; the configuration schema builds `storage` from that map. Schema
+  // files import only typebox, and the map statically imports only them and the contract's
+  // types (drivers themselves load by dynamic import), so config still pulls in no behaviour.
+  it('src/config imports nothing internal but the storage drivers\' schema files and their map', () => {
+    const schemaFile = (to: string) => /^src\/storage\/drivers\/[a-z0-9-]+\/schema\.ts$/.test(to);
+    const driverMap = 'src/storage/drivers/registry.ts';
+    const allowed = (to: string) => under(to, 'config') || schemaFile(to) || to === driverMap;
+    assert.deepEqual(violations(edges, (p) => under(p, 'config'), allowed), []);
+    assert.deepEqual(violations(edges, schemaFile, () => false), [], 'schema files import only typebox');
+    const mapText = readFileSync(join(ROOT, driverMap), 'utf8');
+    const staticImports = specifiersOf(mapText.replace(/\bimport\s*\(\s*['"][^'"]+['"]\s*\)/g, ''))
+      .filter((s) => s.startsWith('.'));
+    const typeOnly = new Set([...mapText.matchAll(/import\s+type\s+[^;]*?from\s+['"]([^'"]+)['"]/g)].map((m) => m[1]!));
+    const behaviour = staticImports.filter((s) => !/^\.\/[a-z0-9-]+\/schema\.js$/.test(s) && !typeOnly.has(s));
+    assert.deepEqual(behaviour, [], 'the driver map imports drivers only dynamically');
+  });
+
   it('src/http is imported only by src/cli (and by itself)', () => {
     const outside = edges.filter((e) => under(e.to, 'http') && !under(e.from, 'http') && !under(e.from, 'cli'));
     assert.deepEqual(outside.map((e) => `${e.from} imports ${e.to}`), []);
