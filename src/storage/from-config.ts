@@ -10,6 +10,7 @@ import { CloudFrontRedirects, loadPrivateKey } from './middleware/cloudfront-red
 import { AwsIpRanges } from './middleware/aws-ip-ranges.js';
 import { addressList } from './middleware/client-address.js';
 import { RedirectingDriver } from './middleware/redirecting-driver.js';
+import { CheckedDriver } from './checked-driver.js';
 
 export interface CloudFrontMiddlewareOptions {
   baseurl: string;
@@ -57,7 +58,9 @@ export async function driverFromConfig(
       : cloudFront(entry.options, redirects, parseDuration, keyOf);
   }
   // Distribution: storage.redirect.disable turns every redirect off, middleware's too.
-  return redirects && !redirect.disable ? new RedirectingDriver(driver, redirects) : driver;
+  const redirected = redirects && !redirect.disable ? new RedirectingDriver(driver, redirects) : driver;
+  // Checked on top, so every user of the configured driver (core, listing index, GC) gets it checked.
+  return new CheckedDriver(redirected);
 }
 
 function cloudFront(

@@ -65,13 +65,14 @@ export type StorageConfig = Omit<Static<typeof CommonStorage>, 'driver'> & Drive
 type Tree = Record<string, unknown>;
 
 /**
- * Before validation: `driver: s3` without an `s3:` section gets an empty one (its defaults and
- * required keys then apply as if it were written).
+ * Before validation: `driver: s3` and no driver section gets an empty `s3:` one (its defaults
+ * and required keys then apply as if it were written).
  */
 export function prepareStorage(raw: Tree): void {
   const storage = raw.storage as Tree | undefined;
   const driver = storage?.driver;
-  if (storage && typeof driver === 'string' && (DRIVER_NAMES as string[]).includes(driver) && storage[driver] === undefined) {
+  const none = storage && [...DRIVER_NAMES, ...UNIMPLEMENTED_DRIVERS].every((d) => storage[d] === undefined);
+  if (storage && none && typeof driver === 'string' && (DRIVER_NAMES as string[]).includes(driver)) {
     storage[driver] = driver === 'inmemory' ? null : {};
   }
 }
