@@ -1,6 +1,6 @@
 // One collector at a time, across processes and replicas: a lock file in the storage itself
 // (`_berth/gc/lock`, beside Distribution's directories, which it ignores), holding the owner
-// and an expiry. It is taken with an atomic create where the driver can (exclusive-create.ts),
+// and an expiry. It is taken with an atomic create where the driver can (ExclusiveCreate),
 // renewed while the run lasts, and a lock whose expiry has passed (its holder crashed) is taken
 // over through a second atomic create named after the stale lock's token, so that of several
 // contenders only one wins. A holder that was a process of this same machine and no longer runs

@@ -1,8 +1,7 @@
 // Builds the configured storage driver: the driver from the driver map, then the storage
 // middleware (redirects) as a wrapper on it. Capabilities (redirects, chunk minimum, exclusive
 // create) are found on the returned driver by the type guards of driver.ts, through any wrapper.
-import type { StorageDriver } from './driver.js';
-import { canPresign, hasBucketKeys, type BlobRedirects } from './driver.js';
+import { canPresign, hasBucketKeys, type BlobRedirects, type StorageDriver } from './driver.js';
 import { createDriver, type DriverSelection } from './drivers/registry.js';
 import { PresignRedirects } from './middleware/presign-redirects.js';
 import { BaseUrlRedirects } from './middleware/baseurl-redirects.js';

@@ -1,5 +1,6 @@
 // The metrics decorator must not hide a driver's optional capabilities: the GC lock needs
-// createExclusive, and redirects ride on the capability layer above it (as `serve` builds it).
+// createExclusive, and the redirects `serve` configures must stay visible around it
+// (storage-wrappers.test.ts checks every wrapper in every order).
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import { MemoryDriver } from '../../src/storage/drivers/inmemory/index.js';
