@@ -112,4 +112,17 @@ describe('CheckedDriver', () => {
     assert.equal(await checked.createExclusive('/lock', 'x'), true);
     assert.ok(!canCreateExclusive(new CheckedDriver(new SpyDriver())));
   });
+
+  it('tags a driver failure with the call that failed, keeping its class, code and message', async () => {
+    const failing = new SpyDriver();
+    const eio = Object.assign(new Error('EIO: i/o error, read'), { code: 'EIO' });
+    failing.getContent = async () => { throw eio; };
+    const checked = new CheckedDriver(new CheckedDriver(failing));
+    const err = await checked.getContent('/docker/x').then(() => undefined, (e: unknown) => e);
+    assert.equal(err, eio);
+    assert.equal((err as NodeJS.ErrnoException).code, 'EIO');
+    assert.deepEqual((err as { storageCall?: unknown }).storageCall, { driver: 'spy', action: 'GetContent', paths: ['/docker/x'] });
+    const missing = await new CheckedDriver(new MemoryDriver()).getContent('/nope').then(() => undefined, (e: unknown) => e);
+    assert.ok(!Object.hasOwn(missing as object, 'storageCall'), 'a not-found answer is not a failure');
+  });
 });
