@@ -13,6 +13,7 @@ import { authConfigProblems, isCidr } from './sections/auth.js';
 import { proxyConfigProblems } from './sections/proxy.js';
 import { opensslCiphers } from './tls-ciphers.js';
 import { validationConfigProblems } from './sections/validation.js';
+import { prepareStorage, selectDriver } from './sections/storage.js';
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[], source?: string) {
@@ -45,15 +46,13 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
   if (raw.loglevel !== undefined && (raw.log as Tree | undefined)?.level === undefined) {
     raw.log = { ...((raw.log as Tree | undefined) ?? {}), level: raw.loglevel };
   }
+  prepareStorage(raw);
   const withDefaults = Value.Default(ConfigSchema, Value.Clone(raw)) as Tree;
   for (const error of Value.Errors(ConfigSchema, withDefaults)) problems.push(...explain(error.path, error.message, withDefaults));
+  if (problems.length === 0) problems.push(...selectDriver(withDefaults.storage as Tree));
   if (problems.length === 0) checkSemantics(withDefaults as Config, problems);
   if (problems.length > 0) throw new ConfigError([...new Set(problems)], options.file);
-  const config = withDefaults as Config;
-  if (!config.storage.filesystem && config.storage.inmemory === undefined) {
-    config.storage.filesystem = { rootdirectory: './data', maxthreads: 100 };
-  }
-  return { config, warnings };
+  return { config: withDefaults as Config, warnings };
 }
 
 function readYaml(file: string): Tree {
@@ -233,11 +232,6 @@ function checkSemantics(config: Config, problems: string[]): void {
     if ('problems' in ciphers) problems.push(...ciphers.problems);
   }
   problems.push(...validationConfigProblems(config.validation));
-  const drivers = ['filesystem', 'inmemory', 's3', 'azure', 'gcs', 'swift', 'oss']
-    .filter((d) => (config.storage as Tree)[d] !== undefined);
-  if (drivers.length > 1) problems.push(`storage: more than one driver configured (${drivers.join(', ')})`);
-  const unsupported = drivers.filter((d) => !['filesystem', 'inmemory', 's3'].includes(d));
-  if (unsupported.length > 0) problems.push(`storage.${unsupported[0]}: this storage driver is not implemented yet`);
   for (const [key, value] of [
     ['storage.maintenance.uploadpurging.age', config.storage.maintenance.uploadpurging.age],
     ['storage.maintenance.uploadpurging.interval', config.storage.maintenance.uploadpurging.interval],

@@ -4,7 +4,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { strict, unimplemented } from './sections/common.js';
 import { LogSection } from './sections/log.js';
-import { StorageSection } from './sections/storage.js';
+import { StorageSection, type StorageConfig } from './sections/storage.js';
 import { HttpSection } from './sections/http.js';
 import { AuthSection } from './sections/auth.js';
 import { NotificationsSection } from './sections/notifications.js';
@@ -41,4 +41,5 @@ export const ConfigSchema = Type.Object({
   metrics: MetricsSection,
 }, { ...strict, default: {} });
 
-export type Config = Static<typeof ConfigSchema>;
+/** The configuration as loaded: the schema's shape, with the storage driver as a tagged union. */
+export type Config = Omit<Static<typeof ConfigSchema>, 'storage'> & { storage: StorageConfig };

@@ -4,7 +4,7 @@ import type { Readable } from 'node:stream';
 import type { Digest } from '../oci/digest.js';
 import type { StorageDriver } from '../storage/driver.js';
 import { RegistryError } from '../errors/index.js';
-import { redirectsOf, type RedirectRequest } from '../storage/middleware/capabilities.js';
+import { redirectsOf, type RedirectRequest } from '../storage/driver.js';
 import { gcPending, layout } from './layout.js';
 import { linkExists, writeLink } from './links.js';
 import { deleteIfPresent, isNotFound, orUndefined } from './storage-errors.js';

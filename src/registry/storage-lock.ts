@@ -1,7 +1,7 @@
 // The GC lock, owned by the core (features take it through registry.maintenance.lock()).
 // One collector at a time, across processes and replicas: a lock file in the storage itself
 // (`_berth/gc/lock`, beside Distribution's directories, which it ignores), holding the owner
-// and an expiry. It is taken with an atomic create where the driver can (exclusive-create.ts),
+// and an expiry. It is taken with an atomic create where the driver can (ExclusiveCreate),
 // renewed while the run lasts, and a lock whose expiry has passed (its holder crashed) is taken
 // over through a second atomic create named after the stale lock's token, so that of several
 // contenders only one wins. A holder that was a process of this same machine and no longer runs
@@ -9,8 +9,7 @@
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { StorageDriver } from '../storage/driver.js';
-import { CheckedDriver } from '../storage/checked-driver.js';
-import { canCreateExclusive } from '../storage/exclusive-create.js';
+import { canCreateExclusive } from '../storage/driver.js';
 import { ROOT } from './layout.js';
 import { deleteIfPresent, orUndefined } from './storage-errors.js';
 import { currentHolder, isDeadHere, type LockHolder } from './lock-holder.js';
@@ -139,9 +138,10 @@ export class StorageLock {
 
   /** Atomic where the driver can; otherwise write if absent and read back (best effort). */
   async #create(path: string, record: LockRecord): Promise<boolean> {
-    const base = this.#driver instanceof CheckedDriver ? this.#driver.inner : this.#driver;
+    const driver = this.#driver;
     const content = JSON.stringify(record);
-    if (canCreateExclusive(base)) return base.createExclusive(path, content);
+    // Every storage wrapper forwards the capability (storage/base.ts): no unwrapping needed.
+    if (canCreateExclusive(driver)) return driver.createExclusive(path, content);
     if (await orUndefined(this.#driver.stat(path))) return false;
     await this.#driver.putContent(path, content);
     await new Promise((r) => setTimeout(r, 200));

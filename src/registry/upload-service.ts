@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import type { Digest, DigestAlgorithm } from '../oci/digest.js';
 import { canAttach, hasPendingWrites, writtenSize, type FileWriter, type StorageDriver } from '../storage/driver.js';
 import { RegistryError } from '../errors/index.js';
-import { minChunkLengthOf } from '../storage/middleware/capabilities.js';
+import { minChunkLengthOf } from '../storage/driver.js';
 import { layout } from './layout.js';
 import type { BlobStore } from './blob-store.js';
 import { deleteIfPresent, orUndefined } from './storage-errors.js';

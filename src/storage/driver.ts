@@ -35,44 +35,131 @@ export interface FileWriter {
   close(): Promise<void>;
 }
 
-export interface ReadOptions {
+/**
+ * What every I/O method accepts. An aborted signal rejects the call with an AbortError and
+ * leaves nothing half-written (a put or create either happened whole or not at all).
+ */
+export interface IoOptions {
+  signal?: AbortSignal | undefined;
+}
+
+export interface ReadOptions extends IoOptions {
   offset?: number;
   /** Number of bytes to read from `offset`; to the end when omitted. */
   length?: number;
-  signal?: AbortSignal;
+}
+
+export interface WriterOptions extends IoOptions {
+  append?: boolean;
 }
 
 export interface StorageDriver {
   readonly name: string;
-  getContent(path: string): Promise<Buffer>;
+  getContent(path: string, options?: IoOptions): Promise<Buffer>;
   /** Writes the whole file atomically (temp + rename or equivalent). */
-  putContent(path: string, content: Uint8Array | string): Promise<void>;
+  putContent(path: string, content: Uint8Array | string, options?: IoOptions): Promise<void>;
+  /** The signal also destroys the returned stream when it aborts later. */
   reader(path: string, options?: ReadOptions): Promise<Readable>;
-  writer(path: string, options?: { append?: boolean }): Promise<FileWriter>;
-  stat(path: string): Promise<FileInfo>;
+  /** The signal covers opening the writer; the writer's own calls are its caller's to stop. */
+  writer(path: string, options?: WriterOptions): Promise<FileWriter>;
+  stat(path: string, options?: IoOptions): Promise<FileInfo>;
   /** Full paths of the direct children of a directory. */
-  list(path: string): Promise<string[]>;
+  list(path: string, options?: IoOptions): Promise<string[]>;
   /** Moves a file into place, replacing any file at `dest`. */
-  move(source: string, dest: string): Promise<void>;
+  move(source: string, dest: string, options?: IoOptions): Promise<void>;
   /** Deletes a file or a whole subtree. */
-  delete(path: string): Promise<void>;
+  delete(path: string, options?: IoOptions): Promise<void>;
 }
 
-// Optional capability: drivers whose writers can persist data without making it visible (S3
-// keeps closed upload data as an open multipart upload, which no GET can read). The registry
-// needs the size of such pending data to answer upload status and to resume an append; drivers
-// without the capability make closed data visible, so `stat` tells. Part of the contract file
-// because the registry core uses it (import rules: registry sees only the storage contract).
+/** Rejects with the signal's AbortError when it has aborted: the check every driver makes first. */
+export function throwIfAborted(options: IoOptions | undefined): void {
+  options?.signal?.throwIfAborted();
+}
+
+// Optional capabilities. Each is found one way only: its type guard below, which looks at the
+// driver itself. Wrappers (base.ts) offer a capability exactly when the driver they wrap has it,
+// so the guards see through any stack of wrappers without unwrapping anything. They live in the
+// contract file because the registry core and the HTTP layer use them (import rules: those see
+// only the storage contract).
+
+// Drivers whose writers can persist data without making it visible (S3 keeps closed upload data
+// as an open multipart upload, which no GET can read). The registry needs the size of such
+// pending data to answer upload status and to resume an append; drivers without the capability
+// make closed data visible, so `stat` tells.
 export interface PendingWrites {
   /**
    * Size of the data a writer closed at `path` without committing, or undefined when nothing
    * is pending there (then any committed file's `stat` is the truth).
    */
-  pendingSize(path: string): Promise<number | undefined>;
+  pendingSize(path: string, options?: IoOptions): Promise<number | undefined>;
 }
 
 export function hasPendingWrites(driver: StorageDriver): driver is StorageDriver & PendingWrites {
   return typeof (driver as Partial<PendingWrites>).pendingSize === 'function';
+}
+
+// Create a small file only if nothing is at the path, atomically (O_EXCL on a filesystem,
+// If-None-Match: * on object stores). Locks that must hold across processes and replicas (the GC
+// lock) need it; drivers without it are found by the type guard, never by a throw.
+export interface ExclusiveCreate {
+  /** Writes `content` at `path` unless something is there; false when it was. */
+  createExclusive(path: string, content: Uint8Array | string, options?: IoOptions): Promise<boolean>;
+}
+
+export function canCreateExclusive(driver: StorageDriver): driver is StorageDriver & ExclusiveCreate {
+  return typeof (driver as Partial<ExclusiveCreate>).createExclusive === 'function';
+}
+
+/** Drivers that can presign a direct download (S3). */
+export interface Presigner {
+  presignedGetURL(path: string, expiresInSeconds: number, options?: IoOptions): Promise<string>;
+}
+
+export function canPresign(driver: StorageDriver): driver is StorageDriver & Presigner {
+  return typeof (driver as Partial<Presigner>).presignedGetURL === 'function';
+}
+
+/** Who asks for the blob: the connection's address and its X-Forwarded-For header, if any. */
+export interface RedirectRequest {
+  remoteAddress: string;
+  forwardedFor?: string | undefined;
+}
+
+/** Blob GETs may be answered by a redirect (presigned S3, CloudFront, a base URL). */
+export interface BlobRedirects {
+  /** A URL the client may fetch `path` from instead, or undefined to serve it directly. */
+  redirectURL(path: string, request: RedirectRequest, options?: IoOptions): Promise<string | undefined>;
+}
+
+export function canRedirect(driver: StorageDriver): driver is StorageDriver & BlobRedirects {
+  return typeof (driver as Partial<BlobRedirects>).redirectURL === 'function';
+}
+
+/** The redirects of a driver that has them (the HTTP layer's form of canRedirect). */
+export function redirectsOf(driver: StorageDriver): BlobRedirects | undefined {
+  return canRedirect(driver) ? driver : undefined;
+}
+
+/** Drivers that want PATCH chunks of at least some size (OCI-Chunk-Min-Length; S3's part size). */
+export interface ChunkMinimum {
+  readonly minChunkLength: number;
+}
+
+export function hasChunkMinimum(driver: StorageDriver): driver is StorageDriver & ChunkMinimum {
+  return typeof (driver as Partial<ChunkMinimum>).minChunkLength === 'number';
+}
+
+export function minChunkLengthOf(driver: StorageDriver): number | undefined {
+  return hasChunkMinimum(driver) ? driver.minChunkLength : undefined;
+}
+
+/** Drivers over a bucket: the object key of a storage path (what CloudFront URLs are made of). */
+export interface BucketKeys {
+  bucketKey(path: string): string;
+}
+
+export function hasBucketKeys(driver: StorageDriver): driver is StorageDriver & BucketKeys {
+  return typeof (driver as Partial<BucketKeys>).bucketKey === 'function';
 }
 
 /** Bytes written at `path` so far, pending or committed; undefined when there are none. */

@@ -1,16 +1,15 @@
-// Builds the configured storage driver: the only place that knows the concrete drivers and
-// storage middleware. Capabilities (redirects, chunk minimum) ride on the returned driver.
-import { resolve } from 'node:path';
-import type { StorageDriver } from './driver.js';
-import { FilesystemDriver } from './drivers/filesystem.js';
-import { MemoryDriver } from './drivers/memory.js';
-import type { S3DriverOptions } from './drivers/s3/options.js';
-import { canPresign, CapableDriver, type BlobRedirects, type StorageCapabilities } from './middleware/capabilities.js';
+// Builds the configured storage driver: the driver from the driver map, then the storage
+// middleware (redirects) as a wrapper on it. Capabilities (redirects, chunk minimum, exclusive
+// create) are found on the returned driver by the type guards of driver.ts, through any wrapper.
+import { canPresign, hasBucketKeys, type BlobRedirects, type StorageDriver } from './driver.js';
+import { createDriver, type DriverSelection } from './drivers/registry.js';
 import { PresignRedirects } from './middleware/presign-redirects.js';
 import { BaseUrlRedirects } from './middleware/baseurl-redirects.js';
 import { CloudFrontRedirects, loadPrivateKey } from './middleware/cloudfront-redirects.js';
 import { AwsIpRanges } from './middleware/aws-ip-ranges.js';
 import { addressList } from './middleware/client-address.js';
+import { RedirectingDriver } from './middleware/redirecting-driver.js';
+import { CheckedDriver } from './checked-driver.js';
 
 export interface CloudFrontMiddlewareOptions {
   baseurl: string;
@@ -31,59 +30,36 @@ export type StorageMiddlewareEntry =
 
 /** The part of the configuration read here; structural, so that storage does not import config. */
 export interface StorageSelection {
-  storage: {
-    inmemory?: unknown;
-    filesystem?: { rootdirectory?: string } | undefined;
-    s3?: S3DriverOptions | undefined;
+  storage: DriverSelection & {
     redirect?: { disable: boolean; expiry: string } | undefined;
   };
   middleware?: { storage?: StorageMiddlewareEntry[] } | undefined;
 }
 
 /**
- * `parseDuration` turns the config's Go-style durations into milliseconds. Async because the S3
- * driver (the AWS SDK takes seconds to load on a busy machine) is only loaded when configured.
- */
-/**
- * `decorate` wraps the concrete driver (metrics timing, say) beneath the capability layer, so the
- * capabilities found on the concrete driver stay visible to the HTTP layer and the GC lock.
+ * `parseDuration` turns the config's Go-style durations into milliseconds. `decorate` wraps the
+ * concrete driver (metrics timing, say); every wrapper forwards every capability (base.ts), so
+ * where it sits changes nothing the HTTP layer or the GC lock can find.
  */
 export async function driverFromConfig(
   config: StorageSelection, parseDuration: (text: string) => number, decorate: (driver: StorageDriver) => StorageDriver = (d) => d,
 ): Promise<StorageDriver> {
-  const driver = await baseDriver(config);
-  const capabilities: StorageCapabilities = {};
-  const minChunk = (driver as { minChunkLength?: unknown }).minChunkLength;
-  if (typeof minChunk === 'number') capabilities.minChunkLength = minChunk;
+  const driver = decorate(await createDriver(config.storage));
   const redirect = config.storage.redirect ?? { disable: false, expiry: '20m' };
   let redirects: BlobRedirects | undefined = canPresign(driver)
     ? new PresignRedirects(driver, parseDuration(redirect.expiry) / 1000)
     : undefined;
+  const keyOf = hasBucketKeys(driver) ? (path: string) => driver.bucketKey(path) : undefined;
   for (const entry of config.middleware?.storage ?? []) {
     if (entry.disabled) continue;
     redirects = entry.name === 'redirect'
       ? new BaseUrlRedirects(entry.options.baseurl)
-      : cloudFront(entry.options, redirects, parseDuration, bucketKeyOf(driver));
+      : cloudFront(entry.options, redirects, parseDuration, keyOf);
   }
   // Distribution: storage.redirect.disable turns every redirect off, middleware's too.
-  if (redirects && !redirect.disable) capabilities.redirects = redirects;
-  return new CapableDriver(decorate(driver), capabilities);
-}
-
-async function baseDriver(config: StorageSelection): Promise<StorageDriver> {
-  if (config.storage.s3 !== undefined) {
-    const { S3Driver } = await import('./drivers/s3/s3-driver.js');
-    return new S3Driver(config.storage.s3);
-  }
-  if (config.storage.inmemory !== undefined) return new MemoryDriver();
-  const root = config.storage.filesystem?.rootdirectory ?? './data';
-  return new FilesystemDriver(resolve(root));
-}
-
-/** The S3 driver's bucket key for a path (rootdirectory included), as CloudFront URLs need it. */
-function bucketKeyOf(driver: StorageDriver): ((path: string) => string) | undefined {
-  const key = (driver as { key?: unknown }).key;
-  return typeof key === 'function' ? (path) => (key as (p: string) => string).call(driver, path) : undefined;
+  const redirected = redirects && !redirect.disable ? new RedirectingDriver(driver, redirects) : driver;
+  // Checked on top, so every user of the configured driver (core, listing index, GC) gets it checked.
+  return new CheckedDriver(redirected);
 }
 
 function cloudFront(

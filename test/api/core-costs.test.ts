@@ -8,7 +8,7 @@ import crypto from 'node:crypto';
 import { syncBuiltinESMExports } from 'node:module';
 import { pino } from 'pino';
 import type { FastifyInstance } from 'fastify';
-import { MemoryDriver } from '../../src/storage/drivers/memory.js';
+import { MemoryDriver } from '../../src/storage/drivers/inmemory/index.js';
 import { Registry } from '../../src/registry/registry.js';
 import { withListeners, type RegistryEvent } from '../../src/events/registry-listener.js';
 import { RequestScope } from '../../src/events/request-scope.js';

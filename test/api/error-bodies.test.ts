@@ -14,7 +14,7 @@ import { httpSettingsFrom } from '../../src/http/settings.js';
 import { errorBodyText, rawErrorResponse } from '../../src/http/error-body.js';
 import { RegistryError } from '../../src/errors/index.js';
 import { Registry } from '../../src/registry/registry.js';
-import { MemoryDriver } from '../../src/storage/drivers/memory.js';
+import { MemoryDriver } from '../../src/storage/drivers/inmemory/index.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const DIGEST = `sha256:${'0'.repeat(64)}`;

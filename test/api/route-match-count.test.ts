@@ -11,7 +11,7 @@ import { buildApp } from '../../src/http/app.js';
 import { httpSettingsFrom } from '../../src/http/settings.js';
 import { matchRoute, ROUTES, type RouteMatcher } from '../../src/http/routes.js';
 import { Registry } from '../../src/registry/registry.js';
-import { MemoryDriver } from '../../src/storage/drivers/memory.js';
+import { MemoryDriver } from '../../src/storage/drivers/inmemory/index.js';
 import { RequestScope } from '../../src/events/request-scope.js';
 import { createMetrics } from '../../src/metrics/metrics.js';
 import { blob, imageManifest, OCI_MANIFEST } from '../helpers/oci-fixtures.js';

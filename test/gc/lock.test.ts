@@ -11,8 +11,8 @@ import { currentHolder } from '../../src/registry/lock-holder.js';
 import { runBerth } from './support/cli.js';
 import { StorageLock, LockHeldError, GC_LOCK_PATH } from '../../src/gc/lock.js';
 import { collectGarbage } from '../../src/gc/collector.js';
-import { MemoryDriver } from '../../src/storage/drivers/memory.js';
-import { FilesystemDriver } from '../../src/storage/drivers/filesystem.js';
+import { MemoryDriver } from '../../src/storage/drivers/inmemory/index.js';
+import { FilesystemDriver } from '../../src/storage/drivers/filesystem/index.js';
 import { CheckedDriver } from '../../src/storage/checked-driver.js';
 import { Registry } from '../../src/registry/registry.js';
 

@@ -5,7 +5,7 @@ import { Registry as PromRegistry } from 'prom-client';
 import { createGcMetrics } from '../../src/gc/metrics.js';
 import { collectGarbage } from '../../src/gc/collector.js';
 import { Registry } from '../../src/registry/registry.js';
-import { MemoryDriver } from '../../src/storage/drivers/memory.js';
+import { MemoryDriver } from '../../src/storage/drivers/inmemory/index.js';
 import { randomBlob } from '../helpers/oci-fixtures.js';
 import { later, putBlob } from './support/seed.js';
 

@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { collectGarbage } from '../../src/gc/collector.js';
 import { Registry } from '../../src/registry/registry.js';
-import { MemoryDriver } from '../../src/storage/drivers/memory.js';
+import { MemoryDriver } from '../../src/storage/drivers/inmemory/index.js';
 import { layout } from '../../src/registry/layout.js';
 import { RegistryError } from '../../src/errors/index.js';
 import { artifact, blob, imageManifest, indexManifest, randomBlob } from '../helpers/oci-fixtures.js';

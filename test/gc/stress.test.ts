@@ -14,7 +14,7 @@ import { startTestRegistry } from '../helpers/registry-server.js';
 import { blob, imageManifest, type Blob, type Manifest } from '../helpers/oci-fixtures.js';
 import { collectGarbage, type GcReport } from '../../src/gc/collector.js';
 import { Registry } from '../../src/registry/registry.js';
-import { FilesystemDriver } from '../../src/storage/drivers/filesystem.js';
+import { FilesystemDriver } from '../../src/storage/drivers/filesystem/index.js';
 import { manifestRefs } from '../../src/gc/references.js';
 
 /** Load until this much happened (or the cap: then the machine is too slow and the test says so). */

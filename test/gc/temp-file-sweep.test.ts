@@ -11,7 +11,7 @@ import { pino } from 'pino';
 import { sweepTempFiles, TEMP_MARKER } from '../../src/cli/temp-file-sweep.js';
 import { startUploadPurger } from '../../src/cli/upload-purger.js';
 import { Registry } from '../../src/registry/registry.js';
-import { FilesystemDriver } from '../../src/storage/drivers/filesystem.js';
+import { FilesystemDriver } from '../../src/storage/drivers/filesystem/index.js';
 
 const LONG_AGO = new Date('2020-01-01T00:00:00Z');
 const dirs: string[] = [];

@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyBaseLogger } from 'fastify';
 import { startUploadPurger, type UploadPurgingSettings } from '../../src/cli/upload-purger.js';
 import { Registry } from '../../src/registry/registry.js';
-import { MemoryDriver } from '../../src/storage/drivers/memory.js';
+import { MemoryDriver } from '../../src/storage/drivers/inmemory/index.js';
 import { layout } from '../../src/registry/layout.js';
 
 function recordingLogger(): { logger: FastifyBaseLogger; lines: string[] } {

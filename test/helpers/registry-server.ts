@@ -42,8 +42,7 @@ export async function startTestRegistry(options: TestRegistryOptions = {}): Prom
   };
   const { config } = loadConfig({ env });
   if (storage === 'memory') {
-    delete config.storage.filesystem;
-    config.storage.inmemory = null;
+    config.storage = { ...config.storage, driver: 'inmemory', inmemory: null, filesystem: undefined, s3: undefined };
   }
   options.configure?.(config);
   const server = await startServer(config);

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { removeDir, tempDir } from '../e2e/support/env.js';
 import { openMetaDatabase } from '../../src/meta/database.js';
 import { Registry } from '../../src/registry/registry.js';
-import { FilesystemDriver } from '../../src/storage/drivers/filesystem.js';
+import { FilesystemDriver } from '../../src/storage/drivers/filesystem/index.js';
 import { blob, imageManifest, randomBlob } from '../helpers/oci-fixtures.js';
 import { putImage } from '../gc/support/seed.js';
 import { runBerth } from '../gc/support/cli.js';

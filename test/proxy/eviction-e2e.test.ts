@@ -11,7 +11,7 @@ import { startTestRegistry, type TestRegistry } from '../helpers/registry-server
 import { blob, imageManifest, randomBlob, type Blob, type Manifest } from '../helpers/oci-fixtures.js';
 import { pushImage } from '../helpers/push.js';
 import { Registry } from '../../src/registry/registry.js';
-import { FilesystemDriver } from '../../src/storage/drivers/filesystem.js';
+import { FilesystemDriver } from '../../src/storage/drivers/filesystem/index.js';
 import { collectGarbage } from '../../src/gc/collector.js';
 import { openMetaDatabase, type MetaDatabase } from '../../src/meta/database.js';
 import { d, later } from '../gc/support/seed.js';

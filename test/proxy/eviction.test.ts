@@ -8,7 +8,7 @@ import { Registry as PromRegistry } from 'prom-client';
 import { forEachMetaDatabase } from '../suites/meta-databases.js';
 import type { MetaDatabase } from '../../src/meta/database.js';
 import { Registry } from '../../src/registry/registry.js';
-import { MemoryDriver } from '../../src/storage/drivers/memory.js';
+import { MemoryDriver } from '../../src/storage/drivers/inmemory/index.js';
 import { evictProxyCache } from '../../src/proxy/eviction.js';
 import { readAudit } from '../../src/auth/audit.js';
 import { cacheBytesByUpstream, createEvictionMetrics } from '../../src/proxy/eviction-metrics.js';

@@ -7,8 +7,11 @@ import { generateKeyPairSync } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Value } from '@sinclair/typebox/value';
+import type { Static } from '@sinclair/typebox';
 import { driverFromConfig, type StorageSelection } from '../../src/storage/from-config.js';
-import { minChunkLengthOf, redirectsOf } from '../../src/storage/middleware/capabilities.js';
+import { S3Schema } from '../../src/storage/drivers/s3/schema.js';
+import { minChunkLengthOf, redirectsOf } from '../../src/storage/driver.js';
 import { addressList, clientAddress } from '../../src/storage/middleware/client-address.js';
 import { AwsIpRanges } from '../../src/storage/middleware/aws-ip-ranges.js';
 import { parseDuration } from '../../src/config/duration.js';
@@ -17,7 +20,10 @@ import { S3Driver } from '../../src/storage/drivers/s3/s3-driver.js';
 import { copyRanges } from '../../src/storage/drivers/s3/multipart.js';
 
 const MiB = 1024 * 1024;
-const s3 = { bucket: 'images', region: 'us-east-1', regionendpoint: 'http://127.0.0.1:1', accesskey: 'a', secretkey: 'b', forcepathstyle: true };
+const s3Keys = { bucket: 'images', region: 'us-east-1', regionendpoint: 'http://127.0.0.1:1', accesskey: 'a', secretkey: 'b', forcepathstyle: true };
+/** The S3 section as the loader hands it over: schema defaults applied. */
+const s3Options = (extra: Record<string, unknown> = {}) => Value.Default(S3Schema, { ...s3Keys, ...extra }) as Static<typeof S3Schema>;
+const s3 = s3Options();
 const BLOB = '/docker/registry/v2/blobs/sha256/ab/abcd/data';
 
 describe('storage middleware from configuration', () => {
@@ -39,11 +45,11 @@ describe('storage middleware from configuration', () => {
   const build = (config: StorageSelection) => driverFromConfig(config, parseDuration);
 
   it('on the filesystem: no redirect and no chunk minimum unless a middleware adds a redirect', async () => {
-    const plain = await build({ storage: { filesystem: { rootdirectory: dir } } });
+    const plain = await build({ storage: { driver: 'filesystem', filesystem: { rootdirectory: dir, maxthreads: 100 } } });
     assert.equal(redirectsOf(plain), undefined);
     assert.equal(minChunkLengthOf(plain), undefined);
     const redirected = await build({
-      storage: { filesystem: { rootdirectory: dir } },
+      storage: { driver: 'filesystem', filesystem: { rootdirectory: dir, maxthreads: 100 } },
       middleware: { storage: [{ name: 'redirect', options: { baseurl: 'https://mirror.example.com/base/' } }] },
     });
     assert.equal(await redirectsOf(redirected)?.redirectURL(BLOB, { remoteAddress: '192.0.2.1' }),
@@ -51,16 +57,16 @@ describe('storage middleware from configuration', () => {
   });
 
   it('on S3: presigned redirects by default with the configured expiry, none with redirect.disable', async () => {
-    const d = await build({ storage: { s3, redirect: { disable: false, expiry: '90s' } } });
+    const d = await build({ storage: { driver: 's3', s3, redirect: { disable: false, expiry: '90s' } } });
     assert.equal(minChunkLengthOf(d), 10 * MiB, "Distribution's default chunksize");
     const url = new URL((await redirectsOf(d)?.redirectURL(BLOB, { remoteAddress: '192.0.2.1' }))!);
     assert.equal(url.origin, 'http://127.0.0.1:1');
     assert.equal(url.pathname, `/images${BLOB}`);
     assert.equal(url.searchParams.get('X-Amz-Expires'), '90');
-    const off = await build({ storage: { s3, redirect: { disable: true, expiry: '20m' } } });
+    const off = await build({ storage: { driver: 's3', s3, redirect: { disable: true, expiry: '20m' } } });
     assert.equal(redirectsOf(off), undefined);
     const cdnOff = await build({
-      storage: { s3, redirect: { disable: true, expiry: '20m' } },
+      storage: { driver: 's3', s3, redirect: { disable: true, expiry: '20m' } },
       middleware: { storage: [{ name: 'redirect', options: { baseurl: 'https://cdn.example.com' } }] },
     });
     assert.equal(redirectsOf(cdnOff), undefined, 'redirect.disable turns middleware redirects off too');
@@ -68,7 +74,7 @@ describe('storage middleware from configuration', () => {
 
   it('cloudfront with ipfilteredby awsregion: in-region clients get S3, others the CDN; IPv6 too', async () => {
     const d = await build({
-      storage: { s3 },
+      storage: { driver: 's3', s3 },
       middleware: {
         storage: [{
           name: 'cloudfront',
@@ -93,7 +99,7 @@ describe('storage middleware from configuration', () => {
   it("cloudfront signs Distribution's URL: baseurl + the full S3 key, rootdirectory included", async () => {
     const signed = async (baseurl: string, rootdirectory: string) => {
       const d = await build({
-        storage: { s3: { ...s3, rootdirectory } },
+        storage: { driver: 's3', s3: s3Options({ rootdirectory }) },
         middleware: {
           storage: [{
             name: 'cloudfront',

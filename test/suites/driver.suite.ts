@@ -4,7 +4,7 @@ import { describe, it, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { PathNotFoundError, writtenSize, type StorageDriver } from '../../src/storage/driver.js';
+import { canCreateExclusive, hasPendingWrites, PathNotFoundError, writtenSize, type StorageDriver } from '../../src/storage/driver.js';
 
 export interface DriverFixture {
   driver: StorageDriver;
@@ -19,6 +19,11 @@ async function readAll(stream: Readable): Promise<Buffer> {
 
 function isNotFound(err: unknown): boolean {
   return err instanceof PathNotFoundError;
+}
+
+/** What an aborted call rejects with: Node's, the DOM's and the AWS SDK's AbortError alike. */
+function isAbort(err: unknown): boolean {
+  return (err as { name?: unknown } | null)?.name === 'AbortError';
 }
 
 const sorted = (xs: string[]) => [...xs].sort();
@@ -490,6 +495,53 @@ export function driverSuite(name: string, makeDriver: () => Promise<DriverFixtur
         await d.putContent('/del/once', '1');
         await d.delete('/del/once');
         await assert.rejects(d.delete('/del/once'), isNotFound);
+      });
+    });
+
+    describe('abort signals', () => {
+      const aborted = () => AbortSignal.abort();
+      beforeEach(async () => {
+        await d.putContent('/ab/file', 'kept');
+      });
+
+      it('every method rejects on an aborted signal and changes nothing', async () => {
+        const signal = aborted();
+        await assert.rejects(d.getContent('/ab/file', { signal }), isAbort, 'getContent');
+        await assert.rejects(d.putContent('/ab/file', 'replaced', { signal }), isAbort, 'putContent over a file');
+        await assert.rejects(d.putContent('/ab/new', 'created', { signal }), isAbort, 'putContent of a new file');
+        await assert.rejects(d.reader('/ab/file', { signal }), isAbort, 'reader');
+        await assert.rejects(d.writer('/ab/upload', { signal }), isAbort, 'writer');
+        await assert.rejects(d.writer('/ab/file', { append: true, signal }), isAbort, 'writer (append)');
+        await assert.rejects(d.stat('/ab/file', { signal }), isAbort, 'stat');
+        await assert.rejects(d.list('/ab', { signal }), isAbort, 'list');
+        await assert.rejects(d.move('/ab/file', '/ab/moved', { signal }), isAbort, 'move');
+        await assert.rejects(d.delete('/ab/file', { signal }), isAbort, 'delete');
+        if (canCreateExclusive(d)) await assert.rejects(d.createExclusive('/ab/lock', 'x', { signal }), isAbort, 'createExclusive');
+        if (hasPendingWrites(d)) await assert.rejects(d.pendingSize('/ab/upload', { signal }), isAbort, 'pendingSize');
+
+        assert.equal((await d.getContent('/ab/file')).toString(), 'kept');
+        assert.deepEqual(await d.list('/ab'), ['/ab/file'], 'nothing new, nothing moved, nothing half-written');
+      });
+
+      it('a put aborted while it runs leaves the old content or the whole new one, never a part', async () => {
+        const big = randomBytes(4 * MiB);
+        const controller = new AbortController();
+        const put = d.putContent('/ab/file', big, { signal: controller.signal });
+        controller.abort();
+        const outcome = await put.then(() => 'done', (err: unknown) => (isAbort(err) ? 'aborted' : err));
+        const now = await d.getContent('/ab/file');
+        if (outcome === 'aborted') assert.equal(now.toString(), 'kept');
+        else assert.equal(outcome, 'done');
+        assert.ok(now.toString() === 'kept' || now.equals(big), `${now.length} bytes are neither version`);
+        assert.deepEqual(await d.list('/ab'), ['/ab/file'], 'no temporary file is left');
+      });
+
+      it('a reader whose signal aborts later ends with an AbortError', async () => {
+        await d.putContent('/ab/big', randomBytes(2 * MiB));
+        const controller = new AbortController();
+        const stream = await d.reader('/ab/big', { signal: controller.signal });
+        controller.abort();
+        await assert.rejects(readAll(stream), isAbort);
       });
     });
   });

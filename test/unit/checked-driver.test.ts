@@ -5,9 +5,10 @@ import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { CheckedDriver } from '../../src/storage/checked-driver.js';
 import {
-  InvalidOffsetError, InvalidPathError, isValidPath,
+  canCreateExclusive, hasPendingWrites, InvalidOffsetError, InvalidPathError, isValidPath,
   type FileInfo, type FileWriter, type StorageDriver,
 } from '../../src/storage/driver.js';
+import { MemoryDriver } from '../../src/storage/drivers/inmemory/index.js';
 
 /** Records every call; answers harmlessly. */
 class SpyDriver implements StorageDriver {
@@ -101,5 +102,27 @@ describe('CheckedDriver', () => {
     for (const p of ['/a', '/a/b', '/a.b/c_d/e-f', '/_uploads', '/a..b', '/.hidden']) {
       assert.equal(isValidPath(p), true, p);
     }
+  });
+
+  it('checks the paths of optional capabilities too, which it offers exactly when the driver has them', async () => {
+    const checked = new CheckedDriver(new MemoryDriver());
+    assert.ok(canCreateExclusive(checked), 'the GC lock finds createExclusive through the check');
+    assert.ok(!hasPendingWrites(checked), 'and no capability the driver lacks');
+    await assert.rejects(checked.createExclusive('/a/../lock', 'x'), InvalidPathError);
+    assert.equal(await checked.createExclusive('/lock', 'x'), true);
+    assert.ok(!canCreateExclusive(new CheckedDriver(new SpyDriver())));
+  });
+
+  it('tags a driver failure with the call that failed, keeping its class, code and message', async () => {
+    const failing = new SpyDriver();
+    const eio = Object.assign(new Error('EIO: i/o error, read'), { code: 'EIO' });
+    failing.getContent = async () => { throw eio; };
+    const checked = new CheckedDriver(new CheckedDriver(failing));
+    const err = await checked.getContent('/docker/x').then(() => undefined, (e: unknown) => e);
+    assert.equal(err, eio);
+    assert.equal((err as NodeJS.ErrnoException).code, 'EIO');
+    assert.deepEqual((err as { storageCall?: unknown }).storageCall, { driver: 'spy', action: 'GetContent', paths: ['/docker/x'] });
+    const missing = await new CheckedDriver(new MemoryDriver()).getContent('/nope').then(() => undefined, (e: unknown) => e);
+    assert.ok(!Object.hasOwn(missing as object, 'storageCall'), 'a not-found answer is not a failure');
   });
 });

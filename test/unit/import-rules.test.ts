@@ -6,7 +6,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Registry } from '../../src/registry/registry.js';
-import { MemoryDriver } from '../../src/storage/drivers/memory.js';
+import { MemoryDriver } from '../../src/storage/drivers/inmemory/index.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const SRC = join(ROOT, 'src');
@@ -154,6 +154,25 @@ describe('import rules (DESIGN.md)', () => {
     assert.deepEqual(violations(edges, (p) => under(p, 'registry'), (to) => !under(to, 'policy')), []);
     const gcPolicy = ['retention', 'immutable-tags', 'patterns', 'policies', 'retention-audit'].filter((f) => existsSync(join(SRC, 'gc', `${f}.ts`)));
     assert.deepEqual(gcPolicy, []);
+  });
+
+  // The one exception to "config imports nothing internal": each storage driver owns its schema
+  // (src/storage/drivers/<name>/schema.ts) and registers in one map, so that a new driver is one
+  // folder plus one map entry; the configuration schema builds `storage` from that map. Schema
+  // files import only typebox, and the map statically imports only them and the contract's
+  // types (drivers themselves load by dynamic import), so config still pulls in no behaviour.
+  it('src/config imports nothing internal but the storage drivers\' schema files and their map', () => {
+    const schemaFile = (to: string) => /^src\/storage\/drivers\/[a-z0-9-]+\/schema\.ts$/.test(to);
+    const driverMap = 'src/storage/drivers/registry.ts';
+    const allowed = (to: string) => under(to, 'config') || schemaFile(to) || to === driverMap;
+    assert.deepEqual(violations(edges, (p) => under(p, 'config'), allowed), []);
+    assert.deepEqual(violations(edges, schemaFile, () => false), [], 'schema files import only typebox');
+    const mapText = readFileSync(join(ROOT, driverMap), 'utf8');
+    const staticImports = specifiersOf(mapText.replace(/\bimport\s*\(\s*['"][^'"]+['"]\s*\)/g, ''))
+      .filter((s) => s.startsWith('.'));
+    const typeOnly = new Set([...mapText.matchAll(/import\s+type\s+[^;]*?from\s+['"]([^'"]+)['"]/g)].map((m) => m[1]!));
+    const behaviour = staticImports.filter((s) => !/^\.\/[a-z0-9-]+\/schema\.js$/.test(s) && !typeOnly.has(s));
+    assert.deepEqual(behaviour, [], 'the driver map imports drivers only dynamically');
   });
 
   it('src/http is imported only by src/cli (and by itself)', () => {

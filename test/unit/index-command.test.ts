@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from '../../src/registry/registry.js';
-import { FilesystemDriver } from '../../src/storage/drivers/filesystem.js';
+import { FilesystemDriver } from '../../src/storage/drivers/filesystem/index.js';
 import { blob, imageManifest } from '../helpers/oci-fixtures.js';
 import { putImage, putManifest } from '../gc/support/seed.js';
 import { runBerth } from '../gc/support/cli.js';

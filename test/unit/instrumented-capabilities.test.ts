@@ -1,16 +1,17 @@
 // The metrics decorator must not hide a driver's optional capabilities: the GC lock needs
-// createExclusive, and redirects ride on the capability layer above it (as `serve` builds it).
+// createExclusive, and the redirects `serve` configures must stay visible around it
+// (storage-wrappers.test.ts checks every wrapper in every order).
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
-import { MemoryDriver } from '../../src/storage/drivers/memory.js';
+import { MemoryDriver } from '../../src/storage/drivers/inmemory/index.js';
 import type { StorageDriver } from '../../src/storage/driver.js';
-import { canCreateExclusive } from '../../src/storage/exclusive-create.js';
+import { canCreateExclusive } from '../../src/storage/driver.js';
 import { InstrumentedDriver } from '../../src/metrics/instrumented-driver.js';
 import { createMetrics } from '../../src/metrics/metrics.js';
 import { driverFromConfig } from '../../src/storage/from-config.js';
 import { parseDuration } from '../../src/config/duration.js';
 import { loadConfig } from '../../src/config/load.js';
-import { redirectsOf } from '../../src/storage/middleware/capabilities.js';
+import { redirectsOf } from '../../src/storage/driver.js';
 import { CheckedDriver } from '../../src/storage/checked-driver.js';
 import { Registry } from '../../src/registry/registry.js';
 
@@ -18,6 +19,7 @@ it('offers createExclusive exactly when the inner driver has it, and times it', 
   const metrics = createMetrics();
   const timed = new InstrumentedDriver(new MemoryDriver(), metrics);
   assert.ok(canCreateExclusive(timed));
+  // (canCreateExclusive narrowed `timed` above.)
   assert.equal(await timed.createExclusive('/lock', 'a'), true);
   assert.equal(await timed.createExclusive('/lock', 'b'), false);
   assert.equal((await timed.getContent('/lock')).toString(), 'a');
@@ -28,7 +30,7 @@ it('offers createExclusive exactly when the inner driver has it, and times it', 
 
 it('keeps redirect capabilities visible when driverFromConfig decorates the concrete driver', async () => {
   const { config } = loadConfig({ env: { REGISTRY_STORAGE_INMEMORY: '{}' } });
-  delete config.storage.filesystem;
+  assert.equal(config.storage.driver, 'inmemory');
   config.middleware = { storage: [{ name: 'redirect', options: { baseurl: 'https://cdn.example' } }] } as typeof config.middleware;
   let decorated = 0;
   const driver = await driverFromConfig(config, parseDuration, (d) => { decorated++; return new InstrumentedDriver(d, createMetrics()); });

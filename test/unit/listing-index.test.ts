@@ -4,7 +4,7 @@
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Registry } from '../../src/registry/registry.js';
-import { MemoryDriver } from '../../src/storage/drivers/memory.js';
+import { MemoryDriver } from '../../src/storage/drivers/inmemory/index.js';
 import type { StorageDriver } from '../../src/storage/driver.js';
 import { StorageListing } from '../../src/registry/storage-listing.js';
 import { MetaListingIndex } from '../../src/meta/listing-index.js';

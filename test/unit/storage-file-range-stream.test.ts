@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import type { AddressInfo } from 'node:net';
-import { FileRangeStream } from '../../src/storage/drivers/file-range-stream.js';
+import { FileRangeStream } from '../../src/storage/drivers/filesystem/file-range-stream.js';
 
 const MiB = 1024 * 1024;
 

@@ -2,7 +2,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FilesystemDriver } from '../../src/storage/drivers/filesystem.js';
+import { FilesystemDriver } from '../../src/storage/drivers/filesystem/index.js';
 import { driverSuite } from '../suites/driver.suite.js';
 
 driverSuite('filesystem', async () => {

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
-import { MemoryDriver } from '../../src/storage/drivers/memory.js';
+import { MemoryDriver } from '../../src/storage/drivers/inmemory/index.js';
 import { Registry } from '../../src/registry/registry.js';
 import { purgeStaleUploads } from '../../src/registry/upload-purge.js';
 import { layout } from '../../src/registry/layout.js';

@@ -1,6 +1,6 @@
 // Distribution's `redirect` storage middleware: every blob GET goes to baseurl + the storage
 // path, for a CDN or mirror that serves the bucket (or the directory) without signatures.
-import type { BlobRedirects } from './capabilities.js';
+import type { BlobRedirects } from '../driver.js';
 
 export class BaseUrlRedirects implements BlobRedirects {
   readonly #base: URL;

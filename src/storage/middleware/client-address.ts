@@ -2,7 +2,7 @@
 // the operator trusts, the first X-Forwarded-For hop from the right that is not one (the same
 // walk as the registry's own client address, src/net/forwarded.ts).
 import { BlockList, isIP } from 'node:net';
-import type { RedirectRequest } from './capabilities.js';
+import type { RedirectRequest } from '../driver.js';
 import { clientAddressBehind, forwardedHops, normalizeAddress } from '../../net/forwarded.js';
 
 export { normalizeAddress };

@@ -8,7 +8,7 @@ import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { BlockList } from 'node:net';
 import type { AwsIpRanges } from './aws-ip-ranges.js';
-import type { BlobRedirects, RedirectRequest } from './capabilities.js';
+import type { BlobRedirects, RedirectRequest } from '../driver.js';
 import { clientAddress } from './client-address.js';
 import { cloudFrontSignedUrl } from './cloudfront-signer.js';
 

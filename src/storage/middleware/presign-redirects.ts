@@ -1,6 +1,6 @@
 // Distribution's default for S3 (storage.redirect.disable: false): blob GETs go straight to the
 // bucket through a presigned URL, so the registry hands out authorization, not bytes.
-import type { BlobRedirects, Presigner } from './capabilities.js';
+import type { BlobRedirects, Presigner } from '../driver.js';
 
 export class PresignRedirects implements BlobRedirects {
   constructor(readonly presigner: Presigner, readonly expirySeconds: number) {}

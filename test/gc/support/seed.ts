@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { Registry } from '../../../src/registry/registry.js';
 import type { StorageDriver } from '../../../src/storage/driver.js';
-import { MemoryDriver } from '../../../src/storage/drivers/memory.js';
-import { FilesystemDriver } from '../../../src/storage/drivers/filesystem.js';
+import { MemoryDriver } from '../../../src/storage/drivers/inmemory/index.js';
+import { FilesystemDriver } from '../../../src/storage/drivers/filesystem/index.js';
 import { tryParseDigest, type Digest } from '../../../src/oci/digest.js';
 import type { Blob, Manifest } from '../../helpers/oci-fixtures.js';
 

@@ -1,6 +1,8 @@
 // Storage on Amazon S3 or any S3-compatible store (radosgw, MinIO, ...), with the keys laid out
 // exactly as Distribution's s3-aws driver lays them (`<rootdirectory>/docker/registry/v2/...`),
 // so a bucket written by registry:2 is served as is and the other way round.
+// AbortSignals go to every request as the SDK's `abortSignal`; an aborted request changes
+// nothing in the bucket (S3 writes an object whole or not at all).
 import { addAbortSignal, Readable } from 'node:stream';
 import {
   CompleteMultipartUploadCommand, CopyObjectCommand, CreateMultipartUploadCommand, DeleteObjectCommand,
@@ -9,7 +11,9 @@ import {
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import {
-  PathNotFoundError, type FileInfo, type FileWriter, type PendingWrites, type ReadOptions, type StorageDriver,
+  PathNotFoundError, throwIfAborted,
+  type BucketKeys, type ChunkMinimum, type FileInfo, type FileWriter, type IoOptions, type PendingWrites, type Presigner,
+  type ReadOptions, type StorageDriver, type WriterOptions,
 } from '../../driver.js';
 import { isS3NotFound, isS3RangeNotSatisfiable } from './errors.js';
 import { abortUpload, copyIntoParts, copyRanges, listUploads } from './multipart.js';
@@ -20,7 +24,7 @@ import { PENDING_SUFFIX, pendingKey, pendingSize } from './pending-state.js';
 /** S3's limit on keys per DeleteObjects request. */
 const DELETE_BATCH = 1000;
 
-export class S3Driver implements StorageDriver, PendingWrites {
+export class S3Driver implements StorageDriver, PendingWrites, Presigner, ChunkMinimum, BucketKeys {
   readonly name = 's3';
   readonly client: S3Client;
   readonly #o: ResolvedS3Options;
@@ -41,6 +45,11 @@ export class S3Driver implements StorageDriver, PendingWrites {
     return joined.replace(/^\/+/, '').replace(/\/+$/, '');
   }
 
+  /** The BucketKeys capability (CloudFront URLs): Distribution's S3BucketKey. */
+  bucketKey(path: string): string {
+    return this.key(path);
+  }
+
   #path(key: string): string {
     return this.#o.rootKey ? key.slice(this.#o.rootKey.length) : `/${key}`;
   }
@@ -51,53 +60,55 @@ export class S3Driver implements StorageDriver, PendingWrites {
     return k === '' ? '' : `${k}/`;
   }
 
-  async getContent(path: string): Promise<Buffer> {
+  async getContent(path: string, options?: IoOptions): Promise<Buffer> {
     try {
-      const res = await this.client.send(new GetObjectCommand({ Bucket: this.#o.bucket, Key: this.key(path) }));
+      const res = await this.client.send(new GetObjectCommand({ Bucket: this.#o.bucket, Key: this.key(path) }), sendOptions(options));
       return Buffer.from(await res.Body!.transformToByteArray());
     } catch (err) {
       throw translate(err, path);
     }
   }
 
-  async putContent(path: string, content: Uint8Array | string): Promise<void> {
+  async putContent(path: string, content: Uint8Array | string, options?: IoOptions): Promise<void> {
     const body = typeof content === 'string' ? Buffer.from(content, 'utf8') : Buffer.from(content);
     await this.client.send(new PutObjectCommand({
       Bucket: this.#o.bucket, Key: this.key(path), Body: body, ContentLength: body.length,
       ContentType: 'application/octet-stream', ...this.#o.writeParams,
-    }));
+    }), sendOptions(options));
   }
 
   async reader(path: string, options: ReadOptions = {}): Promise<Readable> {
     const offset = options.offset ?? 0;
     const empty = () => Readable.from([], options.signal ? { signal: options.signal } : {});
     if (options.length === 0) {
-      await this.stat(path);
+      await this.stat(path, options);
       return empty();
     }
     const end = options.length === undefined ? '' : String(offset + options.length - 1);
     try {
       const res = await this.client.send(new GetObjectCommand({
         Bucket: this.#o.bucket, Key: this.key(path), ...(offset > 0 || end ? { Range: `bytes=${offset}-${end}` } : {}),
-      }), options.signal ? { abortSignal: options.signal } : {});
+      }), sendOptions(options));
       const body = res.Body as Readable;
       return options.signal ? addAbortSignal(options.signal, body) : body;
     } catch (err) {
       // A range starting at the end of the object: an empty read, if the object exists.
       if (isS3RangeNotSatisfiable(err)) {
-        const info = await this.stat(path);
+        const info = await this.stat(path, options);
         if (!info.isDir && offset >= info.size) return empty();
       }
       throw translate(err, path);
     }
   }
 
-  async writer(path: string, options: { append?: boolean } = {}): Promise<FileWriter> {
+  async writer(path: string, options: WriterOptions = {}): Promise<FileWriter> {
+    throwIfAborted(options);
     return openS3Writer(this.#ctx(path), options.append ?? false);
   }
 
   /** Data closed but not committed lives in an open multipart upload (s3-writer.ts). */
-  async pendingSize(path: string): Promise<number | undefined> {
+  async pendingSize(path: string, options?: IoOptions): Promise<number | undefined> {
+    throwIfAborted(options);
     return pendingSize(this.#ctx(path));
   }
 
@@ -105,9 +116,9 @@ export class S3Driver implements StorageDriver, PendingWrites {
     return { client: this.client, options: this.#o, key: this.key(path) };
   }
 
-  async #objectSize(key: string): Promise<number | undefined> {
+  async #objectSize(key: string, options?: IoOptions): Promise<number | undefined> {
     try {
-      const res = await this.client.send(new HeadObjectCommand({ Bucket: this.#o.bucket, Key: key }));
+      const res = await this.client.send(new HeadObjectCommand({ Bucket: this.#o.bucket, Key: key }), sendOptions(options));
       return res.ContentLength ?? 0;
     } catch (err) {
       if (isS3NotFound(err)) return undefined;
@@ -115,30 +126,30 @@ export class S3Driver implements StorageDriver, PendingWrites {
     }
   }
 
-  async stat(path: string): Promise<FileInfo> {
+  async stat(path: string, options?: IoOptions): Promise<FileInfo> {
     const key = this.key(path);
     if (key !== '') {
       try {
-        const res = await this.client.send(new HeadObjectCommand({ Bucket: this.#o.bucket, Key: key }));
+        const res = await this.client.send(new HeadObjectCommand({ Bucket: this.#o.bucket, Key: key }), sendOptions(options));
         return { path, size: res.ContentLength ?? 0, modTime: res.LastModified ?? new Date(), isDir: false };
       } catch (err) {
         if (!isS3NotFound(err)) throw err;
       }
     }
-    const res = await this.client.send(new ListObjectsV2Command({ Bucket: this.#o.bucket, Prefix: this.#dirPrefix(path), MaxKeys: 1 }));
+    const res = await this.client.send(new ListObjectsV2Command({ Bucket: this.#o.bucket, Prefix: this.#dirPrefix(path), MaxKeys: 1 }), sendOptions(options));
     const first = res.Contents?.[0];
     if (!first) throw new PathNotFoundError(path);
     return { path, size: 0, modTime: first.LastModified ?? new Date(), isDir: true };
   }
 
-  async list(path: string): Promise<string[]> {
+  async list(path: string, options?: IoOptions): Promise<string[]> {
     const prefix = this.#dirPrefix(path);
     const children: string[] = [];
     let token: string | undefined;
     do {
       const page = await this.client.send(new ListObjectsV2Command({
         Bucket: this.#o.bucket, Prefix: prefix, Delimiter: '/', ContinuationToken: token,
-      }));
+      }), sendOptions(options));
       for (const o of page.Contents ?? []) {
         if (o.Key && o.Key !== prefix && !o.Key.endsWith(PENDING_SUFFIX)) children.push(this.#path(o.Key));
       }
@@ -149,20 +160,21 @@ export class S3Driver implements StorageDriver, PendingWrites {
     return children;
   }
 
-  async move(source: string, dest: string): Promise<void> {
+  async move(source: string, dest: string, options?: IoOptions): Promise<void> {
     const from = this.key(source);
     const to = this.key(dest);
-    const size = await this.#objectSize(from);
+    const size = await this.#objectSize(from, options);
     if (size === undefined) throw new PathNotFoundError(source);
     if (from === to) return;
     if (size <= this.#o.copyThreshold) {
       await this.client.send(new CopyObjectCommand({
         Bucket: this.#o.bucket, Key: to, CopySource: `${this.#o.bucket}/${encodeURI(from)}`,
         ContentType: 'application/octet-stream', MetadataDirective: 'REPLACE', ...this.#o.writeParams,
-      }));
+      }), sendOptions(options));
     } else {
       await this.#multipartCopy(from, to, size);
     }
+    // The copy is in place: the source goes whatever the signal says, or both would remain.
     await this.client.send(new DeleteObjectCommand({ Bucket: this.#o.bucket, Key: from }));
   }
 
@@ -191,15 +203,15 @@ export class S3Driver implements StorageDriver, PendingWrites {
    * Deletes the object at `path` and everything below it, and aborts multipart uploads there
    * (what an interrupted upload leaves behind, which the upload purger must not leave billed).
    */
-  async delete(path: string): Promise<void> {
+  async delete(path: string, options?: IoOptions): Promise<void> {
     const key = this.key(path);
     const prefix = this.#dirPrefix(path);
     const keys: string[] = [];
-    if (key !== '' && (await this.#objectSize(key)) !== undefined) keys.push(key);
-    if (key !== '' && (await this.#objectSize(pendingKey(key))) !== undefined) keys.push(pendingKey(key));
+    if (key !== '' && (await this.#objectSize(key, options)) !== undefined) keys.push(key);
+    if (key !== '' && (await this.#objectSize(pendingKey(key), options)) !== undefined) keys.push(pendingKey(key));
     let token: string | undefined;
     do {
-      const page = await this.client.send(new ListObjectsV2Command({ Bucket: this.#o.bucket, Prefix: prefix, ContinuationToken: token }));
+      const page = await this.client.send(new ListObjectsV2Command({ Bucket: this.#o.bucket, Prefix: prefix, ContinuationToken: token }), sendOptions(options));
       for (const o of page.Contents ?? []) if (o.Key) keys.push(o.Key);
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
@@ -208,6 +220,7 @@ export class S3Driver implements StorageDriver, PendingWrites {
       ...await listUploads(this.client, this.#o.bucket, prefix, true),
     ];
     if (keys.length === 0 && uploads.length === 0) throw new PathNotFoundError(path);
+    throwIfAborted(options);
     for (const u of uploads) await abortUpload(this.client, this.#o.bucket, u.key, u.uploadId);
     for (let i = 0; i < keys.length; i += DELETE_BATCH) {
       const batch = keys.slice(i, i + DELETE_BATCH);
@@ -220,11 +233,17 @@ export class S3Driver implements StorageDriver, PendingWrites {
   }
 
   /** A presigned GET URL for the object at `path`, valid for `expiresInSeconds`. */
-  async presignedGetURL(path: string, expiresInSeconds: number): Promise<string> {
+  async presignedGetURL(path: string, expiresInSeconds: number, options?: IoOptions): Promise<string> {
+    throwIfAborted(options);
     return getSignedUrl(this.client, new GetObjectCommand({ Bucket: this.#o.bucket, Key: this.key(path) }), {
       expiresIn: Math.max(1, Math.round(expiresInSeconds)),
     });
   }
+}
+
+/** The SDK's per-request options for a call's signal. */
+function sendOptions(options: IoOptions | undefined): { abortSignal?: AbortSignal } {
+  return options?.signal ? { abortSignal: options.signal } : {};
 }
 
 function translate(err: unknown, path: string): unknown {

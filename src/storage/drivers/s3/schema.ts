@@ -1,8 +1,15 @@
 // `storage.s3`: Distribution's S3 driver keys (docs/storage-drivers/s3.md), same names and defaults,
 // so a registry:2 config.yml for S3 works unchanged. Keys absent here fall back to the standard
 // AWS environment and files (AWS_ACCESS_KEY_ID, AWS_PROFILE, ~/.aws/credentials, ...).
+// Imports only typebox: the configuration schema is built from this file (import rules), so the
+// masking marks of src/config/sections/common.ts (secret(), notSecret()) are written out here.
 import { Type } from '@sinclair/typebox';
-import { notSecret, secret, strict } from './common.js';
+
+const strict = { additionalProperties: false } as const;
+/** src/config/sections/common.ts's SECRET mark: config printers hide the value (mask.ts). */
+const secret = (kind: 'value' | 'url' = 'value') => ({ 'x-berth-secret': kind });
+/** src/config/sections/common.ts's NOT_SECRET mark. */
+const notSecret = (why: string) => ({ 'x-berth-not-secret': why });
 
 const MiB = 1024 * 1024;
 /** S3's smallest part (all but the last part of a multipart upload). */
@@ -10,7 +17,7 @@ const MIN_PART = 5 * MiB;
 /** S3's largest part and largest single copy. */
 const MAX_PART = 5 * 1024 * MiB;
 
-export const S3Section = Type.Optional(Type.Object({
+export const S3Schema = Type.Object({
   // The key id is masked too: with the secret it names the account, and printed configs get pasted.
   accesskey: Type.Optional(Type.String(secret())),
   secretkey: Type.Optional(Type.String(secret())),
@@ -36,4 +43,4 @@ export const S3Section = Type.Optional(Type.Object({
   useragent: Type.Optional(Type.String()),
   loglevel: Type.Optional(Type.String()),
   maxretries: Type.Optional(Type.Integer({ minimum: 0 })),
-}, strict));
+}, strict);

@@ -1,7 +1,10 @@
-// Storage in process memory (`storage.inmemory`): for tests and throwaway registries.
+// Storage in process memory (`storage.inmemory`): for tests and throwaway registries. Every call
+// completes synchronously inside, so honouring an AbortSignal is checking it on the way in.
 import { Readable } from 'node:stream';
-import { PathNotFoundError, type FileInfo, type FileWriter, type ReadOptions, type StorageDriver } from '../driver.js';
-import type { ExclusiveCreate } from '../exclusive-create.js';
+import {
+  PathNotFoundError, throwIfAborted,
+  type ExclusiveCreate, type FileInfo, type FileWriter, type IoOptions, type ReadOptions, type StorageDriver, type WriterOptions,
+} from '../../driver.js';
 
 /** Appended chunks are joined lazily, so a write stream of N chunks costs O(N), not O(N^2). */
 class MemoryFile {
@@ -40,21 +43,25 @@ export class MemoryDriver implements StorageDriver, ExclusiveCreate {
   readonly name = 'inmemory';
   readonly #files = new Map<string, MemoryFile>();
 
-  async getContent(path: string): Promise<Buffer> {
+  async getContent(path: string, options?: IoOptions): Promise<Buffer> {
+    throwIfAborted(options);
     return Buffer.from(this.#file(path).data);
   }
 
-  async putContent(path: string, content: Uint8Array | string): Promise<void> {
+  async putContent(path: string, content: Uint8Array | string, options?: IoOptions): Promise<void> {
+    throwIfAborted(options);
     this.#files.set(path, new MemoryFile(Buffer.from(content)));
   }
 
-  async createExclusive(path: string, content: Uint8Array | string): Promise<boolean> {
+  async createExclusive(path: string, content: Uint8Array | string, options?: IoOptions): Promise<boolean> {
+    throwIfAborted(options);
     if (this.#files.has(path)) return false;
     this.#files.set(path, new MemoryFile(Buffer.from(content)));
     return true;
   }
 
   async reader(path: string, options: ReadOptions = {}): Promise<Readable> {
+    throwIfAborted(options);
     const { data } = this.#file(path);
     const start = Math.min(options.offset ?? 0, data.length);
     const end = options.length === undefined ? data.length : Math.min(data.length, start + options.length);
@@ -64,7 +71,8 @@ export class MemoryDriver implements StorageDriver, ExclusiveCreate {
     return Readable.from(chunks, { signal: options.signal });
   }
 
-  async writer(path: string, options: { append?: boolean } = {}): Promise<FileWriter> {
+  async writer(path: string, options: WriterOptions = {}): Promise<FileWriter> {
+    throwIfAborted(options);
     const existing = options.append ? this.#files.get(path) : undefined;
     const file = existing ?? new MemoryFile();
     this.#files.set(path, file);
@@ -87,7 +95,8 @@ export class MemoryDriver implements StorageDriver, ExclusiveCreate {
     };
   }
 
-  async stat(path: string): Promise<FileInfo> {
+  async stat(path: string, options?: IoOptions): Promise<FileInfo> {
+    throwIfAborted(options);
     const file = this.#files.get(path);
     if (file) return { path, size: file.length, modTime: file.modTime, isDir: false };
     const prefix = `${path}/`;
@@ -99,7 +108,8 @@ export class MemoryDriver implements StorageDriver, ExclusiveCreate {
     return { path, size: 0, modTime: newest, isDir: true };
   }
 
-  async list(path: string): Promise<string[]> {
+  async list(path: string, options?: IoOptions): Promise<string[]> {
+    throwIfAborted(options);
     const prefix = path === '/' ? '/' : `${path}/`;
     const children = new Set<string>();
     for (const p of this.#files.keys()) {
@@ -111,14 +121,16 @@ export class MemoryDriver implements StorageDriver, ExclusiveCreate {
     return [...children];
   }
 
-  async move(source: string, dest: string): Promise<void> {
+  async move(source: string, dest: string, options?: IoOptions): Promise<void> {
+    throwIfAborted(options);
     const file = this.#file(source);
     if (source === dest) return;
     this.#files.set(dest, file);
     this.#files.delete(source);
   }
 
-  async delete(path: string): Promise<void> {
+  async delete(path: string, options?: IoOptions): Promise<void> {
+    throwIfAborted(options);
     const prefix = `${path}/`;
     let found = this.#files.delete(path);
     for (const p of [...this.#files.keys()]) {

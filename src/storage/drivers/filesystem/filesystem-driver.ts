@@ -1,11 +1,15 @@
 // The embedded default: files under a root directory, laid out exactly as Distribution lays them.
+// AbortSignals: fs calls that accept one get it (readFile, writeFile); the others are checked
+// between steps, and a reader's stream is destroyed when its signal aborts.
 import { mkdir, open, readdir, readFile, rename, rm, rmdir, stat, truncate, writeFile, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { FileRangeStream } from './file-range-stream.js';
-import { PathNotFoundError, type FileInfo, type FileWriter, type ReadOptions, type StorageDriver } from '../driver.js';
-import type { ExclusiveCreate } from '../exclusive-create.js';
+import {
+  PathNotFoundError, throwIfAborted,
+  type ExclusiveCreate, type FileInfo, type FileWriter, type IoOptions, type ReadOptions, type StorageDriver, type WriterOptions,
+} from '../../driver.js';
 
 /** Small HTTP chunks are gathered into writes of this size to keep syscalls few. */
 const WRITE_BATCH_BYTES = 256 * 1024;
@@ -22,20 +26,23 @@ export class FilesystemDriver implements StorageDriver, ExclusiveCreate {
     return join(this.#root, path);
   }
 
-  async getContent(path: string): Promise<Buffer> {
+  async getContent(path: string, options?: IoOptions): Promise<Buffer> {
     try {
-      return await readFile(this.#full(path));
+      return await readFile(this.#full(path), { signal: options?.signal });
     } catch (err) {
       throw translate(err, path);
     }
   }
 
-  async putContent(path: string, content: Uint8Array | string): Promise<void> {
+  async putContent(path: string, content: Uint8Array | string, options?: IoOptions): Promise<void> {
+    throwIfAborted(options);
     const full = this.#full(path);
     const created = await mkdir(dirname(full), { recursive: true });
     const temp = `${full}.berth-tmp-${randomUUID()}`;
     try {
-      await writeFile(temp, content);
+      // An abort during the write leaves only the temporary file, removed below.
+      await writeFile(temp, content, { signal: options?.signal });
+      throwIfAborted(options);
       await rename(temp, full);
     } catch (err) {
       await rm(temp, { force: true });
@@ -44,10 +51,13 @@ export class FilesystemDriver implements StorageDriver, ExclusiveCreate {
     }
   }
 
-  async createExclusive(path: string, content: Uint8Array | string): Promise<boolean> {
+  async createExclusive(path: string, content: Uint8Array | string, options?: IoOptions): Promise<boolean> {
+    throwIfAborted(options);
     const full = this.#full(path);
     await mkdir(dirname(full), { recursive: true });
+    throwIfAborted(options);
     try {
+      // No signal past this point: an O_EXCL file cut short would be a half-written lock.
       await writeFile(full, content, { flag: 'wx' });
       return true;
     } catch (err) {
@@ -57,22 +67,30 @@ export class FilesystemDriver implements StorageDriver, ExclusiveCreate {
   }
 
   async reader(path: string, options: ReadOptions = {}): Promise<Readable> {
-    const info = await this.stat(path);
+    const info = await this.stat(path, options);
     if (info.isDir) throw new PathNotFoundError(path);
     const start = options.offset ?? 0;
     const endExclusive = options.length === undefined ? info.size : Math.min(info.size, start + options.length);
     return new FileRangeStream(this.#full(path), start, Math.max(start, endExclusive), options.signal);
   }
 
-  async writer(path: string, options: { append?: boolean } = {}): Promise<FileWriter> {
+  async writer(path: string, options: WriterOptions = {}): Promise<FileWriter> {
+    throwIfAborted(options);
     const full = this.#full(path);
     await mkdir(dirname(full), { recursive: true });
+    throwIfAborted(options);
     const handle = await open(full, options.append ? 'a' : 'w');
-    const { size } = await handle.stat();
-    return new FilesystemWriter(handle, full, size, !options.append);
+    const writer = new FilesystemWriter(handle, full, (await handle.stat()).size, !options.append);
+    if (options.signal?.aborted) {
+      // Opened meanwhile: undo the open (a fresh file goes, an append is left as it was).
+      await writer.cancel();
+      options.signal.throwIfAborted();
+    }
+    return writer;
   }
 
-  async stat(path: string): Promise<FileInfo> {
+  async stat(path: string, options?: IoOptions): Promise<FileInfo> {
+    throwIfAborted(options);
     try {
       const s = await stat(this.#full(path));
       return { path, size: s.isDirectory() ? 0 : s.size, modTime: s.mtime, isDir: s.isDirectory() };
@@ -81,7 +99,8 @@ export class FilesystemDriver implements StorageDriver, ExclusiveCreate {
     }
   }
 
-  async list(path: string): Promise<string[]> {
+  async list(path: string, options?: IoOptions): Promise<string[]> {
+    throwIfAborted(options);
     try {
       const entries = await readdir(this.#full(path));
       const prefix = path === '/' ? '' : path;
@@ -91,9 +110,11 @@ export class FilesystemDriver implements StorageDriver, ExclusiveCreate {
     }
   }
 
-  async move(source: string, dest: string): Promise<void> {
+  async move(source: string, dest: string, options?: IoOptions): Promise<void> {
+    throwIfAborted(options);
     const to = this.#full(dest);
     await mkdir(dirname(to), { recursive: true });
+    throwIfAborted(options);
     try {
       await rename(this.#full(source), to);
     } catch (err) {
@@ -101,13 +122,15 @@ export class FilesystemDriver implements StorageDriver, ExclusiveCreate {
     }
   }
 
-  async delete(path: string): Promise<void> {
+  async delete(path: string, options?: IoOptions): Promise<void> {
+    throwIfAborted(options);
     const full = this.#full(path);
     try {
       await stat(full);
     } catch (err) {
       throw translate(err, path);
     }
+    throwIfAborted(options);
     await rm(full, { recursive: true, force: true });
   }
 }
