@@ -35,16 +35,14 @@ export async function gcCommand(flags: GcFlags): Promise<void> {
     return;
   }
   // Loaded on demand, so that other commands do not pay for the collector.
-  const [{ driverFromConfig }, { Registry }, { collectGarbage }, { LockHeldError }, { formatReport }] = await Promise.all([
-    import('../storage/from-config.js'), import('../registry/registry.js'), import('../gc/collector.js'),
+  const [{ assemble }, { commandLogger }, { collectGarbage }, { LockHeldError }, { formatReport }] = await Promise.all([
+    import('../server/assemble.js'), import('../server/command-logger.js'), import('../gc/collector.js'),
     import('../gc/lock.js'), import('../gc/report.js'),
   ]);
-  const driver = await driverFromConfig(config, parseDuration);
   // Its deletions reach the listing index that `berth serve` answers from.
-  const listing = await (await import('../meta/listing-from-config.js')).openListingForCommand(config, driver);
-  const registry = new Registry(driver, listing ? { index: listing.index } : {});
+  const assembly = await assemble(config, { logger: commandLogger() });
   try {
-    const report = await collectGarbage(registry, {
+    const report = await collectGarbage(assembly.core, {
       dryRun: flags.dryRun ?? config.gc.dryrun,
       deleteUntagged: flags.deleteUntagged ?? config.gc.deleteuntagged,
       graceMs,
@@ -55,6 +53,6 @@ export async function gcCommand(flags: GcFlags): Promise<void> {
     process.stderr.write(`berth gc: ${err.message}\n`);
     process.exitCode = 1;
   } finally {
-    await listing?.close();
+    await assembly.close();
   }
 }

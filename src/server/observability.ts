@@ -1,6 +1,6 @@
 // Builds the observability of one server from its configuration: the Prometheus registry and
 // instruments, the storage-timing and registry-listener decorators, health checks, the debug
-// listener and the notification queues. `serve` calls it and wires what it returns.
+// listener and the notification queues. The assembly (assemble.ts) calls it for a server.
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
@@ -37,6 +37,8 @@ export interface Observability {
   instrumentDriver(driver: StorageDriver): StorageDriver;
   /** The registry with listeners (metrics, notifications) around its services. */
   decorate(registry: Registry, extraListeners?: RegistryListener[]): Registry;
+  /** Adds the storage health checks (writable, disk free, the periodic driver check). */
+  watchStorage(driver: StorageDriver): void;
   /** What buildApp installs on the main listener. */
   readonly http: HttpObservability;
   /** Starts background work (checks, scan, debug listener). */
@@ -82,9 +84,9 @@ export async function createObservability(config: Config, logger: FastifyBaseLog
     instrumentDriver: (driver) => (metrics ? new InstrumentedDriver(driver, metrics) : driver),
     decorate(base, extra = []) {
       registry = withListeners(base, scope, [...(registryMetrics ? [registryMetrics] : []), ...(notifier ? [notifier] : []), ...extra]);
-      addHealthChecks(health, config, base.driver, instanceId);
       return registry;
     },
+    watchStorage: (driver) => addHealthChecks(health, config, driver, instanceId),
     async start() {
       health.start();
       notifier?.start();
