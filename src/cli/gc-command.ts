@@ -28,7 +28,7 @@ export async function gcCommand(flags: GcFlags): Promise<void> {
   for (const w of warnings) process.stderr.write(`berth: warning: ${w}\n`);
   let graceMs: number;
   try {
-    graceMs = parseDuration(flags.grace ?? config.gc.grace);
+    graceMs = flags.grace !== undefined ? parseDuration(flags.grace) : config.gc.grace;
   } catch (err) {
     process.stderr.write(`berth gc: --grace: ${(err as Error).message}\n`);
     process.exitCode = 2;

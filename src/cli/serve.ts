@@ -1,7 +1,6 @@
 // `berth serve`: loads configuration, starts the registry (src/server), and drains on
 // SIGTERM/SIGINT; SIGHUP reloads the TLS certificate.
 import { loadConfig } from '../config/load.js';
-import { parseDuration } from '../config/duration.js';
 import { reloadCertificates } from '../http/tls.js';
 import { startServer } from '../server/start-server.js';
 
@@ -12,7 +11,7 @@ export async function serveCommand(file: string | undefined): Promise<void> {
   const { config, warnings } = loadConfig({ ...(file ? { file } : {}), env: process.env });
   for (const w of warnings) process.stderr.write(`berth: warning: ${w}\n`);
   const server = await startServer(config, []);
-  const drainMs = parseDuration(config.http.draintimeout);
+  const drainMs = config.http.draintimeout;
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

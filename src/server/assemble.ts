@@ -126,6 +126,6 @@ async function openListing(config: Config, meta: MetaDatabase, driver: StorageDr
     log.warn({}, 'listing index: in memory, so rebuilt from the bucket at every start; set meta.sqlite.path or meta.postgres.url to keep it');
   }
   // Built on first start, repaired at start and every meta.index.resyncinterval.
-  const service = await startListing(meta, walk, { log, resyncIntervalMs: parseDuration(config.meta.index.resyncinterval) });
+  const service = await startListing(meta, walk, { log, resyncIntervalMs: config.meta.index.resyncinterval });
   return { index: service.index, database: service.database, walk, stop: service.stop };
 }

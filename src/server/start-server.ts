@@ -2,7 +2,6 @@
 // background schedules once it listens. `berth serve` and the in-process test servers start it.
 import type { FastifyInstance } from 'fastify';
 import { parseListenAddress } from '../config/load.js';
-import { parseDuration } from '../config/duration.js';
 import type { Config } from '../config/schema.js';
 import { checkKeyFiles } from '../config/key-files.js';
 import { buildApp } from '../http/app.js';
@@ -42,7 +41,7 @@ export async function startServer(config: Config, warnings: string[] = []): Prom
     if (config.auth?.htpasswd) for (const w of unusableEntryWarnings(config.auth.htpasswd.path)) logger.warn(w);
     const tls = tlsServerOptions(config);
     app = await buildApp({
-      registry, settings: { ...httpSettingsFrom(config), warnOnce: onceEach((message) => logger.warn(message)) }, logger, accessLog: false, observe: obs.http, auth, tls, gcGraceMs: parseDuration(config.gc.grace),
+      registry, settings: { ...httpSettingsFrom(config), warnOnce: onceEach((message) => logger.warn(message)) }, logger, accessLog: false, observe: obs.http, auth, tls, gcGraceMs: config.gc.grace,
       ...(proxy ? { handlerScope: (request, setHeader, fn) => proxy.scope.run({ ...request, setHeader }, fn), alsoRequired: (name, ns) => proxy.mapper.alsoRequired(name, ns) } : {}),
     });
     const schedules = assembly.startSchedules({ auditGcRuns: auth !== undefined });
@@ -64,7 +63,7 @@ export async function startServer(config: Config, warnings: string[] = []): Prom
       observability: obs,
       auth: signedIn,
       proxy,
-      async close(deadline = Date.now() + parseDuration(config.http.draintimeout)) {
+      async close(deadline = Date.now() + config.http.draintimeout) {
         schedules.stop();
         await served.close();
         await signedIn?.close();

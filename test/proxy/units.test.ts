@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { ConfigError, loadConfig } from '../../src/config/load.js';
 import { CircuitBreaker } from '../../src/proxy/breaker.js';
 import { NameMapper } from '../../src/proxy/name-mapping.js';
-import { parseByteSize } from '../../src/proxy/size.js';
+import { parseByteSize } from '../../src/config/size.js';
 import { upstreamsFromConfig } from '../../src/proxy/upstreams.js';
 
 const CONTRACT = `
