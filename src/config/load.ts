@@ -96,8 +96,9 @@ export function resolveConfig(input: ConfigInput, source?: string): Settings {
   return { ...decoded, proxy: { upstreams, eviction: p.eviction } };
 }
 
+/** Defaults again first: a configuration changed in code may leave out keys the schema fills. */
 function decode(input: ConfigInput) {
-  return Value.Decode(ConfigSchema, Value.Clone(input));
+  return Value.Decode(ConfigSchema, Value.Default(ConfigSchema, Value.Clone(input)));
 }
 
 function readYaml(file: string): Tree {

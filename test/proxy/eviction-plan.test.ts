@@ -122,6 +122,6 @@ describe('cache limits', () => {
   it("takes Distribution mode's ttl as the lifetime of the one upstream's content", () => {
     const mirror = (ttl: string) => loadConfig({ env: { REGISTRY_PROXY_REMOTEURL: 'https://registry-1.docker.io', REGISTRY_PROXY_TTL: ttl } }).config.proxy;
     assert.deepEqual(cacheLimitsFrom(mirror('168h')), [{ upstream: 'default', maxBytes: 0, maxAgeMs: 168 * 3_600_000 }]);
-    assert.deepEqual(cacheLimitsFrom(mirror('0')), []);
+    assert.deepEqual(cacheLimitsFrom(mirror('0s')), []);
   });
 });
