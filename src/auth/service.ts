@@ -5,7 +5,6 @@
 // (authenticator.ts) added to the chain here.
 import { join } from 'node:path';
 import type { Config } from '../config/schema.js';
-import { parseDuration } from '../config/duration.js';
 import { openMetaDatabase, type MetaDatabase } from '../meta/database.js';
 import { metaOptionsFromConfig } from '../meta/from-config.js';
 import { AccessStore } from './access-store.js';
@@ -84,7 +83,7 @@ export async function startAuth(config: Config, options: AuthStartOptions = {}):
   const meta = options.meta ?? await openMetaDatabase(metaOptionsFromConfig(config));
   try {
     const store = new AccessStore(meta.db);
-    const limits = { attempts: auth.ratelimit.attempts, windowMs: parseDuration(auth.ratelimit.window) };
+    const limits = { attempts: auth.ratelimit.attempts, windowMs: auth.ratelimit.window };
     const limiter: FailedLoginLimiter = options.redis
       ? new RedisLoginRateLimiter(options.redis.client, limits, options.redis.logger) : new LoginRateLimiter(limits);
     const htpasswd = auth.htpasswd ? new HtpasswdFile(auth.htpasswd.path) : undefined;
@@ -98,8 +97,8 @@ export async function startAuth(config: Config, options: AuthStartOptions = {}):
         const key = loadOrCreateSigningKey(keyPath);
         issuer = new TokenIssuer({
           key, issuer: token.issuer, service: token.service,
-          expiresInSec: Math.max(1, Math.round(parseDuration(token.expiration) / 1000)),
-          refreshExpiresInSec: Math.max(1, Math.round(parseDuration(token.refreshexpiration) / 1000)),
+          expiresInSec: Math.max(1, Math.round(token.expiration / 1000)),
+          refreshExpiresInSec: Math.max(1, Math.round(token.refreshexpiration / 1000)),
         });
       }
       verifier = new TokenVerifier({

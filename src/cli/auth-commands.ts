@@ -116,11 +116,10 @@ function run<A extends unknown[]>(action: (store: AccessStore, ...args: A) => Pr
     const cmd = args[args.length - 1] as Command;
     const opts = cmd.opts<Common>();
     const { config } = loadConfig({ ...(opts.config ? { file: opts.config } : {}), env: process.env });
-    const { openMetaDatabase } = await import('../meta/database.js');
-    const { metaOptionsFromConfig } = await import('../meta/from-config.js');
+    const { openMeta } = await import('../server/open-meta.js');
     const { AccessStore } = await import('../auth/access-store.js');
     const { appendAudit } = await import('../auth/audit.js');
-    const meta = await openMetaDatabase(metaOptionsFromConfig(config));
+    const meta = await openMeta(config);
     try {
       const store = new AccessStore(meta.db);
       const positional = args.slice(0, -2);

@@ -1,5 +1,5 @@
 // `berth config verify|print|schema`: check a file without starting anything.
-import { loadConfig, ConfigError } from '../config/load.js';
+import { loadConfig, loadConfigInput, ConfigError } from '../config/load.js';
 import { ConfigSchema } from '../config/schema.js';
 import { maskConfig } from '../config/mask.js';
 import { checkKeyFiles } from '../config/key-files.js';
@@ -36,8 +36,9 @@ function htpasswdWarnings(config: Config): string[] {
 }
 
 export function printCommand(file: string | undefined): void {
-  const { config } = loadConfig({ ...(file ? { file } : {}), env: process.env });
-  process.stdout.write(`${JSON.stringify(maskConfig(config), null, 2)}\n`);
+  // As written (Distribution's "20m", "10GB"), with the defaults filled in.
+  const { input } = loadConfigInput({ ...(file ? { file } : {}), env: process.env });
+  process.stdout.write(`${JSON.stringify(maskConfig(input), null, 2)}\n`);
 }
 
 export function schemaCommand(): void {

@@ -1,8 +1,7 @@
 // `berth events deadletters [config]`: the notifications that ran out of attempts, read from the
 // metadata database the configuration names; `--requeue` puts them back in their queues.
 import { loadConfig } from '../config/load.js';
-import { openMetaDatabase } from '../meta/database.js';
-import { metaOptionsFromConfig } from '../meta/from-config.js';
+import { openMeta } from '../server/open-meta.js';
 import { EventQueue, type QueuedEvent } from '../events/event-queue.js';
 
 export interface DeadLettersOptions {
@@ -40,7 +39,7 @@ export async function deadLettersCommand(file: string | undefined, options: Dead
 
 async function withQueue<T>(file: string | undefined, fn: (q: EventQueue) => Promise<T>): Promise<T> {
   const { config } = loadConfig({ ...(file ? { file } : {}), env: process.env });
-  const meta = await openMetaDatabase(metaOptionsFromConfig(config));
+  const meta = await openMeta(config);
   try {
     return await fn(new EventQueue(meta.db));
   } finally {

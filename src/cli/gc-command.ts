@@ -28,23 +28,21 @@ export async function gcCommand(flags: GcFlags): Promise<void> {
   for (const w of warnings) process.stderr.write(`berth: warning: ${w}\n`);
   let graceMs: number;
   try {
-    graceMs = parseDuration(flags.grace ?? config.gc.grace);
+    graceMs = flags.grace !== undefined ? parseDuration(flags.grace) : config.gc.grace;
   } catch (err) {
     process.stderr.write(`berth gc: --grace: ${(err as Error).message}\n`);
     process.exitCode = 2;
     return;
   }
   // Loaded on demand, so that other commands do not pay for the collector.
-  const [{ driverFromConfig }, { Registry }, { collectGarbage }, { LockHeldError }, { formatReport }] = await Promise.all([
-    import('../storage/from-config.js'), import('../registry/registry.js'), import('../gc/collector.js'),
+  const [{ assemble }, { commandLogger }, { collectGarbage }, { LockHeldError }, { formatReport }] = await Promise.all([
+    import('../server/assemble.js'), import('../server/command-logger.js'), import('../gc/collector.js'),
     import('../gc/lock.js'), import('../gc/report.js'),
   ]);
-  const driver = await driverFromConfig(config, parseDuration);
   // Its deletions reach the listing index that `berth serve` answers from.
-  const listing = await (await import('../meta/listing-from-config.js')).openListingForCommand(config, driver);
-  const registry = new Registry(driver, listing ? { index: listing.index } : {});
+  const assembly = await assemble(config, { logger: commandLogger() });
   try {
-    const report = await collectGarbage(registry, {
+    const report = await collectGarbage(assembly.core, {
       dryRun: flags.dryRun ?? config.gc.dryrun,
       deleteUntagged: flags.deleteUntagged ?? config.gc.deleteuntagged,
       graceMs,
@@ -55,6 +53,6 @@ export async function gcCommand(flags: GcFlags): Promise<void> {
     process.stderr.write(`berth gc: ${err.message}\n`);
     process.exitCode = 1;
   } finally {
-    await listing?.close();
+    await assembly.close();
   }
 }

@@ -3,7 +3,6 @@
 // a repository changed during its re-read is left to the server's periodic repair.
 import type { Command } from 'commander';
 import { loadConfig } from '../config/load.js';
-import { parseDuration } from '../config/duration.js';
 
 interface IndexFlags {
   config?: string;
@@ -29,9 +28,8 @@ async function indexCommand(action: 'rebuild' | 'verify', file: string | undefin
     process.exitCode = 2;
     return;
   }
-  const [{ driverFromConfig }, { StorageListing }, { openMetaDatabase }, { metaOptionsFromConfig }, { MetaListingIndex }, sync] = await Promise.all([
-    import('../storage/from-config.js'), import('../registry/storage-listing.js'), import('../meta/database.js'),
-    import('../meta/from-config.js'), import('../meta/listing-index.js'), import('../meta/listing-sync.js'),
+  const [{ assemble }, { commandLogger }, { metaOptionsFromConfig }, sync] = await Promise.all([
+    import('../server/assemble.js'), import('../server/command-logger.js'), import('../meta/from-config.js'), import('../meta/listing-sync.js'),
   ]);
   const options = metaOptionsFromConfig(config);
   if ('sqlite' in options && options.sqlite.path === ':memory:') {
@@ -39,11 +37,12 @@ async function indexCommand(action: 'rebuild' | 'verify', file: string | undefin
     process.exitCode = 2;
     return;
   }
-  const walk = new StorageListing(await driverFromConfig(config, parseDuration));
-  const meta = await openMetaDatabase(options);
+  const log = commandLogger({ progress: true });
+  const assembly = await assemble(config, { logger: log });
   try {
-    const log = { info: (o: object, msg: string) => process.stderr.write(`${msg} ${JSON.stringify(o)}\n`), warn: (o: object, msg: string) => process.stderr.write(`berth: warning: ${msg} ${JSON.stringify(o)}\n`) };
-    const index = new MetaListingIndex(meta, walk, { log });
+    const { meta, listing } = assembly;
+    if (!meta || !listing) throw new Error('the listing index needs the metadata database');
+    const { database: index, walk } = listing;
     if (action === 'rebuild') {
       const { repositories, ms } = await sync.rebuildListing(meta, index, walk, log);
       process.stdout.write(`listing index rebuilt from storage: ${repositories} ${repositories === 1 ? 'repository' : 'repositories'} in ${(ms / 1000).toFixed(1)} s\n`);
@@ -54,6 +53,6 @@ async function indexCommand(action: 'rebuild' | 'verify', file: string | undefin
     process.stdout.write(drift.length === 0 ? 'listing index matches storage\n' : `${drift.length} difference${drift.length === 1 ? '' : 's'} between the listing index and storage; \`berth index rebuild\` repairs them\n`);
     if (drift.length > 0) process.exitCode = 1;
   } finally {
-    await meta.close();
+    await assembly.close();
   }
 }

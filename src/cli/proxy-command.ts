@@ -3,7 +3,6 @@
 // space comes back at the next `berth gc`.
 import type { Command } from 'commander';
 import { loadConfig } from '../config/load.js';
-import { parseDuration } from '../config/duration.js';
 import type { EvictionReport } from '../proxy/eviction.js';
 
 interface EvictFlags {
@@ -26,9 +25,8 @@ export function registerProxyCommands(program: Command, guard: (run: () => Promi
 async function evictCommand(flags: EvictFlags): Promise<void> {
   const { config, warnings } = loadConfig({ ...(flags.config ? { file: flags.config } : {}), env: process.env });
   for (const w of warnings) process.stderr.write(`berth: warning: ${w}\n`);
-  const [{ cacheLimitsFrom }, { evictProxyCache }, { openMetaDatabase }, { metaOptionsFromConfig }, { driverFromConfig }, { Registry }] = await Promise.all([
-    import('../proxy/cache-limits.js'), import('../proxy/eviction.js'), import('../meta/database.js'), import('../meta/from-config.js'),
-    import('../storage/from-config.js'), import('../registry/registry.js'),
+  const [{ cacheLimitsFrom }, { evictProxyCache }, { assemble }, { commandLogger }] = await Promise.all([
+    import('../proxy/cache-limits.js'), import('../proxy/eviction.js'), import('../server/assemble.js'), import('../server/command-logger.js'),
   ]);
   let limits;
   try {
@@ -42,14 +40,15 @@ async function evictCommand(flags: EvictFlags): Promise<void> {
     process.stderr.write('berth proxy evict: no upstream in proxy.upstreams has a maxsize or maxage; nothing to enforce\n');
     return;
   }
-  const registry = new Registry(await driverFromConfig(config, parseDuration));
-  const meta = await openMetaDatabase(metaOptionsFromConfig(config));
+  // The core with its listing index: evicted tags leave the tag lists `berth serve` answers from.
+  const assembly = await assemble(config, { logger: commandLogger() });
   try {
-    const report = await evictProxyCache(registry, meta.db, limits, { dryRun: flags.dryRun ?? false });
+    if (!assembly.meta) throw new Error('the pull-through cache keeps its bookkeeping in the metadata database, and none is configured');
+    const report = await evictProxyCache(assembly.core, assembly.meta.db, limits, { dryRun: flags.dryRun ?? false });
     process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : formatEviction(report));
     if (report.upstreams.some((u) => u.failed.length > 0)) process.exitCode = 1;
   } finally {
-    await meta.close();
+    await assembly.close();
   }
 }
 

@@ -2,7 +2,6 @@
 // deleting the tags they no longer want, or with --dry-run only reporting each decision.
 import type { Command } from 'commander';
 import { loadConfig } from '../config/load.js';
-import { parseDuration } from '../config/duration.js';
 
 interface RetentionFlags {
   config?: string;
@@ -22,21 +21,18 @@ export function registerRetentionCommand(program: Command, guard: (run: () => Pr
 export async function retentionCommand(flags: RetentionFlags): Promise<void> {
   const { config, warnings } = loadConfig({ ...(flags.config ? { file: flags.config } : {}), env: process.env });
   for (const w of warnings) process.stderr.write(`berth: warning: ${w}\n`);
-  const [{ driverFromConfig }, { Registry }, { compilePolicies }, { applyRetention }] = await Promise.all([
-    import('../storage/from-config.js'), import('../registry/registry.js'), import('../policy/policies.js'), import('../policy/retention.js'),
+  const [{ assemble }, { commandLogger }, { compilePolicies }, { applyRetention }, { auditRetentionDeletion }] = await Promise.all([
+    import('../server/assemble.js'), import('../server/command-logger.js'), import('../policy/policies.js'), import('../policy/retention.js'),
+    import('../policy/retention-audit.js'),
   ]);
   const policies = compilePolicies(config.gc.retention.projects);
   if (policies.size === 0) process.stderr.write('berth retention: no project has a policy (gc.retention.projects)\n');
-  const driver = await driverFromConfig(config, parseDuration);
-  // Its untags reach the listing index that `berth serve` answers from.
-  const listing = await (await import('../meta/listing-from-config.js')).openListingForCommand(config, driver);
-  const registry = new Registry(driver, listing ? { index: listing.index } : {});
-  // Deletions go to the audit log of the metadata database `berth serve` keeps, when it keeps one.
-  const { metadataNeeded, metaOptionsFromConfig } = await import('../meta/from-config.js');
-  const meta = metadataNeeded(config) ? await (await import('../meta/database.js')).openMetaDatabase(metaOptionsFromConfig(config)) : undefined;
-  const onDeleted = meta ? (await import('../policy/retention-audit.js')).auditRetentionDeletion(meta.db) : undefined;
-  const report = await applyRetention(registry, policies, { dryRun: flags.dryRun ?? config.gc.retention.dryrun, ...(onDeleted ? { onDeleted } : {}) })
-    .finally(async () => { await listing?.close(); await meta?.close(); });
+  // Its untags reach the listing index that `berth serve` answers from; deletions go to the audit
+  // log of the metadata database `berth serve` keeps, when it keeps one.
+  const assembly = await assemble(config, { logger: commandLogger() });
+  const onDeleted = assembly.meta ? auditRetentionDeletion(assembly.meta.db) : undefined;
+  const report = await applyRetention(assembly.core, policies, { dryRun: flags.dryRun ?? config.gc.retention.dryrun, ...(onDeleted ? { onDeleted } : {}) })
+    .finally(() => assembly.close());
   if (flags.json) {
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     return;

@@ -14,3 +14,12 @@ export function parseDuration(text: string): number {
   if (consumed !== text.length || consumed === 0) throw new Error(`invalid duration "${text}"`);
   return total;
 }
+
+/** The inverse, for printing a resolved setting: whole units where they fit ("90s", "2h"). */
+export function formatDuration(ms: number): string {
+  if (ms === 0) return '0';
+  for (const [unit, size] of [['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) {
+    if (ms % size === 0) return `${ms / size}${unit}`;
+  }
+  return `${ms}ms`;
+}

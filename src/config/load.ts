@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { Value } from '@sinclair/typebox/value';
 import { Kind, type TSchema } from '@sinclair/typebox';
-import { ConfigSchema, UNIMPLEMENTED, type Config } from './schema.js';
+import { ConfigSchema, DEFAULT_UPSTREAM, UNIMPLEMENTED, type ConfigInput, type Settings, type UpstreamSettings } from './schema.js';
 import { MISNAMED } from './sections/common.js';
 import { parseDuration } from './duration.js';
 import { nearest } from './nearest.js';
@@ -13,7 +13,7 @@ import { authConfigProblems, isCidr } from './sections/auth.js';
 import { proxyConfigProblems } from './sections/proxy.js';
 import { opensslCiphers } from './tls-ciphers.js';
 import { validationConfigProblems } from './sections/validation.js';
-import { prepareStorage, selectDriver } from './sections/storage.js';
+import { prepareStorage, selectDriver, type StorageConfig } from './sections/storage.js';
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[], source?: string) {
@@ -23,8 +23,15 @@ export class ConfigError extends Error {
 }
 
 export interface LoadedConfig {
-  config: Config;
+  /** Resolved: milliseconds, bytes, upstreams (see Settings). */
+  config: Settings;
   /** Keys that were set but are not implemented, with the reason. */
+  warnings: string[];
+}
+
+export interface LoadedInput {
+  /** As written, with the schema's defaults, checked. */
+  input: ConfigInput;
   warnings: string[];
 }
 
@@ -35,7 +42,14 @@ export interface LoadOptions {
 
 type Tree = Record<string, unknown>;
 
+/** Reads, checks and resolves the configuration: defaults < file < REGISTRY_* variables. */
 export function loadConfig(options: LoadOptions = {}): LoadedConfig {
+  const { input, warnings } = loadConfigInput(options);
+  return { config: resolveConfig(input, options.file), warnings };
+}
+
+/** The checked configuration as written (with defaults), before resolution: for printing it, or to change it in code before `resolveConfig`. */
+export function loadConfigInput(options: LoadOptions = {}): LoadedInput {
   const raw = options.file ? readYaml(options.file) : {};
   const problems: string[] = [];
   // YAML reads `version: 0.1` as a number; Distribution reads it as the string "0.1".
@@ -50,9 +64,40 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
   const withDefaults = Value.Default(ConfigSchema, Value.Clone(raw)) as Tree;
   for (const error of Value.Errors(ConfigSchema, withDefaults)) problems.push(...explain(error.path, error.message, withDefaults));
   if (problems.length === 0) problems.push(...selectDriver(withDefaults.storage as Tree));
-  if (problems.length === 0) checkSemantics(withDefaults as Config, problems);
+  if (problems.length === 0) checkSemantics(withDefaults as ConfigInput, problems);
   if (problems.length > 0) throw new ConfigError([...new Set(problems)], options.file);
-  return { config: withDefaults as Config, warnings };
+  return { input: withDefaults as ConfigInput, warnings };
+}
+
+/**
+ * Settings from a configuration as written: durations become milliseconds, sizes bytes, and
+ * Distribution's `proxy.remoteurl` the upstream "default" that owns every name unprefixed, with
+ * Distribution's meaning (a tag is asked of the upstream on every pull, `ttl` is how long cached
+ * content lives since it was last pulled).
+ */
+export function resolveConfig(input: ConfigInput, source?: string): Settings {
+  let decoded: ReturnType<typeof decode>;
+  try {
+    decoded = decode(input);
+  } catch (err) {
+    const problems = [...Value.Errors(ConfigSchema, input)].map((e) => describe(e.path, e.message, input as Tree));
+    throw new ConfigError(problems.length > 0 ? problems : [(err as Error).message], source);
+  }
+  const p = decoded.proxy;
+  const upstreams: UpstreamSettings[] = p.remoteurl !== undefined
+    ? [{
+      name: DEFAULT_UPSTREAM, remoteurl: p.remoteurl, prefix: undefined, namespaces: [], root: true, ttl: 0, timeout: 30_000,
+      tls: { insecureskipverify: false }, maxsize: 0, maxage: p.ttl, breakerthreshold: 5, breakercooldown: 30_000, allowedhosts: p.allowedhosts,
+      ...(p.proxy !== undefined ? { proxy: p.proxy } : {}),
+      ...(p.username !== undefined ? { username: p.username } : {}), ...(p.password !== undefined ? { password: p.password } : {}),
+    }]
+    : p.upstreams.map((u) => ({ ...u, prefix: u.name }));
+  return { ...decoded, storage: decoded.storage as unknown as StorageConfig, proxy: { upstreams, eviction: p.eviction } };
+}
+
+/** Defaults again first: a configuration changed in code may leave out keys the schema fills. */
+function decode(input: ConfigInput) {
+  return Value.Decode(ConfigSchema, Value.Default(ConfigSchema, Value.Clone(input)));
 }
 
 function readYaml(file: string): Tree {
@@ -222,7 +267,7 @@ function describe(pointer: string, message: string, tree: Tree): string {
   return `${key || 'configuration'}: ${message}`;
 }
 
-function checkSemantics(config: Config, problems: string[]): void {
+function checkSemantics(config: ConfigInput, problems: string[]): void {
   if (config.version !== '0.1') problems.push(`version: must be 0.1 (got "${config.version}")`);
   problems.push(...authConfigProblems(config.auth));
   problems.push(...proxyConfigProblems(config.proxy));

@@ -3,7 +3,7 @@
 // name looks like a credential is. Every printer of the configuration goes through here.
 import { Kind, type TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
-import { ConfigSchema, type Config } from './schema.js';
+import { ConfigSchema, type ConfigInput } from './schema.js';
 import { SECRET, type SecretKind } from './sections/common.js';
 import { looksSecret } from './secret-names.js';
 
@@ -11,7 +11,8 @@ export const MASK = '[redacted]';
 /** Inside URLs, where brackets would be percent-encoded. */
 const URL_MASK = '***';
 
-export function maskConfig(config: Config): unknown {
+/** The configuration as written (or resolved: only keys and strings are judged). */
+export function maskConfig(config: ConfigInput | object): unknown {
   return maskWith(ConfigSchema, config);
 }
 

@@ -1,7 +1,7 @@
 // The one configuration schema. It accepts CNCF Distribution's config.yml plus Berth's own
 // sections; each section lives in sections/<name>.ts. Keys Distribution knows but Berth does not
 // implement are typed `unimplemented()` so startup names them.
-import { Type, type Static } from '@sinclair/typebox';
+import { Type, type Static, type StaticDecode } from '@sinclair/typebox';
 import { strict, unimplemented } from './sections/common.js';
 import { LogSection } from './sections/log.js';
 import { StorageSection, type StorageConfig } from './sections/storage.js';
@@ -41,5 +41,33 @@ export const ConfigSchema = Type.Object({
   metrics: MetricsSection,
 }, { ...strict, default: {} });
 
-/** The configuration as loaded: the schema's shape, with the storage driver as a tagged union. */
-export type Config = Omit<Static<typeof ConfigSchema>, 'storage'> & { storage: StorageConfig };
+/** The configuration as written (file, environment), with the schema's defaults: what `berth config print` shows. */
+export type ConfigInput = Omit<Static<typeof ConfigSchema>, 'storage'> & { storage: StorageConfig };
+
+type Decoded = StaticDecode<typeof ConfigSchema>;
+
+/** The name Distribution's `proxy.remoteurl` upstream has among `proxy.upstreams` once loaded. */
+export const DEFAULT_UPSTREAM = 'default';
+
+/** One upstream of the pull-through cache, resolved: durations in ms, `maxsize` in bytes. */
+export type UpstreamSettings = Decoded['proxy']['upstreams'][number] & {
+  /** Local names under `<prefix>/` are this upstream's; undefined: every name, unchanged (Distribution's remoteurl). */
+  prefix: string | undefined;
+};
+
+/** `proxy`, resolved: Distribution's remoteurl/username/password/ttl are the upstream "default". */
+export interface ProxySettings {
+  upstreams: UpstreamSettings[];
+  eviction: Decoded['proxy']['eviction'];
+}
+
+/**
+ * The configuration as features read it (what `loadConfig` returns): durations in milliseconds,
+ * sizes in bytes, every upstream in `proxy.upstreams`. Features never parse or re-derive defaults.
+ * (The storage section is a union tagged by `driver`; its and middleware's durations stay as
+ * written: their driver factories parse them.)
+ */
+export type Settings = Omit<Decoded, 'proxy' | 'storage'> & { proxy: ProxySettings; storage: StorageConfig };
+
+/** Features' name for the loaded configuration. */
+export type Config = Settings;

@@ -1,6 +1,5 @@
 // Distribution's `notifications.endpoints`, resolved into the sinks' settings.
 import type { Config } from '../config/schema.js';
-import { parseDuration } from '../config/duration.js';
 import type { NotifierEndpoint } from './notifier.js';
 
 export function endpointsFromConfig(config: Config): NotifierEndpoint[] {
@@ -8,10 +7,10 @@ export function endpointsFromConfig(config: Config): NotifierEndpoint[] {
     name: e.name,
     url: e.url,
     headers: e.headers,
-    timeoutMs: parseDuration(e.timeout),
+    timeoutMs: e.timeout,
     threshold: e.threshold,
-    backoffMs: Math.max(1, parseDuration(e.backoff)),
-    maxBackoffMs: Math.max(1, parseDuration(e.maxbackoff)),
+    backoffMs: Math.max(1, e.backoff),
+    maxBackoffMs: Math.max(1, e.maxbackoff),
     maxAttempts: e.maxattempts,
     batchSize: e.batchsize,
     ignoredMediaTypes: [...e.ignoredmediatypes, ...e.ignore.mediatypes],

@@ -3,7 +3,6 @@
 // by default). Replicas may all schedule: the storage lock lets one run, the others skip.
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config/schema.js';
-import { parseDuration } from '../config/duration.js';
 import type { Registry } from '../registry/registry.js';
 import type { TagGuard } from '../registry/tag-guard.js';
 import { collectGarbage, type GcReport } from './collector.js';
@@ -25,7 +24,7 @@ export type GcRunRecorder = (report: GcReport) => Promise<void>;
 /** One collection with the `gc` settings, as the schedule runs it: metrics, audit, log; a held lock skips it. */
 export async function runCollection(registry: Registry, gc: GcConfig, logger: FastifyBaseLogger, metrics?: GcMetrics, recordRun?: GcRunRecorder): Promise<void> {
   try {
-    const report = await collectGarbage(registry, { dryRun: gc.dryrun, deleteUntagged: gc.deleteuntagged, graceMs: parseDuration(gc.grace) });
+    const report = await collectGarbage(registry, { dryRun: gc.dryrun, deleteUntagged: gc.deleteuntagged, graceMs: gc.grace });
     metrics?.recordRun(report);
     await recordRun?.(report).catch((err: unknown) => logger.error({ err }, 'garbage collection: audit record lost'));
     logger.info({
@@ -44,9 +43,9 @@ export async function runCollection(registry: Registry, gc: GcConfig, logger: Fa
 
 export function startGcSchedules(registry: Registry, gc: GcConfig, logger: FastifyBaseLogger, metrics?: GcMetrics, recordRun?: GcRunRecorder, recordDeletion?: RetentionOptions['onDeleted']): { stop(): void } {
   const stops: (() => void)[] = [];
-  stops.push(every(parseDuration(gc.interval), logger, 'garbage collection', () => runCollection(registry, gc, logger, metrics, recordRun)));
+  stops.push(every(gc.interval, logger, 'garbage collection', () => runCollection(registry, gc, logger, metrics, recordRun)));
   const policies = compilePolicies(gc.retention.projects);
-  stops.push(every(parseDuration(gc.retention.interval), logger, 'retention', async () => {
+  stops.push(every(gc.retention.interval, logger, 'retention', async () => {
     const onDeleted = recordDeletion
       && ((d: RetentionDecision) => recordDeletion(d).catch((err: unknown) => logger.error({ err }, 'retention: audit record lost')));
     const report = await applyRetention(registry, policies, { dryRun: gc.retention.dryrun, ...(onDeleted ? { onDeleted } : {}) });

@@ -1,7 +1,6 @@
 // The part of the configuration the HTTP layer uses, resolved once at startup.
 import type { Config } from '../config/schema.js';
 import { ProxyTrust } from '../net/proxy-trust.js';
-import { parseDuration } from '../config/duration.js';
 
 export interface HttpSettings {
   deleteEnabled: boolean;
@@ -48,8 +47,8 @@ export function httpSettingsFrom(config: Config): HttpSettings {
     catalogMaxEntries: config.catalog.maxentries,
     automaticMount: { enabled: config.storage.crossmount.automatic, maxRepositories: config.storage.crossmount.maxrepositories },
     proxies: new ProxyTrust(config.http.trustedproxies, config.http.forwardedheader),
-    bodyIdleMs: parseDuration(config.http.timeouts.bodyidle),
-    headerTimeoutMs: parseDuration(config.http.timeouts.header),
+    bodyIdleMs: config.http.timeouts.bodyidle,
+    headerTimeoutMs: config.http.timeouts.header,
     maxConnectionsPerClient: config.http.limits.maxconnectionsperclient,
     trustedProxies: config.http.trustedproxies,
   };

@@ -15,6 +15,5 @@ export function metaOptionsFromConfig(config: Config): MetaDatabaseOptions {
 
 /** Whether the configured features keep state in the metadata database (auth, notification queues, the listing index, pull-through cache). */
 export function metadataNeeded(config: Config): boolean {
-  const proxy = config.proxy.remoteurl !== undefined || config.proxy.upstreams.length > 0;
-  return config.auth !== undefined || (config.notifications.endpoints ?? []).length > 0 || config.meta.index.enabled || proxy;
+  return config.auth !== undefined || (config.notifications.endpoints ?? []).length > 0 || config.meta.index.enabled || config.proxy.upstreams.length > 0;
 }

@@ -1,11 +1,11 @@
 // Per-project tag rules from the `gc.retention.projects` config section, compiled once.
-import { parseDuration } from '../config/duration.js';
 import { TagPatterns } from './patterns.js';
 
 export interface ProjectPolicyConfig {
   keeplast?: number | undefined;
   keeptags?: string[] | undefined;
-  deleteolderthan?: string | undefined;
+  /** ms (resolved by the configuration loader). */
+  deleteolderthan?: number | undefined;
   immutabletags?: string[] | undefined;
 }
 
@@ -25,7 +25,7 @@ export function compilePolicies(projects: Record<string, ProjectPolicyConfig>): 
       project,
       keepLast: p.keeplast,
       keep: new TagPatterns(p.keeptags ?? []),
-      deleteOlderThan: parseDuration(p.deleteolderthan ?? '0'),
+      deleteOlderThan: p.deleteolderthan ?? 0,
       immutable: new TagPatterns(p.immutabletags ?? []),
     });
   }

@@ -1,8 +1,6 @@
-// The cache limits of one upstream as eviction needs them, read from the `proxy` config section:
-// `maxsize` ("10GiB", "0" = none; size.ts) and `maxage` (a Go duration, "0" = none).
-import { parseDuration } from '../config/duration.js';
-import { parseByteSize } from './size.js';
-import { DEFAULT_UPSTREAM } from './upstreams.js';
+// The cache limits of one upstream as eviction needs them, read from the resolved `proxy`
+// settings: `maxsize` in bytes and `maxage` in ms, 0 meaning none (Distribution's remoteurl
+// upstream, "default", has its `ttl` as maxage).
 
 export interface CacheLimits {
   upstream: string;
@@ -14,19 +12,15 @@ export interface CacheLimits {
 
 interface UpstreamShape {
   name: string;
-  maxsize?: string | undefined;
-  maxage?: string | undefined;
+  maxsize?: number | undefined;
+  maxage?: number | undefined;
 }
 
-/**
- * Limits of every upstream that has one; upstreams without limits are never evicted from.
- * Distribution mode (`remoteurl`) has one upstream, "default", whose `ttl` is its content's lifetime.
- */
-export function cacheLimitsFrom(proxy: { remoteurl?: string | undefined; ttl?: string | undefined; upstreams?: UpstreamShape[] | undefined }): CacheLimits[] {
+/** Limits of every upstream that has one; upstreams without limits are never evicted from. */
+export function cacheLimitsFrom(proxy: { upstreams: UpstreamShape[] }): CacheLimits[] {
   const out: CacheLimits[] = [];
-  const upstreams = proxy.remoteurl !== undefined ? [{ name: DEFAULT_UPSTREAM, maxage: proxy.ttl }] : proxy.upstreams ?? [];
-  for (const u of upstreams) {
-    const limits = { upstream: u.name, maxBytes: parseByteSize(u.maxsize ?? '0'), maxAgeMs: parseDuration(u.maxage ?? '0') };
+  for (const u of proxy.upstreams) {
+    const limits = { upstream: u.name, maxBytes: u.maxsize ?? 0, maxAgeMs: u.maxage ?? 0 };
     if (limits.maxBytes > 0 || limits.maxAgeMs > 0) out.push(limits);
   }
   return out;

@@ -5,7 +5,6 @@
 import type { Kysely } from 'kysely';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config/schema.js';
-import { parseDuration } from '../config/duration.js';
 import { every } from '../gc/schedule.js';
 import type { MetaTables } from '../meta/tables/index.js';
 import type { Registry } from '../registry/registry.js';
@@ -13,19 +12,18 @@ import { cacheLimitsFrom } from './cache-limits.js';
 import { evictProxyCache } from './eviction.js';
 import type { Registry as PromRegistry } from 'prom-client';
 import { createEvictionMetrics } from './eviction-metrics.js';
-import { DEFAULT_UPSTREAM } from './upstreams.js';
 
 export function startEvictionSchedule(
   registry: Registry, db: Kysely<MetaTables> | undefined, proxy: Config['proxy'], logger: FastifyBaseLogger, prom?: PromRegistry,
   /** Run after an eviction run that evicted something (serve: the garbage collector, when `proxy.eviction.collect`). */
   afterEviction?: () => Promise<void>,
 ): { stop(): void } {
-  const names = proxy.remoteurl !== undefined ? [DEFAULT_UPSTREAM] : proxy.upstreams.map((u) => u.name);
+  const names = proxy.upstreams.map((u) => u.name);
   if (db === undefined || names.length === 0) return { stop: () => {} };
   const metrics = prom ? createEvictionMetrics(prom, db, names) : undefined;
   const limits = cacheLimitsFrom(proxy);
   if (limits.length === 0) return { stop: () => {} };
-  const stop = every(parseDuration(proxy.eviction.interval), logger, 'proxy cache eviction', async () => {
+  const stop = every(proxy.eviction.interval, logger, 'proxy cache eviction', async () => {
     const report = await evictProxyCache(registry, db, limits);
     if (afterEviction && report.upstreams.some((u) => u.evicted.length > 0)) await afterEviction();
     metrics?.recordRun(report);

@@ -1,15 +1,13 @@
 // The upstream pool: one RegistryClient per configured upstream, with its credentials, TLS,
-// bounded timeouts and circuit breaker. Distribution's single `proxy.remoteurl` becomes one
-// upstream named "default" that owns every repository name unchanged.
+// bounded timeouts and circuit breaker. Distribution's single `proxy.remoteurl` arrives from the
+// configuration loader as the upstream named "default" that owns every repository name unchanged.
 import { readFileSync } from 'node:fs';
 import { rootCertificates } from 'node:tls';
-import type { Config } from '../config/schema.js';
-import { parseDuration } from '../config/duration.js';
+import { DEFAULT_UPSTREAM, type Config, type UpstreamSettings } from '../config/schema.js';
 import { RegistryClient } from '../client/registry-client.js';
 import type { TlsOptions } from '../client/http.js';
 import { proxySettingsFromConfig } from '../client/proxy-env.js';
 import { CircuitBreaker } from './breaker.js';
-import { parseByteSize } from './size.js';
 
 export interface Upstream {
   name: string;
@@ -38,35 +36,20 @@ export interface UpstreamLog {
 
 const SILENT: UpstreamLog = { warn: () => undefined };
 
-export const DEFAULT_UPSTREAM = 'default';
-
-type UpstreamConfig = Config['proxy']['upstreams'][number];
+export { DEFAULT_UPSTREAM };
 
 /** Whether the proxy section configures any upstream at all. */
 export function proxyConfigured(config: Config): boolean {
-  return config.proxy.remoteurl !== undefined || config.proxy.upstreams.length > 0;
+  return config.proxy.upstreams.length > 0;
 }
 
 export function upstreamsFromConfig(config: Config, userAgent = 'berth-proxy/0.1'): Upstream[] {
-  const p = config.proxy;
-  if (p.remoteurl !== undefined) {
-    // Distribution's meaning, so its config works unchanged: a tag is asked of the upstream on
-    // every pull (the cached copy serves when it is unreachable), and `ttl` is how long cached
-    // content lives (here: since it was last pulled, by the eviction schedule).
-    const single: UpstreamConfig = {
-      name: DEFAULT_UPSTREAM, remoteurl: p.remoteurl, namespaces: [], root: true, ttl: '0', timeout: '30s', tls: { insecureskipverify: false },
-      maxsize: '0', maxage: p.ttl, breakerthreshold: 5, breakercooldown: '30s', allowedhosts: p.allowedhosts,
-      ...(p.proxy !== undefined ? { proxy: p.proxy } : {}),
-      ...(p.username !== undefined ? { username: p.username } : {}), ...(p.password !== undefined ? { password: p.password } : {}),
-    };
-    return [buildUpstream(single, undefined, userAgent)];
-  }
-  return p.upstreams.map((u) => buildUpstream(u, u.name, userAgent));
+  return config.proxy.upstreams.map((u) => buildUpstream(u, userAgent));
 }
 
-function buildUpstream(u: UpstreamConfig, prefix: string | undefined, userAgent: string): Upstream {
+function buildUpstream(u: UpstreamSettings, userAgent: string): Upstream {
   const url = new URL(u.remoteurl);
-  const timeoutMs = parseDuration(u.timeout);
+  const timeoutMs = u.timeout;
   const proxy = proxySettingsFromConfig(u.proxy);
   const creds = u.username !== undefined ? { username: u.username, password: u.password ?? '' } : undefined;
   const client = new RegistryClient({
@@ -87,15 +70,14 @@ function buildUpstream(u: UpstreamConfig, prefix: string | undefined, userAgent:
   });
   const hub = /(^|\.)docker\.io$/.test(url.hostname) || u.namespaces.includes('docker.io');
   return {
-    name: u.name, remoteurl: u.remoteurl, prefix, namespaces: u.namespaces.map((n) => n.toLowerCase()), root: u.root,
-    dockerHub: hub, ttlMs: parseDuration(u.ttl), timeoutMs, client,
-    maxBytes: parseByteSize(u.maxsize), maxAgeMs: parseDuration(u.maxage),
-    breaker: new CircuitBreaker(u.breakerthreshold, parseDuration(u.breakercooldown)),
+    name: u.name, remoteurl: u.remoteurl, prefix: u.prefix, namespaces: u.namespaces.map((n) => n.toLowerCase()), root: u.root,
+    dockerHub: hub, ttlMs: u.ttl, timeoutMs, client, maxBytes: u.maxsize, maxAgeMs: u.maxage,
+    breaker: new CircuitBreaker(u.breakerthreshold, u.breakercooldown),
     log: SILENT,
   };
 }
 
-function tlsOf(t: UpstreamConfig['tls']): TlsOptions {
+function tlsOf(t: UpstreamSettings['tls']): TlsOptions {
   return {
     // An extra CA, trusted beside the system's (undici's `ca` replaces them otherwise).
     ...(t.ca ? { ca: [...rootCertificates, readFileSync(t.ca, 'utf8')].join('\n') } : {}),

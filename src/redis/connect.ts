@@ -5,7 +5,6 @@
 import { Redis } from 'ioredis';
 import type { FastifyBaseLogger } from 'fastify';
 import type { RedisConfig } from '../config/sections/redis.js';
-import { parseDuration } from '../config/duration.js';
 
 export type { Redis } from 'ioredis';
 
@@ -19,12 +18,12 @@ export function parseRedisAddr(addr: string): { host: string; port: number } {
 /** Connects (or keeps trying in the background, with a warning); never throws for an unreachable server. */
 export async function openRedis(config: RedisConfig, log: FastifyBaseLogger): Promise<Redis> {
   const { host, port } = parseRedisAddr(config.addr);
-  const commandMs = Math.max(parseDuration(config.readtimeout), parseDuration(config.writetimeout));
+  const commandMs = Math.max(config.readtimeout, config.writetimeout);
   const redis = new Redis({
     host, port, db: config.db,
     ...(config.password ? { password: config.password } : {}),
     ...(config.tls.enabled ? { tls: { servername: host } } : {}),
-    connectTimeout: Math.max(1, parseDuration(config.dialtimeout)),
+    connectTimeout: Math.max(1, config.dialtimeout),
     ...(commandMs > 0 ? { commandTimeout: commandMs } : {}),
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,

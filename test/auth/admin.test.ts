@@ -139,7 +139,7 @@ describe('audit of scheduled garbage collection', () => {
 describe('first start and the CLI', () => {
   it('creates an administrator with a generated password on first start, announced once', async () => {
     const { config } = loadConfig({ env: { REGISTRY_STORAGE_INMEMORY: '{}' } });
-    config.auth = { htpasswd: undefined, token: { realm: '', service: 's', issuer: 'i', autoredirect: false, expiration: '5m', refreshexpiration: '1h' }, allowfrom: [], ratelimit: { attempts: 5, window: '1m' } };
+    config.auth = { htpasswd: undefined, token: { realm: '', service: 's', issuer: 'i', autoredirect: false, expiration: 300_000, refreshexpiration: 3_600_000 }, allowfrom: [], ratelimit: { attempts: 5, window: 60_000 } };
     const meta = await openMetaDatabase({ sqlite: { path: ':memory:' } });
     try {
       const told: string[] = [];
@@ -163,7 +163,7 @@ describe('first start and the CLI', () => {
       const path = `${dir}/htpasswd`;
       execFileSync('htpasswd', ['-cbB', path, 'admin', PASSWORD], { stdio: 'ignore' });
       const { config } = loadConfig({ env: { REGISTRY_STORAGE_INMEMORY: '{}' } });
-      config.auth = { htpasswd: { realm: 'r', path }, token: undefined, allowfrom: [], ratelimit: { attempts: 5, window: '1m' } };
+      config.auth = { htpasswd: { realm: 'r', path }, token: undefined, allowfrom: [], ratelimit: { attempts: 5, window: 60_000 } };
       const told: string[] = [];
       const auth = await startAuth(config, { meta, announce: (t) => told.push(t) });
       assert.equal(told.length, 1);

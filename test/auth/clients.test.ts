@@ -11,7 +11,7 @@ import { LAB_DIR, requireClients, tempDir } from '../e2e/support/env.js';
 import { buildLabImages, type LabImages } from '../e2e/support/images.js';
 import { PASSWORD, startAuthRegistry, type AuthRegistry } from './support.js';
 import { makePki, type TestPki } from './tls-support.js';
-import type { Config } from '../../src/config/schema.js';
+import type { ConfigInput as Config } from '../../src/config/schema.js';
 
 function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env, timeoutMs = 600_000): Promise<{ code: number; out: string }> {
   return new Promise((resolve) => {

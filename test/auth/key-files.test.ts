@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { startTestRegistry } from '../helpers/registry-server.js';
 import { BERTH_BIN, cleanEnv, removeDir, requireClients, tempDir } from '../e2e/support/env.js';
 import { makePki, type TestPki } from './tls-support.js';
-import type { Config } from '../../src/config/schema.js';
+import type { ConfigInput as Config } from '../../src/config/schema.js';
 
 const gate = requireClients('openssl');
 

@@ -108,8 +108,8 @@ describe('the Redis limiter on its own', { skip: redisSkip() }, () => {
       info: (_o: unknown, msg?: string) => { lines.push(`info ${typeof _o === 'string' ? _o : msg ?? ''}`); },
     });
     const client = await openRedis({
-      addr: redis.addr, db: 0, dialtimeout: '500ms', readtimeout: '500ms', writetimeout: '500ms',
-      pool: { maxidle: 0, maxactive: 0, idletimeout: '300s' }, tls: { enabled: false },
+      addr: redis.addr, db: 0, dialtimeout: 500, readtimeout: 500, writetimeout: 500,
+      pool: { maxidle: 0, maxactive: 0, idletimeout: 300_000 }, tls: { enabled: false },
     }, logger);
     const limiter = new RedisLoginRateLimiter(client, { attempts: 2, windowMs: 60_000 }, logger);
     try {

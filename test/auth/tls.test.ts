@@ -14,7 +14,8 @@ import { join } from 'node:path';
 import { BERTH_BIN, cleanEnv, freePort, requireClients, stopChild, tail, tempDir, track } from '../e2e/support/env.js';
 import { makePki, sClient, type TestPki } from './tls-support.js';
 import { reloadCertificates } from '../../src/http/tls.js';
-import type { Config } from '../../src/config/schema.js';
+import type { ConfigInput } from '../../src/config/schema.js';
+import { resolveConfig } from '../../src/config/load.js';
 
 const gate = requireClients('openssl');
 
@@ -38,7 +39,7 @@ function https(url: string, options: { ca: Buffer; cert?: Buffer; key?: Buffer; 
 describe('TLS', { skip: gate.skip }, () => {
   let pki: TestPki;
   let reg: TestRegistry;
-  let config: Config;
+  let config: ConfigInput;
   let base: string;
   before(async () => {
     gate.assertPresent();
@@ -83,7 +84,7 @@ describe('TLS', { skip: gate.skip }, () => {
       const next = pki.issueServer('server2', 'berth-server-2');
       copyFileSync(next.cert, `${pki.dir}/live.crt`);
       copyFileSync(next.key, `${pki.dir}/live.key`);
-      reloadCertificates(reg.server.app.server, config);
+      reloadCertificates(reg.server.app.server, resolveConfig(config));
       const sameConnection = await https(`${base}/v2/`, { ca: readFileSync(pki.caCert), agent });
       assert.equal(sameConnection.status, 200);
       assert.match(sameConnection.cn, /berth-server-1/, 'the open connection keeps its session');
@@ -97,7 +98,7 @@ describe('TLS', { skip: gate.skip }, () => {
 
   it('keeps the old certificate when the new files are bad', async () => {
     copyFileSync(pki.caCert, `${pki.dir}/live.key`);
-    assert.throws(() => reloadCertificates(reg.server.app.server, config));
+    assert.throws(() => reloadCertificates(reg.server.app.server, resolveConfig(config)));
     assert.equal((await https(`${base}/v2/`, { ca: readFileSync(pki.caCert) })).status, 200);
   });
 });
@@ -189,7 +190,7 @@ describe('TLS 1.2 cipher suites', { skip: gate.skip }, () => {
   describe('by default', () => {
     let pki: TestPki;
     let reg: TestRegistry;
-    let config: Config;
+    let config: ConfigInput;
     let port: number;
     before(async () => {
       gate.assertPresent();
@@ -219,7 +220,7 @@ describe('TLS 1.2 cipher suites', { skip: gate.skip }, () => {
     });
 
     it('keeps the same suites after a certificate reload', async () => {
-      reloadCertificates(reg.server.app.server, config);
+      reloadCertificates(reg.server.app.server, resolveConfig(config));
       assert.equal((await sClient(port, ['-tls1_2', '-cipher', 'AES128-SHA'])).ok, false);
       assert.equal((await sClient(port, AEAD)).cipher, 'ECDHE-RSA-AES128-GCM-SHA256');
     });

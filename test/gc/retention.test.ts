@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { applyRetention } from '../../src/policy/retention.js';
 import { compilePolicies, type ProjectPolicyConfig } from '../../src/policy/policies.js';
+import type { ConfigInput } from '../../src/config/schema.js';
 import { globToRegExp } from '../../src/policy/patterns.js';
 import { Registry } from '../../src/registry/registry.js';
 import { blob, imageManifest, randomBlob } from '../helpers/oci-fixtures.js';
@@ -11,7 +12,10 @@ import { startTestRegistry, type TestRegistry } from '../helpers/registry-server
 import { pushImage, pushManifest } from '../helpers/push.js';
 import { DRIVERS, putImage, putManifest } from './support/seed.js';
 
-const policy = (p: Partial<ProjectPolicyConfig>): ProjectPolicyConfig => ({ keeptags: [], deleteolderthan: '0', immutabletags: [], ...p });
+const policy = (p: Partial<ProjectPolicyConfig>): ProjectPolicyConfig => ({ keeptags: [], deleteolderthan: 0, immutabletags: [], ...p });
+/** The same policy as written in config.yml (durations as text). */
+type WrittenPolicy = ConfigInput['gc']['retention']['projects'][string];
+const written = (p: WrittenPolicy): WrittenPolicy => ({ keeptags: [], deleteolderthan: '0', immutabletags: [], ...p });
 
 async function tagged(registry: Registry, name: string, tags: string[]): Promise<void> {
   const config = blob(`{"repo":"${name}"}`);
@@ -63,7 +67,7 @@ for (const driver of DRIVERS) {
       const { registry, cleanup } = await driver.make();
       try {
         await tagged(registry, 'lib/base', ['v1', 'nightly', 'v2']);
-        const policies = compilePolicies({ lib: policy({ deleteolderthan: '24h', immutabletags: ['v*'] }) });
+        const policies = compilePolicies({ lib: policy({ deleteolderthan: 24 * 3_600_000, immutabletags: ['v*'] }) });
         const now = () => Date.now() + 48 * 3_600_000;
         const report = await applyRetention(registry, policies, { now });
         const byTag = Object.fromEntries(report.decisions.map((x) => [x.tag, x]));
@@ -82,7 +86,7 @@ describe('immutable tags over the API', () => {
   before(async () => {
     server = await startTestRegistry({
       configure: (c) => {
-        c.gc.retention.projects = { prod: policy({ immutabletags: ['v*', 'release-{a,b}'] }) };
+        c.gc.retention.projects = { prod: written({ immutabletags: ['v*', 'release-{a,b}'] }) };
       },
     });
   });

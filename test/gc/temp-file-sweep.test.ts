@@ -8,8 +8,8 @@ import { dirname, join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
-import { sweepTempFiles, TEMP_MARKER } from '../../src/cli/temp-file-sweep.js';
-import { startUploadPurger } from '../../src/cli/upload-purger.js';
+import { sweepTempFiles, TEMP_MARKER } from '../../src/server/temp-file-sweep.js';
+import { startUploadPurger } from '../../src/server/upload-purger.js';
 import { Registry } from '../../src/registry/registry.js';
 import { FilesystemDriver } from '../../src/storage/drivers/filesystem/index.js';
 

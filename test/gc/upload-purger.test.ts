@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyBaseLogger } from 'fastify';
-import { startUploadPurger, type UploadPurgingSettings } from '../../src/cli/upload-purger.js';
+import { startUploadPurger, type UploadPurgingSettings } from '../../src/server/upload-purger.js';
 import { Registry } from '../../src/registry/registry.js';
 import { MemoryDriver } from '../../src/storage/drivers/inmemory/index.js';
 import { layout } from '../../src/registry/layout.js';

@@ -2,8 +2,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig } from '../../src/config/load.js';
-import type { Config } from '../../src/config/schema.js';
+import { loadConfigInput, resolveConfig } from '../../src/config/load.js';
+import type { ConfigInput } from '../../src/config/schema.js';
 import { startServer, type RunningServer } from '../../src/cli/serve.js';
 
 export interface TestRegistry {
@@ -24,7 +24,8 @@ export interface TestRegistryOptions {
   deleteEnabled?: boolean;
   /** Extra REGISTRY_* variables. */
   env?: Record<string, string>;
-  configure?: (config: Config) => void;
+  /** Changes the configuration as written (Distribution's strings: "5m", "10GB") before it is resolved. */
+  configure?: (config: ConfigInput) => void;
 }
 
 export async function startTestRegistry(options: TestRegistryOptions = {}): Promise<TestRegistry> {
@@ -40,12 +41,12 @@ export async function startTestRegistry(options: TestRegistryOptions = {}): Prom
     ...(storage === 'filesystem' ? { REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY: root! } : {}),
     ...options.env,
   };
-  const { config } = loadConfig({ env });
+  const { input: config } = loadConfigInput({ env });
   if (storage === 'memory') {
     config.storage = { ...config.storage, driver: 'inmemory', inmemory: null, filesystem: undefined, s3: undefined };
   }
   options.configure?.(config);
-  const server = await startServer(config);
+  const server = await startServer(resolveConfig(config));
   const address = server.app.server.address();
   if (!address || typeof address === 'string') throw new Error('server has no TCP address');
   const host = `127.0.0.1:${address.port}`;

@@ -6,7 +6,7 @@ import { startTestRegistry, type TestRegistry } from '../helpers/registry-server
 import { blob, imageManifest, randomBlob } from '../helpers/oci-fixtures.js';
 import { pushImage } from '../helpers/push.js';
 import { startReceiver, type Receiver } from './webhook-receiver.js';
-import type { Config } from '../../src/config/schema.js';
+import type { ConfigInput as Config } from '../../src/config/schema.js';
 
 type EndpointConfig = Config['notifications']['endpoints'][number];
 

@@ -53,6 +53,9 @@ describe('berth proxy evict', () => {
       '      maxsize: 2KiB',
       '',
     ].join('\n'));
+    // The listing index names both images, as a serving registry's would.
+    const rebuilt = await runBerth(['index', 'rebuild', config]);
+    assert.equal(rebuilt.code, 0, rebuilt.stderr);
   });
   after(() => removeDir(dir));
 
@@ -74,5 +77,11 @@ describe('berth proxy evict', () => {
     assert.equal((await registry.manifests.get('dockerhub/library/fresh', { tag: 'latest' })).digest.value, freshManifest.digest);
     const again = await runBerth(['proxy', 'evict', config]);
     assert.match(again.stdout, /evicted 0 image\(s\)/);
+  });
+
+  it('leaves the listing index naming only what storage still holds', async () => {
+    const verify = await runBerth(['index', 'verify', config]);
+    assert.equal(verify.code, 0, verify.stdout + verify.stderr);
+    assert.match(verify.stdout, /listing index matches storage/);
   });
 });

@@ -3,7 +3,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { cachedImages, planEviction, type CacheEntry } from '../../src/proxy/eviction-plan.js';
 import { cacheLimitsFrom } from '../../src/proxy/cache-limits.js';
-import { parseByteSize } from '../../src/proxy/size.js';
+import { parseByteSize } from '../../src/config/size.js';
+import { loadConfig } from '../../src/config/load.js';
 import type { ManifestRefs } from '../../src/gc/references.js';
 
 const HOUR = 3_600_000;
@@ -114,13 +115,13 @@ describe('cache limits', () => {
 
   it('lists only upstreams with a limit', () => {
     assert.deepEqual(cacheLimitsFrom({
-      upstreams: [{ name: 'hub', maxsize: '1KiB', maxage: '0' }, { name: 'ghcr', maxage: '2h' }, { name: 'quay' }],
+      upstreams: [{ name: 'hub', maxsize: 1024, maxage: 0 }, { name: 'ghcr', maxage: 2 * 3_600_000 }, { name: 'quay' }],
     }), [{ upstream: 'hub', maxBytes: 1024, maxAgeMs: 0 }, { upstream: 'ghcr', maxBytes: 0, maxAgeMs: 2 * 3_600_000 }]);
   });
 
   it("takes Distribution mode's ttl as the lifetime of the one upstream's content", () => {
-    assert.deepEqual(cacheLimitsFrom({ remoteurl: 'https://registry-1.docker.io', ttl: '168h', upstreams: [] }),
-      [{ upstream: 'default', maxBytes: 0, maxAgeMs: 168 * 3_600_000 }]);
-    assert.deepEqual(cacheLimitsFrom({ remoteurl: 'https://registry-1.docker.io', ttl: '0', upstreams: [] }), []);
+    const mirror = (ttl: string) => loadConfig({ env: { REGISTRY_PROXY_REMOTEURL: 'https://registry-1.docker.io', REGISTRY_PROXY_TTL: ttl } }).config.proxy;
+    assert.deepEqual(cacheLimitsFrom(mirror('168h')), [{ upstream: 'default', maxBytes: 0, maxAgeMs: 168 * 3_600_000 }]);
+    assert.deepEqual(cacheLimitsFrom(mirror('0s')), []);
   });
 });

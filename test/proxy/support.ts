@@ -5,7 +5,7 @@ import { createServer, request as httpRequest, type IncomingMessage, type Server
 import type { Socket } from 'node:net';
 import { Transform } from 'node:stream';
 import { createHash } from 'node:crypto';
-import type { Config } from '../../src/config/schema.js';
+import type { ConfigInput as Config } from '../../src/config/schema.js';
 import { startTestRegistry, type TestRegistry } from '../helpers/registry-server.js';
 import { after, before } from 'node:test';
 import { removeDir, tempDir } from '../e2e/support/env.js';

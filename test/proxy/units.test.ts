@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { ConfigError, loadConfig } from '../../src/config/load.js';
 import { CircuitBreaker } from '../../src/proxy/breaker.js';
 import { NameMapper } from '../../src/proxy/name-mapping.js';
-import { parseByteSize } from '../../src/proxy/size.js';
+import { parseByteSize } from '../../src/config/size.js';
 import { upstreamsFromConfig } from '../../src/proxy/upstreams.js';
 
 const CONTRACT = `
@@ -52,11 +52,12 @@ describe('proxy configuration', () => {
     const { config, warnings } = loadConfig({ file: file(CONTRACT) });
     assert.deepEqual(warnings, []);
     const [hub, ghcr] = config.proxy.upstreams;
-    assert.equal(hub?.maxsize, '10GiB');
-    assert.equal(ghcr?.ttl, '10m');
-    assert.equal(ghcr?.timeout, '30s');
-    assert.equal(ghcr?.maxage, '0');
-    assert.equal(config.proxy.eviction.interval, '10m');
+    // Resolved by the loader: bytes and milliseconds.
+    assert.equal(hub?.maxsize, 10 * 2 ** 30);
+    assert.equal(ghcr?.ttl, 600_000);
+    assert.equal(ghcr?.timeout, 30_000);
+    assert.equal(ghcr?.maxage, 0);
+    assert.equal(config.proxy.eviction.interval, 600_000);
     const ups = upstreamsFromConfig(config);
     assert.deepEqual(ups.map((u) => [u.name, u.prefix, u.dockerHub, u.ttlMs, u.timeoutMs, u.maxBytes, u.maxAgeMs]), [
       ['dockerhub', 'dockerhub', true, 600_000, 30_000, 10 * 2 ** 30, 720 * 3_600_000], ['ghcr', 'ghcr', false, 600_000, 30_000, 0, 0],

@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
-import { ConfigError, loadConfig, parseListenAddress } from '../../src/config/load.js';
+import { ConfigError, loadConfig, loadConfigInput, parseListenAddress, resolveConfig } from '../../src/config/load.js';
 import { parseDuration } from '../../src/config/duration.js';
 
 /** A typical CNCF Distribution 2.8 config.yml, as found in deployments (no auth section). */
@@ -158,6 +158,41 @@ describe('loadConfig: defaults', () => {
   });
 });
 
+describe('loadConfig: resolved settings', () => {
+  it('gives durations in milliseconds and sizes in bytes, from the file and the environment alike', () => {
+    const yaml = 'version: 0.1\ngc: {grace: 90m}\nproxy:\n  upstreams:\n    - {name: hub, remoteurl: "https://registry-1.docker.io", maxsize: 10GiB, maxage: 168h}\n';
+    const { config } = loadConfig({ file: file(yaml), env: { REGISTRY_AUTH_RATELIMIT_WINDOW: '2m' } });
+    assert.equal(config.gc.grace, 90 * 60_000);
+    assert.equal(config.gc.interval, 0);
+    assert.equal(config.meta.index.resyncinterval, 60_000);
+    assert.equal(config.proxy.upstreams[0]?.maxsize, 10 * 2 ** 30);
+    assert.equal(config.proxy.upstreams[0]?.maxage, 168 * 3_600_000);
+    assert.equal(config.proxy.upstreams[0]?.timeout, 30_000);
+    assert.equal(config.proxy.upstreams[0]?.prefix, 'hub');
+    assert.equal(config.proxy.eviction.interval, 600_000);
+    assert.equal(config.auth?.ratelimit.window, 120_000);
+  });
+
+  it("folds Distribution's proxy.remoteurl into proxy.upstreams as the upstream \"default\" owning every name", () => {
+    const yaml = 'version: 0.1\nproxy:\n  remoteurl: https://registry-1.docker.io\n  username: u\n  password: p\n  ttl: 72h\n';
+    const { config } = loadConfig({ file: file(yaml) });
+    assert.deepEqual(config.proxy.upstreams.map((u) => ({ name: u.name, prefix: u.prefix, root: u.root, ttl: u.ttl, maxage: u.maxage, username: u.username, password: u.password })),
+      [{ name: 'default', prefix: undefined, root: true, ttl: 0, maxage: 72 * 3_600_000, username: 'u', password: 'p' }]);
+    assert.equal('remoteurl' in config.proxy, false);
+  });
+
+  it('keeps the storage section as written: its drivers parse their own settings', () => {
+    const { config } = loadConfig({ env: {} });
+    assert.equal(config.storage.maintenance.uploadpurging.age, '168h');
+  });
+
+  it('prints the configuration as written, not resolved', () => {
+    const { input } = loadConfigInput({ env: { REGISTRY_GC_GRACE: '2h' } });
+    assert.equal(input.gc.grace, '2h');
+    assert.equal(resolveConfig(input).gc.grace, 7_200_000);
+  });
+});
+
 describe('loadConfig: a Distribution 2.8 config.yml', () => {
   it('loads unchanged, with its values, and no warning', async () => {
     const { config, warnings } = loadConfig({ file: file(DISTRIBUTION_CONFIG) });
@@ -166,7 +201,7 @@ describe('loadConfig: a Distribution 2.8 config.yml', () => {
     assert.equal(config.storage.maintenance.uploadpurging.age, '168h');
     assert.equal(config.storage.cache?.blobdescriptor, 'inmemory');
     assert.equal(config.http.addr, ':5000');
-    assert.equal(config.http.draintimeout, '60s');
+    assert.equal(config.http.draintimeout, 60_000);
     assert.deepEqual(config.http.headers, { 'X-Content-Type-Options': ['nosniff'], 'Access-Control-Allow-Origin': ['*'] });
     assert.deepEqual(config.log.fields, { service: 'registry', environment: 'staging' });
     assert.equal(config.health.storagedriver.threshold, 3);
@@ -369,10 +404,10 @@ describe('loadConfig: errors', () => {
 
   it('defaults the body idle timeout and the per-client connection limit, and takes both from REGISTRY_*', async () => {
     const { config } = loadConfig({ env: {} });
-    assert.equal(config.http.timeouts.bodyidle, '60s');
+    assert.equal(config.http.timeouts.bodyidle, 60_000);
     assert.equal(config.http.limits.maxconnectionsperclient, 256);
     const set = loadConfig({ env: { REGISTRY_HTTP_TIMEOUTS_BODYIDLE: '2m', REGISTRY_HTTP_LIMITS_MAXCONNECTIONSPERCLIENT: '0' } }).config;
-    assert.equal(set.http.timeouts.bodyidle, '2m');
+    assert.equal(set.http.timeouts.bodyidle, 120_000);
     assert.equal(set.http.limits.maxconnectionsperclient, 0);
     assert.throws(() => loadConfig({ env: { REGISTRY_HTTP_LIMITS_MAXCONNECTIONSPERCLIENT: '-1' } }), configError('http.limits.maxconnectionsperclient'));
   });

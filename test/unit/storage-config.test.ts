@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig, ConfigError } from '../../src/config/load.js';
+import { loadConfig, loadConfigInput, ConfigError } from '../../src/config/load.js';
 import { DRIVER_NAMES } from '../../src/storage/drivers/registry.js';
 import { ConfigSchema } from '../../src/config/schema.js';
 
@@ -75,8 +75,9 @@ describe('storage configuration', () => {
   });
 
   it('the configuration as printed loads again to the same storage', async () => {
-    const { config } = loadConfig({ env: { REGISTRY_STORAGE_S3_BUCKET: 'images', REGISTRY_STORAGE_S3_REGION: 'eu-west-1' } });
-    const again = loadConfig({ file: await file(JSON.stringify(config)) }).config;
-    assert.deepEqual(again.storage, config.storage);
+    // `berth config print` prints the configuration as written (loadConfigInput), not the resolved settings.
+    const { input } = loadConfigInput({ env: { REGISTRY_STORAGE_S3_BUCKET: 'images', REGISTRY_STORAGE_S3_REGION: 'eu-west-1' } });
+    const again = loadConfig({ file: await file(JSON.stringify(input)) }).config;
+    assert.deepEqual(again.storage, loadConfig({ env: { REGISTRY_STORAGE_S3_BUCKET: 'images', REGISTRY_STORAGE_S3_REGION: 'eu-west-1' } }).config.storage);
   });
 });

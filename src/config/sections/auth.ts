@@ -3,7 +3,7 @@
 // token server's signing key and token lifetime). Users, projects and robots live in the
 // metadata database, not here.
 import { Type, type Static } from '@sinclair/typebox';
-import { duration, notSecret, secret, strict } from './common.js';
+import { millis, notSecret, secret, strict } from './common.js';
 
 const HtpasswdAuth = Type.Object({
   realm: Type.String({ default: 'berth' }),
@@ -23,9 +23,9 @@ const TokenAuth = Type.Object({
   /** Berth: path of the built-in token server's private key (PEM); generated beside the metadata when absent. */
   signingkey: Type.Optional(Type.String({ minLength: 1, ...secret('path') })),
   /** Berth: lifetime of issued access tokens. */
-  expiration: duration('5m'),
+  expiration: millis('5m'),
   /** Berth: lifetime of refresh tokens (OAuth2 `access_type=offline`). */
-  refreshexpiration: duration('720h'),
+  refreshexpiration: millis('720h'),
   /** Berth: serve `/auth/token`. Defaults to true unless rootcertbundle or jwks name an external server. */
   builtin: Type.Optional(Type.Boolean()),
 }, { ...strict, ...notSecret('the token authentication section, not a token') });
@@ -45,7 +45,7 @@ export const AuthSection = Type.Optional(Type.Object({
   /** Berth: failed logins allowed per user and per address within `window`, then 429. */
   ratelimit: Type.Object({
     attempts: Type.Integer({ default: 5, minimum: 1 }),
-    window: duration('1m'),
+    window: millis('1m'),
   }, { ...strict, default: {} }),
 }, strict));
 

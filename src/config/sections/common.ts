@@ -1,5 +1,7 @@
 // Building blocks shared by the configuration sections.
 import { Type, type TSchema } from '@sinclair/typebox';
+import { formatDuration, parseDuration } from '../duration.js';
+import { parseByteSize } from '../size.js';
 
 export const UNIMPLEMENTED = 'x-berth-unimplemented';
 
@@ -13,6 +15,19 @@ export const strict = { additionalProperties: false } as const;
 /** A Go-style duration string ("10s", "1h30m", "0"), as Distribution's config uses. */
 export const duration = (def: string) =>
   Type.String({ default: def, pattern: '^([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$|^0$' });
+
+/**
+ * A duration written as Distribution writes it ("10s", "1h30m", "0") and loaded as milliseconds:
+ * features read numbers and never parse. (`duration` above stays text for the storage sections,
+ * whose driver factories parse their own.)
+ */
+export const millis = (def: string) =>
+  Type.Transform(duration(def)).Decode((text) => parseDuration(text)).Encode((ms) => formatDuration(ms));
+
+/** "10GiB", "512MiB", "1.5GB", "1048576" (bytes), "0" (no limit), loaded as a number of bytes. */
+export const bytes = (def: string) =>
+  Type.Transform(Type.String({ default: def, pattern: '^[0-9]+(\\.[0-9]+)?\\s*([KMGT]i?B|B)?$' }))
+    .Decode((text) => parseByteSize(text)).Encode((n) => String(n));
 
 export const MISNAMED = 'x-berth-misnamed';
 

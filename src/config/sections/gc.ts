@@ -3,7 +3,7 @@
 // component of a repository name. Patterns are globs over tag names: `*` (any run of
 // characters), `?` (one character), `{a,b}` (alternatives).
 import { Type } from '@sinclair/typebox';
-import { duration, strict } from './common.js';
+import { millis, strict } from './common.js';
 
 // Defaults of record values are not filled in by the loader: every key is optional instead.
 const ProjectPolicy = Type.Object({
@@ -12,21 +12,21 @@ const ProjectPolicy = Type.Object({
   /** Tags matching any of these are always kept. */
   keeptags: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
   /** Delete tags last pushed longer ago than this ("720h"); "0" disables. */
-  deleteolderthan: Type.Optional(duration('0')),
+  deleteolderthan: Type.Optional(millis('0')),
   /** Tags matching any of these can be neither overwritten by a push nor deleted. */
   immutabletags: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
 }, strict);
 
 export const GcSection = Type.Object({
   /** Run the collector this often inside `berth serve`; "0" (default) is off. */
-  interval: duration('0'),
+  interval: millis('0'),
   /** Content younger than this is never collected (pushes in flight). */
-  grace: duration('1h'),
+  grace: millis('1h'),
   deleteuntagged: Type.Boolean({ default: false }),
   dryrun: Type.Boolean({ default: false }),
   retention: Type.Object({
     /** Evaluate the retention policies this often inside `berth serve`; "0" is off. */
-    interval: duration('0'),
+    interval: millis('0'),
     dryrun: Type.Boolean({ default: false }),
     projects: Type.Record(Type.String(), ProjectPolicy, { default: {} }),
   }, { ...strict, default: {} }),

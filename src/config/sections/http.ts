@@ -1,6 +1,6 @@
 // `http`: listener, URLs, headers and request limits.
 import { Type } from '@sinclair/typebox';
-import { duration, secret, strict } from './common.js';
+import { millis, secret, strict } from './common.js';
 import { Http2Section, TlsSection } from './tls.js';
 import { DebugSection } from './debug.js';
 
@@ -11,7 +11,7 @@ export const HttpSection = Type.Object({
   host: Type.String({ default: '' }),
   secret: Type.Optional(Type.String(secret())),
   relativeurls: Type.Boolean({ default: false }),
-  draintimeout: duration('10s'),
+  draintimeout: millis('10s'),
   headers: Type.Record(Type.String(), Type.Array(Type.String()), { default: {} }),
   cors: Type.Object({
     allowedorigins: Type.Array(Type.String(), { default: [] }),
@@ -32,13 +32,13 @@ export const HttpSection = Type.Object({
      * 408 and its connection closed. A body that keeps moving is never cut, however long it
      * takes in total. "0" turns it off.
      */
-    bodyidle: duration('60s'),
+    bodyidle: millis('60s'),
     /**
      * How long a client may take to send a request's head (request line and headers) before
      * it is answered 408 and its connection closed: what keeps slowloris clients from holding
      * connections. "0" turns it off.
      */
-    header: duration('60s'),
+    header: millis('60s'),
   }, { ...strict, default: {} }),
   tls: TlsSection,
   /**

@@ -4,7 +4,7 @@ import { strict, unimplemented } from './common.js';
 
 export const LogSection = Type.Object({
   level: Type.Union([Type.Literal('error'), Type.Literal('warn'), Type.Literal('info'), Type.Literal('debug')], { default: 'info' }),
-  /** Unset: text on a terminal, json otherwise (src/cli/logger.ts). */
+  /** Unset: text on a terminal, json otherwise (src/server/logger.ts). */
   formatter: Type.Optional(Type.Union([Type.Literal('text'), Type.Literal('json'), Type.Literal('logstash')])),
   fields: Type.Record(Type.String(), Type.Unknown(), { default: {} }),
   accesslog: Type.Object({ disabled: Type.Boolean({ default: false }) }, { ...strict, default: {} }),

@@ -1,17 +1,17 @@
 // `notifications`: Distribution's webhook endpoints. Events wait in a per-endpoint queue in the
 // metadata database, so none is lost across a restart or while an endpoint is down.
 import { Type } from '@sinclair/typebox';
-import { duration, secret, strict, unimplemented } from './common.js';
+import { millis, secret, strict, unimplemented } from './common.js';
 
 const Endpoint = Type.Object({
   name: Type.String({ minLength: 1, maxLength: 200 }),
   disabled: Type.Boolean({ default: false }),
   url: Type.String({ pattern: '^https?://', ...secret('url') }),
   headers: Type.Record(Type.String(), Type.Array(Type.String()), { default: {}, ...secret('headers') }),
-  timeout: duration('1s'),
+  timeout: millis('1s'),
   /** Consecutive failures after which the endpoint counts as down and backoff grows. */
   threshold: Type.Integer({ default: 10, minimum: 1 }),
-  backoff: duration('1s'),
+  backoff: millis('1s'),
   ignoredmediatypes: Type.Array(Type.String(), { default: [] }),
   ignore: Type.Object({
     mediatypes: Type.Array(Type.String(), { default: [] }),
@@ -19,7 +19,7 @@ const Endpoint = Type.Object({
   }, { ...strict, default: {} }),
   // Berth's own: Distribution retries forever in memory; a persisted queue needs an end.
   /** Longest wait between two attempts. */
-  maxbackoff: duration('5m'),
+  maxbackoff: millis('5m'),
   /** Attempts after which an event moves to the dead-letter list (0: never). */
   maxattempts: Type.Integer({ default: 50, minimum: 0 }),
   /** Events sent in one envelope at most. */

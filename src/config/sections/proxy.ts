@@ -2,11 +2,8 @@
 // password, ttl) make the whole registry a mirror of one upstream; Berth's `upstreams` mirror
 // several registries at once, each under its own project prefix, next to pushable projects.
 import { Type } from '@sinclair/typebox';
-import { duration, notSecret, secret, strict, unimplemented } from './common.js';
+import { bytes, millis, notSecret, secret, strict, unimplemented } from './common.js';
 
-/** "10GiB", "512MiB", "1.5GB", "1048576" (bytes), "0" (no limit). */
-export const byteSize = (def: string) =>
-  Type.String({ default: def, pattern: '^[0-9]+(\\.[0-9]+)?\\s*([KMGT]i?B|B)?$' });
 
 const UpstreamTls = Type.Object({
   /** PEM file of extra CA certificates the upstream's certificate may chain to. */
@@ -45,18 +42,18 @@ const Upstream = Type.Object({
   username: Type.Optional(Type.String()),
   password: Type.Optional(Type.String(secret())),
   /** Manifests pulled by tag are served from the cache this long, then revalidated (HEAD). */
-  ttl: duration('10m'),
+  ttl: millis('10m'),
   /** Bound on connecting, on waiting for response headers, and on a stalled body. */
-  timeout: duration('30s'),
+  timeout: millis('30s'),
   tls: UpstreamTls,
   /** Cache limit for this upstream: least-recently-pulled content is evicted above it. */
-  maxsize: byteSize('0'),
+  maxsize: bytes('0'),
   /** Evict content not pulled for this long ("0": never). */
-  maxage: duration('0'),
+  maxage: millis('0'),
   /** Consecutive upstream failures that open the circuit breaker. */
   breakerthreshold: Type.Integer({ default: 5, minimum: 1 }),
   /** How long an open breaker refuses before one probe request is let through. */
-  breakercooldown: duration('30s'),
+  breakercooldown: millis('30s'),
   allowedhosts: AllowedHosts,
   proxy: ForwardProxy,
 }, strict);
@@ -67,7 +64,7 @@ export const ProxySection = Type.Object({
   username: Type.Optional(Type.String()),
   password: Type.Optional(Type.String(secret())),
   /** Distribution's cache lifetime: content not pulled for this long is evicted (tags are re-checked on every pull). */
-  ttl: duration('168h'),
+  ttl: millis('168h'),
   // Berth's key for the remoteurl upstream: as proxy.upstreams[].allowedhosts.
   allowedhosts: AllowedHosts,
   // Berth's key for the remoteurl upstream: as proxy.upstreams[].proxy.
@@ -77,7 +74,7 @@ export const ProxySection = Type.Object({
   upstreams: Type.Array(Upstream, { default: [] }),
   eviction: Type.Object({
     /** How often the scheduler enforces maxsize/maxage ("0": never). */
-    interval: duration('10m'),
+    interval: millis('10m'),
     /**
      * Run the garbage collector (the `gc` settings, grace included) after a run that evicted
      * something, so the space comes back and maxsize bounds the disk, not only the bookkeeping.

@@ -2,8 +2,8 @@
 // failed-login counts there (so a limit holds across replicas) and checks it in /readyz.
 // ioredis multiplexes commands over one connection per replica, so the `pool` keys are accepted
 // for Distribution's configs but size nothing.
-import { Type, type Static } from '@sinclair/typebox';
-import { duration, secret, strict } from './common.js';
+import { Type, type StaticDecode } from '@sinclair/typebox';
+import { millis, secret, strict } from './common.js';
 
 export const RedisSection = Type.Optional(Type.Object({
   /** host:port */
@@ -11,16 +11,17 @@ export const RedisSection = Type.Optional(Type.Object({
   password: Type.Optional(Type.String(secret())),
   db: Type.Integer({ default: 0, minimum: 0 }),
   /** Longest a connection may take to open. */
-  dialtimeout: duration('5s'),
+  dialtimeout: millis('5s'),
   /** Longest a command may wait for its answer (Berth applies the larger of read and write). */
-  readtimeout: duration('1s'),
-  writetimeout: duration('1s'),
+  readtimeout: millis('1s'),
+  writetimeout: millis('1s'),
   pool: Type.Object({
     maxidle: Type.Integer({ default: 0, minimum: 0 }),
     maxactive: Type.Integer({ default: 0, minimum: 0 }),
-    idletimeout: duration('300s'),
+    idletimeout: millis('300s'),
   }, { ...strict, default: {} }),
   tls: Type.Object({ enabled: Type.Boolean({ default: false }) }, { ...strict, default: {} }),
 }, strict));
 
-export type RedisConfig = NonNullable<Static<typeof RedisSection>>;
+/** Resolved: timeouts in ms. */
+export type RedisConfig = NonNullable<StaticDecode<typeof RedisSection>>;

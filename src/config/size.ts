@@ -1,4 +1,4 @@
-// Byte sizes as the proxy section writes them ("10GiB", "512MB", "0"): binary and decimal units.
+// Byte sizes as the configuration writes them ("10GiB", "512MB", "0"): binary and decimal units.
 
 const UNITS: Record<string, number> = {
   B: 1, KB: 1e3, MB: 1e6, GB: 1e9, TB: 1e12, KiB: 2 ** 10, MiB: 2 ** 20, GiB: 2 ** 30, TiB: 2 ** 40,

@@ -1,12 +1,11 @@
 // Builds the observability of one server from its configuration: the Prometheus registry and
 // instruments, the storage-timing and registry-listener decorators, health checks, the debug
-// listener and the notification queues. `serve` calls it and wires what it returns.
+// listener and the notification queues. The assembly (assemble.ts) calls it for a server.
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { Config } from '../config/schema.js';
 import { parseListenAddress } from '../config/load.js';
-import { parseDuration } from '../config/duration.js';
 import type { StorageDriver } from '../storage/driver.js';
 import type { Registry } from '../registry/registry.js';
 import { createMetrics, type Metrics } from '../metrics/metrics.js';
@@ -35,8 +34,10 @@ export interface Observability {
   readonly notifier: Notifier | undefined;
   /** The driver, timed. */
   instrumentDriver(driver: StorageDriver): StorageDriver;
-  /** The registry with listeners (metrics, notifications) around its services; `driver` (its storage) gets health checks. */
-  decorate(registry: Registry, driver: StorageDriver, extraListeners?: RegistryListener[]): Registry;
+  /** The registry with listeners (metrics, notifications) around its services. */
+  decorate(registry: Registry, extraListeners?: RegistryListener[]): Registry;
+  /** Adds the storage health checks (writable, disk free, the periodic driver check). */
+  watchStorage(driver: StorageDriver): void;
   /** What buildApp installs on the main listener. */
   readonly http: HttpObservability;
   /** Starts background work (checks, scan, debug listener). */
@@ -57,7 +58,7 @@ export async function createObservability(config: Config, logger: FastifyBaseLog
   const registryMetrics = metrics ? new RegistryMetrics(metrics, { repositoryUsage: config.metrics.repositoryusage }) : undefined;
   const scope = new RequestScope();
   const instanceId = randomUUID();
-  const health = new Health({ timeoutMs: parseDuration(config.health.checktimeout) });
+  const health = new Health({ timeoutMs: config.health.checktimeout });
   const endpoints = endpointsFromConfig(config);
   const ownMeta = endpoints.length > 0 && !options.meta;
   // Loaded on demand: Kysely costs a noticeable part of startup, and without endpoints nothing needs it.
@@ -80,11 +81,11 @@ export async function createObservability(config: Config, logger: FastifyBaseLog
   return {
     metrics, health, scope, instanceId, http, meta, notifier,
     instrumentDriver: (driver) => (metrics ? new InstrumentedDriver(driver, metrics) : driver),
-    decorate(base, driver, extra = []) {
+    decorate(base, extra = []) {
       registry = withListeners(base, scope, [...(registryMetrics ? [registryMetrics] : []), ...(notifier ? [notifier] : []), ...extra]);
-      addHealthChecks(health, config, driver, instanceId);
       return registry;
     },
+    watchStorage: (driver) => addHealthChecks(health, config, driver, instanceId),
     async start() {
       health.start();
       notifier?.start();
@@ -122,13 +123,13 @@ function addHealthChecks(health: Health, config: Config, driver: StorageDriver, 
   }
   for (const f of h.file) health.addPeriodic(`file:${f.file}`, checks.fileAbsent(f.file), periodic({ interval: f.interval, threshold: 1 }));
   for (const c of h.http) {
-    health.addPeriodic(`http:${c.uri}`, checks.httpAnswers(c.uri, c.headers, c.statuscode, parseDuration(c.timeout)), periodic(c));
+    health.addPeriodic(`http:${c.uri}`, checks.httpAnswers(c.uri, c.headers, c.statuscode, c.timeout), periodic(c));
   }
-  for (const c of h.tcp) health.addPeriodic(`tcp:${c.addr}`, checks.tcpConnects(c.addr, parseDuration(c.timeout)), periodic(c));
+  for (const c of h.tcp) health.addPeriodic(`tcp:${c.addr}`, checks.tcpConnects(c.addr, c.timeout), periodic(c));
 }
 
-function periodic(c: { interval: string; threshold: number }) {
-  return { intervalMs: parseDuration(c.interval), threshold: c.threshold };
+function periodic(c: { interval: number; threshold: number }) {
+  return { intervalMs: c.interval, threshold: c.threshold };
 }
 
 /** Distribution's `source.addr`: this host and the port it serves on. */

@@ -1,0 +1,131 @@
+// The one place a registry is put together from its configuration: the storage driver, the
+// metadata database, Redis, the listing index, the core and (for `berth serve`) observability
+// and the pull-through cache. `berth serve` and every one-shot command call it, so a command's
+// changes reach the same index and bookkeeping the server answers from (a command that wired its
+// own registry once left the listing index naming evicted tags).
+import type { FastifyBaseLogger } from 'fastify';
+import type { Config } from '../config/schema.js';
+import { parseDuration } from '../config/duration.js';
+import { driverFromConfig } from '../storage/from-config.js';
+import type { StorageDriver } from '../storage/driver.js';
+import { Registry } from '../registry/registry.js';
+import { ManifestUrlPolicy } from '../registry/manifest-urls.js';
+import type { ListingIndex } from '../registry/listing-index.js';
+import { StorageListing } from '../registry/storage-listing.js';
+import { tagGuardFrom } from '../gc/schedule.js';
+import { openMetaDatabase, type MetaDatabase } from '../meta/database.js';
+import { metadataNeeded, metaOptionsFromConfig } from '../meta/from-config.js';
+import { MetaListingIndex, type ListingLog } from '../meta/listing-index.js';
+import { startListing } from '../meta/listing-sync.js';
+import type { Redis } from '../redis/connect.js';
+import { proxyConfigured, pullThroughFromConfig } from '../proxy/from-config.js';
+import type { PullThrough } from '../proxy/pull-through.js';
+import { createObservability, type Observability } from './observability.js';
+import { startSchedules, type SchedulesOptions } from './schedules.js';
+
+export interface AssembleOptions {
+  /**
+   * `server`: the driver is timed, the listing index is built and kept in repair, and the
+   * pull-through cache and observability are wired. `command` (the default): the plain pieces a
+   * one-shot command changes storage through.
+   */
+  role?: 'server' | 'command';
+  /** Where the pieces log; a command passes its own stderr writer. */
+  logger: FastifyBaseLogger;
+}
+
+export interface AssembledListing {
+  /** What the core lists from (in a server, the storage walk until the index is first built). */
+  readonly index: ListingIndex;
+  /** The index in the metadata database itself. */
+  readonly database: MetaListingIndex;
+  /** The storage walk the index is rebuilt and verified from. */
+  readonly walk: StorageListing;
+}
+
+export interface Assembly {
+  readonly config: Config;
+  readonly logger: FastifyBaseLogger;
+  readonly driver: StorageDriver;
+  /** The core, writing through the listing index when there is one. */
+  readonly core: Registry;
+  /** What the HTTP API serves: the core behind the pull-through cache, with listeners (server role). */
+  readonly registry: Registry;
+  readonly listing: AssembledListing | undefined;
+  readonly meta: MetaDatabase | undefined;
+  readonly redis: Redis | undefined;
+  /** Server role only. */
+  readonly observability: Observability | undefined;
+  /** Server role only, when the proxy section configures a cache. */
+  readonly proxy: PullThrough | undefined;
+  /** Starts the background work (upload purging, GC, retention, cache eviction); `close` stops it. */
+  startSchedules(options?: SchedulesOptions): { stop(): void };
+  /** Stops schedules, flushes event queues until `deadline`, and closes every connection. */
+  close(deadline?: number): Promise<void>;
+}
+
+export async function assemble(config: Config, options: AssembleOptions): Promise<Assembly> {
+  const { logger } = options;
+  const server = options.role === 'server';
+  const closers: (() => Promise<void> | void)[] = [];
+  const close = async () => {
+    for (const c of closers.splice(0).reverse()) await c();
+  };
+  try {
+    // One metadata database per process, shared by the features that keep state in it.
+    const meta = metadataNeeded(config) ? await openMetaDatabase(metaOptionsFromConfig(config), { warn: (m) => logger.warn(m) }) : undefined;
+    if (meta) closers.push(() => meta.close());
+    // ioredis is loaded only when a `redis` section asks for it.
+    const redisModule = server && config.redis ? await import('../redis/connect.js') : undefined;
+    const redis = config.redis && redisModule ? await redisModule.openRedis(config.redis, logger) : undefined;
+    if (redis && redisModule) closers.push(() => redisModule.closeRedis(redis));
+    const obs = server ? await createObservability(config, logger, { ...(meta ? { meta } : {}), ...(redis ? { redis } : {}) }) : undefined;
+    let deadline: number | undefined;
+    if (obs) closers.push(() => obs.close(deadline));
+    // Already a checked driver, carrying the capabilities (redirects) the HTTP layer looks for.
+    const driver = await driverFromConfig(config, parseDuration, obs?.instrumentDriver);
+    const listing = meta && config.meta.index.enabled ? await openListing(config, meta, driver, server, logger) : undefined;
+    if (listing) closers.push(listing.stop);
+    const tagGuard = server ? tagGuardFrom(config.gc) : undefined;
+    const core = new Registry(driver, {
+      ...(tagGuard ? { tagGuard } : {}), ...(listing ? { index: listing.index } : {}), manifestUrls: new ManifestUrlPolicy(config.validation),
+    });
+    // Listeners outside the cache: a proxied pull is an event; the cache's own writes are not pushes.
+    const proxy = server && meta && proxyConfigured(config)
+      ? pullThroughFromConfig(config, core, { db: meta.db, metrics: obs?.metrics?.registry, logger, redis, ...(obs ? { scope: obs.scope } : {}) })
+      : undefined;
+    if (proxy) closers.push(() => proxy.close());
+    obs?.watchStorage(driver);
+    const registry = obs ? obs.decorate(proxy ? proxy.registry : core) : core;
+    return {
+      config, logger, driver, core, registry, listing, meta, redis, observability: obs, proxy,
+      startSchedules(schedules = {}) {
+        const running = startSchedules({ config, logger, driver, core, registry, meta, observability: obs }, schedules);
+        closers.push(running.stop);
+        return running;
+      },
+      async close(until) {
+        deadline = until;
+        await close();
+      },
+    };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
+
+async function openListing(config: Config, meta: MetaDatabase, driver: StorageDriver, server: boolean, log: ListingLog) {
+  const walk = new StorageListing(driver);
+  if (!server) {
+    const database = new MetaListingIndex(meta, walk, { log });
+    return { index: database, database, walk, stop: () => {} };
+  }
+  const options = metaOptionsFromConfig(config);
+  if ('sqlite' in options && options.sqlite.path === ':memory:' && config.storage.s3) {
+    log.warn({}, 'listing index: in memory, so rebuilt from the bucket at every start; set meta.sqlite.path or meta.postgres.url to keep it');
+  }
+  // Built on first start, repaired at start and every meta.index.resyncinterval.
+  const service = await startListing(meta, walk, { log, resyncIntervalMs: config.meta.index.resyncinterval });
+  return { index: service.index, database: service.database, walk, stop: service.stop };
+}

@@ -1,0 +1,58 @@
+// The background work of a serving registry, started once it listens: upload purging (with the
+// filesystem's temporary-file sweep), garbage collection and retention on their intervals, and
+// the pull-through cache's eviction. One-shot commands never start these.
+import type { FastifyBaseLogger } from 'fastify';
+import type { Config } from '../config/schema.js';
+import type { StorageDriver } from '../storage/driver.js';
+import type { Registry } from '../registry/registry.js';
+import type { MetaDatabase } from '../meta/database.js';
+import { runCollection, startGcSchedules } from '../gc/schedule.js';
+import { createGcMetrics } from '../gc/metrics.js';
+import { reportSummary } from '../gc/report.js';
+import type { GcReport } from '../gc/collector.js';
+import { auditRetentionDeletion } from '../policy/retention-audit.js';
+import { appendAudit } from '../auth/audit.js';
+import { startEvictionSchedule } from '../proxy/eviction-schedule.js';
+import { startUploadPurger } from './upload-purger.js';
+import type { Observability } from './observability.js';
+
+export interface SchedulesOptions {
+  /** Record each scheduled collection in the audit log (serve does when auth keeps one). */
+  auditGcRuns?: boolean;
+}
+
+export interface ScheduleParts {
+  config: Config;
+  logger: FastifyBaseLogger;
+  driver: StorageDriver;
+  /** Collection and eviction work on the core: their deletions are not client events. */
+  core: Registry;
+  /** Upload purging and retention work on what clients see (listeners included). */
+  registry: Registry;
+  meta: MetaDatabase | undefined;
+  observability: Observability | undefined;
+}
+
+export function startSchedules(parts: ScheduleParts, options: SchedulesOptions = {}): { stop(): void } {
+  const { config, logger, driver, core, registry, meta, observability: obs } = parts;
+  const filesystemRoot = driver.name === 'filesystem' ? config.storage.filesystem?.rootdirectory : undefined;
+  const purger = startUploadPurger(registry, config.storage.maintenance.uploadpurging, logger, {
+    readOnly: config.storage.maintenance.readonly.enabled, ...(filesystemRoot ? { filesystemRoot } : {}),
+  });
+  const recordGcRun = meta && options.auditGcRuns
+    ? (report: GcReport) => appendAudit(meta.db, { actor: 'gc-schedule', address: '', action: 'gc.run', target: 'registry', detail: reportSummary(report) })
+    : undefined;
+  const gcMetrics = obs?.metrics ? createGcMetrics(obs.metrics.registry) : undefined;
+  // The audit log is in the metadata database: kept wherever one is open, with or without auth.
+  const gc = startGcSchedules(registry, config.gc, logger, gcMetrics, recordGcRun, meta ? auditRetentionDeletion(meta.db) : undefined);
+  // Eviction unlinks; the collector frees the data, so maxsize bounds the disk.
+  const collectAfterEviction = config.proxy.eviction.collect ? () => runCollection(core, config.gc, logger, gcMetrics, recordGcRun) : undefined;
+  const eviction = startEvictionSchedule(core, meta?.db, config.proxy, logger, obs?.metrics?.registry, collectAfterEviction);
+  return {
+    stop() {
+      purger.stop();
+      gc.stop();
+      eviction.stop();
+    },
+  };
+}

@@ -1,0 +1,90 @@
+// A serving registry: the assembly, authentication, the HTTP app on its listener, and the
+// background schedules once it listens. `berth serve` and the in-process test servers start it.
+import type { FastifyInstance } from 'fastify';
+import { parseListenAddress } from '../config/load.js';
+import type { Config } from '../config/schema.js';
+import { checkKeyFiles } from '../config/key-files.js';
+import { buildApp } from '../http/app.js';
+import { httpSettingsFrom } from '../http/settings.js';
+import { tlsServerOptions } from '../http/tls.js';
+import { startAuth, type AuthService } from '../auth/service.js';
+import { unusableEntryWarnings } from '../auth/htpasswd.js';
+import type { PullThrough } from '../proxy/pull-through.js';
+import { createLogger } from './logger.js';
+import type { Observability } from './observability.js';
+import { assemble } from './assemble.js';
+
+export interface RunningServer {
+  app: FastifyInstance;
+  url: string;
+  observability: Observability;
+  auth?: AuthService | undefined;
+  /** The pull-through cache, when the proxy section configures one. */
+  proxy?: PullThrough | undefined;
+  /** Stops accepting, finishes in-flight requests, then flushes event queues until `deadline`. */
+  close(deadline?: number): Promise<void>;
+}
+
+export async function startServer(config: Config, warnings: string[] = []): Promise<RunningServer> {
+  checkKeyFiles(config);
+  const logger = createLogger(config);
+  for (const w of warnings) logger.warn(`config: ${w}`);
+  const assembly = await assemble(config, { role: 'server', logger });
+  const { registry, meta, redis, proxy, driver } = assembly;
+  const obs = assembly.observability!;
+  let auth: AuthService | undefined;
+  let app: FastifyInstance | undefined;
+  try {
+    auth = await startAuth(config, {
+      announce: (text) => process.stderr.write(text), logger, ...(meta ? { meta } : {}), ...(redis ? { redis: { client: redis, logger } } : {}),
+    });
+    if (config.auth?.htpasswd) for (const w of unusableEntryWarnings(config.auth.htpasswd.path)) logger.warn(w);
+    const tls = tlsServerOptions(config);
+    app = await buildApp({
+      registry, settings: { ...httpSettingsFrom(config), warnOnce: onceEach((message) => logger.warn(message)) }, logger, accessLog: false, observe: obs.http, auth, tls, gcGraceMs: config.gc.grace,
+      ...(proxy ? { alsoRequired: (name, ns) => proxy.mapper.alsoRequired(name, ns) } : {}),
+    });
+    const schedules = assembly.startSchedules({ auditGcRuns: auth !== undefined });
+    let url: string;
+    if (config.http.net === 'unix') {
+      url = await app.listen({ path: config.http.addr });
+    } else {
+      const { host, port } = parseListenAddress(config.http.addr);
+      url = await app.listen({ host, port });
+    }
+    await obs.start();
+    if (tls) url = url.replace(/^http:/, 'https:');
+    logger.info({ url, storage: driver.name }, 'berth is serving the registry API');
+    const served = app;
+    const signedIn = auth;
+    return {
+      app: served,
+      url,
+      observability: obs,
+      auth: signedIn,
+      proxy,
+      async close(deadline = Date.now() + config.http.draintimeout) {
+        schedules.stop();
+        await served.close();
+        await signedIn?.close();
+        // Events not delivered by the deadline stay queued for the next start.
+        await assembly.close(deadline);
+      },
+    };
+  } catch (err) {
+    await app?.close();
+    await auth?.close();
+    await assembly.close();
+    throw err;
+  }
+}
+
+/** Calls `fn` the first time each message is seen (a misconfiguration is logged once, not per request). */
+function onceEach(fn: (message: string) => void): (message: string) => void {
+  const seen = new Set<string>();
+  return (message) => {
+    if (seen.has(message) || seen.size > 100) return;
+    seen.add(message);
+    fn(message);
+  };
+}
