@@ -179,4 +179,21 @@ describe('import rules (DESIGN.md)', () => {
     const outside = edges.filter((e) => under(e.to, 'http') && !under(e.from, 'http') && !under(e.from, 'server') && !under(e.from, 'cli'));
     assert.deepEqual(outside.map((e) => `${e.from} imports ${e.to}`), []);
   });
+
+  it('has no file circles (type-only imports included)', () => {
+    const next = new Map<string, string[]>();
+    for (const e of edges) next.set(e.from, [...(next.get(e.from) ?? []), e.to]);
+    const state = new Map<string, 'open' | 'done'>();
+    const circles: string[] = [];
+    const visit = (file: string, path: string[]): void => {
+      state.set(file, 'open');
+      for (const to of next.get(file) ?? []) {
+        if (state.get(to) === 'open') circles.push([...path.slice(path.indexOf(to)), to].join(' -> '));
+        else if (!state.has(to)) visit(to, [...path, to]);
+      }
+      state.set(file, 'done');
+    };
+    for (const file of [...next.keys()].sort()) if (!state.has(file)) visit(file, [file]);
+    assert.deepEqual(circles, []);
+  });
 });
