@@ -13,7 +13,7 @@ import { authConfigProblems, isCidr } from './sections/auth.js';
 import { proxyConfigProblems } from './sections/proxy.js';
 import { opensslCiphers } from './tls-ciphers.js';
 import { validationConfigProblems } from './sections/validation.js';
-import { prepareStorage, selectDriver, type StorageConfig } from './sections/storage.js';
+import { prepareStorage, selectDriver, type StorageSettings } from './sections/storage.js';
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[], source?: string) {
@@ -92,7 +92,7 @@ export function resolveConfig(input: ConfigInput, source?: string): Settings {
       ...(p.username !== undefined ? { username: p.username } : {}), ...(p.password !== undefined ? { password: p.password } : {}),
     }]
     : p.upstreams.map((u) => ({ ...u, prefix: u.name }));
-  return { ...decoded, storage: decoded.storage as unknown as StorageConfig, proxy: { upstreams, eviction: p.eviction } };
+  return { ...decoded, storage: decoded.storage as unknown as StorageSettings, proxy: { upstreams, eviction: p.eviction } };
 }
 
 /** Defaults again first: a configuration changed in code may leave out keys the schema fills. */

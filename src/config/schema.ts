@@ -4,7 +4,7 @@
 import { Type, type Static, type StaticDecode } from '@sinclair/typebox';
 import { strict, unimplemented } from './sections/common.js';
 import { LogSection } from './sections/log.js';
-import { StorageSection, type StorageConfig } from './sections/storage.js';
+import { StorageSection, type StorageConfig, type StorageSettings } from './sections/storage.js';
 import { HttpSection } from './sections/http.js';
 import { AuthSection } from './sections/auth.js';
 import { NotificationsSection } from './sections/notifications.js';
@@ -63,11 +63,10 @@ export interface ProxySettings {
 
 /**
  * The configuration as features read it (what `loadConfig` returns): durations in milliseconds,
- * sizes in bytes, every upstream in `proxy.upstreams`. Features never parse or re-derive defaults.
- * (The storage section is a union tagged by `driver`; its and middleware's durations stay as
- * written: their driver factories parse them.)
+ * sizes in bytes, every upstream in `proxy.upstreams`, the storage driver as a union tagged by
+ * `driver`. Features never parse or re-derive defaults.
  */
-export type Settings = Omit<Decoded, 'proxy' | 'storage'> & { proxy: ProxySettings; storage: StorageConfig };
+export type Settings = Omit<Decoded, 'proxy' | 'storage'> & { proxy: ProxySettings; storage: StorageSettings };
 
 /** Features' name for the loaded configuration. */
 export type Config = Settings;

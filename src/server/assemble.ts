@@ -5,7 +5,6 @@
 // own registry once left the listing index naming evicted tags).
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config/schema.js';
-import { parseDuration } from '../config/duration.js';
 import { driverFromConfig } from '../storage/from-config.js';
 import type { StorageDriver } from '../storage/driver.js';
 import { Registry } from '../registry/registry.js';
@@ -83,7 +82,7 @@ export async function assemble(config: Config, options: AssembleOptions): Promis
     let deadline: number | undefined;
     if (obs) closers.push(() => obs.close(deadline));
     // Already a checked driver, carrying the capabilities (redirects) the HTTP layer looks for.
-    const driver = await driverFromConfig(config, parseDuration, obs?.instrumentDriver);
+    const driver = await driverFromConfig(config, obs?.instrumentDriver);
     const listing = meta && config.meta.index.enabled ? await openListing(config, meta, driver, server, logger) : undefined;
     if (listing) closers.push(listing.stop);
     const tagGuard = server ? tagGuardFrom(config.gc) : undefined;

@@ -4,14 +4,15 @@
 // filesystem driver the same run sweeps temporary files a crash left (temp-file-sweep.ts).
 import type { FastifyBaseLogger } from 'fastify';
 import type { Registry } from '../registry/registry.js';
-import { parseDuration } from '../config/duration.js';
+import { formatDuration } from '../config/duration.js';
 import { purgeStaleUploads } from '../registry/upload-purge.js';
 import { sweepTempFiles } from './temp-file-sweep.js';
 
+/** As loaded: `age` and `interval` in milliseconds. */
 export interface UploadPurgingSettings {
   enabled: boolean;
-  age: string;
-  interval: string;
+  age: number;
+  interval: number;
   dryrun: boolean;
 }
 
@@ -32,10 +33,9 @@ export function startUploadPurger(
     logger.info('upload purging is off: the registry is read-only');
     return { stop() {} };
   }
-  const age = parseDuration(settings.age);
-  const interval = parseDuration(settings.interval);
+  const { age, interval } = settings;
   if (interval <= 0) {
-    logger.warn({ interval: settings.interval }, 'upload purging is off: its interval must be greater than 0');
+    logger.warn({ interval: formatDuration(interval) }, 'upload purging is off: its interval must be greater than 0');
     return { stop() {} };
   }
   const run = async () => {
@@ -43,7 +43,7 @@ export function startUploadPurger(
     if (settings.dryrun) {
       for (const p of purged) logger.info({ repository: p.repository, upload: p.id }, 'upload purge (dry run): would remove');
     }
-    logger.info({ purged: purged.length, dryRun: settings.dryrun, olderThan: settings.age }, 'upload purge finished');
+    logger.info({ purged: purged.length, dryRun: settings.dryrun, olderThan: formatDuration(age) }, 'upload purge finished');
     if (options.filesystemRoot === undefined) return;
     const swept = await sweepTempFiles(options.filesystemRoot, new Date(Date.now() - age), settings.dryrun);
     for (const f of swept) {

@@ -15,10 +15,12 @@ export interface CloudFrontMiddlewareOptions {
   baseurl: string;
   privatekey: string;
   keypairid: string;
-  duration: string;
+  /** How long a signed URL stays valid, in milliseconds. */
+  duration: number;
   ipfilteredby: 'none' | 'aws' | 'awsregion';
   awsregion?: string | string[] | undefined;
-  updatefrequency: string;
+  /** How often the AWS IP ranges are fetched again, in milliseconds. */
+  updatefrequency: number;
   iprangesurl?: string | undefined;
   iprangesfile?: string | undefined;
   trustedproxies: string[];
@@ -28,33 +30,36 @@ export type StorageMiddlewareEntry =
   | { name: 'cloudfront'; disabled?: boolean | undefined; options: CloudFrontMiddlewareOptions }
   | { name: 'redirect'; disabled?: boolean | undefined; options: { baseurl: string } };
 
-/** The part of the configuration read here; structural, so that storage does not import config. */
+/**
+ * The part of the configuration read here, as loaded (durations in milliseconds); structural, so
+ * that storage does not import config.
+ */
 export interface StorageSelection {
   storage: DriverSelection & {
-    redirect?: { disable: boolean; expiry: string } | undefined;
+    redirect?: { disable: boolean; expiry: number } | undefined;
   };
   middleware?: { storage?: StorageMiddlewareEntry[] } | undefined;
 }
 
 /**
- * `parseDuration` turns the config's Go-style durations into milliseconds. `decorate` wraps the
- * concrete driver (metrics timing, say); every wrapper forwards every capability (base.ts), so
- * where it sits changes nothing the HTTP layer or the GC lock can find.
+ * `decorate` wraps the concrete driver (metrics timing, say); every wrapper forwards every
+ * capability (base.ts), so where it sits changes nothing the HTTP layer or the GC lock can find.
  */
 export async function driverFromConfig(
-  config: StorageSelection, parseDuration: (text: string) => number, decorate: (driver: StorageDriver) => StorageDriver = (d) => d,
+  config: StorageSelection, decorate: (driver: StorageDriver) => StorageDriver = (d) => d,
 ): Promise<StorageDriver> {
   const driver = decorate(await createDriver(config.storage));
-  const redirect = config.storage.redirect ?? { disable: false, expiry: '20m' };
+  // Distribution's defaults (the schema's too), for a selection built in code without them.
+  const redirect = config.storage.redirect ?? { disable: false, expiry: 20 * 60_000 };
   let redirects: BlobRedirects | undefined = canPresign(driver)
-    ? new PresignRedirects(driver, parseDuration(redirect.expiry) / 1000)
+    ? new PresignRedirects(driver, redirect.expiry / 1000)
     : undefined;
   const keyOf = hasBucketKeys(driver) ? (path: string) => driver.bucketKey(path) : undefined;
   for (const entry of config.middleware?.storage ?? []) {
     if (entry.disabled) continue;
     redirects = entry.name === 'redirect'
       ? new BaseUrlRedirects(entry.options.baseurl)
-      : cloudFront(entry.options, redirects, parseDuration, keyOf);
+      : cloudFront(entry.options, redirects, keyOf);
   }
   // Distribution: storage.redirect.disable turns every redirect off, middleware's too.
   const redirected = redirects && !redirect.disable ? new RedirectingDriver(driver, redirects) : driver;
@@ -63,7 +68,7 @@ export async function driverFromConfig(
 }
 
 function cloudFront(
-  o: CloudFrontMiddlewareOptions, inner: BlobRedirects | undefined, parseDuration: (t: string) => number, keyOf: ((path: string) => string) | undefined,
+  o: CloudFrontMiddlewareOptions, inner: BlobRedirects | undefined, keyOf: ((path: string) => string) | undefined,
 ): CloudFrontRedirects {
   let ipFilter: AwsIpRanges | undefined;
   if (o.ipfilteredby !== 'none') {
@@ -73,13 +78,13 @@ function cloudFront(
     }
     ipFilter = new AwsIpRanges({
       file: o.iprangesfile, url: o.iprangesurl, regions: o.ipfilteredby === 'awsregion' ? regions : undefined,
-      updateMs: parseDuration(o.updatefrequency),
+      updateMs: o.updatefrequency,
       onError: (err) => process.emitWarning(`cloudfront middleware: AWS IP ranges not loaded: ${(err as Error).message}`),
     });
     void ipFilter.start();
   }
   return new CloudFrontRedirects({
     baseurl: o.baseurl, privateKey: loadPrivateKey(o.privatekey), keyPairId: o.keypairid,
-    durationMs: parseDuration(o.duration), ipFilter, trustedProxies: addressList(o.trustedproxies), inner, keyOf,
+    durationMs: o.duration, ipFilter, trustedProxies: addressList(o.trustedproxies), inner, keyOf,
   });
 }

@@ -58,7 +58,7 @@ describe('sweeping abandoned temporary files', () => {
   it('runs with the upload purger on the filesystem driver, at the purge age', async () => {
     const p = plantedRoot();
     const registry = new Registry(new FilesystemDriver(p.root));
-    const purger = startUploadPurger(registry, { enabled: true, age: '1h', interval: '1h', dryrun: false }, pino({ level: 'silent' }), {
+    const purger = startUploadPurger(registry, { enabled: true, age: 3_600_000, interval: 3_600_000, dryrun: false }, pino({ level: 'silent' }), {
       firstDelayMs: 0, filesystemRoot: p.root,
     });
     try {

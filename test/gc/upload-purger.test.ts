@@ -28,7 +28,7 @@ async function withOldUpload(): Promise<{ registry: Registry; id: string }> {
 
 const exists = async (registry: Registry, id: string) => registry.uploads.size('repo', id).then(() => true, () => false);
 
-const settings = (s: Partial<UploadPurgingSettings>): UploadPurgingSettings => ({ enabled: true, age: '1h', interval: '50ms', dryrun: false, ...s });
+const settings = (s: Partial<UploadPurgingSettings>): UploadPurgingSettings => ({ enabled: true, age: 3_600_000, interval: 50, dryrun: false, ...s });
 
 describe('upload purging schedule', () => {
   it('purges sessions older than age, repeatedly every interval', async () => {
@@ -46,7 +46,7 @@ describe('upload purging schedule', () => {
 
   it('keeps sessions younger than age', async () => {
     const { registry, id } = await withOldUpload();
-    const purger = startUploadPurger(registry, settings({ age: '11h' }), recordingLogger().logger, { firstDelayMs: 10 });
+    const purger = startUploadPurger(registry, settings({ age: 11 * 3_600_000 }), recordingLogger().logger, { firstDelayMs: 10 });
     await sleep(150);
     purger.stop();
     assert.equal(await exists(registry, id), true);
@@ -65,7 +65,7 @@ describe('upload purging schedule', () => {
   for (const [label, s, options] of [
     ['when disabled', settings({ enabled: false }), {}],
     ['on a read-only registry', settings({}), { readOnly: true }],
-    ['with an interval of 0 (instead of spinning)', settings({ interval: '0' }), {}],
+    ['with an interval of 0 (instead of spinning)', settings({ interval: 0 }), {}],
   ] as const) {
     it(`does nothing ${label}`, async () => {
       const { registry, id } = await withOldUpload();

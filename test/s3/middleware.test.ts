@@ -14,7 +14,6 @@ import { S3Schema } from '../../src/storage/drivers/s3/schema.js';
 import { minChunkLengthOf, redirectsOf } from '../../src/storage/driver.js';
 import { addressList, clientAddress } from '../../src/storage/middleware/client-address.js';
 import { AwsIpRanges } from '../../src/storage/middleware/aws-ip-ranges.js';
-import { parseDuration } from '../../src/config/duration.js';
 import { loadConfig } from '../../src/config/load.js';
 import { S3Driver } from '../../src/storage/drivers/s3/s3-driver.js';
 import { copyRanges } from '../../src/storage/drivers/s3/multipart.js';
@@ -42,7 +41,7 @@ describe('storage middleware from configuration', () => {
   });
   after(() => rm(dir, { recursive: true, force: true }));
 
-  const build = (config: StorageSelection) => driverFromConfig(config, parseDuration);
+  const build = (config: StorageSelection) => driverFromConfig(config);
 
   it('on the filesystem: no redirect and no chunk minimum unless a middleware adds a redirect', async () => {
     const plain = await build({ storage: { driver: 'filesystem', filesystem: { rootdirectory: dir, maxthreads: 100 } } });
@@ -57,16 +56,16 @@ describe('storage middleware from configuration', () => {
   });
 
   it('on S3: presigned redirects by default with the configured expiry, none with redirect.disable', async () => {
-    const d = await build({ storage: { driver: 's3', s3, redirect: { disable: false, expiry: '90s' } } });
+    const d = await build({ storage: { driver: 's3', s3, redirect: { disable: false, expiry: 90_000 } } });
     assert.equal(minChunkLengthOf(d), 10 * MiB, "Distribution's default chunksize");
     const url = new URL((await redirectsOf(d)?.redirectURL(BLOB, { remoteAddress: '192.0.2.1' }))!);
     assert.equal(url.origin, 'http://127.0.0.1:1');
     assert.equal(url.pathname, `/images${BLOB}`);
     assert.equal(url.searchParams.get('X-Amz-Expires'), '90');
-    const off = await build({ storage: { driver: 's3', s3, redirect: { disable: true, expiry: '20m' } } });
+    const off = await build({ storage: { driver: 's3', s3, redirect: { disable: true, expiry: 20 * 60_000 } } });
     assert.equal(redirectsOf(off), undefined);
     const cdnOff = await build({
-      storage: { driver: 's3', s3, redirect: { disable: true, expiry: '20m' } },
+      storage: { driver: 's3', s3, redirect: { disable: true, expiry: 20 * 60_000 } },
       middleware: { storage: [{ name: 'redirect', options: { baseurl: 'https://cdn.example.com' } }] },
     });
     assert.equal(redirectsOf(cdnOff), undefined, 'redirect.disable turns middleware redirects off too');
@@ -79,8 +78,8 @@ describe('storage middleware from configuration', () => {
         storage: [{
           name: 'cloudfront',
           options: {
-            baseurl: 'https://d111111abcdef8.cloudfront.net/', privatekey: keyFile, keypairid: 'KID', duration: '20m',
-            ipfilteredby: 'awsregion', awsregion: 'eu-west-1, eu-central-1', updatefrequency: '12h', iprangesfile: ranges,
+            baseurl: 'https://d111111abcdef8.cloudfront.net/', privatekey: keyFile, keypairid: 'KID', duration: 20 * 60_000,
+            ipfilteredby: 'awsregion', awsregion: 'eu-west-1, eu-central-1', updatefrequency: 12 * 3_600_000, iprangesfile: ranges,
             trustedproxies: [],
           },
         }],
@@ -103,7 +102,7 @@ describe('storage middleware from configuration', () => {
         middleware: {
           storage: [{
             name: 'cloudfront',
-            options: { baseurl, privatekey: keyFile, keypairid: 'KID', duration: '20m', ipfilteredby: 'none', updatefrequency: '12h', trustedproxies: [] },
+            options: { baseurl, privatekey: keyFile, keypairid: 'KID', duration: 20 * 60_000, ipfilteredby: 'none', updatefrequency: 12 * 3_600_000, trustedproxies: [] },
           }],
         },
       });
@@ -179,8 +178,8 @@ describe('middleware configuration', () => {
       assert.deepEqual(warnings, []);
       const [cf, redirect] = config.middleware.storage;
       assert.equal(cf?.name, 'cloudfront');
-      assert.equal(cf?.name === 'cloudfront' ? cf.options.duration : '', '20m');
-      assert.equal(cf?.name === 'cloudfront' ? cf.options.updatefrequency : '', '12h');
+      assert.equal(cf?.name === 'cloudfront' ? cf.options.duration : 0, 20 * 60_000);
+      assert.equal(cf?.name === 'cloudfront' ? cf.options.updatefrequency : 0, 12 * 3_600_000);
       assert.equal(redirect?.name, 'redirect');
       assert.equal(config.storage.redirect.disable, false);
       await writeFile(file, 'version: 0.1\nmiddleware:\n  storage:\n    - name: fastly\n      options: {}\n');

@@ -124,8 +124,9 @@ describe('loadConfig: defaults', () => {
     assert.equal(config.http.net, 'tcp');
     assert.equal(config.storage.delete.enabled, false);
     assert.equal(config.storage.maintenance.uploadpurging.enabled, true);
-    assert.equal(config.storage.maintenance.uploadpurging.age, '168h');
-    assert.equal(config.storage.maintenance.uploadpurging.interval, '24h');
+    assert.equal(config.storage.maintenance.uploadpurging.age, 7 * 24 * 3_600_000);
+    assert.equal(config.storage.maintenance.uploadpurging.interval, 24 * 3_600_000);
+    assert.equal(config.storage.redirect.expiry, 20 * 60_000);
     assert.equal(config.log.level, 'info');
     assert.equal(config.catalog.maxentries, 1000);
   });
@@ -181,9 +182,21 @@ describe('loadConfig: resolved settings', () => {
     assert.equal('remoteurl' in config.proxy, false);
   });
 
-  it('keeps the storage section as written: its drivers parse their own settings', () => {
-    const { config } = loadConfig({ env: {} });
-    assert.equal(config.storage.maintenance.uploadpurging.age, '168h');
+  it('resolves the storage and middleware sections too, and prints them as written', () => {
+    const env = {
+      REGISTRY_STORAGE_MAINTENANCE_UPLOADPURGING_AGE: '2h', REGISTRY_STORAGE_REDIRECT_EXPIRY: '90s',
+      REGISTRY_MIDDLEWARE_STORAGE: '[{name: cloudfront, options: {baseurl: "https://d1.example", privatekey: /k.pem, keypairid: K, updatefrequency: 30m}}]',
+    };
+    const { config } = loadConfig({ env });
+    assert.equal(config.storage.maintenance.uploadpurging.age, 7_200_000);
+    assert.equal(config.storage.redirect.expiry, 90_000);
+    const cf = config.middleware.storage[0];
+    assert.deepEqual(cf?.name === 'cloudfront' ? [cf.options.duration, cf.options.updatefrequency] : [], [20 * 60_000, 30 * 60_000]);
+    const { input } = loadConfigInput({ env });
+    assert.equal(input.storage.maintenance.uploadpurging.age, '2h');
+    assert.equal(input.storage.redirect.expiry, '90s');
+    const written = input.middleware.storage[0];
+    assert.equal(written?.name === 'cloudfront' ? written.options.updatefrequency : '', '30m');
   });
 
   it('prints the configuration as written, not resolved', () => {
@@ -198,7 +211,7 @@ describe('loadConfig: a Distribution 2.8 config.yml', () => {
     const { config, warnings } = loadConfig({ file: file(DISTRIBUTION_CONFIG) });
     assert.equal(config.storage.filesystem?.rootdirectory, '/var/lib/registry');
     assert.equal(config.storage.delete.enabled, true);
-    assert.equal(config.storage.maintenance.uploadpurging.age, '168h');
+    assert.equal(config.storage.maintenance.uploadpurging.age, 7 * 24 * 3_600_000);
     assert.equal(config.storage.cache?.blobdescriptor, 'inmemory');
     assert.equal(config.http.addr, ':5000');
     assert.equal(config.http.draintimeout, 60_000);
@@ -277,7 +290,7 @@ describe('loadConfig: REGISTRY_* environment variables', () => {
     assert.equal(config.storage.filesystem?.rootdirectory, '/srv/registry');
     assert.equal(config.storage.delete.enabled, false);
     assert.equal(config.log.level, 'debug');
-    assert.equal(config.storage.maintenance.uploadpurging.age, '168h', 'the rest of the file stays');
+    assert.equal(config.storage.maintenance.uploadpurging.age, 7 * 24 * 3_600_000, 'the rest of the file stays');
   });
 
   it('types values by the schema: "true" becomes boolean true, numbers become numbers', () => {

@@ -9,7 +9,6 @@ import { canCreateExclusive } from '../../src/storage/driver.js';
 import { InstrumentedDriver } from '../../src/metrics/instrumented-driver.js';
 import { createMetrics } from '../../src/metrics/metrics.js';
 import { driverFromConfig } from '../../src/storage/from-config.js';
-import { parseDuration } from '../../src/config/duration.js';
 import { loadConfig } from '../../src/config/load.js';
 import { redirectsOf } from '../../src/storage/driver.js';
 import { CheckedDriver } from '../../src/storage/checked-driver.js';
@@ -33,7 +32,7 @@ it('keeps redirect capabilities visible when driverFromConfig decorates the conc
   assert.equal(config.storage.driver, 'inmemory');
   config.middleware = { storage: [{ name: 'redirect', options: { baseurl: 'https://cdn.example' } }] } as typeof config.middleware;
   let decorated = 0;
-  const driver = await driverFromConfig(config, parseDuration, (d) => { decorated++; return new InstrumentedDriver(d, createMetrics()); });
+  const driver = await driverFromConfig(config, (d) => { decorated++; return new InstrumentedDriver(d, createMetrics()); });
   assert.equal(decorated, 1);
   assert.ok(redirectsOf(driver), 'the redirect middleware is still found');
   // serve once wrapped this driver in another CheckedDriver for the listing index, and every

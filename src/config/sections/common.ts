@@ -18,8 +18,7 @@ export const duration = (def: string) =>
 
 /**
  * A duration written as Distribution writes it ("10s", "1h30m", "0") and loaded as milliseconds:
- * features read numbers and never parse. (`duration` above stays text for the storage sections,
- * whose driver factories parse their own.)
+ * features read numbers and never parse.
  */
 export const millis = (def: string) =>
   Type.Transform(duration(def)).Decode((text) => parseDuration(text)).Encode((ms) => formatDuration(ms));

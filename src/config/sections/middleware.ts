@@ -1,18 +1,18 @@
 // `middleware`: Distribution's storage middleware (cloudfront, redirect), which send blob GETs
 // to a CDN or another base URL. Registry and repository middleware are Go plugins there.
 import { Type } from '@sinclair/typebox';
-import { duration, misnamed, notSecret, secret, strict, unimplemented } from './common.js';
+import { millis, misnamed, notSecret, secret, strict, unimplemented } from './common.js';
 
 const CloudFrontOptions = Type.Object({
   baseurl: Type.String({ minLength: 1, ...secret('url') }),
   /** Path of the PEM private key of the CloudFront key pair (or trusted key group key). */
   privatekey: Type.String({ minLength: 1, ...secret('path'), ...misnamed('secretkey', 'privatekeyfile', 'keyfile') }),
   keypairid: Type.String({ minLength: 1, ...notSecret('CloudFront\'s public id of the key pair') }),
-  duration: duration('20m'),
+  duration: millis('20m'),
   ipfilteredby: Type.Union([Type.Literal('none'), Type.Literal('aws'), Type.Literal('awsregion')], { default: 'none' }),
   /** Comma-separated regions (Distribution accepts a list or a string). */
   awsregion: Type.Optional(Type.Union([Type.String(), Type.Array(Type.String())])),
-  updatefrequency: duration('12h'),
+  updatefrequency: millis('12h'),
   iprangesurl: Type.Optional(Type.String(secret('url'))),
   /** Berth: a local copy of ip-ranges.json, for registries without internet access. */
   iprangesfile: Type.Optional(Type.String()),

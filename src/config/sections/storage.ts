@@ -1,17 +1,17 @@
 // `storage`: which driver, and the storage-wide switches Distribution has. The drivers' own keys
 // come from the driver map (src/storage/drivers/registry.ts), one optional section per driver,
 // so a new driver needs no change here.
-import { Type, type Static } from '@sinclair/typebox';
+import { Type, type Static, type StaticDecode } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
-import { duration, strict, unimplemented } from './common.js';
+import { millis, strict, unimplemented } from './common.js';
 import {
   DRIVER_NAMES, DRIVERS, UNIMPLEMENTED_DRIVERS, type DriverName, type DriverSelection,
 } from '../../storage/drivers/registry.js';
 
 const UploadPurging = Type.Object({
   enabled: Type.Boolean({ default: true }),
-  age: duration('168h'),
-  interval: duration('24h'),
+  age: millis('168h'),
+  interval: millis('24h'),
   dryrun: Type.Boolean({ default: false }),
 }, { ...strict, default: {} });
 
@@ -49,7 +49,7 @@ const CommonStorage = Type.Object({
   redirect: Type.Object({
     disable: Type.Boolean({ default: false }),
     /** Berth's addition: how long a presigned URL stays valid (Distribution: fixed 20m). */
-    expiry: duration('20m'),
+    expiry: millis('20m'),
   }, { ...strict, default: {} }),
 });
 
@@ -59,8 +59,14 @@ export const StorageSection = Type.Object({
   ...unimplementedSections,
 }, { ...strict, default: {} });
 
-/** `storage` as loaded: the common switches, and the driver as a union tagged by `driver`. */
+/**
+ * `storage` as written (what `berth config print` shows): the common switches, durations as
+ * text, and the driver as a union tagged by `driver`.
+ */
 export type StorageConfig = Omit<Static<typeof CommonStorage>, 'driver'> & DriverSelection;
+
+/** `storage` as features read it: the same, with durations in milliseconds. */
+export type StorageSettings = Omit<StaticDecode<typeof CommonStorage>, 'driver'> & DriverSelection;
 
 type Tree = Record<string, unknown>;
 
