@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { removeDir, requireClients, tempDir } from '../e2e/support/env.js';
 import type { LabImages } from '../e2e/support/images.js';
 import { runCommand } from '../e2e/support/run.js';
-import { runBerth } from '../gc/support/cli.js';
+import { runBerth } from '../support/cli.js';
 import { sharedLabImages } from '../e2e/support/shared-images.js';
 import { assertFallbackTrapped, startLoopbackTrap, type LoopbackTrap } from './support/loopback-trap.js';
 import { assertFetchedOnce, markRepeatedPull, startCountingUpstream, startMirrorBerth, UPSTREAM_NAME, type CountingUpstream, type MirrorBerth } from './support/clients-mirror.js';

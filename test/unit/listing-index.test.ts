@@ -12,7 +12,7 @@ import { rebuildListing, startListing, verifyListing } from '../../src/meta/list
 import type { MetaDatabase } from '../../src/meta/database.js';
 import { forEachMetaDatabase } from '../suites/meta-databases.js';
 import { artifact, blob, EMPTY_CONFIG, imageManifest } from '../helpers/oci-fixtures.js';
-import { d, later, putBlob, putImage, putManifest } from '../gc/support/seed.js';
+import { d, later, putBlob, putImage, putManifest } from '../support/seed.js';
 import { collectGarbage } from '../../src/gc/collector.js';
 import { withFaults } from '../fakes/faulty-driver.js';
 

@@ -4,11 +4,11 @@
 // upstream "dockerhub" that answers for ?ns=docker.io, under the `dockerhub/` prefix, and as the
 // root upstream (dockerd's registry-mirrors sends neither).
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BERTH_BIN, cleanEnv, freePort, stopChild, tail, track } from '../../e2e/support/env.js';
-import { startServerProcess, type ServerProcess } from '../../e2e/support/server-process.js';
+import { BERTH_BIN, cleanEnv, freePort, stopChild } from '../../e2e/support/env.js';
+import { startServerProcess, type ServerProcess } from '../../support/processes.js';
 import { copy } from '../../e2e/support/skopeo.js';
 import { CountingProxy } from '../../fakes/counting-upstream.js';
 
@@ -130,22 +130,8 @@ export async function startMirrorBerth(dir: string, upstreamHost: string, extra:
 
 /** A server whose /v2/ wants credentials: ready when it answers 401. */
 async function startAuthenticated(command: string, args: string[], env: NodeJS.ProcessEnv, port: number, label: string): Promise<ServerProcess & { stop(): Promise<void> }> {
-  const child: ChildProcess = track(spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] }));
-  const log = tail();
-  child.stdout?.on('data', (c: Buffer) => log.push(c));
-  child.stderr?.on('data', (c: Buffer) => log.push(c));
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${label} exited on start:\n${log.text()}`);
-    const status = await fetch(`http://127.0.0.1:${port}/v2/`, { signal: AbortSignal.timeout(2000) }).then((r) => r.status, () => 0);
-    if (status === 401) break;
-    if (Date.now() > deadline) {
-      await stopChild(child, 'SIGKILL');
-      throw new Error(`${label} did not answer 401 on /v2/ within 20 s:\n${log.text()}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return { child, host: `127.0.0.1:${port}`, url: `http://127.0.0.1:${port}`, logs: () => log.text(), stop: () => stopChild(child) };
+  const server = await startServerProcess({ label, command, args, env, port, readyStatus: 401 });
+  return { ...server, stop: () => stopChild(server.child) };
 }
 
 /** Requests for `repository` (its upstream name) that reached the upstream. */
