@@ -12,7 +12,8 @@ import { blob, imageManifest, randomBlob } from '../helpers/oci-fixtures.js';
 import { pushBlob, pushImage } from '../helpers/push.js';
 import { StorageLock } from '../../src/gc/lock.js';
 import { FilesystemDriver } from '../../src/storage/drivers/filesystem/index.js';
-import { berthGc, runBerth } from './support/cli.js';
+import { berthGc } from './support/cli.js';
+import { runBerth } from '../support/cli.js';
 import { openMetaDatabase } from '../../src/meta/database.js';
 import { readAudit } from '../../src/auth/audit.js';
 

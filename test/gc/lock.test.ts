@@ -8,7 +8,7 @@ import { hostname, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { currentHolder } from '../../src/registry/lock-holder.js';
-import { runBerth } from './support/cli.js';
+import { runBerth } from '../support/cli.js';
 import { StorageLock, LockHeldError, GC_LOCK_PATH } from '../../src/gc/lock.js';
 import { collectGarbage } from '../../src/gc/collector.js';
 import { MemoryDriver } from '../../src/storage/drivers/inmemory/index.js';

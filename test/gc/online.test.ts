@@ -1,6 +1,6 @@
 // The online protocol of src/gc/sweep.ts: pushes that race the sweep either fail cleanly or
 // keep their content; nothing acknowledged is lost. The races are forced deterministically by
-// a driver that runs a "client" action at the exact moment the collector parks a blob.
+// a fault-injecting driver that runs a "client" action at the exact moment the collector parks a blob.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { collectGarbage } from '../../src/gc/collector.js';
@@ -8,57 +8,51 @@ import { Registry } from '../../src/registry/registry.js';
 import { MemoryDriver } from '../../src/storage/drivers/inmemory/index.js';
 import { layout } from '../../src/registry/layout.js';
 import { RegistryError } from '../../src/errors/index.js';
+import { withFaults, type FaultyDriver } from '../fakes/faulty-driver.js';
 import { artifact, blob, imageManifest, indexManifest, randomBlob } from '../helpers/oci-fixtures.js';
 import { d, hasBlob, later, putBlob, putImage, putManifest } from './support/seed.js';
 
-/** A memory driver that calls `onPark` right after the collector writes its first deletion mark. */
-class HookedDriver extends MemoryDriver {
-  onPark: (() => Promise<void>) | undefined;
-
-  override async putContent(path: string, content: Uint8Array | string): Promise<void> {
-    await super.putContent(path, content);
-    if (path.includes('/_berth/gc/pending/') && this.onPark) {
-      const hook = this.onPark;
-      this.onPark = undefined;
-      await hook();
-    }
-  }
+/** Runs `action` (a racing client) right after the collector writes its first deletion mark. */
+function onPark(faulty: FaultyDriver, action: () => Promise<void>): void {
+  faulty.inject({ method: 'putContent', path: '/_berth/gc/pending/', after: true, times: 1, run: action });
 }
 
 describe('garbage collection while clients push', () => {
   it('refuses a manifest PUT whose blob the sweep has marked for deletion (the push fails, nothing is acknowledged)', async () => {
-    const driver = new HookedDriver();
+    const faulty = withFaults(new MemoryDriver());
+    const driver = faulty.driver;
     const registry = new Registry(driver);
     const config = blob('{"race":1}');
     const layer = randomBlob(500);
     await putBlob(registry, 'r', config);
     await putBlob(registry, 'r', layer);
     let refused: unknown;
-    driver.onPark = async () => {
+    onPark(faulty, async () => {
       await putManifest(registry, 'r', imageManifest(config, [layer]), 'v1').catch((err: unknown) => {
         refused = err;
       });
-    };
+    });
     await collectGarbage(registry, { now: later });
     assert.ok(refused instanceof RegistryError && refused.code === 'MANIFEST_BLOB_UNKNOWN', String(refused));
     assert.equal(await registry.tags.resolve('r', 'v1'), undefined);
   });
 
   it('keeps a blob that a manifest written after the mark phase needs (a PUT whose re-check ran before the marks)', async () => {
-    const driver = new HookedDriver();
+    const faulty = withFaults(new MemoryDriver());
+    const driver = faulty.driver;
     const registry = new Registry(driver);
     const config = blob('{"race":2}');
     const layer = randomBlob(700);
     await putBlob(registry, 'r', config);
     await putBlob(registry, 'r', layer);
     const m = imageManifest(config, [layer]);
-    driver.onPark = async () => {
+    onPark(faulty, async () => {
       assert.equal(await hasBlob(registry, layer.digest), true, 'marked content is still served');
       // The PUT's checks ran before the marks; its writes land now, after them.
       await registry.blobs.putSmall(d(m.digest), m.body);
       await driver.putContent(layout.revisionLink('r', d(m.digest)), m.digest);
       await driver.putContent(layout.tagCurrentLink('r', 'v1'), m.digest);
-    };
+    });
     const report = await collectGarbage(registry, { now: later });
     assert.deepEqual(report.blobs, []);
     assert.ok(report.restored.includes(layer.digest) && report.restored.includes(config.digest), JSON.stringify(report.restored));
@@ -67,18 +61,19 @@ describe('garbage collection while clients push', () => {
   });
 
   it('keeps an untagged child that a newly pushed index needs', async () => {
-    const driver = new HookedDriver();
+    const faulty = withFaults(new MemoryDriver());
+    const driver = faulty.driver;
     const registry = new Registry(driver);
     const config = blob('{"child":1}');
     const layer = randomBlob(100);
     const child = imageManifest(config, [layer]);
     await putImage(registry, 'r', config, [layer], child);
     const idx = indexManifest([child]);
-    driver.onPark = async () => {
+    onPark(faulty, async () => {
       await registry.blobs.putSmall(d(idx.digest), idx.body);
       await driver.putContent(layout.revisionLink('r', d(idx.digest)), idx.digest);
       await driver.putContent(layout.tagCurrentLink('r', 'multi'), idx.digest);
-    };
+    });
     const report = await collectGarbage(registry, { now: later, deleteUntagged: true });
     assert.deepEqual([report.manifests, report.blobs], [[], []]);
     assert.equal(await registry.manifests.exists('r', d(child.digest)), true);
@@ -101,7 +96,8 @@ describe('garbage collection while clients push', () => {
   });
 
   it('keeps an untagged signature when its image is tagged again during the run', async () => {
-    const driver = new HookedDriver();
+    const faulty = withFaults(new MemoryDriver());
+    const driver = faulty.driver;
     const registry = new Registry(driver);
     const config = blob('{"signed":2}');
     const layer = randomBlob(100);
@@ -112,9 +108,9 @@ describe('garbage collection while clients push', () => {
     await putBlob(registry, 'r', blob('{}'));
     const signature = artifact(image, 'application/vnd.dev.cosign.simplesigning.v1+json', sig);
     await putManifest(registry, 'r', signature);
-    driver.onPark = async () => {
+    onPark(faulty, async () => {
       await driver.putContent(layout.tagCurrentLink('r', 'again'), image.digest);
-    };
+    });
     const report = await collectGarbage(registry, { now: later, deleteUntagged: true });
     assert.deepEqual([report.manifests, report.blobs], [[], []]);
     assert.equal(await registry.manifests.exists('r', d(signature.digest)), true);

@@ -3,27 +3,18 @@
 // an in-flight upload finish before the process exits.
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { request } from 'node:http';
 import { startBerth, type BerthProcess } from '../e2e/support/berth-process.js';
-import { BERTH_BIN, cleanEnv, freePort, removeDir, tempDir } from '../e2e/support/env.js';
+import { freePort, removeDir, tempDir } from '../e2e/support/env.js';
 import { blob, imageManifest, randomBlob } from '../helpers/oci-fixtures.js';
 import { pushImage } from '../helpers/push.js';
+import { berthOk } from '../support/cli.js';
 import { startReceiver, type Receiver } from './webhook-receiver.js';
 
 function hooksEnv(port: number): Record<string, string> {
   return {
     REGISTRY_NOTIFICATIONS_ENDPOINTS: `[{name: hook, url: "http://127.0.0.1:${port}/events", timeout: 1s, threshold: 1, backoff: 50ms, maxbackoff: 300ms}]`,
   };
-}
-
-function berthCli(args: string[], env: Record<string, string>): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, [BERTH_BIN, ...args], { env: cleanEnv(env), timeout: 30_000 }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`${err.message}\n${stderr}`));
-      else resolve(stdout);
-    });
-  });
 }
 
 describe('events across a restart (real binary)', () => {
@@ -66,7 +57,7 @@ describe('events across a restart (real binary)', () => {
     ]);
     assert.equal(new Set(events.map((e) => e.source.instanceID)).size, 1, 'all from the first process');
     await second.stop();
-    const listed = await berthCli(['events', 'deadletters'], { REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY: root });
+    const listed = (await berthOk(['events', 'deadletters'], { REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY: root }, 30_000)).stdout;
     assert.match(listed, /no dead letters/);
   });
 

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { startContainerd, type ContainerdProcess } from '../e2e/support/containerd-process.js';
 import { removeDir, requireClients, tempDir } from '../e2e/support/env.js';
 import type { LabImages } from '../e2e/support/images.js';
-import { runBerth } from '../gc/support/cli.js';
+import { runBerth } from '../support/cli.js';
 import { sharedLabImages } from '../e2e/support/shared-images.js';
 import { startCountingUpstream, startMirrorBerth, UPSTREAM_NAME, type CountingUpstream, type MirrorBerth } from './support/clients-mirror.js';
 

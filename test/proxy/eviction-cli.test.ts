@@ -9,8 +9,8 @@ import { openMetaDatabase } from '../../src/meta/database.js';
 import { Registry } from '../../src/registry/registry.js';
 import { FilesystemDriver } from '../../src/storage/drivers/filesystem/index.js';
 import { blob, imageManifest, randomBlob } from '../helpers/oci-fixtures.js';
-import { putImage } from '../gc/support/seed.js';
-import { runBerth } from '../gc/support/cli.js';
+import { putImage } from '../support/seed.js';
+import { runBerth } from '../support/cli.js';
 
 describe('berth proxy evict', () => {
   let dir: string | undefined;

@@ -14,7 +14,7 @@ import { Registry } from '../../src/registry/registry.js';
 import { FilesystemDriver } from '../../src/storage/drivers/filesystem/index.js';
 import { collectGarbage } from '../../src/gc/collector.js';
 import { openMetaDatabase, type MetaDatabase } from '../../src/meta/database.js';
-import { d, later } from '../gc/support/seed.js';
+import { d, later } from '../support/seed.js';
 import { CountingProxy, pull, startMirror, upstream } from './support.js';
 
 interface Image {

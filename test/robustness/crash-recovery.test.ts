@@ -9,7 +9,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startBerth, type BerthProcess } from '../e2e/support/berth-process.js';
-import { runBerth } from '../gc/support/cli.js';
+import { runBerth } from '../support/cli.js';
 import { removeDir, tempDir } from '../e2e/support/env.js';
 import { filesUnder, locationPath } from '../helpers/api-table.js';
 

@@ -8,7 +8,7 @@ import { IN_CI, requireClients, tempDir } from '../e2e/support/env.js';
 import { buildLabImages, type LabImages } from '../e2e/support/images.js';
 import { copy, inspectRaw, sha256Of } from '../e2e/support/skopeo.js';
 import { newBucket, radosgw, radosgwSkip, stopRadosgw } from './support/radosgw.js';
-import { runBerth } from '../gc/support/cli.js';
+import { runBerth } from '../support/cli.js';
 import { s3Storage, startBerthS3, startDistributionS3, type Server } from './support/servers.js';
 
 const clients = requireClients('skopeo', 'docker-registry');

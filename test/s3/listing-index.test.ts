@@ -9,7 +9,7 @@ import { readdir } from 'node:fs/promises';
 import { IN_CI, requireClients, tempDir } from '../e2e/support/env.js';
 import { artifact, blob, EMPTY_CONFIG, imageManifest } from '../helpers/oci-fixtures.js';
 import { pushBlob, pushImage, pushManifest } from '../helpers/push.js';
-import { runBerth } from '../gc/support/cli.js';
+import { runBerth } from '../support/cli.js';
 import { newBucket, radosgw, radosgwSkip, stopRadosgw } from './support/radosgw.js';
 import { s3Storage, startBerthS3, startDistributionS3, type Server } from './support/servers.js';
 

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { parse as parseToml, stringify } from 'smol-toml';
 import { requireClients, tempDir, removeDir } from '../e2e/support/env.js';
-import { berthCli, berthOk } from './support/berth-cli.js';
+import { berthOk, runBerth } from '../support/cli.js';
 import { criPluginStatus } from './support/containerd-cri.js';
 
 /** A TOML document as plain objects (smol-toml's tables have no prototype). */
@@ -87,7 +87,7 @@ describe('berth configure containerd: legacy registry.mirrors', () => {
     await mkdir(join(r, 'etc/containerd'), { recursive: true });
     const text = `version = 2\n[${CRI}.mirrors."docker.io"]\n  endpoint = ["ftp://mirror.example"]\n`;
     await writeFile(join(r, 'etc/containerd/config.toml'), text);
-    const res = await berthCli(['configure', 'containerd', '--registry', 'reg.example:5000', '--mirror-of', 'docker.io', '--root', r]);
+    const res = await runBerth(['configure', 'containerd', '--registry', 'reg.example:5000', '--mirror-of', 'docker.io', '--root', r]);
     assert.equal(res.code, 1);
     assert.match(res.stderr, /"ftp:\/\/mirror\.example" is neither http:\/\/ nor https:\/\//);
     assert.match(res.stderr, /Steps: \(1\) write each mirror as \/etc\/containerd\/certs\.d\/<registry>\/hosts\.toml/);
@@ -105,7 +105,7 @@ describe('berth configure containerd: legacy registry.mirrors', () => {
     const config = parse(await readFile(file, 'utf8')) as any;
     assert.deepEqual(config.plugins['io.containerd.grpc.v1.cri'].registry.configs, { 'reg.example:5000': { auth: { username: 'robot', password: 's3cret-pw' } } });
     assert.equal((await stat(file)).mode & 0o777, 0o600);
-    const docker = await berthCli(['configure', 'docker', '--registry', 'reg.example:5000', '--creds', 'robot:x', '--root', r]);
+    const docker = await runBerth(['configure', 'docker', '--registry', 'reg.example:5000', '--creds', 'robot:x', '--root', r]);
     assert.equal(docker.code, 1);
     assert.match(docker.stderr, /docker login reg\.example:5000/);
   });

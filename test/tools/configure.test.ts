@@ -10,7 +10,7 @@ import { parse as parseToml } from 'smol-toml';
 import { startTestRegistry, type TestRegistry } from '../helpers/registry-server.js';
 import { buildLabImages, type LabImages } from '../e2e/support/images.js';
 import { requireClients, tempDir, removeDir } from '../e2e/support/env.js';
-import { berthCli, berthOk } from './support/berth-cli.js';
+import { berthOk, runBerth } from '../support/cli.js';
 import { startContainerd } from '../e2e/support/containerd-process.js';
 import { startDockerd } from '../e2e/support/dockerd-process.js';
 
@@ -75,7 +75,7 @@ describe('berth configure: files', () => {
     await berthOk(['configure', 'containerd', '--registry', 'reg.example:443', '--ca', ca, '--root', r]);
     assert.equal(await readFile(join(r, 'etc/containerd/certs.d/reg.example:443/ca.crt'), 'utf8'), await readFile(ca, 'utf8'));
     assert.match(await readFile(join(r, 'etc/containerd/certs.d/reg.example:443/hosts.toml'), 'utf8'), /ca = "ca\.crt"/);
-    const both = await berthCli(['configure', 'docker', '--registry', 'reg.example', '--ca', ca, '--insecure', '--root', r]);
+    const both = await runBerth(['configure', 'docker', '--registry', 'reg.example', '--ca', ca, '--insecure', '--root', r]);
     assert.equal(both.code, 1);
     assert.match(both.stderr, /--insecure and --ca exclude each other/);
   });
@@ -116,7 +116,7 @@ describe('berth configure: files', () => {
     assert.match(hosts, /^\[host\."http:\/\/reg\.example:5000"\]$/m);
     assert.doesNotMatch(hosts, /dockerhub/);
     assert.match(ctr.stdout, /note: hosts\.toml names reg\.example:5000 without \/dockerhub: containerd sends \?ns=docker\.io .* namespaces: \[docker\.io\]/);
-    const docker = await berthCli(args('docker'));
+    const docker = await runBerth(args('docker'));
     assert.equal(docker.code, 1);
     assert.match(docker.stderr, /registry-mirrors cannot carry a path/);
     assert.match(docker.stderr, /"dockerhub" root: true/);
@@ -132,7 +132,7 @@ describe('berth configure: files', () => {
       [['kubernetes', '--registry', 'reg.example/dockerhub', '--creds', 'a:b'], /a pull Secret is for a host; give --registry reg\.example /],
     ];
     for (const [args, message] of cases) {
-      const r = await berthCli(['configure', ...args, '--root', join(root, 'refused')]);
+      const r = await runBerth(['configure', ...args, '--root', join(root, 'refused')]);
       assert.equal(r.code, 1, args.join(' '));
       assert.match(r.stderr, message);
     }

@@ -13,7 +13,7 @@ import { inspectRaw, skopeo, sha256Of } from '../e2e/support/skopeo.js';
 import { artifact, blob, type Manifest } from '../helpers/oci-fixtures.js';
 import { pushBlob, pushManifest } from '../helpers/push.js';
 import { RegistryClient } from '../../src/client/index.js';
-import { berthJson, berthOk, berthCli } from './support/berth-cli.js';
+import { berthJson, berthOk, runBerth } from '../support/cli.js';
 
 const gate = requireClients('skopeo', 'docker-registry');
 const SIG_TYPE = 'application/vnd.dev.cosign.artifact.sig.v1+json';
@@ -141,7 +141,7 @@ describe('berth copy, save and load', { skip: gate.skip }, () => {
   });
 
   it('fails with a clear message and exit 1 for an image that does not exist', async () => {
-    const r = await berthCli(['copy', `docker://${a.host}/lab/nothing:v1`, `oci:${join(work, 'nothing')}:v1`]);
+    const r = await runBerth(['copy', `docker://${a.host}/lab/nothing:v1`, `oci:${join(work, 'nothing')}:v1`]);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /404 MANIFEST_UNKNOWN/);
     await assert.rejects(readFile(join(work, 'nothing', 'index.json')));

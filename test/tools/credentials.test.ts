@@ -10,7 +10,7 @@ import { pushImage } from '../helpers/push.js';
 import { tempDir, removeDir } from '../e2e/support/env.js';
 import { dockerConfigCredentials, storeDockerCredentials } from '../../src/client/index.js';
 import { startAuthProxy, type AuthProxy } from './support/auth-proxy.js';
-import { berthCli, berthOk } from './support/berth-cli.js';
+import { berthOk, runBerth } from '../support/cli.js';
 
 describe('credentials', () => {
   let work: string;
@@ -50,7 +50,7 @@ describe('credentials', () => {
 
   it('uses --src-creds, and fails with 401 without credentials', async () => {
     const dir = join(work, 'empty-config');
-    const without = await berthCli(['copy', '--plain-http', `docker://${basic.host}/lab/app:v1`, `oci:${join(work, 'o1')}:v1`], { DOCKER_CONFIG: dir });
+    const without = await runBerth(['copy', '--plain-http', `docker://${basic.host}/lab/app:v1`, `oci:${join(work, 'o1')}:v1`], { DOCKER_CONFIG: dir });
     assert.equal(without.code, 1);
     assert.match(without.stderr, /401/);
     await berthOk(['copy', '-q', '--plain-http', '--src-creds', 'alice:secret', `docker://${basic.host}/lab/app:v1`, `oci:${join(work, 'o1')}:v1`], { DOCKER_CONFIG: dir });
@@ -79,14 +79,14 @@ describe('credentials', () => {
 
   it('berth login checks the password and writes config.json as docker does', async () => {
     const dir = join(work, 'login');
-    const bad = await berthCli(['login', basic.host, '-u', 'alice', '-p', 'wrong', '--plain-http'], { DOCKER_CONFIG: dir });
+    const bad = await runBerth(['login', basic.host, '-u', 'alice', '-p', 'wrong', '--plain-http'], { DOCKER_CONFIG: dir });
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /refused the credentials of alice/);
     await berthOk(['login', basic.host, '-u', 'alice', '-p', 'secret', '--plain-http'], { DOCKER_CONFIG: dir });
     const doc = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8'));
     assert.equal(doc.auths[basic.host].auth, Buffer.from('alice:secret').toString('base64'));
     await berthOk(['copy', '-q', '--plain-http', `docker://${basic.host}/lab/app:v1`, `oci:${join(work, 'o4')}:v1`], { DOCKER_CONFIG: dir });
-    const tokenLogin = await berthCli(['login', bearer.host, '-u', 'bob', '-p', 'nope', '--plain-http'], { DOCKER_CONFIG: dir });
+    const tokenLogin = await runBerth(['login', bearer.host, '-u', 'bob', '-p', 'nope', '--plain-http'], { DOCKER_CONFIG: dir });
     assert.equal(tokenLogin.code, 1);
     assert.match(tokenLogin.stderr, /token server .* answered 401 for user bob/);
   });

@@ -12,14 +12,14 @@ import { requireClients, tempDir, removeDir } from '../e2e/support/env.js';
 import { blob, imageManifest, randomBlob } from '../helpers/oci-fixtures.js';
 import { pushImage } from '../helpers/push.js';
 import { startAuthProxy, type AuthProxy } from './support/auth-proxy.js';
-import { berthCli } from './support/berth-cli.js';
+import { runBerth } from '../support/cli.js';
 import { startDockerd } from '../e2e/support/dockerd-process.js';
 
 interface Finding { id: string; status: string; what: string; why?: string; fix?: string[] }
 interface Report { ok: boolean; findings: Finding[] }
 
 async function doctor(args: string[], env: Record<string, string> = {}): Promise<{ code: number; report: Report }> {
-  const r = await berthCli(['doctor', ...args, '--json'], { DOCKER_CONFIG: '/nonexistent-docker-config', DOCKER_HOST: '', HOME: '/home/berth-test', ...env });
+  const r = await runBerth(['doctor', ...args, '--json'], { DOCKER_CONFIG: '/nonexistent-docker-config', DOCKER_HOST: '', HOME: '/home/berth-test', ...env });
   try {
     return { code: r.code, report: JSON.parse(r.stdout) as Report };
   } catch {
@@ -72,7 +72,7 @@ describe('berth doctor: addresses and configuration files', () => {
     assert.equal(code, 0, JSON.stringify(report));
     assert.equal(finding(report, 'image.blob').status, 'ok');
     noFinding(report, 'tls.http-server');
-    const withPath = await berthCli(['doctor', `http://${reg.host}/v2/`, '--no-local']);
+    const withPath = await runBerth(['doctor', `http://${reg.host}/v2/`, '--no-local']);
     assert.equal(withPath.code, 2);
     assert.match(withPath.stderr, /REGISTRY must be HOST\[:PORT\], http:\/\/HOST\[:PORT\] or https:\/\/HOST\[:PORT\]/);
   });
@@ -107,7 +107,7 @@ describe('berth doctor: addresses and configuration files', () => {
     assert.match(f.what, /registry\.mirrors \(docker\.io\)/);
     assert.match(f.why!, /refuses to load its CRI plugin/);
     assert.ok(f.fix!.some((x) => x.startsWith(`berth configure containerd --registry ${UNREACHABLE}`)));
-    const fixed = await berthCli(['configure', 'containerd', '--registry', UNREACHABLE, '--plain-http', '--insecure', '--root', root]);
+    const fixed = await runBerth(['configure', 'containerd', '--registry', UNREACHABLE, '--plain-http', '--insecure', '--root', root]);
     assert.equal(fixed.code, 0, fixed.stderr);
     const again = await doctor(offline(root));
     noFinding(again.report, 'containerd.legacy-conflict');

@@ -12,7 +12,7 @@ import { blob, imageManifest, randomBlob } from '../helpers/oci-fixtures.js';
 import { pushImage } from '../helpers/push.js';
 import { makeTestCerts, type TestCerts } from './support/certs.js';
 import { startAuthProxy, type AuthProxy } from './support/auth-proxy.js';
-import { berthCli } from './support/berth-cli.js';
+import { runBerth } from '../support/cli.js';
 
 const gate = requireClients('openssl');
 
@@ -20,7 +20,7 @@ interface Finding { id: string; status: string; what: string; why?: string; fix?
 interface Report { ok: boolean; findings: Finding[] }
 
 async function doctor(args: string[]): Promise<{ code: number; report: Report }> {
-  const r = await berthCli(['doctor', ...args, '--json'], { DOCKER_CONFIG: '/nonexistent-docker-config' });
+  const r = await runBerth(['doctor', ...args, '--json'], { DOCKER_CONFIG: '/nonexistent-docker-config' });
   try {
     return { code: r.code, report: JSON.parse(r.stdout) as Report };
   } catch {
@@ -154,7 +154,7 @@ describe('berth doctor', { skip: gate.skip }, () => {
     assert.match(f.why!, /port included/);
     assert.deepEqual(f.fix, [`mkdir -p /etc/containerd/certs.d/${reg.host} && mv /etc/containerd/certs.d/127.0.0.1/hosts.toml /etc/containerd/certs.d/${reg.host}/hosts.toml`]);
     // After berth configure, the same checks pass.
-    const fixed = await berthCli(['configure', 'containerd', '--registry', reg.host, '--insecure', '--plain-http', '--root', root]);
+    const fixed = await runBerth(['configure', 'containerd', '--registry', reg.host, '--insecure', '--plain-http', '--root', root]);
     assert.equal(fixed.code, 0, fixed.stderr);
     const again = await doctor([reg.host, '--plain-http', '--root', root]);
     assert.equal(finding(again.report, 'containerd.hosts').status, 'ok');

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { image, pushWith } from '../auth/support.js';
 import { startTestRegistry, type TestRegistry } from '../helpers/registry-server.js';
 import { ForwardProxy } from '../helpers/forward-proxy.js';
-import { berthCli } from './support/berth-cli.js';
+import { runBerth } from '../support/cli.js';
 
 describe('client tools behind a forward proxy', () => {
   let a: TestRegistry;
@@ -32,7 +32,7 @@ describe('client tools behind a forward proxy', () => {
   });
 
   const copy = (env: Record<string, string>) =>
-    berthCli(['copy', '-q', '--plain-http', `docker://${a.host}/team/app:v1`, `docker://${b.host}/copied/app:v${++n}`], env);
+    runBerth(['copy', '-q', '--plain-http', `docker://${a.host}/team/app:v1`, `docker://${b.host}/copied/app:v${++n}`], env);
 
   it('berth copy sends every request to both registries through HTTP_PROXY', async () => {
     const [fromA, fromB] = [fwd.count(a.host), fwd.count(b.host)];
@@ -78,7 +78,7 @@ describe('client tools behind a forward proxy', () => {
 
   it('berth sync goes through HTTP_PROXY', async () => {
     const before = fwd.count(a.host);
-    const r = await berthCli(['sync', '-q', '--plain-http', `docker://${a.host}/team/app`, `docker://${b.host}/synced`], { HTTP_PROXY: fwd.url });
+    const r = await runBerth(['sync', '-q', '--plain-http', `docker://${a.host}/team/app`, `docker://${b.host}/synced`], { HTTP_PROXY: fwd.url });
     assert.equal(r.code, 0, r.stderr);
     assert.ok(fwd.count(a.host) - before >= 3, `proxy saw ${fwd.count(a.host) - before} requests`);
     const res = await fetch(`${b.url}/v2/synced/team/app/manifests/v1`, { method: 'HEAD', headers: { accept: 'application/vnd.oci.image.manifest.v1+json' } });
@@ -87,7 +87,7 @@ describe('client tools behind a forward proxy', () => {
 
   it('berth doctor checks the registry through HTTP_PROXY and says so', async () => {
     const before = fwd.count(a.host);
-    const r = await berthCli(['doctor', '--no-local', '--json', `http://${a.host}`, 'team/app:v1'], { HTTP_PROXY: fwd.url, DOCKER_CONFIG: '/nonexistent-docker-config' });
+    const r = await runBerth(['doctor', '--no-local', '--json', `http://${a.host}`, 'team/app:v1'], { HTTP_PROXY: fwd.url, DOCKER_CONFIG: '/nonexistent-docker-config' });
     const report = JSON.parse(r.stdout) as { ok: boolean; findings: Array<{ id: string; status: string; what: string }> };
     const ids = report.findings.map((f) => `${f.id}:${f.status}`);
     assert.ok(ids.includes('proxy:ok'), ids.join(' '));
@@ -97,7 +97,7 @@ describe('client tools behind a forward proxy', () => {
   });
 
   it('berth config print masks the password of proxy.proxy', async () => {
-    const r = await berthCli(['config', 'print'], { REGISTRY_PROXY_REMOTEURL: 'https://registry.example', REGISTRY_PROXY_PROXY: 'http://proxyuser:s3cret-proxy-pass@proxy.example:3128' });
+    const r = await runBerth(['config', 'print'], { REGISTRY_PROXY_REMOTEURL: 'https://registry.example', REGISTRY_PROXY_PROXY: 'http://proxyuser:s3cret-proxy-pass@proxy.example:3128' });
     assert.equal(r.code, 0, r.stderr);
     assert.ok(!r.stdout.includes('s3cret-proxy-pass'), r.stdout);
     assert.match(r.stdout, /http:\/\/proxyuser:\*\*\*@proxy\.example:3128/);

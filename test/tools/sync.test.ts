@@ -10,7 +10,7 @@ import { buildLabImages, type LabImages } from '../e2e/support/images.js';
 import { requireClients, tempDir, removeDir } from '../e2e/support/env.js';
 import { inspectRaw, sha256Of } from '../e2e/support/skopeo.js';
 import { parseSyncFile } from '../../src/cli/sync-command.js';
-import { berthCli, berthJson, berthOk } from './support/berth-cli.js';
+import { berthJson, berthOk, runBerth } from '../support/cli.js';
 
 const gate = requireClients('skopeo', 'docker-registry');
 
@@ -80,7 +80,7 @@ describe('berth sync', { skip: gate.skip }, () => {
   it('lists without copying on --dry-run', async () => {
     const r = await berthJson<SyncJson>(['sync', '--dry-run', `docker://${a.host}/lab/multiarch`, `docker://${b.host}/dry`]);
     assert.equal(count(r, 'would copy'), 3);
-    const c = await berthCli(['sync', `docker://${b.host}/dry/lab/multiarch`, `docker://${a.host}/x`]);
+    const c = await runBerth(['sync', `docker://${b.host}/dry/lab/multiarch`, `docker://${a.host}/x`]);
     assert.equal(c.code, 1, 'nothing was copied, so the source repository does not exist');
     assert.match(c.stderr, /404 NAME_UNKNOWN/);
   });

@@ -2,12 +2,13 @@
 // says about a configuration on the way up (or on the way out).
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runBerth } from '../support/cli.js';
 
 const BERTH = fileURLToPath(new URL('../../../bin/berth.js', import.meta.url));
 
@@ -58,15 +59,7 @@ function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 }
 
 function berth(args: string[], env: Record<string, string> = {}): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, [BERTH, ...args], { env: cleanEnv(env), timeout: 20_000 }, (err, stdout, stderr) => {
-      if (err && typeof err.code !== 'number') {
-        reject(err);
-        return;
-      }
-      resolve({ code: err ? Number(err.code) : 0, stdout, stderr });
-    });
-  });
+  return runBerth(args, env, 20_000);
 }
 
 /**

@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { Registry } from '../../src/registry/registry.js';
 import { FilesystemDriver } from '../../src/storage/drivers/filesystem/index.js';
 import { blob, imageManifest } from '../helpers/oci-fixtures.js';
-import { putImage, putManifest } from '../gc/support/seed.js';
-import { runBerth } from '../gc/support/cli.js';
+import { putImage, putManifest } from '../support/seed.js';
+import { runBerth } from '../support/cli.js';
 
 it('verify reports drift and exits 1, rebuild repairs it, verify then exits 0; disabled, both refuse', async () => {
   const root = await mkdtemp(join(tmpdir(), 'berth-index-cli-'));

@@ -12,8 +12,9 @@ import { rebuildListing, startListing, verifyListing } from '../../src/meta/list
 import type { MetaDatabase } from '../../src/meta/database.js';
 import { forEachMetaDatabase } from '../suites/meta-databases.js';
 import { artifact, blob, EMPTY_CONFIG, imageManifest } from '../helpers/oci-fixtures.js';
-import { d, later, putBlob, putImage, putManifest } from '../gc/support/seed.js';
+import { d, later, putBlob, putImage, putManifest } from '../support/seed.js';
 import { collectGarbage } from '../../src/gc/collector.js';
+import { withFaults } from '../fakes/faulty-driver.js';
 
 const quiet = { info: () => {}, warn: () => {} };
 const config = blob('{"os":"linux"}');
@@ -25,18 +26,9 @@ const ref = artifact(img, 'application/vnd.example.sbom', sbom);
 
 /** A driver that fails right after storing any path `when` matches: the process "dies" there. */
 function crashingAfter(driver: StorageDriver, when: (path: string) => boolean): StorageDriver {
-  return new Proxy(driver, {
-    get(t, prop) {
-      if (prop === 'putContent') {
-        return async (path: string, content: Buffer | string) => {
-          await t.putContent(path, content);
-          if (when(path)) throw new Error(`injected crash after writing ${path}`);
-        };
-      }
-      const value: unknown = Reflect.get(t, prop, t);
-      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(t) : value;
-    },
-  });
+  const faulty = withFaults(driver);
+  faulty.inject({ method: 'putContent', path: when, after: true, error: (call) => new Error(`injected crash after writing ${call.path}`) });
+  return faulty.driver;
 }
 
 function setup(meta: MetaDatabase, driver: StorageDriver = new MemoryDriver()) {
@@ -68,27 +60,19 @@ forEachMetaDatabase('listing index', (backend) => {
   it('answers listings without reading storage', async () => {
     const meta = await backend.open();
     try {
-      const reads: string[] = [];
-      const counting = new Proxy(new MemoryDriver(), {
-        get(t, prop) {
-          const value: unknown = Reflect.get(t, prop, t);
-          if (typeof value !== 'function') return value;
-          return (...a: unknown[]) => {
-            if (['list', 'stat', 'getContent', 'walk', 'reader'].includes(String(prop))) reads.push(`${String(prop)} ${String(a[0])}`);
-            return (value as (...x: unknown[]) => unknown).apply(t, a);
-          };
-        },
-      });
-      const { registry } = setup(meta, counting);
+      const counting = withFaults(new MemoryDriver());
+      const READS = ['list', 'stat', 'getContent', 'walk', 'reader'];
+      const reads = () => counting.calls.filter((c) => READS.includes(c.method)).map((c) => `${c.method} ${c.path}`);
+      const { registry } = setup(meta, counting.driver);
       await putImage(registry, 'team/app', config, [layer], img, 'v1');
       for (const b of [EMPTY_CONFIG, sbom]) await putBlob(registry, 'team/app', b);
       await putManifest(registry, 'team/app', ref);
-      reads.length = 0;
+      counting.calls.length = 0;
       assert.deepEqual((await registry.catalog.page({ n: 10 })).items, ['team/app']);
       assert.deepEqual((await registry.tags.page('team/app', {}))?.items, ['v1']);
       assert.deepEqual(await registry.tags.tagsOf('team/app', d(img.digest)), ['v1']);
       assert.deepEqual((await registry.referrers.list('team/app', d(img.digest))).map((x) => x.value), [ref.digest]);
-      assert.deepEqual(reads, []);
+      assert.deepEqual(reads(), []);
     } finally {
       await meta.close();
     }

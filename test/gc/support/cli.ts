@@ -1,22 +1,6 @@
-// Runs the real `berth` binary (a subcommand, e.g. gc) to completion.
-import { execFile } from 'node:child_process';
-import { BERTH_BIN, cleanEnv } from '../../e2e/support/env.js';
-
-export interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-export function runBerth(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BERTH_BIN, ...args], { env: cleanEnv(env), timeout: 300_000, maxBuffer: 64 * 1024 * 1024 },
-      (err, stdout, stderr) => {
-        const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
-        resolve({ code, stdout, stderr });
-      });
-  });
-}
+// `berth gc --json` for the GC tests: runs the binary through the shared CLI runner and parses
+// the report.
+import { runBerth } from '../../support/cli.js';
 
 export interface GcJson {
   dryRun: boolean;

@@ -1,17 +1,16 @@
 // The lab for real clients pulling through Berth as a mirror: Debian's docker-registry with
-// htpasswd auth standing in for Docker Hub, a counting forwarder in front of it (so a test can
+// htpasswd auth standing in for Docker Hub, the counting upstream (test/fakes) in front of it (so a test can
 // tell whether a pull touched the upstream, and stop the upstream), and `berth serve` with one
 // upstream "dockerhub" that answers for ?ns=docker.io, under the `dockerhub/` prefix, and as the
 // root upstream (dockerd's registry-mirrors sends neither).
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { createServer, request, type Server } from 'node:http';
-import type { Socket } from 'node:net';
+import { execFileSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BERTH_BIN, cleanEnv, freePort, stopChild, tail, track } from '../../e2e/support/env.js';
-import { startServerProcess, type ServerProcess } from '../../e2e/support/server-process.js';
+import { BERTH_BIN, cleanEnv, freePort, stopChild } from '../../e2e/support/env.js';
+import { startServerProcess, type ServerProcess } from '../../support/processes.js';
 import { copy } from '../../e2e/support/skopeo.js';
+import { CountingProxy } from '../../fakes/counting-upstream.js';
 
 export const UPSTREAM_USER = 'mirror';
 export const UPSTREAM_PASSWORD = 'mirror-secret-7';
@@ -20,8 +19,8 @@ export const UPSTREAM_NAME = 'dockerhub';
 export interface CountingUpstream {
   /** 127.0.0.1:PORT of the forwarder, the address Berth is given. */
   host: string;
-  /** Requests that reached the upstream, as "METHOD /path". */
-  requests: string[];
+  /** Requests that reached the upstream so far, as "METHOD /path" (a fresh copy each read). */
+  readonly requests: string[];
   /** Copies an image into the upstream (through the forwarder, not counted). */
   seed(src: string, repository: string): Promise<void>;
   /** Stops the registry and the forwarder: connections are refused from now on. */
@@ -43,41 +42,23 @@ export async function startCountingUpstream(dir: string): Promise<CountingUpstre
     '',
   ].join('\n'));
   const registry = await startAuthenticated('docker-registry', ['serve', config], cleanEnv(), port, 'docker-registry');
-  const requests: string[] = [];
-  let counting = true;
-  const sockets = new Set<Socket>();
-  const forwarder: Server = createServer((req, res) => {
-    if (counting) requests.push(`${req.method} ${req.url}`);
-    const out = request({ host: '127.0.0.1', port, method: req.method, path: req.url, headers: req.headers }, (up) => {
-      res.writeHead(up.statusCode ?? 502, up.headers);
-      up.pipe(res);
-    });
-    out.on('error', () => res.destroy());
-    req.pipe(out);
-  });
-  forwarder.on('connection', (s) => {
-    sockets.add(s);
-    s.once('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((r) => forwarder.listen(0, '127.0.0.1', r));
-  const address = forwarder.address();
-  const host = `127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  const forwarder = await CountingProxy.start(`127.0.0.1:${port}`);
+  const host = forwarder.host;
   return {
     host,
-    requests,
+    get requests() {
+      return forwarder.requests();
+    },
     async seed(src, repository) {
-      counting = false;
+      forwarder.recording = false;
       try {
         await copy(src, `docker://${host}/${repository}`, { extra: ['--dest-creds', `${UPSTREAM_USER}:${UPSTREAM_PASSWORD}`] });
       } finally {
-        counting = true;
+        forwarder.recording = true;
       }
     },
     async stop() {
-      await new Promise<void>((r) => {
-        forwarder.close(() => r());
-        for (const s of sockets) s.destroy();
-      });
+      await forwarder.close();
       await registry.stop();
     },
   };
@@ -149,22 +130,8 @@ export async function startMirrorBerth(dir: string, upstreamHost: string, extra:
 
 /** A server whose /v2/ wants credentials: ready when it answers 401. */
 async function startAuthenticated(command: string, args: string[], env: NodeJS.ProcessEnv, port: number, label: string): Promise<ServerProcess & { stop(): Promise<void> }> {
-  const child: ChildProcess = track(spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] }));
-  const log = tail();
-  child.stdout?.on('data', (c: Buffer) => log.push(c));
-  child.stderr?.on('data', (c: Buffer) => log.push(c));
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${label} exited on start:\n${log.text()}`);
-    const status = await fetch(`http://127.0.0.1:${port}/v2/`, { signal: AbortSignal.timeout(2000) }).then((r) => r.status, () => 0);
-    if (status === 401) break;
-    if (Date.now() > deadline) {
-      await stopChild(child, 'SIGKILL');
-      throw new Error(`${label} did not answer 401 on /v2/ within 20 s:\n${log.text()}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return { child, host: `127.0.0.1:${port}`, url: `http://127.0.0.1:${port}`, logs: () => log.text(), stop: () => stopChild(child) };
+  const server = await startServerProcess({ label, command, args, env, port, readyStatus: 401 });
+  return { ...server, stop: () => stopChild(server.child) };
 }
 
 /** Requests for `repository` (its upstream name) that reached the upstream. */
