@@ -2,12 +2,12 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
-import { startTestRegistry, type TestRegistry } from '../helpers/registry-server.js';
-import { blob, imageManifest, OCI_MANIFEST } from '../helpers/oci-fixtures.js';
-import { pushImage } from '../helpers/push.js';
+import { startTestRegistry, type TestRegistry } from '../support/registry-server.js';
+import { blob, imageManifest, OCI_MANIFEST } from '../support/oci-fixtures.js';
+import { pushImage } from '../support/push.js';
 import {
   check, filesUnder, UNKNOWN_DIGEST, UNKNOWN_UPLOAD, type Row,
-} from '../helpers/api-table.js';
+} from '../support/api-table.js';
 
 const config = blob('{"architecture":"amd64","os":"linux"}');
 const layer = blob('base layer');

@@ -1,9 +1,9 @@
 // Blob HEAD/GET (ranges, conditional requests, repository scoping) and DELETE, as tables.
 import { describe, it, before, after } from 'node:test';
-import { startTestRegistry, type TestRegistry } from '../helpers/registry-server.js';
-import { blob, randomBlob } from '../helpers/oci-fixtures.js';
-import { pushBlob } from '../helpers/push.js';
-import { check, DRIVERS, UNKNOWN_DIGEST, type Row } from '../helpers/api-table.js';
+import { startTestRegistry, type TestRegistry } from '../support/registry-server.js';
+import { blob, randomBlob } from '../support/oci-fixtures.js';
+import { pushBlob } from '../support/push.js';
+import { check, DRIVERS, UNKNOWN_DIGEST, type Row } from '../support/api-table.js';
 
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 const data = blob(Buffer.from(Array.from({ length: 100 }, (_, i) => i % 256)));

@@ -15,7 +15,7 @@ import { RequestScope } from '../../src/events/request-scope.js';
 import { buildApp } from '../../src/http/app.js';
 import { httpSettingsFrom } from '../../src/http/settings.js';
 import { loadConfig } from '../../src/config/load.js';
-import { blob, imageManifest } from '../helpers/oci-fixtures.js';
+import { blob, imageManifest } from '../support/oci-fixtures.js';
 import { CountingDriver } from '../fakes/counting-driver.js';
 
 /** createHash calls whose input included exactly `bytes` (the manifest), while `work` runs. */

@@ -3,7 +3,7 @@
 // headers would point a client, or a cache in front, wherever the sender likes.
 import { describe, it, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestRegistry, type TestRegistry } from '../helpers/registry-server.js';
+import { startTestRegistry, type TestRegistry } from '../support/registry-server.js';
 
 async function uploadLocation(reg: TestRegistry, headers: Record<string, string>): Promise<string> {
   const res = await fetch(`${reg.url}/v2/fwd/app/blobs/uploads/`, { method: 'POST', headers });

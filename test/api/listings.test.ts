@@ -1,10 +1,10 @@
 // Tags list and catalog, with n/last pagination and the Link header, as tables.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestRegistry, type TestRegistry } from '../helpers/registry-server.js';
-import { blob, imageManifest } from '../helpers/oci-fixtures.js';
-import { pushBlob, pushManifest } from '../helpers/push.js';
-import { check, DRIVERS, send, type Row } from '../helpers/api-table.js';
+import { startTestRegistry, type TestRegistry } from '../support/registry-server.js';
+import { blob, imageManifest } from '../support/oci-fixtures.js';
+import { pushBlob, pushManifest } from '../support/push.js';
+import { check, DRIVERS, send, type Row } from '../support/api-table.js';
 
 const config = blob('{"os":"linux"}');
 const layer = blob('listed layer');

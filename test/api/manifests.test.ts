@@ -3,13 +3,13 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { startTestRegistry, type TestRegistry } from '../helpers/registry-server.js';
+import { startTestRegistry, type TestRegistry } from '../support/registry-server.js';
 import {
   artifact, blob, DOCKER_LIST, DOCKER_MANIFEST, EMPTY_CONFIG, imageManifest, indexManifest,
   OCI_INDEX, OCI_MANIFEST, sha256, type Manifest,
-} from '../helpers/oci-fixtures.js';
-import { pushBlob, pushManifest } from '../helpers/push.js';
-import { check, DRIVERS, send, UNKNOWN_DIGEST, type Expect, type Row } from '../helpers/api-table.js';
+} from '../support/oci-fixtures.js';
+import { pushBlob, pushManifest } from '../support/push.js';
+import { check, DRIVERS, send, UNKNOWN_DIGEST, type Expect, type Row } from '../support/api-table.js';
 
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 const REPO = 'man/app';

@@ -5,10 +5,10 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { startTestRegistry, type TestRegistry } from '../helpers/registry-server.js';
-import { blob, imageManifest, OCI_MANIFEST } from '../helpers/oci-fixtures.js';
-import { pushBlob, pushManifest } from '../helpers/push.js';
-import { check, dirsUnder, DRIVERS, filesUnder, UNKNOWN_UPLOAD, type Call, type Row } from '../helpers/api-table.js';
+import { startTestRegistry, type TestRegistry } from '../support/registry-server.js';
+import { blob, imageManifest, OCI_MANIFEST } from '../support/oci-fixtures.js';
+import { pushBlob, pushManifest } from '../support/push.js';
+import { check, dirsUnder, DRIVERS, filesUnder, UNKNOWN_UPLOAD, type Call, type Row } from '../support/api-table.js';
 
 const config = blob('{"os":"linux","architecture":"amd64"}');
 const layer = blob('names layer');

@@ -2,12 +2,12 @@
 // kept up to date on manifest PUT and DELETE.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestRegistry, type TestRegistry } from '../helpers/registry-server.js';
+import { startTestRegistry, type TestRegistry } from '../support/registry-server.js';
 import {
   artifact, blob, EMPTY_CONFIG, imageManifest, OCI_INDEX, OCI_MANIFEST, sha256, type Manifest,
-} from '../helpers/oci-fixtures.js';
-import { pushBlob, pushManifest } from '../helpers/push.js';
-import { check, DRIVERS, send, UNKNOWN_DIGEST, type Row } from '../helpers/api-table.js';
+} from '../support/oci-fixtures.js';
+import { pushBlob, pushManifest } from '../support/push.js';
+import { check, DRIVERS, send, UNKNOWN_DIGEST, type Row } from '../support/api-table.js';
 
 interface Descriptor {
   mediaType: string;

@@ -14,7 +14,7 @@ import { Registry } from '../../src/registry/registry.js';
 import { MemoryDriver } from '../../src/storage/drivers/inmemory/index.js';
 import { RequestScope } from '../../src/events/request-scope.js';
 import { createMetrics } from '../../src/metrics/metrics.js';
-import { blob, imageManifest, OCI_MANIFEST } from '../helpers/oci-fixtures.js';
+import { blob, imageManifest, OCI_MANIFEST } from '../support/oci-fixtures.js';
 
 const REPO = 'team/app';
 const layer = blob('route-match-count layer');

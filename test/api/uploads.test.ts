@@ -3,13 +3,13 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { startTestRegistry, type TestRegistry } from '../helpers/registry-server.js';
-import { blob, randomBlob, type Blob } from '../helpers/oci-fixtures.js';
-import { pushBlob } from '../helpers/push.js';
+import { startTestRegistry, type TestRegistry } from '../support/registry-server.js';
+import { blob, randomBlob, type Blob } from '../support/oci-fixtures.js';
+import { pushBlob } from '../support/push.js';
 import {
   blobDataPath, check, DRIVERS, filesUnder, locationPath, runSteps, UNKNOWN_UPLOAD,
   type Call, type Expect, type Step,
-} from '../helpers/api-table.js';
+} from '../support/api-table.js';
 import { existsSync } from 'node:fs';
 
 interface Session {

@@ -7,7 +7,7 @@ import { BERTH_BIN, cleanEnv, tempDir, removeDir } from '../e2e/support/env.js';
 import { loadConfig } from '../../src/config/load.js';
 import { startAuth, BOOTSTRAP_ADMIN } from '../../src/auth/service.js';
 import { openMetaDatabase } from '../../src/meta/database.js';
-import { blob } from '../helpers/oci-fixtures.js';
+import { blob } from '../support/oci-fixtures.js';
 
 describe('admin API', () => {
   let reg: AuthRegistry;

@@ -4,7 +4,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { basic, image, PASSWORD, pushWith, request, seed, startAuthRegistry, type AuthRegistry } from './support.js';
-import { startTestRegistry, type TestRegistry } from '../helpers/registry-server.js';
+import { startTestRegistry, type TestRegistry } from '../support/registry-server.js';
 
 describe('automatic cross-repository mount', () => {
   let reg: AuthRegistry;

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startTestRegistry } from '../helpers/registry-server.js';
+import { startTestRegistry } from '../support/registry-server.js';
 import { BERTH_BIN, cleanEnv, removeDir, requireClients, tempDir } from '../e2e/support/env.js';
 import { makePki, type TestPki } from './tls-support.js';
 import type { ConfigInput as Config } from '../../src/config/schema.js';

@@ -4,7 +4,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startAuthRegistry, basic, PASSWORD, type AuthRegistry } from './support.js';
-import { startRedis, redisSkip, type RedisServer } from '../helpers/redis.js';
+import { startRedis, redisSkip, type RedisServer } from '../support/redis.js';
 import { removeDir } from '../e2e/support/env.js';
 import type { FastifyBaseLogger } from 'fastify';
 import { pino } from 'pino';

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { basic, image, PASSWORD, pushWith, seed, startAuthRegistry, token, type AuthRegistry } from './support.js';
 import { exchangeOn, openSocket, type RawExchange } from '../robustness/support/raw-http.js';
 import { assertUnchanged, snapshot } from '../robustness/support/storage-snapshot.js';
-import { blob } from '../helpers/oci-fixtures.js';
+import { blob } from '../support/oci-fixtures.js';
 import { freePort, removeDir, requireClients, tempDir } from '../e2e/support/env.js';
 import { startNginx, type NginxProcess } from '../e2e/support/nginx-process.js';
 import { makeTestCa } from '../e2e/support/test-ca.js';

@@ -4,10 +4,10 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import bcrypt from 'bcryptjs';
-import { startTestRegistry, type TestRegistry } from '../helpers/registry-server.js';
+import { startTestRegistry, type TestRegistry } from '../support/registry-server.js';
 import type { AuthConfig } from '../../src/config/sections/auth.js';
 import type { AccessStore } from '../../src/auth/access-store.js';
-import { blob, imageManifest, type Blob, type Manifest } from '../helpers/oci-fixtures.js';
+import { blob, imageManifest, type Blob, type Manifest } from '../support/oci-fixtures.js';
 import { tempDir, onPath } from '../e2e/support/env.js';
 
 export interface AuthRegistry extends TestRegistry {

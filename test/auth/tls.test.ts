@@ -8,7 +8,7 @@ import { connect as h2connect } from 'node:http2';
 import { request as httpsRequest, Agent } from 'node:https';
 import { copyFileSync, readFileSync } from 'node:fs';
 import { X509Certificate } from 'node:crypto';
-import { startTestRegistry, type TestRegistry } from '../helpers/registry-server.js';
+import { startTestRegistry, type TestRegistry } from '../support/registry-server.js';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { BERTH_BIN, cleanEnv, freePort, requireClients, stopChild, tail, tempDir, track } from '../e2e/support/env.js';

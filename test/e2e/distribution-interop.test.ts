@@ -9,8 +9,8 @@ import { randomBytes } from 'node:crypto';
 import { startBerth } from './support/berth-process.js';
 import { distributionGarbageCollect, startDistribution, writeDistributionConfig } from './support/distribution-process.js';
 import { freePort, removeDir, requireClients, tempDir } from './support/env.js';
-import { artifact, blob, EMPTY_CONFIG, OCI_MANIFEST, type Manifest } from '../helpers/oci-fixtures.js';
-import { pushBlob, pushManifest } from '../helpers/push.js';
+import { artifact, blob, EMPTY_CONFIG, OCI_MANIFEST, type Manifest } from '../support/oci-fixtures.js';
+import { pushBlob, pushManifest } from '../support/push.js';
 import { buildLabImages, layoutDescriptor, type LabImages } from './support/images.js';
 import { copy, inspectRaw, listTags, sha256Of } from './support/skopeo.js';
 

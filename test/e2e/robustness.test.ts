@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { startBerth, type BerthProcess } from './support/berth-process.js';
 import { removeDir, tempDir } from './support/env.js';
 import { hashedGet, partialRequest, PatternBlob, streamRequest } from './support/http.js';
-import { blob, type Blob } from '../helpers/oci-fixtures.js';
-import { filesUnder, locationPath } from '../helpers/api-table.js';
+import { blob, type Blob } from '../support/oci-fixtures.js';
+import { filesUnder, locationPath } from '../support/api-table.js';
 
 const MiB = 1024 * 1024;
 

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { collectGarbage } from '../../src/gc/collector.js';
 import { layout } from '../../src/registry/layout.js';
 import type { Registry } from '../../src/registry/registry.js';
-import { artifact, blob, imageManifest, indexManifest, randomBlob } from '../helpers/oci-fixtures.js';
+import { artifact, blob, imageManifest, indexManifest, randomBlob } from '../support/oci-fixtures.js';
 import { DRIVERS, d, hasBlob, later, putBlob, putImage, putManifest } from './support/seed.js';
 
 for (const driver of DRIVERS) {

@@ -9,7 +9,7 @@ import { distributionGarbageCollect, startDistribution, writeDistributionConfig,
 import { freePort, removeDir, requireClients, tempDir } from '../e2e/support/env.js';
 import { buildLabImages, layoutBlob, type LabImages } from '../e2e/support/images.js';
 import { copy } from '../e2e/support/skopeo.js';
-import { blob, imageManifest, randomBlob } from '../helpers/oci-fixtures.js';
+import { blob, imageManifest, randomBlob } from '../support/oci-fixtures.js';
 import { pushBlobTwoStep, pushImageTwoStep } from './support/push.js';
 import { berthGc } from './support/cli.js';
 

@@ -6,7 +6,7 @@ import { createGcMetrics } from '../../src/gc/metrics.js';
 import { collectGarbage } from '../../src/gc/collector.js';
 import { Registry } from '../../src/registry/registry.js';
 import { MemoryDriver } from '../../src/storage/drivers/inmemory/index.js';
-import { randomBlob } from '../helpers/oci-fixtures.js';
+import { randomBlob } from '../support/oci-fixtures.js';
 import { later, putBlob } from './support/seed.js';
 
 describe('gc metrics', () => {

@@ -9,7 +9,7 @@ import { MemoryDriver } from '../../src/storage/drivers/inmemory/index.js';
 import { layout } from '../../src/registry/layout.js';
 import { RegistryError } from '../../src/errors/index.js';
 import { withFaults, type FaultyDriver } from '../fakes/faulty-driver.js';
-import { artifact, blob, imageManifest, indexManifest, randomBlob } from '../helpers/oci-fixtures.js';
+import { artifact, blob, imageManifest, indexManifest, randomBlob } from '../support/oci-fixtures.js';
 import { d, hasBlob, later, putBlob, putImage, putManifest } from './support/seed.js';
 
 /** Runs `action` (a racing client) right after the collector writes its first deletion mark. */

@@ -7,9 +7,9 @@ import { compilePolicies, type ProjectPolicyConfig } from '../../src/policy/poli
 import type { ConfigInput } from '../../src/config/schema.js';
 import { globToRegExp } from '../../src/policy/patterns.js';
 import { Registry } from '../../src/registry/registry.js';
-import { blob, imageManifest, randomBlob } from '../helpers/oci-fixtures.js';
-import { startTestRegistry, type TestRegistry } from '../helpers/registry-server.js';
-import { pushImage, pushManifest } from '../helpers/push.js';
+import { blob, imageManifest, randomBlob } from '../support/oci-fixtures.js';
+import { startTestRegistry, type TestRegistry } from '../support/registry-server.js';
+import { pushImage, pushManifest } from '../support/push.js';
 import { DRIVERS, putImage, putManifest } from './support/seed.js';
 
 const policy = (p: Partial<ProjectPolicyConfig>): ProjectPolicyConfig => ({ keeptags: [], deleteolderthan: 0, immutabletags: [], ...p });

@@ -12,7 +12,7 @@ import { openMetaDatabase, type MetaDatabase, type MetaDatabaseOptions } from '.
 import { Notifier, type NotifierEndpoint } from '../../src/events/notifier.js';
 import { EventQueue } from '../../src/events/event-queue.js';
 import type { DistributionEvent } from '../../src/events/envelope.js';
-import { freshPostgresDatabase, postgresAvailable } from '../helpers/postgres.js';
+import { freshPostgresDatabase, postgresAvailable } from '../support/postgres.js';
 import { IN_CI } from '../e2e/support/env.js';
 import { startReceiver } from './webhook-receiver.js';
 

@@ -6,7 +6,7 @@ import { mkdtemp, rename, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:http';
-import { startTestRegistry } from '../helpers/registry-server.js';
+import { startTestRegistry } from '../support/registry-server.js';
 import { ready, until } from './readiness.js';
 
 describe('health endpoints', () => {

@@ -5,7 +5,7 @@ import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startBerth, type BerthProcess } from '../e2e/support/berth-process.js';
 import { removeDir, tempDir } from '../e2e/support/env.js';
-import { randomBlob } from '../helpers/oci-fixtures.js';
+import { randomBlob } from '../support/oci-fixtures.js';
 
 const SECRET = 'sUpEr-SeCrEt-9f1c';
 

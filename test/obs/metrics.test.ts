@@ -3,9 +3,9 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { startTestRegistry, type TestRegistry } from '../helpers/registry-server.js';
-import { blob, imageManifest, randomBlob } from '../helpers/oci-fixtures.js';
-import { pushBlob, pushManifest } from '../helpers/push.js';
+import { startTestRegistry, type TestRegistry } from '../support/registry-server.js';
+import { blob, imageManifest, randomBlob } from '../support/oci-fixtures.js';
+import { pushBlob, pushManifest } from '../support/push.js';
 import { requireClients } from '../e2e/support/env.js';
 import { delta, scrape, value } from './scrape.js';
 

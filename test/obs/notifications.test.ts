@@ -2,9 +2,9 @@
 // digest, size, actor and source, and the endpoint's filters applied.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestRegistry, type TestRegistry } from '../helpers/registry-server.js';
-import { blob, imageManifest, randomBlob } from '../helpers/oci-fixtures.js';
-import { pushImage } from '../helpers/push.js';
+import { startTestRegistry, type TestRegistry } from '../support/registry-server.js';
+import { blob, imageManifest, randomBlob } from '../support/oci-fixtures.js';
+import { pushImage } from '../support/push.js';
 import { startReceiver, type Receiver } from './webhook-receiver.js';
 import type { ConfigInput as Config } from '../../src/config/schema.js';
 

@@ -1,5 +1,5 @@
 // What the /readyz tests share: one readiness request, and polling until a state is reached.
-import type { TestRegistry } from '../helpers/registry-server.js';
+import type { TestRegistry } from '../support/registry-server.js';
 
 export interface ReadyBody {
   status: string;

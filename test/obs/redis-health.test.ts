@@ -2,9 +2,9 @@
 // and recovers when it is back (ioredis reconnects in the background).
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestRegistry } from '../helpers/registry-server.js';
+import { startTestRegistry } from '../support/registry-server.js';
 import { ready, until } from './readiness.js';
-import { startRedis, redisSkip, type RedisServer } from '../helpers/redis.js';
+import { startRedis, redisSkip, type RedisServer } from '../support/redis.js';
 
 describe('/readyz and Redis', { skip: redisSkip() }, () => {
   const cleanup: Array<() => Promise<unknown>> = [];

@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { startBerth, type BerthProcess } from '../e2e/support/berth-process.js';
 import { freePort, removeDir, tempDir } from '../e2e/support/env.js';
-import { blob, imageManifest, randomBlob } from '../helpers/oci-fixtures.js';
-import { pushImage } from '../helpers/push.js';
+import { blob, imageManifest, randomBlob } from '../support/oci-fixtures.js';
+import { pushImage } from '../support/push.js';
 import { berthOk } from '../support/cli.js';
 import { startReceiver, type Receiver } from './webhook-receiver.js';
 

@@ -7,7 +7,7 @@ import { request as httpRequest } from 'node:http';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { PASSWORD, basic, type AuthRegistry, startAuthRegistry } from '../auth/support.js';
-import { startTestRegistry, type TestRegistry } from '../helpers/registry-server.js';
+import { startTestRegistry, type TestRegistry } from '../support/registry-server.js';
 import { removeDir, tempDir } from '../e2e/support/env.js';
 import { tryParseDigest, type Digest } from '../../src/oci/digest.js';
 import { CountingProxy, bigBlobFile, mirroredUpstream, pushBlobFile, startMirror, streamBlob, upstream, type BigBlob } from './support.js';

@@ -3,7 +3,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { image, pushWith } from '../auth/support.js';
-import { startTestRegistry, type TestRegistry } from '../helpers/registry-server.js';
+import { startTestRegistry, type TestRegistry } from '../support/registry-server.js';
 import { pull, startMirror, upstream } from './support.js';
 
 describe('pull-through cache and the catalog', () => {

@@ -8,7 +8,7 @@ import { removeDir, tempDir } from '../e2e/support/env.js';
 import { openMetaDatabase } from '../../src/meta/database.js';
 import { Registry } from '../../src/registry/registry.js';
 import { FilesystemDriver } from '../../src/storage/drivers/filesystem/index.js';
-import { blob, imageManifest, randomBlob } from '../helpers/oci-fixtures.js';
+import { blob, imageManifest, randomBlob } from '../support/oci-fixtures.js';
 import { putImage } from '../support/seed.js';
 import { runBerth } from '../support/cli.js';
 

@@ -13,7 +13,7 @@ import { evictProxyCache } from '../../src/proxy/eviction.js';
 import { readAudit } from '../../src/auth/audit.js';
 import { cacheBytesByUpstream, createEvictionMetrics } from '../../src/proxy/eviction-metrics.js';
 import { collectGarbage } from '../../src/gc/collector.js';
-import { blob, imageManifest, indexManifest, randomBlob, type Blob, type Manifest } from '../helpers/oci-fixtures.js';
+import { blob, imageManifest, indexManifest, randomBlob, type Blob, type Manifest } from '../support/oci-fixtures.js';
 import { d, hasBlob, later, putBlob, putImage, putManifest } from '../support/seed.js';
 import { ImmutableTags } from '../../src/policy/immutable-tags.js';
 import { compilePolicies } from '../../src/policy/policies.js';

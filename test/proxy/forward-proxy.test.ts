@@ -7,11 +7,11 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { image, pushWith } from '../auth/support.js';
 import { makePki, type TestPki } from '../auth/tls-support.js';
-import { startTestRegistry, type TestRegistry } from '../helpers/registry-server.js';
-import { ForwardProxy } from '../helpers/forward-proxy.js';
+import { startTestRegistry, type TestRegistry } from '../support/registry-server.js';
+import { ForwardProxy } from '../support/forward-proxy.js';
 import { startBerth, type BerthProcess } from '../e2e/support/berth-process.js';
 import { removeDir, requireClients, tempDir } from '../e2e/support/env.js';
-import { sha256 } from '../helpers/oci-fixtures.js';
+import { sha256 } from '../support/oci-fixtures.js';
 import { pull, startMirror, upstream } from './support.js';
 import { HostileUpstream } from './support/hostile-upstream.js';
 

@@ -5,8 +5,8 @@
 // client hanging up.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { TestRegistry } from '../helpers/registry-server.js';
-import { sha256 } from '../helpers/oci-fixtures.js';
+import type { TestRegistry } from '../support/registry-server.js';
+import { sha256 } from '../support/oci-fixtures.js';
 import { isPublicAddress, HostPolicy } from '../../src/client/host-policy.js';
 import { MAX_TAG_PAGES } from '../../src/client/registry-client.js';
 import { startMirror, upstream } from './support.js';

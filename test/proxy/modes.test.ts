@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { PASSWORD, basic, image, pushWith, seed, startAuthRegistry, token, type AuthRegistry } from '../auth/support.js';
-import type { TestRegistry } from '../helpers/registry-server.js';
+import type { TestRegistry } from '../support/registry-server.js';
 import { removeDir, requireClients, tempDir } from '../e2e/support/env.js';
 import { skopeo } from '../e2e/support/skopeo.js';
 import { CountingProxy, pull, sha256, startMirror } from './support.js';

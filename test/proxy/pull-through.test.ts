@@ -4,8 +4,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { PASSWORD, basic, image, pushWith, type AuthRegistry, startAuthRegistry, type Image } from '../auth/support.js';
-import type { TestRegistry } from '../helpers/registry-server.js';
-import { artifact, blob, indexManifest, type Manifest } from '../helpers/oci-fixtures.js';
+import type { TestRegistry } from '../support/registry-server.js';
+import { artifact, blob, indexManifest, type Manifest } from '../support/oci-fixtures.js';
 import { CountingProxy, pull, startMirror, upstream } from './support.js';
 
 const ALICE = basic('alice', PASSWORD);

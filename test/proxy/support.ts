@@ -3,7 +3,7 @@
 // digest.
 import { createHash } from 'node:crypto';
 import type { ConfigInput as Config } from '../../src/config/schema.js';
-import { startTestRegistry, type TestRegistry } from '../helpers/registry-server.js';
+import { startTestRegistry, type TestRegistry } from '../support/registry-server.js';
 import { after, before } from 'node:test';
 import { removeDir, tempDir } from '../e2e/support/env.js';
 

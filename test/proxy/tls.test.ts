@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { image, pushWith } from '../auth/support.js';
 import { makePki, type TestPki } from '../auth/tls-support.js';
-import { startTestRegistry, type TestRegistry } from '../helpers/registry-server.js';
+import { startTestRegistry, type TestRegistry } from '../support/registry-server.js';
 import { removeDir, requireClients, tempDir } from '../e2e/support/env.js';
 import { pull, startMirror, upstream } from './support.js';
 

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { startBerth, type BerthProcess } from '../e2e/support/berth-process.js';
 import { runBerth } from '../support/cli.js';
 import { removeDir, tempDir } from '../e2e/support/env.js';
-import { filesUnder, locationPath } from '../helpers/api-table.js';
+import { filesUnder, locationPath } from '../support/api-table.js';
 
 const PUSHERS = 50;
 const REPOS = 10;

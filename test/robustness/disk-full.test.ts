@@ -10,7 +10,7 @@ import { mkdtemp, open, rm, rmdir, statfs, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Socket } from 'node:net';
-import { startTestRegistry, type TestRegistry } from '../helpers/registry-server.js';
+import { startTestRegistry, type TestRegistry } from '../support/registry-server.js';
 import { openSocket, parseResponses, head, type RawResponse } from './support/raw-http.js';
 import { snapshot, assertUnchanged } from './support/storage-snapshot.js';
 

@@ -9,8 +9,8 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { startTestRegistry, type TestRegistry } from '../helpers/registry-server.js';
-import { errorBody, locationPath } from '../helpers/api-table.js';
+import { startTestRegistry, type TestRegistry } from '../support/registry-server.js';
+import { errorBody, locationPath } from '../support/api-table.js';
 import { Prng, countFrom, seedFrom } from './support/prng.js';
 
 const SEED = seedFrom('BERTH_FUZZ_SEED');

@@ -7,10 +7,10 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { startTestRegistry, type TestRegistry } from '../helpers/registry-server.js';
-import { blob, imageManifest, indexManifest, OCI_INDEX, OCI_MANIFEST, DOCKER_MANIFEST, sha256, type Blob } from '../helpers/oci-fixtures.js';
-import { pushBlob, pushImage } from '../helpers/push.js';
-import { errorBody, locationPath, send, type Call } from '../helpers/api-table.js';
+import { startTestRegistry, type TestRegistry } from '../support/registry-server.js';
+import { blob, imageManifest, indexManifest, OCI_INDEX, OCI_MANIFEST, DOCKER_MANIFEST, sha256, type Blob } from '../support/oci-fixtures.js';
+import { pushBlob, pushImage } from '../support/push.js';
+import { errorBody, locationPath, send, type Call } from '../support/api-table.js';
 import { rawExchange, head, openSocket, type RawResponse } from './support/raw-http.js';
 import { assertUnchanged, snapshot, type Snapshot } from './support/storage-snapshot.js';
 

@@ -4,10 +4,10 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { startTestRegistry, type TestRegistry } from '../helpers/registry-server.js';
-import { blob, imageManifest, OCI_MANIFEST } from '../helpers/oci-fixtures.js';
-import { pushBlob } from '../helpers/push.js';
-import { errorBody, filesUnder, locationPath } from '../helpers/api-table.js';
+import { startTestRegistry, type TestRegistry } from '../support/registry-server.js';
+import { blob, imageManifest, OCI_MANIFEST } from '../support/oci-fixtures.js';
+import { pushBlob } from '../support/push.js';
+import { errorBody, filesUnder, locationPath } from '../support/api-table.js';
 import { join } from 'node:path';
 
 const ROUNDS = 20;

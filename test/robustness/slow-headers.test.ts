@@ -5,8 +5,8 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Socket } from 'node:net';
-import { startTestRegistry, type TestRegistry } from '../helpers/registry-server.js';
-import { errorBody } from '../helpers/api-table.js';
+import { startTestRegistry, type TestRegistry } from '../support/registry-server.js';
+import { errorBody } from '../support/api-table.js';
 import { openSocket, parseResponses } from './support/raw-http.js';
 
 const SLOW_CLIENTS = 100;

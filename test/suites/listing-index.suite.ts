@@ -11,10 +11,10 @@ import { FilesystemDriver } from '../../src/storage/drivers/filesystem/index.js'
 import { tryParseDigest, type Digest } from '../../src/oci/digest.js';
 import { join } from 'node:path';
 import { IN_CI, removeDir, tempDir } from '../e2e/support/env.js';
-import { artifact, blob, EMPTY_CONFIG, imageManifest, type Manifest } from '../helpers/oci-fixtures.js';
-import { freshPostgresDatabase, postgresAvailable } from '../helpers/postgres.js';
-import { pushBlob, pushImage, pushManifest } from '../helpers/push.js';
-import { startTestRegistry, type TestRegistry } from '../helpers/registry-server.js';
+import { artifact, blob, EMPTY_CONFIG, imageManifest, type Manifest } from '../support/oci-fixtures.js';
+import { freshPostgresDatabase, postgresAvailable } from '../support/postgres.js';
+import { pushBlob, pushImage, pushManifest } from '../support/push.js';
+import { startTestRegistry, type TestRegistry } from '../support/registry-server.js';
 import { upstream } from '../proxy/support.js';
 import { runBerth } from '../support/cli.js';
 

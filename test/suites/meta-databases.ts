@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openMetaDatabase, type MetaDatabase } from '../../src/meta/database.js';
-import { freshPostgresDatabase, postgresAvailable } from '../helpers/postgres.js';
+import { freshPostgresDatabase, postgresAvailable } from '../support/postgres.js';
 import { IN_CI } from '../e2e/support/env.js';
 
 export interface MetaBackend {

@@ -1,10 +1,10 @@
 // Test data into a registry through the core API (no HTTP): blobs, manifests and whole images,
 // pushed the way the upload and manifest services receive them. The content itself (blobs,
-// manifests, indexes, artifacts with their digests) comes from test/helpers/oci-fixtures.ts.
+// manifests, indexes, artifacts with their digests) comes from test/support/oci-fixtures.ts.
 import { Readable } from 'node:stream';
 import type { Registry } from '../../src/registry/registry.js';
 import { tryParseDigest, type Digest } from '../../src/oci/digest.js';
-import type { Blob, Manifest } from '../helpers/oci-fixtures.js';
+import type { Blob, Manifest } from './oci-fixtures.js';
 
 export function d(digest: string): Digest {
   return tryParseDigest(digest) as Digest;

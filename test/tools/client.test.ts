@@ -3,9 +3,9 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
-import { startTestRegistry, type TestRegistry } from '../helpers/registry-server.js';
-import { artifact, blob, imageManifest, indexManifest, randomBlob, OCI_INDEX } from '../helpers/oci-fixtures.js';
-import { pushImage, pushManifest, pushBlob } from '../helpers/push.js';
+import { startTestRegistry, type TestRegistry } from '../support/registry-server.js';
+import { artifact, blob, imageManifest, indexManifest, randomBlob, OCI_INDEX } from '../support/oci-fixtures.js';
+import { pushImage, pushManifest, pushBlob } from '../support/push.js';
 import { RegistryClient, DigestMismatchError, RegistryResponseError, AuthError, parseChallenges, parseImageReference } from '../../src/client/index.js';
 import { startAuthProxy } from './support/auth-proxy.js';
 

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { parse as parseToml } from 'smol-toml';
-import { startTestRegistry, type TestRegistry } from '../helpers/registry-server.js';
+import { startTestRegistry, type TestRegistry } from '../support/registry-server.js';
 import { buildLabImages, type LabImages } from '../e2e/support/images.js';
 import { requireClients, tempDir, removeDir } from '../e2e/support/env.js';
 import { berthOk, runBerth } from '../support/cli.js';

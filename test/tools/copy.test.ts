@@ -5,13 +5,13 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
-import { startTestRegistry, type TestRegistry } from '../helpers/registry-server.js';
+import { startTestRegistry, type TestRegistry } from '../support/registry-server.js';
 import { startDistribution, type DistributionProcess } from '../e2e/support/distribution-process.js';
 import { buildLabImages, type LabImages } from '../e2e/support/images.js';
 import { requireClients, tempDir, removeDir } from '../e2e/support/env.js';
 import { inspectRaw, skopeo, sha256Of } from '../e2e/support/skopeo.js';
-import { artifact, blob, type Manifest } from '../helpers/oci-fixtures.js';
-import { pushBlob, pushManifest } from '../helpers/push.js';
+import { artifact, blob, type Manifest } from '../support/oci-fixtures.js';
+import { pushBlob, pushManifest } from '../support/push.js';
 import { RegistryClient } from '../../src/client/index.js';
 import { berthJson, berthOk, runBerth } from '../support/cli.js';
 

@@ -5,8 +5,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { image, pushWith } from '../auth/support.js';
-import { startTestRegistry, type TestRegistry } from '../helpers/registry-server.js';
-import { ForwardProxy } from '../helpers/forward-proxy.js';
+import { startTestRegistry, type TestRegistry } from '../support/registry-server.js';
+import { ForwardProxy } from '../support/forward-proxy.js';
 import { runBerth } from '../support/cli.js';
 
 describe('client tools behind a forward proxy', () => {

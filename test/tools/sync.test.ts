@@ -4,7 +4,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { writeFile } from 'node:fs/promises';
-import { startTestRegistry, type TestRegistry } from '../helpers/registry-server.js';
+import { startTestRegistry, type TestRegistry } from '../support/registry-server.js';
 import { startDistribution, type DistributionProcess } from '../e2e/support/distribution-process.js';
 import { buildLabImages, type LabImages } from '../e2e/support/images.js';
 import { requireClients, tempDir, removeDir } from '../e2e/support/env.js';

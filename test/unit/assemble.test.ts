@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { loadConfig } from '../../src/config/load.js';
 import { assemble } from '../../src/server/assemble.js';
-import { blob, imageManifest, randomBlob } from '../helpers/oci-fixtures.js';
+import { blob, imageManifest, randomBlob } from '../support/oci-fixtures.js';
 import { putImage } from '../gc/support/seed.js';
 import { removeDir, tempDir } from '../e2e/support/env.js';
 

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from '../../src/registry/registry.js';
 import { FilesystemDriver } from '../../src/storage/drivers/filesystem/index.js';
-import { blob, imageManifest } from '../helpers/oci-fixtures.js';
+import { blob, imageManifest } from '../support/oci-fixtures.js';
 import { putImage, putManifest } from '../support/seed.js';
 import { runBerth } from '../support/cli.js';
 

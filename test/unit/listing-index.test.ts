@@ -11,7 +11,7 @@ import { MetaListingIndex } from '../../src/meta/listing-index.js';
 import { rebuildListing, startListing, verifyListing } from '../../src/meta/listing-sync.js';
 import type { MetaDatabase } from '../../src/meta/database.js';
 import { forEachMetaDatabase } from '../suites/meta-databases.js';
-import { artifact, blob, EMPTY_CONFIG, imageManifest } from '../helpers/oci-fixtures.js';
+import { artifact, blob, EMPTY_CONFIG, imageManifest } from '../support/oci-fixtures.js';
 import { d, later, putBlob, putImage, putManifest } from '../support/seed.js';
 import { collectGarbage } from '../../src/gc/collector.js';
 import { withFaults } from '../fakes/faulty-driver.js';

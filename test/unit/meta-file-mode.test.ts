@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { startBerth } from '../e2e/support/berth-process.js';
 import { removeDir, tempDir } from '../e2e/support/env.js';
-import { randomBlob } from '../helpers/oci-fixtures.js';
+import { randomBlob } from '../support/oci-fixtures.js';
 
 const mode = (path: string) => statSync(path).mode & 0o777;
 

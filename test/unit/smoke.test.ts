@@ -1,8 +1,8 @@
 import { describe, it, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestRegistry, type TestRegistry } from '../helpers/registry-server.js';
-import { blob, imageManifest } from '../helpers/oci-fixtures.js';
-import { pushImage } from '../helpers/push.js';
+import { startTestRegistry, type TestRegistry } from '../support/registry-server.js';
+import { blob, imageManifest } from '../support/oci-fixtures.js';
+import { pushImage } from '../support/push.js';
 
 describe('a registry started for a test', () => {
   let reg: TestRegistry;

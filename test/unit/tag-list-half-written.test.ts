@@ -4,9 +4,9 @@ import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { startTestRegistry } from '../helpers/registry-server.js';
-import { blob, imageManifest } from '../helpers/oci-fixtures.js';
-import { pushImage } from '../helpers/push.js';
+import { startTestRegistry } from '../support/registry-server.js';
+import { blob, imageManifest } from '../support/oci-fixtures.js';
+import { pushImage } from '../support/push.js';
 
 it('lists only tags whose current link exists', async () => {
   const server = await startTestRegistry({ storage: 'filesystem' });

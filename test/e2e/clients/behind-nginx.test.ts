@@ -23,7 +23,7 @@ import { startNginx, type NginxProcess } from '../support/nginx-process.js';
 import { sharedLabImages } from '../support/shared-images.js';
 import { skopeo, sha256Of } from '../support/skopeo.js';
 import { makeTestCa, type TestCa } from '../support/test-ca.js';
-import { blob, imageManifest, OCI_MANIFEST } from '../../helpers/oci-fixtures.js';
+import { blob, imageManifest, OCI_MANIFEST } from '../../support/oci-fixtures.js';
 
 const gate = requireClients('nginx', 'openssl', 'skopeo', 'dockerd', 'docker', 'containerd', 'ctr');
 

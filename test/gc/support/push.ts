@@ -1,6 +1,6 @@
 // Spec pushes any registry accepts, Distribution 2.8 included (it answers a one-request POST
 // with 202): POST for a session, then PUT ?digest= with the whole body.
-import type { Blob, Manifest } from '../../helpers/oci-fixtures.js';
+import type { Blob, Manifest } from '../../support/oci-fixtures.js';
 
 export async function pushBlobTwoStep(base: string, name: string, b: Blob): Promise<void> {
   const post = await fetch(`${base}/v2/${name}/blobs/uploads/`, { method: 'POST' });

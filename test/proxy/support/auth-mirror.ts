@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { image, pushWith, startAuthRegistry, type AuthRegistry, type Image } from '../../auth/support.js';
 import type { AuthConfig } from '../../../src/config/sections/auth.js';
-import { startTestRegistry, type TestRegistry } from '../../helpers/registry-server.js';
+import { startTestRegistry, type TestRegistry } from '../../support/registry-server.js';
 import { CountingProxy, sha256, upstream } from '../support.js';
 
 export interface Upstream {

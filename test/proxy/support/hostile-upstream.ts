@@ -10,7 +10,7 @@
 //   realm                      401 with a Bearer realm on the internal server
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { imageManifest, blob, OCI_MANIFEST, type Manifest } from '../../helpers/oci-fixtures.js';
+import { imageManifest, blob, OCI_MANIFEST, type Manifest } from '../../support/oci-fixtures.js';
 
 /** What the internal server answers with; it must never reach a mirror's client. */
 export const SECRET = `internal-secret-${Math.random().toString(36).slice(2)}`;

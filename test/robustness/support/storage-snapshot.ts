@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { dirsUnder, filesUnder } from '../../helpers/api-table.js';
+import { dirsUnder, filesUnder } from '../../support/api-table.js';
 
 export type Snapshot = Map<string, string>;
 
