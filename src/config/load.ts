@@ -135,8 +135,20 @@ function applyEnvironment(raw: Tree, env: NodeJS.ProcessEnv, problems: string[],
       else warnings.push(`environment variable ${variable} is not a configuration key (${path}); it is ignored`);
       continue;
     }
-    setPath(raw, path, parseScalar(value));
+    // A key the schema types as text keeps the variable's text: `REGISTRY_PROXY_TTL=0` is the
+    // duration "0", not the number 0 that YAML would make of it.
+    setPath(raw, path, leafIsString(ConfigSchema, path) ? value : parseScalar(value));
   }
+}
+
+function leafIsString(schema: TSchema, path: string[]): boolean {
+  let node: TSchema | undefined = schema;
+  for (const key of path) {
+    const props: Record<string, TSchema> | undefined = node?.[Kind] === 'Object' ? (node.properties as Record<string, TSchema>) : undefined;
+    node = props?.[key];
+    if (!node) return false;
+  }
+  return node[Kind] === 'String';
 }
 
 function resolveEnvPath(schema: TSchema, segments: string[]): string[] | string {

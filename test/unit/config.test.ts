@@ -182,6 +182,14 @@ describe('loadConfig: resolved settings', () => {
     assert.equal('remoteurl' in config.proxy, false);
   });
 
+  it('reads a variable as text where the key is text: REGISTRY_PROXY_TTL=0 is the duration "0"', () => {
+    const { config } = loadConfig({ env: { REGISTRY_PROXY_REMOTEURL: 'https://registry-1.docker.io', REGISTRY_PROXY_TTL: '0', REGISTRY_HTTP_TIMEOUTS_BODYIDLE: '0' } });
+    assert.equal(config.proxy.upstreams[0]?.maxage, 0);
+    assert.equal(config.http.timeouts.bodyidle, 0);
+    // Numbers and booleans still come from the variable's YAML reading.
+    assert.equal(loadConfig({ env: { REGISTRY_CATALOG_MAXENTRIES: '7', REGISTRY_STORAGE_DELETE_ENABLED: 'true' } }).config.catalog.maxentries, 7);
+  });
+
   it('resolves the storage and middleware sections too, and prints them as written', () => {
     const env = {
       REGISTRY_STORAGE_MAINTENANCE_UPLOADPURGING_AGE: '2h', REGISTRY_STORAGE_REDIRECT_EXPIRY: '90s',
