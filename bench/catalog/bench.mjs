@@ -95,7 +95,9 @@ async function start(label, command, argv, env, port) {
 
 /** ms until Berth records its listing index as built (polling its SQLite file, read-only). */
 async function untilBuilt(file) {
-  const { default: Database } = await import('better-sqlite3');
+  // The same module the server loads on this runtime (better-sqlite3 13 on Node 22+).
+  const { sqliteModule } = await import('../../dist/src/meta/database.js');
+  const Database = await sqliteModule();
   const t0 = Date.now();
   for (;;) {
     const db = new Database(file, { readonly: true, fileMustExist: true });

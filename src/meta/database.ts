@@ -41,7 +41,7 @@ export async function openMetaDatabase(options: MetaDatabaseOptions, open: OpenM
 }
 
 async function openSqlite(path: string, warn: (message: string) => void): Promise<{ db: Kysely<MetaTables>; dialect: MetaDialect }> {
-  const { default: Database } = await import('better-sqlite3');
+  const Database = await sqliteModule();
   if (path !== ':memory:' && path !== '') {
     mkdirSync(dirname(path), { recursive: true });
     ownerOnly(path, warn);
@@ -53,6 +53,20 @@ async function openSqlite(path: string, warn: (message: string) => void): Promis
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
   return { db: new Kysely<MetaTables>({ dialect: new SqliteDialect({ database: sqlite }) }), dialect: 'sqlite' };
+}
+
+/**
+ * better-sqlite3 12 is the last to run on Node 20, and its statements abort Node 24.19+ when they
+ * are collected (they still derive from node::ObjectWrap); 13 fixes that but needs Node 22. Both
+ * are installed (13 as `better-sqlite3-node22`, a prebuilt Node-API addon) and the runtime picks.
+ */
+export async function sqliteModule(): Promise<typeof import('better-sqlite3')> {
+  const major = Number(process.versions.node.split('.')[0]);
+  if (major >= 22) {
+    const name = 'better-sqlite3-node22';
+    return ((await import(name)) as { default: typeof import('better-sqlite3') }).default;
+  }
+  return (await import('better-sqlite3')).default;
 }
 
 /**

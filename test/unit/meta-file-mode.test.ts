@@ -5,7 +5,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import { sqliteModule } from '../../src/meta/database.js';
 import { startBerth } from '../e2e/support/berth-process.js';
 import { removeDir, tempDir } from '../e2e/support/env.js';
 import { randomBlob } from '../support/oci-fixtures.js';
@@ -62,6 +62,7 @@ describe('metadata database file mode', () => {
     // As an older Berth left it: SQLite's default mode under umask 022.
     const path = join(root, 'berth', 'meta.sqlite');
     for (const f of databaseFiles(root)) chmodSync(f, 0o644);
+    const Database = await sqliteModule();
     const before = new Database(path, { readonly: true });
     const created = before.prepare("select value from berth_meta where key = 'created_at'").get() as { value: string };
     before.close();
