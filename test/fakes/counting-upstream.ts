@@ -5,6 +5,7 @@
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { Transform } from 'node:stream';
+import { listenLoopback } from '../support/listen.js';
 
 export type UpstreamMode = 'pass' | 'down' | 'hang' | 'ratelimit' | 'corrupt';
 
@@ -38,11 +39,7 @@ export class CountingProxy {
 
   static async start(target: string): Promise<CountingProxy> {
     const p = new CountingProxy(target);
-    await new Promise<void>((resolve) => p.#server.listen(0, '127.0.0.1', resolve));
-    const addr = p.#server.address();
-    if (!addr || typeof addr === 'string') throw new Error('no address');
-    p.host = `127.0.0.1:${addr.port}`;
-    p.url = `http://${p.host}`;
+    ({ host: p.host, url: p.url } = await listenLoopback(p.#server));
     return p;
   }
 

@@ -4,6 +4,7 @@
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { listenLoopback } from './listen.js';
 
 export class ForwardProxy {
   /** Requests (absolute-form) and tunnels (CONNECT) per target `host:port`. */
@@ -26,11 +27,7 @@ export class ForwardProxy {
   /** `auth`: `user:password` the proxy demands, if any. */
   static async start(auth?: string): Promise<ForwardProxy> {
     const p = new ForwardProxy(auth);
-    await new Promise<void>((resolve) => p.#server.listen(0, '127.0.0.1', resolve));
-    const addr = p.#server.address();
-    if (!addr || typeof addr === 'string') throw new Error('no address');
-    p.host = `127.0.0.1:${addr.port}`;
-    p.url = `http://${p.host}`;
+    ({ host: p.host, url: p.url } = await listenLoopback(p.#server));
     return p;
   }
 
