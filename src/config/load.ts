@@ -129,42 +129,33 @@ function applyEnvironment(raw: Tree, env: NodeJS.ProcessEnv, problems: string[],
   for (const [variable, value] of Object.entries(env).sort()) {
     if (!variable.startsWith('REGISTRY_') || value === undefined) continue;
     const segments = variable.slice('REGISTRY_'.length).split('_');
-    const path = resolveEnvPath(ConfigSchema, segments);
-    if (typeof path === 'string') {
-      if (Object.hasOwn(sections, segments[0]!.toLowerCase())) problems.push(`environment variable ${variable}: ${path}`);
-      else warnings.push(`environment variable ${variable} is not a configuration key (${path}); it is ignored`);
+    const resolved = resolveEnvPath(ConfigSchema, segments);
+    if (typeof resolved === 'string') {
+      if (Object.hasOwn(sections, segments[0]!.toLowerCase())) problems.push(`environment variable ${variable}: ${resolved}`);
+      else warnings.push(`environment variable ${variable} is not a configuration key (${resolved}); it is ignored`);
       continue;
     }
     // A key the schema types as text keeps the variable's text: `REGISTRY_PROXY_TTL=0` is the
     // duration "0", not the number 0 that YAML would make of it.
-    setPath(raw, path, leafIsString(ConfigSchema, path) ? value : parseScalar(value));
+    setPath(raw, resolved.path, resolved.leaf?.[Kind] === 'String' ? value : parseScalar(value));
   }
 }
 
-function leafIsString(schema: TSchema, path: string[]): boolean {
-  let node: TSchema | undefined = schema;
-  for (const key of path) {
-    const props: Record<string, TSchema> | undefined = node?.[Kind] === 'Object' ? (node.properties as Record<string, TSchema>) : undefined;
-    node = props?.[key];
-    if (!node) return false;
-  }
-  return node[Kind] === 'String';
-}
-
-function resolveEnvPath(schema: TSchema, segments: string[]): string[] | string {
+/** The key a variable names and its schema (undefined below a free-form or unimplemented key), or why it names none. */
+function resolveEnvPath(schema: TSchema, segments: string[]): { path: string[]; leaf: TSchema | undefined } | string {
   const path: string[] = [];
   let node: TSchema | undefined = schema;
   for (let i = 0; i < segments.length; i++) {
     const segment = segments[i]!.toLowerCase();
     if (node?.[Kind] === 'Record') {
       path.push(segments.slice(i).join('_'));
-      return path;
+      return { path, leaf: undefined };
     }
     // Below a key Berth accepts but does not implement (health, redis, storage.s3, ...) anything
     // goes, as in the file: the key is then reported like the file's (a warning or its own error).
     if (typeof node?.[UNIMPLEMENTED] === 'string') {
       path.push(...segments.slice(i).map((s) => s.toLowerCase()));
-      return path;
+      return { path, leaf: undefined };
     }
     const props: Record<string, TSchema> | undefined = node?.[Kind] === 'Object' ? (node.properties as Record<string, TSchema>) : undefined;
     if (!props || !Object.hasOwn(props, segment)) {
@@ -175,7 +166,7 @@ function resolveEnvPath(schema: TSchema, segments: string[]): string[] | string 
     path.push(segment);
     node = props[segment];
   }
-  return path;
+  return { path, leaf: node };
 }
 
 function parseScalar(value: string): unknown {
