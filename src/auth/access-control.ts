@@ -70,7 +70,13 @@ export class AccessControl {
     const required = requiredAccess(req.declared);
     const signedIn = await this.#authenticate(credentials, req, required);
     if (!signedIn.ok) return { ok: false, identity: undefined, refusal: signedIn.refusal };
-    const { identity } = signedIn;
+    return this.admitIdentity(signedIn.identity, req);
+  }
+
+  /** The verdict for a caller already known (a console session): the same rules as `admit`, without a sign-in. */
+  async admitIdentity(identity: Identity, req: AccessRequest): Promise<Admission> {
+    if (this.auth.mode === 'open') return { ok: true, identity: ANONYMOUS, mount: true };
+    const required = requiredAccess(req.declared);
     const refuse = (refusal: Refusal): Admission => ({ ok: false, identity, refusal });
     if (required.length === 0) {
       return identity.kind === 'anonymous' ? refuse(this.#unauthorized(req, [], 'authentication required')) : { ok: true, identity, mount: true };

@@ -16,6 +16,7 @@ import { GcSection } from './sections/gc.js';
 import { MetaSection } from './sections/meta.js';
 import { MetricsSection } from './sections/metrics.js';
 import { ValidationSection } from './sections/validation.js';
+import { UiSection } from './sections/ui.js';
 
 export { UNIMPLEMENTED } from './sections/common.js';
 
@@ -39,6 +40,7 @@ export const ConfigSchema = Type.Object({
   gc: GcSection,
   meta: MetaSection,
   metrics: MetricsSection,
+  ui: UiSection,
 }, { ...strict, default: {} });
 
 /** The configuration as written (file, environment), with the schema's defaults: what `berth config print` shows. */

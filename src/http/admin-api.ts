@@ -14,6 +14,8 @@ import { credentialsOf } from '../auth/credentials.js';
 import { AdminApiError, adminErrorBody, requiredString as str, type AdminAction, type AdminBody } from './admin-types.js';
 import { crossSiteReason, isJsonBody, type OriginPolicy } from '../auth/csrf.js';
 import { operationRoutes } from './admin-operations.js';
+import { sessionIdentity } from './auth-hook.js';
+import { identityName, type Identity } from '../auth/identity.js';
 import type { Registry } from '../registry/registry.js';
 
 type Body = AdminBody;
@@ -117,6 +119,8 @@ async function run(auth: AuthService, req: FastifyRequest, reply: FastifyReply, 
 }
 
 async function admin(auth: AuthService, req: FastifyRequest, address: string): Promise<string> {
+  const session = sessionIdentity(req);
+  if (session) return administrator(req, session, address);
   const basic = credentialsOf(req.headers.authorization);
   if (basic?.kind !== 'basic' || basic.user === '') throw new ApiError('UNAUTHORIZED', 'administrator credentials required');
   const result = await auth.signIn.check(basic, address);
@@ -124,11 +128,16 @@ async function admin(auth: AuthService, req: FastifyRequest, address: string): P
     req.log.warn({ user: basic.user, address, action: `${req.method} ${req.url.split('?')[0]}`, reason: result.reason }, 'access refused');
     throw 'retryAfter' in result ? new ApiError('TOOMANYREQUESTS', 'too many failed logins') : new ApiError('UNAUTHORIZED', 'invalid credentials');
   }
-  if (result.identity.kind !== 'user' || !result.identity.admin) {
-    req.log.warn({ user: basic.user, address, action: `${req.method} ${req.url.split('?')[0]}`, reason: 'not a system administrator' }, 'access refused');
+  return administrator(req, result.identity, address);
+}
+
+/** The name of a signed-in system administrator, or the refusal of anyone else. */
+function administrator(req: FastifyRequest, identity: Identity, address: string): string {
+  if (identity.kind !== 'user' || !identity.admin) {
+    req.log.warn({ user: identityName(identity), address, action: `${req.method} ${req.url.split('?')[0]}`, reason: 'not a system administrator' }, 'access refused');
     throw new ApiError('DENIED', 'only system administrators may use the admin API');
   }
-  return result.identity.name;
+  return identity.name;
 }
 
 async function readJson(req: FastifyRequest): Promise<Body> {

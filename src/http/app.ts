@@ -19,6 +19,7 @@ import { adminApi } from './admin-api.js';
 import { tokenServer } from './token-routes.js';
 import type { TlsServerOptions } from './tls.js';
 import { installConnectionGuards } from './connection-guards.js';
+import { consoleSessions, installConsole, type ConsoleSettings } from './console/console.js';
 
 export interface AppOptions {
   registry: Registry;
@@ -35,6 +36,8 @@ export interface AppOptions {
   matchRoute?: RouteMatcher;
   /** Repositories a pull also reads, whose pull rights the caller needs too (the pull-through cache's stored names). */
   alsoRequired?: AlsoRequired;
+  /** The web console (`ui`); off when absent. */
+  console?: ConsoleSettings;
 }
 
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
@@ -82,7 +85,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   installErrorHandling(app);
   if (options.observe) installObservability(app, options.observe);
   const auth = options.auth;
-  const gate = auth ? installAuth(app, auth, settings, options.alsoRequired) : undefined;
+  const sessions = consoleSessions(auth, options.console, settings);
+  const gate = auth ? installAuth(app, auth, settings, options.alsoRequired, sessions) : undefined;
+  if (options.console?.enabled) await installConsole(app, options.console, auth, sessions, settings);
   if (auth) {
     // Encapsulated plugins, registered after every hook above so that they inherit them all.
     await app.register(tokenServer, { prefix: settings.prefix, auth, settings });

@@ -14,10 +14,17 @@ import { targetOf, type RegistryApiTarget } from './request-target.js';
 import { auditPull } from './pull-audit.js';
 import { query } from './request-input.js';
 import type { HttpSettings } from './settings.js';
+import { csrfMatches, type ConsoleSession, type ConsoleSessions } from './console/sessions.js';
+import { crossSiteReason } from '../auth/csrf.js';
 
 export type { AlsoRequired };
 
-export interface RequestAuth { identity: Identity; address: string }
+export interface RequestAuth {
+  identity: Identity;
+  address: string;
+  /** Set when the identity comes from a console session cookie (no Authorization header was sent). */
+  session?: ConsoleSession;
+}
 
 const states = new WeakMap<FastifyRequest, RequestAuth>();
 const judged = new WeakSet<FastifyRequest>();
@@ -29,6 +36,12 @@ export function gateJudged(req: FastifyRequest): boolean {
 
 export function requestAuth(req: FastifyRequest): RequestAuth | undefined {
   return states.get(req);
+}
+
+/** The identity of the request's console session, if it is made with one (admin and read APIs take it as signed in). */
+export function sessionIdentity(req: FastifyRequest): Identity | undefined {
+  const state = states.get(req);
+  return state?.session ? state.identity : undefined;
 }
 
 /** Whether the request was let through without credentials (no auth, anonymous, or an anonymous token). */
@@ -45,7 +58,7 @@ export interface AuthGate {
 }
 
 /** Installs the address check and the audit (every route) and returns the gate of the registry API. */
-export function installAuth(app: FastifyInstance, auth: AuthService, settings: HttpSettings, alsoRequired?: AlsoRequired): AuthGate {
+export function installAuth(app: FastifyInstance, auth: AuthService, settings: HttpSettings, alsoRequired?: AlsoRequired, sessions?: ConsoleSessions): AuthGate {
   const access = new AccessControl(auth, alsoRequired);
   app.addHook('onRequest', async (req) => {
     const address = auth.proxies.clientAddress(req.socket.remoteAddress, req.headers);
@@ -54,6 +67,19 @@ export function installAuth(app: FastifyInstance, auth: AuthService, settings: H
       throw new RegistryError('DENIED', 'your address may not reach this registry');
     }
     states.set(req, { identity: ANONYMOUS, address });
+    // A browser of the console: its session cookie stands for the credentials (an explicit
+    // Authorization header wins), and every change it makes must carry the session's token.
+    const session = sessions && req.headers.authorization === undefined ? await sessions.resolve(req) : undefined;
+    if (!session) return;
+    if (!SAFE_METHODS.has(req.method)) {
+      const forged = crossSiteReason(req, { host: settings.host, trusted: settings.corsOrigins }) ?? (csrfMatches(req, session) ? undefined : 'the console\'s anti-forgery token is missing or wrong');
+      if (forged) {
+        req.log.warn({ user: identityName(session.identity), address, reason: forged }, 'access refused');
+        throw new RegistryError('DENIED', forged);
+      }
+    }
+    states.set(req, { identity: session.identity, address, session });
+    remember(req, session.identity, address);
   });
   app.addHook('onResponse', async (req, reply) => {
     const state = states.get(req);
@@ -68,7 +94,8 @@ export function installAuth(app: FastifyInstance, auth: AuthService, settings: H
     const api = targetOf(req).api;
     const state = states.get(req);
     if (!api || !state) throw new RegistryError('INTERNAL', { requestId: req.id, reason: 'the gate ran outside the registry API' });
-    const admission = await access.admit(credentialsOf(req.headers.authorization), accessRequest(req, api, state.address, auth, settings));
+    const request = accessRequest(req, api, state.address, auth, settings);
+    const admission = state.session ? await access.admitIdentity(state.identity, request) : await access.admit(credentialsOf(req.headers.authorization), request);
     if (admission.identity) remember(req, admission.identity, state.address);
     if (!admission.ok) {
       const { refusal } = admission;
@@ -93,8 +120,10 @@ export function installAuth(app: FastifyInstance, auth: AuthService, settings: H
   };
 }
 
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
 function remember(req: FastifyRequest, identity: Identity, address: string): void {
-  states.set(req, { identity, address });
+  states.set(req, { ...states.get(req), identity, address });
   // The access log and the notification events name the caller (src/http/observability.ts).
   if (identity.kind !== 'anonymous') (req as unknown as { berthUser?: string }).berthUser = identityName(identity);
 }

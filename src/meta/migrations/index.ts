@@ -7,6 +7,7 @@ import { events } from './0200-events.js';
 import { eventsLease } from './0250-events-lease.js';
 import { listing } from './0300-listing.js';
 import { proxy } from './0500-proxy.js';
+import { consoleSessions } from './0600-console.js';
 
 export const MIGRATIONS: Record<string, Migration> = {
   '0000-bookkeeping': bookkeeping,
@@ -15,4 +16,5 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0250-events-lease': eventsLease,
   '0300-listing': listing,
   '0500-proxy': proxy,
+  '0600-console': consoleSessions,
 };

@@ -5,5 +5,6 @@ import type { AuthTables } from './auth.js';
 import type { EventsTables } from './events.js';
 import type { ListingTables } from './listing.js';
 import type { ProxyTables } from './proxy.js';
+import type { ConsoleTables } from './console.js';
 
-export interface MetaTables extends BookkeepingTables, AuthTables, EventsTables, ListingTables, ProxyTables {}
+export interface MetaTables extends BookkeepingTables, AuthTables, EventsTables, ListingTables, ProxyTables, ConsoleTables {}
