@@ -13,6 +13,7 @@ import { isValidName } from '../oci/reference.js';
 import { parseImageReference } from '../client/index.js';
 import { parseTransportReference } from '../transport/reference.js';
 import { registryClient } from '../transport/open.js';
+import { mirroredTags } from '../transport/mirror.js';
 import { addTransferOptions, sideOptions } from './transfer-options.js';
 import { copyOne, type CopyFlags } from './copy-command.js';
 import { outputMode, reporter } from './progress.js';
@@ -97,9 +98,10 @@ async function sync(src: string, dst: string, flags: SyncFlags): Promise<void> {
       const side = { ...sideOptions(flags, 'src'), ...(item.creds ? { creds: item.creds } : {}) };
       const srcClient = await registryClient(item.host, side);
       try {
-        const tags = (item.tags ?? await srcClient.listTags(item.repository)).filter((t) => !item.regex || item.regex.test(t)).filter((t) => !/^sha256-[0-9a-f]{64}$/.test(t));
+        const tags = item.tags ?? await srcClient.listTags(item.repository);
+        const selected = mirroredTags(tags, item.regex);
         const destRepo = prefix ? `${prefix}/${item.repository}` : item.repository;
-        for (const tag of tags.sort()) {
+        for (const tag of selected) {
           const from = `docker://${item.host}/${item.repository}:${tag}`;
           const to = `docker://${dest.host}/${destRepo}:${tag}`;
           const [have, want] = await Promise.all([destClient.headManifest(destRepo, tag), srcClient.headManifest(item.repository, tag)]);

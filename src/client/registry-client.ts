@@ -217,25 +217,35 @@ export class RegistryClient {
    * twice, and stopping when `signal` aborts.
    */
   async listTags(repo: string, pageSize?: number, options: { signal?: AbortSignal; maxPages?: number } = {}): Promise<string[]> {
+    const first = `/v2/${repo}/tags/list${pageSize ? `?n=${pageSize}` : ''}`;
+    return this.#pages(first, `tag list of ${repo}`, [pullScope(repo)], (doc) => (doc as { tags?: string[] | null }).tags ?? [], options);
+  }
+
+  /** Every repository of the catalog (`/v2/_catalog`), its pages followed as `listTags` follows them. */
+  async listRepositories(pageSize?: number, options: { signal?: AbortSignal; maxPages?: number } = {}): Promise<string[]> {
+    const first = `/v2/_catalog${pageSize ? `?n=${pageSize}` : ''}`;
+    return this.#pages(first, 'catalog', ['registry:catalog:*'], (doc) => (doc as { repositories?: string[] | null }).repositories ?? [], options);
+  }
+
+  async #pages(first: string, what: string, scopes: string[], items: (doc: unknown) => string[], options: { signal?: AbortSignal; maxPages?: number }): Promise<string[]> {
     const maxPages = options.maxPages ?? MAX_TAG_PAGES;
-    const tags: string[] = [];
+    const out: string[] = [];
     const seen = new Set<string>();
-    let path: string | undefined = `/v2/${repo}/tags/list${pageSize ? `?n=${pageSize}` : ''}`;
+    let path: string | undefined = first;
     while (path) {
       options.signal?.throwIfAborted();
       const url = this.#absolute(path);
-      if (seen.has(url)) throw new ListingLimitError(`tag list of ${repo} links back to a page it already sent (${seen.size} pages)`);
-      if (seen.size >= maxPages) throw new ListingLimitError(`tag list of ${repo} has more than ${maxPages} pages`);
+      if (seen.has(url)) throw new ListingLimitError(`${what} links back to a page it already sent (${seen.size} pages)`);
+      if (seen.size >= maxPages) throw new ListingLimitError(`${what} has more than ${maxPages} pages`);
       seen.add(url);
       const res = await this.endpoint.send({
-        method: 'GET', path, scopes: [pullScope(repo)], expect: [200], trustedOnly: true, ...(options.signal ? { signal: options.signal } : {}),
+        method: 'GET', path, scopes, expect: [200], trustedOnly: true, ...(options.signal ? { signal: options.signal } : {}),
       });
-      const doc = JSON.parse((await readLimited(res.body, 16 * 1024 * 1024, 'tag list')).toString('utf8')) as { tags?: string[] | null };
-      tags.push(...(doc.tags ?? []));
+      out.push(...items(JSON.parse((await readLimited(res.body, 16 * 1024 * 1024, what)).toString('utf8'))));
       const next = /<([^>]+)>\s*;\s*rel="?next"?/.exec(header(res, 'link') ?? '');
       path = next ? this.#absolute(next[1]!) : undefined;
     }
-    return tags;
+    return out;
   }
 
   #absolute(location: string): string {

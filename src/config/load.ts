@@ -13,6 +13,7 @@ import { authConfigProblems, isCidr } from './sections/auth.js';
 import { proxyConfigProblems } from './sections/proxy.js';
 import { opensslCiphers } from './tls-ciphers.js';
 import { validationConfigProblems } from './sections/validation.js';
+import { replicationConfigProblems } from './sections/replication.js';
 import { prepareStorage, selectDriver, type StorageSettings } from './sections/storage.js';
 
 export class ConfigError extends Error {
@@ -280,6 +281,7 @@ function checkSemantics(config: ConfigInput, problems: string[]): void {
     if ('problems' in ciphers) problems.push(...ciphers.problems);
   }
   problems.push(...validationConfigProblems(config.validation));
+  problems.push(...replicationConfigProblems(config.replication));
   for (const [key, value] of [
     ['storage.maintenance.uploadpurging.age', config.storage.maintenance.uploadpurging.age],
     ['storage.maintenance.uploadpurging.interval', config.storage.maintenance.uploadpurging.interval],

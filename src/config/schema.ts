@@ -17,6 +17,7 @@ import { MetaSection } from './sections/meta.js';
 import { MetricsSection } from './sections/metrics.js';
 import { ValidationSection } from './sections/validation.js';
 import { UiSection } from './sections/ui.js';
+import { ReplicationSection } from './sections/replication.js';
 
 export { UNIMPLEMENTED } from './sections/common.js';
 
@@ -41,6 +42,7 @@ export const ConfigSchema = Type.Object({
   meta: MetaSection,
   metrics: MetricsSection,
   ui: UiSection,
+  replication: ReplicationSection,
 }, { ...strict, default: {} });
 
 /** The configuration as written (file, environment), with the schema's defaults: what `berth config print` shows. */

@@ -13,7 +13,8 @@ export function metaOptionsFromConfig(config: Config): MetaDatabaseOptions {
   return { sqlite: { path: ':memory:' } };
 }
 
-/** Whether the configured features keep state in the metadata database (auth, notification queues, the listing index, pull-through cache). */
+/** Whether the configured features keep state in the metadata database (auth, notification queues, the listing index, pull-through cache, replication jobs). */
 export function metadataNeeded(config: Config): boolean {
-  return config.auth !== undefined || (config.notifications.endpoints ?? []).length > 0 || config.meta.index.enabled || config.proxy.upstreams.length > 0;
+  return config.auth !== undefined || (config.notifications.endpoints ?? []).length > 0 || config.meta.index.enabled || config.proxy.upstreams.length > 0
+    || config.replication.policies.length > 0;
 }

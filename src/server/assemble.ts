@@ -19,6 +19,8 @@ import { startListing } from '../meta/listing-sync.js';
 import type { Redis } from '../redis/connect.js';
 import { proxyConfigured, pullThroughFromConfig } from '../proxy/from-config.js';
 import type { PullThrough } from '../proxy/pull-through.js';
+import { replicationFromConfig } from '../replication/from-config.js';
+import type { ReplicationService } from '../replication/service.js';
 import { createObservability, type Observability } from './observability.js';
 import { startSchedules, type SchedulesOptions } from './schedules.js';
 
@@ -57,6 +59,8 @@ export interface Assembly {
   readonly observability: Observability | undefined;
   /** Server role only, when the proxy section configures a cache. */
   readonly proxy: PullThrough | undefined;
+  /** Server role only, wherever the metadata database is open: push and pull policies, their jobs. */
+  readonly replication: ReplicationService | undefined;
   /** Starts the background work (upload purging, GC, retention, cache eviction); `close` stops it. */
   startSchedules(options?: SchedulesOptions): { stop(): void };
   /** Stops schedules, flushes event queues until `deadline`, and closes every connection. */
@@ -95,12 +99,16 @@ export async function assemble(config: Config, options: AssembleOptions): Promis
       : undefined;
     if (proxy) closers.push(() => proxy.close());
     obs?.watchStorage(driver);
-    const registry = obs ? obs.decorate(proxy ? proxy.registry : core) : core;
+    const replication = server && meta ? replicationFromConfig(config, { meta, core, logger, metrics: obs?.metrics?.registry }) : undefined;
+    if (replication) closers.push(() => replication.close());
+    const registry = obs ? obs.decorate(proxy ? proxy.registry : core, replication ? [replication.listener] : []) : core;
+    replication?.attach(registry);
     return {
-      config, logger, driver, core, registry, listing, meta, redis, observability: obs, proxy,
+      config, logger, driver, core, registry, listing, meta, redis, observability: obs, proxy, replication,
       startSchedules(schedules = {}) {
         const running = startSchedules({ config, logger, driver, core, registry, meta, observability: obs }, schedules);
         closers.push(running.stop);
+        replication?.start().catch((err: unknown) => logger.error({ err }, 'replication did not start'));
         return running;
       },
       async close(until) {

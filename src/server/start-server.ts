@@ -10,6 +10,7 @@ import { tlsServerOptions } from '../http/tls.js';
 import { startAuth, type AuthService } from '../auth/service.js';
 import { unusableEntryWarnings } from '../auth/htpasswd.js';
 import type { PullThrough } from '../proxy/pull-through.js';
+import type { ReplicationService } from '../replication/service.js';
 import { createLogger } from './logger.js';
 import type { Observability } from './observability.js';
 import { assemble } from './assemble.js';
@@ -21,6 +22,8 @@ export interface RunningServer {
   auth?: AuthService | undefined;
   /** The pull-through cache, when the proxy section configures one. */
   proxy?: PullThrough | undefined;
+  /** Replication's policies and jobs, wherever the metadata database is open. */
+  replication?: ReplicationService | undefined;
   /** Stops accepting, finishes in-flight requests, then flushes event queues until `deadline`. */
   close(deadline?: number): Promise<void>;
 }
@@ -63,6 +66,7 @@ export async function startServer(config: Config, warnings: string[] = []): Prom
       observability: obs,
       auth: signedIn,
       proxy,
+      replication: assembly.replication,
       async close(deadline = Date.now() + config.http.draintimeout) {
         schedules.stop();
         await served.close();

@@ -57,7 +57,8 @@ export function parsePlatform(text: string): Platform {
   return { os, architecture, ...(variant ? { variant } : {}) };
 }
 
-async function pool<T>(items: T[], jobs: number, run: (item: T) => Promise<void>): Promise<void> {
+/** Runs `run` over `items`, `jobs` at a time; stops starting new ones after the first failure, which it throws. */
+export async function pool<T>(items: T[], jobs: number, run: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
   const errors: unknown[] = [];
   const worker = async () => {

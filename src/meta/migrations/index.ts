@@ -8,6 +8,7 @@ import { eventsLease } from './0250-events-lease.js';
 import { listing } from './0300-listing.js';
 import { proxy } from './0500-proxy.js';
 import { consoleSessions } from './0600-console.js';
+import { replication } from './0700-replication.js';
 
 export const MIGRATIONS: Record<string, Migration> = {
   '0000-bookkeeping': bookkeeping,
@@ -17,4 +18,5 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0300-listing': listing,
   '0500-proxy': proxy,
   '0600-console': consoleSessions,
+  '0700-replication': replication,
 };

@@ -6,5 +6,6 @@ import type { EventsTables } from './events.js';
 import type { ListingTables } from './listing.js';
 import type { ProxyTables } from './proxy.js';
 import type { ConsoleTables } from './console.js';
+import type { ReplicationTables } from './replication.js';
 
-export interface MetaTables extends BookkeepingTables, AuthTables, EventsTables, ListingTables, ProxyTables, ConsoleTables {}
+export interface MetaTables extends BookkeepingTables, AuthTables, EventsTables, ListingTables, ProxyTables, ConsoleTables, ReplicationTables {}

@@ -1,0 +1,150 @@
+// Every endpoint and policy replication knows: config.yml's (fixed while the process runs) and
+// those added through the admin API or the CLI, kept in the metadata database with endpoint
+// passwords sealed (sealing.ts). Both kinds are checked by the same rules as the configuration.
+// Reads are cached briefly, since every push asks which policies it concerns.
+import { readFileSync } from 'node:fs';
+import type { Kysely } from 'kysely';
+import { Value } from '@sinclair/typebox/value';
+import type { MetaTables } from '../meta/tables/index.js';
+import {
+  ReplicationEndpointSchema, ReplicationPolicySchema, policyProblems,
+  type ReplicationEndpointConfig, type ReplicationPolicyConfig, type ReplicationSettings,
+} from '../config/sections/replication.js';
+import { ReplicationPolicy } from './policy.js';
+import type { EndpointSettings } from './remote-side.js';
+import { seal, unseal } from './sealing.js';
+
+export class CatalogError extends Error {
+  constructor(readonly code: 'INVALID' | 'CONFLICT' | 'NOT_FOUND', message: string) {
+    super(message);
+  }
+}
+
+/** What the API and CLI show of an endpoint: never its password. */
+export interface EndpointView {
+  name: string;
+  url: string;
+  username: string | null;
+  hasPassword: boolean;
+  insecure: boolean;
+  origin: 'config' | 'api';
+}
+
+export interface PolicyView extends ReplicationPolicyConfig {
+  origin: 'config' | 'api';
+}
+
+const CACHE_MS = 2000;
+
+function endpointFromConfig(e: ReplicationEndpointConfig): EndpointSettings {
+  const password = e.passwordfile !== undefined ? readFileSync(e.passwordfile, 'utf8').replace(/\r?\n$/, '') : e.password;
+  return { name: e.name, url: e.url, username: e.username, password, insecure: e.insecure, ...(e.ca ? { ca: readFileSync(e.ca) } : {}) };
+}
+
+export class PolicyCatalog {
+  readonly #db: Kysely<MetaTables>;
+  readonly #key: Buffer | undefined;
+  readonly #configPolicies: ReplicationPolicy[];
+  readonly #configPolicyInput: ReplicationPolicyConfig[];
+  readonly #configEndpoints = new Map<string, EndpointSettings>();
+  #cache: { at: number; policies: ReplicationPolicy[] } | undefined;
+
+  constructor(db: Kysely<MetaTables>, settings: ReplicationSettings, key: Buffer | undefined) {
+    this.#db = db;
+    this.#key = key;
+    this.#configPolicies = settings.policies.map((p) => new ReplicationPolicy(p, 'config'));
+    this.#configPolicyInput = settings.policies.map((p) => Value.Encode(ReplicationPolicySchema, p));
+    for (const e of settings.endpoints) this.#configEndpoints.set(e.name, endpointFromConfig(e));
+  }
+
+  async policies(): Promise<ReplicationPolicy[]> {
+    if (this.#cache && Date.now() - this.#cache.at < CACHE_MS) return this.#cache.policies;
+    const stored = await this.#db.selectFrom('replication_policies').selectAll().orderBy('name').execute();
+    const fromApi = stored.map((r) => new ReplicationPolicy(Value.Decode(ReplicationPolicySchema, JSON.parse(r.body)), 'api'));
+    const policies = [...this.#configPolicies, ...fromApi];
+    this.#cache = { at: Date.now(), policies };
+    return policies;
+  }
+
+  async policy(name: string): Promise<ReplicationPolicy | undefined> {
+    return (await this.policies()).find((p) => p.name === name);
+  }
+
+  async policyViews(): Promise<PolicyView[]> {
+    const stored = await this.#db.selectFrom('replication_policies').selectAll().orderBy('name').execute();
+    return [
+      ...this.#configPolicyInput.map((p) => ({ ...p, origin: 'config' as const })),
+      ...stored.map((r) => ({ ...(JSON.parse(r.body) as ReplicationPolicyConfig), origin: 'api' as const })),
+    ];
+  }
+
+  async endpoint(name: string): Promise<EndpointSettings | undefined> {
+    const fixed = this.#configEndpoints.get(name);
+    if (fixed) return fixed;
+    const row = await this.#db.selectFrom('replication_endpoints').selectAll().where('name', '=', name).executeTakeFirst();
+    if (!row) return undefined;
+    const password = row.password_sealed === null ? undefined : unseal(this.#needKey(), row.password_sealed);
+    return { name: row.name, url: row.url, username: row.username ?? undefined, password, insecure: row.insecure === 1, ...(row.ca ? { ca: row.ca } : {}) };
+  }
+
+  async endpointViews(): Promise<EndpointView[]> {
+    const rows = await this.#db.selectFrom('replication_endpoints').selectAll().orderBy('name').execute();
+    return [
+      ...[...this.#configEndpoints.values()].map((e) => ({ name: e.name, url: e.url, username: e.username ?? null, hasPassword: e.password !== undefined, insecure: e.insecure, origin: 'config' as const })),
+      ...rows.map((r) => ({ name: r.name, url: r.url, username: r.username, hasPassword: r.password_sealed !== null, insecure: r.insecure === 1, origin: 'api' as const })),
+    ];
+  }
+
+  /** Adds or replaces an endpoint of the API; its password is sealed before it is stored. */
+  async putEndpoint(body: unknown): Promise<EndpointView> {
+    const e = checked(ReplicationEndpointSchema, body, 'endpoint') as ReplicationEndpointConfig;
+    if (this.#configEndpoints.has(e.name)) throw new CatalogError('CONFLICT', `endpoint ${e.name} is defined in config.yml; change it there`);
+    if (e.passwordfile !== undefined) throw new CatalogError('INVALID', 'passwordfile is for config.yml; send the password itself');
+    const sealed = e.password !== undefined ? seal(this.#needKey(), e.password) : null;
+    const row = { name: e.name, url: e.url, username: e.username ?? null, password_sealed: sealed, insecure: e.insecure ? 1 : 0, ca: e.ca ? readFileSync(e.ca, 'utf8') : null, updated_at: Date.now() };
+    await this.#db.deleteFrom('replication_endpoints').where('name', '=', e.name).execute();
+    await this.#db.insertInto('replication_endpoints').values(row).execute();
+    return { name: e.name, url: e.url, username: row.username, hasPassword: sealed !== null, insecure: e.insecure, origin: 'api' };
+  }
+
+  async deleteEndpoint(name: string): Promise<void> {
+    if (this.#configEndpoints.has(name)) throw new CatalogError('CONFLICT', `endpoint ${name} is defined in config.yml; remove it there`);
+    const users = (await this.policies()).filter((p) => p.settings.endpoint === name).map((p) => p.name);
+    if (users.length > 0) throw new CatalogError('CONFLICT', `endpoint ${name} is used by policies ${users.join(', ')}`);
+    const r = await this.#db.deleteFrom('replication_endpoints').where('name', '=', name).executeTakeFirst();
+    if (Number(r.numDeletedRows) === 0) throw new CatalogError('NOT_FOUND', `no endpoint named ${name}`);
+  }
+
+  /** Adds or replaces a policy of the API, checked as config.yml's are. */
+  async putPolicy(body: unknown): Promise<PolicyView> {
+    const p = checked(ReplicationPolicySchema, body, 'policy') as ReplicationPolicyConfig;
+    if (this.#configPolicies.some((c) => c.name === p.name)) throw new CatalogError('CONFLICT', `policy ${p.name} is defined in config.yml; change it there`);
+    const endpoints = new Set((await this.endpointViews()).map((e) => e.name));
+    const problems = policyProblems(p, 'policy', endpoints);
+    if (problems.length > 0) throw new CatalogError('INVALID', problems.join('; '));
+    await this.#db.deleteFrom('replication_policies').where('name', '=', p.name).execute();
+    await this.#db.insertInto('replication_policies').values({ name: p.name, body: JSON.stringify(p), updated_at: Date.now() }).execute();
+    this.#cache = undefined;
+    return { ...p, origin: 'api' };
+  }
+
+  async deletePolicy(name: string): Promise<void> {
+    if (this.#configPolicies.some((c) => c.name === name)) throw new CatalogError('CONFLICT', `policy ${name} is defined in config.yml; remove it there`);
+    const r = await this.#db.deleteFrom('replication_policies').where('name', '=', name).executeTakeFirst();
+    if (Number(r.numDeletedRows) === 0) throw new CatalogError('NOT_FOUND', `no policy named ${name}`);
+    this.#cache = undefined;
+  }
+
+  #needKey(): Buffer {
+    if (!this.#key) throw new CatalogError('INVALID', 'endpoint passwords are stored encrypted: set replication.key or replication.keyfile first');
+    return this.#key;
+  }
+}
+
+/** The body with the schema's defaults, or a refusal naming each wrong key. */
+function checked(schema: typeof ReplicationPolicySchema | typeof ReplicationEndpointSchema, body: unknown, what: string): unknown {
+  const value = Value.Default(schema, Value.Clone(body ?? {}));
+  const errors = [...Value.Errors(schema, value)].map((e) => `${what}${e.path.replace(/\//g, '.')}: ${e.message}`);
+  if (errors.length > 0) throw new CatalogError('INVALID', errors.join('; '));
+  return value;
+}

@@ -1,0 +1,140 @@
+// Replication in a serving registry: the policies and endpoints (config.yml's, and those the
+// admin API added), the triggers that queue jobs (registry events, cron schedules, "run now"),
+// and this replica's worker. The event listener is awaited before the push is answered, so a
+// push a policy covers is in the queue, durably, by the time the client hears it succeeded.
+import type { FastifyBaseLogger } from 'fastify';
+import type { Kysely } from 'kysely';
+import { Cron } from 'croner';
+import type { MetaTables } from '../meta/tables/index.js';
+import type { Registry } from '../registry/registry.js';
+import type { RegistryEvent, RegistryListener } from '../events/registry-listener.js';
+import type { MetricsRegistry } from '../metrics/metrics.js';
+import type { RegistryClient } from '../client/index.js';
+import type { ReplicationSettings } from '../config/sections/replication.js';
+import { JobStore, type Job, type JobCounts, type NewJob } from './job-store.js';
+import { JobRunner } from './executor.js';
+import { ReplicationPolicy } from './policy.js';
+import { BlobLocations, endpointClient, type EndpointSettings } from './remote-side.js';
+import { PermanentFailure, Worker } from './worker.js';
+import { createReplicationMetrics } from './metrics.js';
+import type { PolicyCatalog } from './catalog.js';
+
+export interface ReplicationOptions {
+  settings: ReplicationSettings;
+  db: Kysely<MetaTables>;
+  core: Registry;
+  catalog: PolicyCatalog;
+  logger: FastifyBaseLogger;
+  metrics?: MetricsRegistry | undefined;
+}
+
+export class ReplicationService {
+  readonly store: JobStore;
+  readonly catalog: PolicyCatalog;
+  readonly #o: ReplicationOptions;
+  readonly #worker: Worker;
+  readonly #log: FastifyBaseLogger;
+  readonly #clients = new Map<string, { client: RegistryClient; locations: BlobLocations; key: string }>();
+  #registry: Registry;
+  #crons: Cron[] = [];
+
+  constructor(o: ReplicationOptions) {
+    this.#o = o;
+    this.#log = o.logger.child({ feature: 'replication' });
+    this.store = new JobStore(o.db);
+    this.catalog = o.catalog;
+    this.#registry = o.core;
+    const s = o.settings;
+    const metrics = o.metrics ? createReplicationMetrics(o.metrics, this.store) : undefined;
+    this.#worker = new Worker(this.store, (job, signal) => this.#runJob(job, signal), {
+      workers: s.workers, leaseMs: s.lease, pollMs: s.poll, maxAttempts: s.maxattempts, backoffMs: s.backoff, maxBackoffMs: s.maxbackoff,
+    }, this.#log, metrics);
+  }
+
+  /** The registry clients use, once decorated: pull policies write through it. */
+  attach(registry: Registry): void {
+    this.#registry = registry;
+  }
+
+  /** Queues the jobs registry events ask for (push policies with `trigger.event`). */
+  readonly listener: RegistryListener = {
+    event: (e: RegistryEvent) => this.#onEvent(e),
+  };
+
+  async #onEvent(e: RegistryEvent): Promise<void> {
+    if (e.kind === 'blob' || (e.action !== 'push' && e.action !== 'delete')) return;
+    const kind = e.action;
+    const policies = (await this.catalog.policies()).filter((p) => p.takesEvent(e.repository, kind));
+    if (policies.length === 0) return;
+    const jobs: NewJob[] = [];
+    for (const p of policies) {
+      if (e.tag !== undefined && p.coversTag(e.tag)) jobs.push({ policy: p.name, kind: 'tag', repository: e.repository, reference: e.tag, trigger: 'event' });
+      // By digest: a referrer pushed on its own, or a manifest deleted with its tags.
+      if (e.tag === undefined && e.digest !== undefined) jobs.push({ policy: p.name, kind: 'digest', repository: e.repository, reference: e.digest, trigger: 'event' });
+    }
+    for (const job of jobs) await this.store.enqueue(job);
+    if (jobs.length > 0) this.#worker.poke();
+  }
+
+  /** Queues a full run of a policy now; false when one is already waiting. */
+  async runNow(policy: string, trigger: 'manual' | 'schedule' = 'manual', id?: string): Promise<boolean> {
+    const queued = await this.store.enqueue({ policy, kind: 'run', trigger, ...(id ? { id } : {}) });
+    if (queued) this.#worker.poke();
+    return queued;
+  }
+
+  async retry(filter: { id?: string; policy?: string }): Promise<number> {
+    const n = await this.store.retry(filter);
+    if (n > 0) this.#worker.poke();
+    return n;
+  }
+
+  async start(): Promise<void> {
+    await this.reschedule();
+    this.#worker.start();
+  }
+
+  /** (Re)starts the cron of each scheduled policy: at start and after the admin API changed one. */
+  async reschedule(): Promise<void> {
+    for (const c of this.#crons) c.stop();
+    this.#crons = [];
+    for (const p of await this.catalog.policies()) {
+      const line = p.settings.trigger.schedule;
+      if (!line || !p.settings.enabled) continue;
+      this.#crons.push(new Cron(line, { protect: true }, () => {
+        // Every replica fires on the same second: the tick's id makes their jobs one.
+        const tick = new Date(Math.round(Date.now() / 1000) * 1000).toISOString();
+        this.runNow(p.name, 'schedule', `run-${p.name}-${tick}`).catch((err: unknown) => this.#log.warn({ err, policy: p.name }, 'replication: could not queue a scheduled run'));
+      }));
+    }
+  }
+
+  async close(): Promise<void> {
+    for (const c of this.#crons) c.stop();
+    this.#crons = [];
+    await this.#worker.stop();
+    await Promise.all([...this.#clients.values()].map((c) => c.client.close()));
+    this.#clients.clear();
+  }
+
+  async #runJob(job: Job, signal: AbortSignal): Promise<JobCounts> {
+    const policy = await this.catalog.policy(job.policy);
+    if (!policy) throw new PermanentFailure(`policy ${job.policy} no longer exists`);
+    const endpoint = await this.catalog.endpoint(policy.settings.endpoint);
+    if (!endpoint) throw new PermanentFailure(`endpoint ${policy.settings.endpoint} of policy ${policy.name} no longer exists`);
+    const { client, locations } = this.#clientFor(endpoint);
+    const runner = new JobRunner({ policy, registry: this.#registry, core: this.#o.core, client, locations, signal });
+    return runner.run(job);
+  }
+
+  /** One client per endpoint (its tokens and connections reused), replaced when the endpoint changes. */
+  #clientFor(e: EndpointSettings): { client: RegistryClient; locations: BlobLocations } {
+    const key = JSON.stringify([e.url, e.username, e.password, e.insecure, e.ca?.toString()]);
+    const known = this.#clients.get(e.name);
+    if (known?.key === key) return known;
+    if (known) known.client.close().catch(() => undefined);
+    const fresh = { client: endpointClient(e), locations: new BlobLocations(), key };
+    this.#clients.set(e.name, fresh);
+    return fresh;
+  }
+}

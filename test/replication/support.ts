@@ -1,0 +1,53 @@
+// Helpers of the replication tests: waiting for a registry to show what a job should have put
+// there, reading digests and tags over plain HTTP, and the replication section of a config.
+import type { ConfigInput } from '../../src/config/schema.js';
+
+/** Polls `check` until it returns a value other than undefined; fails naming `what` after `timeoutMs`. */
+export async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await check();
+      if (v !== undefined) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const ACCEPT = [
+  'application/vnd.oci.image.index.v1+json', 'application/vnd.oci.image.manifest.v1+json',
+  'application/vnd.docker.distribution.manifest.list.v2+json', 'application/vnd.docker.distribution.manifest.v2+json',
+].join(', ');
+
+/** The digest a registry answers for repo:ref, undefined on 404. */
+export async function digestAt(base: string, repo: string, ref: string, auth?: string): Promise<string | undefined> {
+  const res = await fetch(`${base}/v2/${repo}/manifests/${ref}`, { method: 'HEAD', headers: { accept: ACCEPT, ...(auth ? { authorization: auth } : {}) } });
+  if (res.status === 404) return undefined;
+  if (res.status !== 200) throw new Error(`HEAD ${repo}:${ref} answered ${res.status}`);
+  return res.headers.get('docker-content-digest') ?? undefined;
+}
+
+export async function tagsAt(base: string, repo: string, auth?: string): Promise<string[]> {
+  const res = await fetch(`${base}/v2/${repo}/tags/list`, { headers: auth ? { authorization: auth } : {} });
+  if (res.status === 404) return [];
+  const body = (await res.json()) as { tags?: string[] | null };
+  return (body.tags ?? []).sort();
+}
+
+export function basic(user: string, password: string): string {
+  return `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+}
+
+export type ReplicationInput = NonNullable<ConfigInput['replication']>;
+
+/** A replication section with quick test timings (short leases, polls and backoffs). */
+export function replicationSection(partial: Partial<ReplicationInput>): ReplicationInput {
+  return {
+    lease: '3s', workers: 4, maxattempts: 5, backoff: '200ms', maxbackoff: '1s', poll: '200ms', endpoints: [], policies: [],
+    ...partial,
+  } as ReplicationInput;
+}
