@@ -14,6 +14,7 @@ import { tryParseDigest, type Digest } from '../oci/digest.js';
 import type { ListingChange, ListingIndex, Page, PageRequest, RepositoryListing } from '../registry/listing-index.js';
 import type { MetaDatabase } from './database.js';
 import type { MetaTables } from './tables/index.js';
+import { addManifest, removeManifest, replaceManifests } from './references.js';
 
 /** Where the index re-reads repositories from: storage (src/registry/storage-listing.ts). */
 export interface ListingSource {
@@ -153,6 +154,10 @@ export class MetaListingIndex implements ListingIndex {
     switch (c.kind) {
       case 'manifest':
         await this.#setPresent(trx, name, 1);
+        if (c.manifest) await addManifest(trx, name, c.manifest, this.#now());
+        return;
+      case 'unmanifest':
+        await removeManifest(trx, name, c.digest);
         return;
       case 'tag':
         await this.#setPresent(trx, name, 1);
@@ -180,6 +185,8 @@ export class MetaListingIndex implements ListingIndex {
     await trx.deleteFrom('berth_listing_tag').where('repository', '=', name).execute();
     await trx.deleteFrom('berth_listing_referrer').where('repository', '=', name).execute();
     await this.#setPresent(trx, name, state ? 1 : 0);
+    // The reference tables follow storage too (a reader that does not report revisions leaves them).
+    if (!state || state.manifests) await replaceManifests(trx, name, state?.manifests, this.#now());
     if (!state) return;
     const tags = [...state.tags].map(([tag, digest]) => ({ repository: name, tag, digest }));
     for (let i = 0; i < tags.length; i += 500) await trx.insertInto('berth_listing_tag').values(tags.slice(i, i + 500)).execute();

@@ -16,9 +16,24 @@ export interface PageRequest {
   last?: string | undefined;
 }
 
+/**
+ * What a manifest revision holds, for the reference tables beside the listing (src/meta/
+ * references.ts): its own bytes, the blobs it references with their declared sizes, index
+ * children and subject. Content is immutable, so one digest always carries the same facts.
+ */
+export interface ManifestFacts {
+  digest: string;
+  size: number;
+  blobs: { digest: string; size: number }[];
+  children: string[];
+  subject?: string | undefined;
+}
+
 /** A change to one repository's listing, applied to the index after storage holds it. */
 export type ListingChange =
-  | { kind: 'manifest' }
+  | { kind: 'manifest'; manifest?: ManifestFacts }
+  /** A revision was removed (the repository may have gone with it: a `recheck` follows). */
+  | { kind: 'unmanifest'; digest: string }
   | { kind: 'tag'; tag: string; digest: string }
   | { kind: 'untag'; tag: string }
   | { kind: 'referrer'; subject: string; referrer: string }
@@ -32,6 +47,8 @@ export interface RepositoryListing {
   /** Tag -> manifest digest. */
   tags: Map<string, string>;
   referrers: { subject: string; referrer: string }[];
+  /** Every revision with what it references (a storage read fills it; older callers may not). */
+  manifests?: ManifestFacts[];
 }
 
 export interface ListingIndex {

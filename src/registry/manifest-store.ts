@@ -18,6 +18,7 @@ import { KeyedMutex } from './keyed-mutex.js';
 import type { ListingIndex } from './listing-index.js';
 import { StorageListing } from './storage-listing.js';
 import { ManifestUrlPolicy } from './manifest-urls.js';
+import { manifestFacts } from './manifest-facts.js';
 
 export interface StoredManifest {
   digest: Digest;
@@ -138,7 +139,8 @@ export class ManifestStore {
   async #write(name: string, digest: Digest, content: Buffer, manifest: ParsedManifest | undefined): Promise<Omit<PutResult, 'mediaType'>> {
     const newLink = !(await this.exists(name, digest));
     await this.#blobs.putSmall(digest, content);
-    await this.#index.change(name, () => writeLink(this.#driver, layout.revisionLink(name, digest), digest), () => [{ kind: 'manifest' }]);
+    const facts = await manifestFacts(digest.value, content, (d) => this.#blobs.size(tryParseDigest(d) as Digest));
+    await this.#index.change(name, () => writeLink(this.#driver, layout.revisionLink(name, digest), digest), () => [{ kind: 'manifest', manifest: facts }]);
     const result: Omit<PutResult, 'mediaType'> = { digest, size: content.length, newLink };
     const subject = manifest?.subject ? tryParseDigest(manifest.subject.digest) : undefined;
     if (subject && typeof subject !== 'string') {
@@ -179,7 +181,7 @@ export class ManifestStore {
     const content = await this.#blobs.getSmall(digest);
     await this.#tags.untagDigest(name, digest);
     const revision = layout.revisionLink(name, digest).replace(/\/link$/, '');
-    await this.#index.change(name, () => deleteIfPresent(this.#driver.delete(revision)), () => [{ kind: 'recheck' }]);
+    await this.#index.change(name, () => deleteIfPresent(this.#driver.delete(revision)), () => [{ kind: 'unmanifest', digest: digest.value }, { kind: 'recheck' }]);
     const subject = content ? parseStored(content)?.subject : undefined;
     const subjectDigest = subject ? tryParseDigest(subject.digest) : undefined;
     if (subjectDigest && typeof subjectDigest !== 'string') await this.#referrers.remove(name, subjectDigest, digest);

@@ -5,7 +5,8 @@ import type { StorageDriver } from '../storage/driver.js';
 import { basename, layout, REPOSITORIES } from './layout.js';
 import { readLink } from './links.js';
 import { orUndefined } from './storage-errors.js';
-import { paginate, type ListingChange, type ListingIndex, type Page, type PageRequest, type RepositoryListing } from './listing-index.js';
+import { paginate, type ListingChange, type ListingIndex, type ManifestFacts, type Page, type PageRequest, type RepositoryListing } from './listing-index.js';
+import { manifestFacts } from './manifest-facts.js';
 
 const PARALLEL = 16;
 
@@ -65,7 +66,26 @@ export class StorageListing implements ListingIndex {
         referrers.push({ subject: subject.value, referrer: referrer.value });
       }
     }
-    return { name, tags, referrers };
+    return { name, tags, referrers, manifests: await this.#manifests(name) };
+  }
+
+  /** Every revision whose bytes are stored, with what it references (the reference tables' import). */
+  async #manifests(name: string): Promise<ManifestFacts[]> {
+    const out: ManifestFacts[] = [];
+    const size = async (digest: string) => {
+      const d = tryParseDigest(digest);
+      if (typeof d === 'string') return undefined;
+      const info = await orUndefined(this.#driver.stat(layout.blobData(d)));
+      return info && !info.isDir ? info.size : undefined;
+    };
+    const revisions = await this.#digestDirs(`${layout.repository(name)}/_manifests/revisions`);
+    await forEachLimit(revisions, PARALLEL, async (digest) => {
+      if (!(await readLink(this.#driver, layout.revisionLink(name, digest)))) return;
+      const content = await orUndefined(this.#driver.getContent(layout.blobData(digest)));
+      // A revision whose bytes are gone serves nothing; the reconciler reports it.
+      if (content) out.push(await manifestFacts(digest.value, content, size));
+    });
+    return out.sort((a, b) => (a.digest < b.digest ? -1 : a.digest > b.digest ? 1 : 0));
   }
 
   async #walk(path: string, prefix: string, marker: string, found: string[], onProgress?: (found: number) => void): Promise<void> {

@@ -9,6 +9,7 @@ import { listing } from './0300-listing.js';
 import { proxy } from './0500-proxy.js';
 import { consoleSessions } from './0600-console.js';
 import { replication } from './0700-replication.js';
+import { gcReferences } from './0900-gc-references.js';
 
 export const MIGRATIONS: Record<string, Migration> = {
   '0000-bookkeeping': bookkeeping,
@@ -19,4 +20,5 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0500-proxy': proxy,
   '0600-console': consoleSessions,
   '0700-replication': replication,
+  '0900-gc-references': gcReferences,
 };

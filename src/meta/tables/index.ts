@@ -7,5 +7,6 @@ import type { ListingTables } from './listing.js';
 import type { ProxyTables } from './proxy.js';
 import type { ConsoleTables } from './console.js';
 import type { ReplicationTables } from './replication.js';
+import type { ReferenceTables } from './references.js';
 
-export interface MetaTables extends BookkeepingTables, AuthTables, EventsTables, ListingTables, ProxyTables, ConsoleTables, ReplicationTables {}
+export interface MetaTables extends BookkeepingTables, AuthTables, EventsTables, ListingTables, ProxyTables, ConsoleTables, ReplicationTables, ReferenceTables {}
