@@ -15,11 +15,10 @@ import { answerClientError, frameworkErrorHandler, requireHost } from './protoco
 import { inRequestScope, installObservability, type HttpObservability } from './observability.js';
 import type { AuthService } from '../auth/service.js';
 import { answeredWithoutCredentials, gateJudged, installAuth, type AlsoRequired } from './auth-hook.js';
-import { adminApi } from './admin-api.js';
-import { tokenServer } from './token-routes.js';
 import type { TlsServerOptions } from './tls.js';
 import { installConnectionGuards } from './connection-guards.js';
 import { consoleSessions, installConsole, type ConsoleSettings } from './console/console.js';
+import { lazySchemaCompilers } from './lazy-schema-compilers.js';
 
 export interface AppOptions {
   registry: Registry;
@@ -60,6 +59,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     frameworkErrors: frameworkErrorHandler(),
     // The target is read and its route matched once, before routing; everything after uses that.
     rewriteUrl: targetRewriter(settings.prefix, options.matchRoute ?? matchRoute),
+    schemaController: lazySchemaCompilers,
     ...(options.tls ?? {}),
   } as Parameters<typeof Fastify>[0]) as unknown as FastifyInstance;
   installConnectionGuards(app, settings);
@@ -89,7 +89,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const gate = auth ? installAuth(app, auth, settings, options.alsoRequired, sessions) : undefined;
   if (options.console?.enabled) await installConsole(app, options.console, auth, sessions, settings);
   if (auth) {
-    // Encapsulated plugins, registered after every hook above so that they inherit them all.
+    // Encapsulated plugins, registered after every hook above so that they inherit them all;
+    // loaded only when auth is configured (lazy-load features: DESIGN.md).
+    const [{ tokenServer }, { adminApi }] = await Promise.all([import('./token-routes.js'), import('./admin-api.js')]);
     await app.register(tokenServer, { prefix: settings.prefix, auth, settings });
     await app.register(adminApi, { prefix: `${settings.prefix}/api/v1`, auth, settings, registry, gcGraceMs: options.gcGraceMs ?? 60 * 60 * 1000 });
   }

@@ -14,8 +14,6 @@ import type { Redis } from '../redis/connect.js';
 import { FillLocks } from './fill-lock.js';
 import { describeProxy } from '../client/proxy-env.js';
 
-export { proxyConfigured } from './upstreams.js';
-
 export function pullThroughFromConfig(config: Config, core: Registry, deps: { db: Kysely<MetaTables>; metrics?: MetricsRegistry | undefined; logger: FastifyBaseLogger; redis?: Redis | undefined; scope?: ProxyScope }): PullThrough {
   const upstreams = upstreamsFromConfig(config);
   for (const u of upstreams) {

@@ -38,11 +38,6 @@ const SILENT: UpstreamLog = { warn: () => undefined };
 
 export { DEFAULT_UPSTREAM };
 
-/** Whether the proxy section configures any upstream at all. */
-export function proxyConfigured(config: Config): boolean {
-  return config.proxy.upstreams.length > 0;
-}
-
 export function upstreamsFromConfig(config: Config, userAgent = 'berth-proxy/0.1'): Upstream[] {
   return config.proxy.upstreams.map((u) => buildUpstream(u, userAgent));
 }

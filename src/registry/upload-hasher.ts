@@ -3,7 +3,7 @@
 // and loaded by any replica. The upload service uses the resumable kind only where the data
 // cannot be re-read to rebuild a lost state (drivers with pending writes: S3), because on this
 // hardware hash-wasm's SHA-256 runs at about a tenth of OpenSSL's speed.
-import { createSHA256, createSHA512, type IHasher } from 'hash-wasm';
+import type { IHasher } from 'hash-wasm';
 import { Digester, type Digest, type DigestAlgorithm } from '../oci/digest.js';
 
 export interface UploadHasher {
@@ -35,6 +35,8 @@ export function inProcessHasher(algorithm: DigestAlgorithm): UploadHasher {
 const MAGIC = 'berth-hash-wasm-v1';
 
 export async function resumableHasher(algorithm: DigestAlgorithm, saved?: { state: Uint8Array; size: number }): Promise<UploadHasher> {
+  // Loaded on first use: only drivers with pending writes (S3) hash this way.
+  const { createSHA256, createSHA512 } = await import('hash-wasm');
   const h: IHasher = algorithm === 'sha256' ? await createSHA256() : await createSHA512();
   h.init();
   let size = 0;

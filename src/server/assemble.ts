@@ -17,7 +17,6 @@ import { metadataNeeded, metaOptionsFromConfig } from '../meta/from-config.js';
 import { MetaListingIndex, type ListingLog } from '../meta/listing-index.js';
 import { startListing } from '../meta/listing-sync.js';
 import type { Redis } from '../redis/connect.js';
-import { proxyConfigured, pullThroughFromConfig } from '../proxy/from-config.js';
 import type { PullThrough } from '../proxy/pull-through.js';
 import { replicationFromConfig } from '../replication/from-config.js';
 import type { ReplicationService } from '../replication/service.js';
@@ -94,8 +93,8 @@ export async function assemble(config: Config, options: AssembleOptions): Promis
       ...(tagGuard ? { tagGuard } : {}), ...(listing ? { index: listing.index } : {}), manifestUrls: new ManifestUrlPolicy(config.validation),
     });
     // Listeners outside the cache: a proxied pull is an event; the cache's own writes are not pushes.
-    const proxy = server && meta && proxyConfigured(config)
-      ? pullThroughFromConfig(config, core, { db: meta.db, metrics: obs?.metrics?.registry, logger, redis, ...(obs ? { scope: obs.scope } : {}) })
+    const proxy = server && meta && config.proxy.upstreams.length > 0
+      ? (await import('../proxy/from-config.js')).pullThroughFromConfig(config, core, { db: meta.db, metrics: obs?.metrics?.registry, logger, redis, ...(obs ? { scope: obs.scope } : {}) })
       : undefined;
     if (proxy) closers.push(() => proxy.close());
     obs?.watchStorage(driver);

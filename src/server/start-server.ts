@@ -7,8 +7,7 @@ import { checkKeyFiles } from '../config/key-files.js';
 import { buildApp } from '../http/app.js';
 import { httpSettingsFrom } from '../http/settings.js';
 import { tlsServerOptions } from '../http/tls.js';
-import { startAuth, type AuthService } from '../auth/service.js';
-import { unusableEntryWarnings } from '../auth/htpasswd.js';
+import type { AuthService } from '../auth/service.js';
 import type { PullThrough } from '../proxy/pull-through.js';
 import type { ReplicationService } from '../replication/service.js';
 import { createLogger } from './logger.js';
@@ -38,10 +37,15 @@ export async function startServer(config: Config, warnings: string[] = []): Prom
   let auth: AuthService | undefined;
   let app: FastifyInstance | undefined;
   try {
-    auth = await startAuth(config, {
-      announce: (text) => process.stderr.write(text), logger, ...(meta ? { meta } : {}), ...(redis ? { redis: { client: redis, logger } } : {}),
-    });
-    if (config.auth?.htpasswd) for (const w of unusableEntryWarnings(config.auth.htpasswd.path)) logger.warn(w);
+    // Features not configured are not even loaded (idle memory, start time: bench/README.md).
+    if (config.auth) {
+      const { startAuth } = await import('../auth/service.js');
+      auth = await startAuth(config, {
+        announce: (text) => process.stderr.write(text), logger, ...(meta ? { meta } : {}), ...(redis ? { redis: { client: redis, logger } } : {}),
+      });
+      const { unusableEntryWarnings } = await import('../auth/htpasswd.js');
+      if (config.auth.htpasswd) for (const w of unusableEntryWarnings(config.auth.htpasswd.path)) logger.warn(w);
+    }
     const tls = tlsServerOptions(config);
     app = await buildApp({
       registry, settings: { ...httpSettingsFrom(config), warnOnce: onceEach((message) => logger.warn(message)) }, logger, accessLog: false, observe: obs.http, auth, tls, gcGraceMs: config.gc.grace, console: config.ui,

@@ -1,11 +1,12 @@
 // The embedded default: files under a root directory, laid out exactly as Distribution lays them.
-// AbortSignals: fs calls that accept one get it (readFile, writeFile); the others are checked
+// AbortSignals: fs calls that accept one get it (writeFile); the others are checked
 // between steps, and a reader's stream is destroyed when its signal aborts.
-import { mkdir, open, readdir, readFile, rename, rm, rmdir, stat, truncate, writeFile, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, rmdir, stat, truncate, writeFile, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { FileRangeStream } from './file-range-stream.js';
+import { readWholeFile } from './read-whole-file.js';
 import {
   PathNotFoundError, throwIfAborted,
   type ExclusiveCreate, type FileInfo, type FileWriter, type IoOptions, type ReadOptions, type StorageDriver, type WriterOptions,
@@ -28,7 +29,7 @@ export class FilesystemDriver implements StorageDriver, ExclusiveCreate {
 
   async getContent(path: string, options?: IoOptions): Promise<Buffer> {
     try {
-      return await readFile(this.#full(path), { signal: options?.signal });
+      return await readWholeFile(this.#full(path), options?.signal);
     } catch (err) {
       throw translate(err, path);
     }
