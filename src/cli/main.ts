@@ -17,6 +17,7 @@ const COMMAND_GROUPS: { commands: string[]; load: () => Promise<Register> }[] = 
   { commands: ['configure'], load: async () => (await import('./configure-command.js')).registerConfigureCommand },
   { commands: ['doctor'], load: async () => (await import('./doctor-command.js')).registerDoctorCommand },
   { commands: ['index'], load: async () => (await import('./index-command.js')).registerIndexCommand },
+  { commands: ['usage'], load: async () => (await import('./usage-command.js')).registerUsageCommand },
   { commands: ['proxy'], load: async () => (await import('./proxy-command.js')).registerProxyCommands },
 ];
 

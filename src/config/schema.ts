@@ -18,6 +18,7 @@ import { MetricsSection } from './sections/metrics.js';
 import { ValidationSection } from './sections/validation.js';
 import { UiSection } from './sections/ui.js';
 import { ReplicationSection } from './sections/replication.js';
+import { QuotaSection } from './sections/quota.js';
 
 export { UNIMPLEMENTED } from './sections/common.js';
 
@@ -43,6 +44,7 @@ export const ConfigSchema = Type.Object({
   metrics: MetricsSection,
   ui: UiSection,
   replication: ReplicationSection,
+  quota: QuotaSection,
 }, { ...strict, default: {} });
 
 /** The configuration as written (file, environment), with the schema's defaults: what `berth config print` shows. */

@@ -21,6 +21,9 @@ import type { PullThrough } from '../proxy/pull-through.js';
 import { replicationFromConfig } from '../replication/from-config.js';
 import type { ReplicationService } from '../replication/service.js';
 import { createObservability, type Observability } from './observability.js';
+import { MetaUsageReader, type UsageReader } from '../meta/usage.js';
+import { quotaFromConfig, withQuota } from '../policy/quota.js';
+import { registerUsageMetrics } from '../gc/usage-metrics.js';
 import { startSchedules, type SchedulesOptions } from './schedules.js';
 
 export interface AssembleOptions {
@@ -53,6 +56,8 @@ export interface Assembly {
   readonly registry: Registry;
   readonly listing: AssembledListing | undefined;
   readonly meta: MetaDatabase | undefined;
+  /** Storage usage per repository and project (kept with the listing index; undefined without it). */
+  readonly usage: UsageReader | undefined;
   readonly redis: Redis | undefined;
   /** Server role only. */
   readonly observability: Observability | undefined;
@@ -100,10 +105,14 @@ export async function assemble(config: Config, options: AssembleOptions): Promis
     obs?.watchStorage(driver);
     const replication = server && meta ? replicationFromConfig(config, { meta, core, logger, metrics: obs?.metrics?.registry }) : undefined;
     if (replication) closers.push(() => replication.close());
-    const registry = obs ? obs.decorate(proxy ? proxy.registry : core, replication ? [replication.listener] : []) : core;
+    const usage = meta && listing ? new MetaUsageReader(meta) : undefined;
+    if (usage && obs?.metrics) registerUsageMetrics(obs.metrics.registry, usage);
+    const quota = server ? quotaFromConfig(config.quota, usage, (m) => logger.warn(m)) : undefined;
+    const served = obs ? obs.decorate(proxy ? proxy.registry : core, replication ? [replication.listener] : []) : core;
+    const registry = quota ? withQuota(served, quota) : served;
     replication?.attach(registry);
     return {
-      config, logger, driver, core, registry, listing, meta, redis, observability: obs, proxy, replication,
+      config, logger, driver, core, registry, listing, meta, usage, redis, observability: obs, proxy, replication,
       startSchedules(schedules = {}) {
         const running = startSchedules({ config, logger, driver, core, registry, meta, observability: obs }, schedules);
         closers.push(running.stop);
