@@ -14,6 +14,8 @@ import { credentialsOf } from '../auth/credentials.js';
 import { AdminApiError, adminErrorBody, requiredString as str, type AdminAction, type AdminBody } from './admin-types.js';
 import { crossSiteReason, isJsonBody, type OriginPolicy } from '../auth/csrf.js';
 import { operationRoutes } from './admin-operations.js';
+import { replicationRoutes } from './replication-routes.js';
+import type { ReplicationService } from '../replication/service.js';
 import { sessionIdentity } from './auth-hook.js';
 import { identityName, type Identity } from '../auth/identity.js';
 import type { Registry } from '../registry/registry.js';
@@ -24,9 +26,9 @@ const ApiError = AdminApiError;
 
 const BODY_LIMIT = 64 * 1024;
 
-export interface AdminApiOptions { auth: AuthService; settings: HttpSettings; registry: Registry; gcGraceMs: number }
+export interface AdminApiOptions { auth: AuthService; settings: HttpSettings; registry: Registry; gcGraceMs: number; replication?: ReplicationService | undefined }
 
-export const adminApi: FastifyPluginAsync<AdminApiOptions> = async (app, { auth, settings, registry, gcGraceMs }) => {
+export const adminApi: FastifyPluginAsync<AdminApiOptions> = async (app, { auth, settings, registry, gcGraceMs, replication }) => {
   const s = auth.store;
   const routes: Array<[string, string, Action]> = [
     ['GET', '/users', async () => ({ status: 200, body: await s.users() })],
@@ -85,6 +87,7 @@ export const adminApi: FastifyPluginAsync<AdminApiOptions> = async (app, { auth,
       return { status: 200, body: await readAudit(auth.meta.db, { ...(limit ? { limit } : {}), ...(q.actor ? { actor: q.actor } : {}), ...(q.action ? { action: q.action } : {}), ...(q.since ? { since: q.since } : {}) }) };
     }],
     ...operationRoutes(auth, registry, gcGraceMs),
+    ...(replication ? replicationRoutes(replication) : []),
   ];
   for (const [method, path, action] of routes) {
     app.route({ method, url: path, handler: async (req, reply) => run(auth, req, reply, action, { host: settings.host, trusted: settings.corsOrigins }) });

@@ -15,6 +15,7 @@ import { answerClientError, frameworkErrorHandler, requireHost } from './protoco
 import { inRequestScope, installObservability, type HttpObservability } from './observability.js';
 import type { AuthService } from '../auth/service.js';
 import { answeredWithoutCredentials, gateJudged, installAuth, type AlsoRequired } from './auth-hook.js';
+import type { ReplicationService } from '../replication/service.js';
 import type { TlsServerOptions } from './tls.js';
 import { installConnectionGuards } from './connection-guards.js';
 import { consoleSessions, installConsole, type ConsoleSettings } from './console/console.js';
@@ -33,6 +34,8 @@ export interface AppOptions {
   tls?: TlsServerOptions;
   /** How a path after /v2/ finds its route (once per request); a test passes a counting one. */
   matchRoute?: RouteMatcher;
+  /** Replication's policies and jobs, for the admin API. */
+  replication?: ReplicationService | undefined;
   /** Repositories a pull also reads, whose pull rights the caller needs too (the pull-through cache's stored names). */
   alsoRequired?: AlsoRequired;
   /** The web console (`ui`); off when absent. */
@@ -93,7 +96,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // loaded only when auth is configured (lazy-load features: DESIGN.md).
     const [{ tokenServer }, { adminApi }] = await Promise.all([import('./token-routes.js'), import('./admin-api.js')]);
     await app.register(tokenServer, { prefix: settings.prefix, auth, settings });
-    await app.register(adminApi, { prefix: `${settings.prefix}/api/v1`, auth, settings, registry, gcGraceMs: options.gcGraceMs ?? 60 * 60 * 1000 });
+    await app.register(adminApi, { prefix: `${settings.prefix}/api/v1`, auth, settings, registry, gcGraceMs: options.gcGraceMs ?? 60 * 60 * 1000, replication: options.replication });
   }
 
   // Returning the reply tells Fastify the response is in hand (a stream may still be flowing).

@@ -212,7 +212,7 @@ export class JobRunner {
       if (!(err instanceof RegistryResponseError) || ![400, 405].includes(err.status)) throw err;
       // A registry that deletes by digest only (Distribution): delete the manifest, unless a
       // tag the source keeps names it too.
-      const others = await core.tags.tagsOf(repository, parseDigestOrThrow(there.digest));
+      const others = (await core.tags.tagsOf(repository, parseDigestOrThrow(there.digest))).filter((t) => t !== ref.tag && policy.coversTag(t));
       if (others.length > 0) throw new Error(`${client.host} deletes manifests only by digest, and ${there.digest} is still tagged ${others.join(', ')} here: tag ${ref.tag} stays there`);
       await client.deleteManifest(dest, there.digest).catch((e: unknown) => { if (!notFound(e)) throw e; });
     }

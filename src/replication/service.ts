@@ -17,7 +17,7 @@ import { ReplicationPolicy } from './policy.js';
 import { BlobLocations, endpointClient, type EndpointSettings } from './remote-side.js';
 import { PermanentFailure, Worker } from './worker.js';
 import { createReplicationMetrics } from './metrics.js';
-import type { PolicyCatalog } from './catalog.js';
+import type { PolicyCatalog, PolicyView } from './catalog.js';
 
 export interface ReplicationOptions {
   settings: ReplicationSettings;
@@ -81,6 +81,19 @@ export class ReplicationService {
     const queued = await this.store.enqueue({ policy, kind: 'run', trigger, ...(id ? { id } : {}) });
     if (queued) this.#worker.poke();
     return queued;
+  }
+
+  /** Each policy as given, with its jobs per state and its last finished job (counts, error). */
+  async overview(): Promise<Array<PolicyView & { jobs: Record<string, number>; last: Job | null }>> {
+    const summary = await this.store.summary();
+    const out = [];
+    for (const p of await this.catalog.policyViews()) {
+      const jobs: Record<string, number> = { queued: 0, running: 0, done: 0, parked: 0 };
+      for (const s of summary) if (s.policy === p.name) jobs[s.state] = s.count;
+      const last = (await this.store.history({ policy: p.name, limit: 20 })).find((j) => j.finishedAt !== null) ?? null;
+      out.push({ ...p, jobs, last });
+    }
+    return out;
   }
 
   async retry(filter: { id?: string; policy?: string }): Promise<number> {

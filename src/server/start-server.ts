@@ -49,6 +49,7 @@ export async function startServer(config: Config, warnings: string[] = []): Prom
     const tls = tlsServerOptions(config);
     app = await buildApp({
       registry, settings: { ...httpSettingsFrom(config), warnOnce: onceEach((message) => logger.warn(message)) }, logger, accessLog: false, observe: obs.http, auth, tls, gcGraceMs: config.gc.grace, console: config.ui,
+      replication: assembly.replication,
       ...(proxy ? { alsoRequired: (name, ns) => proxy.mapper.alsoRequired(name, ns) } : {}),
     });
     const schedules = assembly.startSchedules({ auditGcRuns: auth !== undefined });

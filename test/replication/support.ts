@@ -1,6 +1,8 @@
 // Helpers of the replication tests: waiting for a registry to show what a job should have put
 // there, reading digests and tags over plain HTTP, and the replication section of a config.
+import { createServer, request as httpRequest } from 'node:http';
 import type { ConfigInput } from '../../src/config/schema.js';
+import { listenLoopback } from '../support/listen.js';
 
 /** Polls `check` until it returns a value other than undefined; fails naming `what` after `timeoutMs`. */
 export async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
@@ -50,4 +52,50 @@ export function replicationSection(partial: Partial<ReplicationInput>): Replicat
     lease: '3s', workers: 4, maxattempts: 5, backoff: '200ms', maxbackoff: '1s', poll: '200ms', endpoints: [], policies: [],
     ...partial,
   } as ReplicationInput;
+}
+
+/**
+ * An upstream that paginates and throttles, in front of a real registry: tag lists and the
+ * catalog are asked in pages of `pageSize` (the registry then sends `Link` headers), and every
+ * `throttleEvery`-th request is answered 429 with `Retry-After: 1`.
+ */
+export class PagingThrottlingProxy {
+  throttled = 0;
+  pages = 0;
+  #count = 0;
+  readonly #server: ReturnType<typeof createServer>;
+  url = '';
+  host = '';
+
+  private constructor(target: string, pageSize: number, throttleEvery: number) {
+    this.#server = createServer((req, res) => {
+      const url = new URL(req.url ?? '/', 'http://x');
+      if (++this.#count % throttleEvery === 0) {
+        this.throttled++;
+        res.writeHead(429, { 'content-type': 'application/json', 'retry-after': '1' }).end('{"errors":[{"code":"TOOMANYREQUESTS","message":"slow down"}]}');
+        return;
+      }
+      if (/\/tags\/list$|\/_catalog$/.test(url.pathname)) {
+        this.pages++;
+        if (!url.searchParams.has('n')) url.searchParams.set('n', String(pageSize));
+      }
+      const up = httpRequest(`http://${target}${url.pathname}${url.search}`, { method: req.method, headers: { ...req.headers, host: target } }, (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      });
+      up.on('error', () => res.destroy());
+      req.pipe(up);
+    });
+  }
+
+  static async start(target: string, pageSize = 2, throttleEvery = 4): Promise<PagingThrottlingProxy> {
+    const p = new PagingThrottlingProxy(target, pageSize, throttleEvery);
+    ({ host: p.host, url: p.url } = await listenLoopback(p.#server));
+    return p;
+  }
+
+  close(): Promise<void> {
+    this.#server.closeAllConnections();
+    return new Promise((resolve) => this.#server.close(() => resolve()));
+  }
 }
