@@ -18,7 +18,6 @@ import { MetaListingIndex, type ListingLog } from '../meta/listing-index.js';
 import { startListing } from '../meta/listing-sync.js';
 import type { Redis } from '../redis/connect.js';
 import type { PullThrough } from '../proxy/pull-through.js';
-import { replicationFromConfig } from '../replication/from-config.js';
 import type { ReplicationService } from '../replication/service.js';
 import { createObservability, type Observability } from './observability.js';
 import { MetaUsageReader, type UsageReader } from '../meta/usage.js';
@@ -103,7 +102,10 @@ export async function assemble(config: Config, options: AssembleOptions): Promis
       : undefined;
     if (proxy) closers.push(() => proxy.close());
     obs?.watchStorage(driver);
-    const replication = server && meta ? replicationFromConfig(config, { meta, core, logger, metrics: obs?.metrics?.registry }) : undefined;
+    // Loaded only where policies can exist: config.yml names some, or the admin API (auth) may add them.
+    const replication = server && meta && (config.replication.policies.length > 0 || config.auth !== undefined)
+      ? (await import('../replication/from-config.js')).replicationFromConfig(config, { meta, core, logger, metrics: obs?.metrics?.registry })
+      : undefined;
     if (replication) closers.push(() => replication.close());
     const usage = meta && listing ? new MetaUsageReader(meta) : undefined;
     if (usage && obs?.metrics) registerUsageMetrics(obs.metrics.registry, usage);
