@@ -121,7 +121,8 @@ async function run(auth: AuthService, req: FastifyRequest, reply: FastifyReply, 
   }
 }
 
-async function admin(auth: AuthService, req: FastifyRequest, address: string): Promise<string> {
+/** The system administrator signing in (a console session or Basic credentials), or the admin API's refusal. */
+export async function admin(auth: AuthService, req: FastifyRequest, address: string): Promise<string> {
   const session = sessionIdentity(req);
   if (session) return administrator(req, session, address);
   const basic = credentialsOf(req.headers.authorization);

@@ -16,6 +16,7 @@ import { inRequestScope, installObservability, type HttpObservability } from './
 import type { AuthService } from '../auth/service.js';
 import { answeredWithoutCredentials, gateJudged, installAuth, type AlsoRequired } from './auth-hook.js';
 import type { ReplicationService } from '../replication/service.js';
+import type { Inventory } from '../inventory/inventory.js';
 import type { TlsServerOptions } from './tls.js';
 import { installConnectionGuards } from './connection-guards.js';
 import { consoleSessions, installConsole, type ConsoleSettings } from './console/console.js';
@@ -40,6 +41,8 @@ export interface AppOptions {
   alsoRequired?: AlsoRequired;
   /** The web console (`ui`); off when absent. */
   console?: ConsoleSettings;
+  /** What the read API (/api/v1) serves from; without it (no listing index) there is none. */
+  inventory?: Inventory;
 }
 
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
@@ -98,6 +101,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     await app.register(tokenServer, { prefix: settings.prefix, auth, settings });
     await app.register(adminApi, { prefix: `${settings.prefix}/api/v1`, auth, settings, registry, gcGraceMs: options.gcGraceMs ?? 60 * 60 * 1000, replication: options.replication });
   }
+  if (options.inventory) await app.register((await import('./read-api/plugin.js')).readApi, { prefix: `${settings.prefix}/api/v1`, inventory: options.inventory, auth, settings, alsoRequired: options.alsoRequired });
 
   // Returning the reply tells Fastify the response is in hand (a stream may still be flowing).
   const dispatch = async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {

@@ -142,7 +142,7 @@ function accessRequest(req: FastifyRequest, api: RegistryApiTarget, address: str
 }
 
 /** This server's own /auth/token as the client reached it (a configured realm wins in the challenge). */
-function tokenServer(auth: AuthService, settings: HttpSettings, req: FastifyRequest): string {
+export function tokenServer(auth: AuthService, settings: HttpSettings, req: FastifyRequest): string {
   if (auth.realm) return auth.realm;
   if (settings.host) return `${settings.host}${settings.prefix}/auth/token`;
   return `${req.protocol}://${req.headers.host ?? req.hostname}${settings.prefix}/auth/token`;

@@ -23,6 +23,7 @@ import { createObservability, type Observability } from './observability.js';
 import { MetaUsageReader, type UsageReader } from '../meta/usage.js';
 import { quotaFromConfig, withQuota } from '../policy/quota.js';
 import { registerUsageMetrics } from '../gc/usage-metrics.js';
+import { openInventory, type Inventory } from '../inventory/inventory.js';
 import { startSchedules, type SchedulesOptions } from './schedules.js';
 
 export interface AssembleOptions {
@@ -64,6 +65,8 @@ export interface Assembly {
   readonly proxy: PullThrough | undefined;
   /** Server role only, wherever the metadata database is open: push and pull policies, their jobs. */
   readonly replication: ReplicationService | undefined;
+  /** Server role with the listing index: what the read API (/api/v1) serves from. */
+  readonly inventory: Inventory | undefined;
   /** Starts the background work (upload purging, GC, retention, cache eviction); `close` stops it. */
   startSchedules(options?: SchedulesOptions): { stop(): void };
   /** Stops schedules, flushes event queues until `deadline`, and closes every connection. */
@@ -110,11 +113,13 @@ export async function assemble(config: Config, options: AssembleOptions): Promis
     const usage = meta && listing ? new MetaUsageReader(meta) : undefined;
     if (usage && obs?.metrics) registerUsageMetrics(obs.metrics.registry, usage);
     const quota = server ? quotaFromConfig(config.quota, usage, (m) => logger.warn(m)) : undefined;
-    const served = obs ? obs.decorate(proxy ? proxy.registry : core, replication ? [replication.listener] : []) : core;
+    const inventory = server && listing && meta ? openInventory(meta, core, logger) : undefined;
+    if (inventory) closers.push(() => inventory.close());
+    const served = obs ? obs.decorate(proxy ? proxy.registry : core, [...(replication ? [replication.listener] : []), ...(inventory ? [inventory.recorder.listener()] : [])]) : core;
     const registry = quota ? withQuota(served, quota) : served;
     replication?.attach(registry);
     return {
-      config, logger, driver, core, registry, listing, meta, usage, redis, observability: obs, proxy, replication,
+      config, logger, driver, core, registry, listing, meta, usage, redis, observability: obs, proxy, replication, inventory,
       startSchedules(schedules = {}) {
         const running = startSchedules({ config, logger, driver, core, registry, meta, observability: obs }, schedules);
         closers.push(running.stop);

@@ -51,6 +51,7 @@ export async function startServer(config: Config, warnings: string[] = []): Prom
       registry, settings: { ...httpSettingsFrom(config), warnOnce: onceEach((message) => logger.warn(message)) }, logger, accessLog: false, observe: obs.http, auth, tls, gcGraceMs: config.gc.grace, console: config.ui,
       replication: assembly.replication,
       ...(proxy ? { alsoRequired: (name, ns) => proxy.mapper.alsoRequired(name, ns) } : {}),
+      ...(assembly.inventory ? { inventory: assembly.inventory } : {}),
     });
     const schedules = assembly.startSchedules({ auditGcRuns: auth !== undefined });
     let url: string;

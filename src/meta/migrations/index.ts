@@ -8,6 +8,7 @@ import { eventsLease } from './0250-events-lease.js';
 import { listing } from './0300-listing.js';
 import { proxy } from './0500-proxy.js';
 import { consoleSessions } from './0600-console.js';
+import { inventory } from './0650-inventory.js';
 import { replication } from './0700-replication.js';
 import { gcReferences } from './0900-gc-references.js';
 
@@ -19,6 +20,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0300-listing': listing,
   '0500-proxy': proxy,
   '0600-console': consoleSessions,
+  '0650-inventory': inventory,
   '0700-replication': replication,
   '0900-gc-references': gcReferences,
 };

@@ -8,5 +8,6 @@ import type { ProxyTables } from './proxy.js';
 import type { ConsoleTables } from './console.js';
 import type { ReplicationTables } from './replication.js';
 import type { ReferenceTables } from './references.js';
+import type { InventoryTables } from './inventory.js';
 
-export interface MetaTables extends BookkeepingTables, AuthTables, EventsTables, ListingTables, ProxyTables, ConsoleTables, ReplicationTables, ReferenceTables {}
+export interface MetaTables extends BookkeepingTables, AuthTables, EventsTables, ListingTables, ProxyTables, ConsoleTables, ReplicationTables, ReferenceTables, InventoryTables {}

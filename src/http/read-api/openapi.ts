@@ -1,0 +1,139 @@
+// The read API's OpenAPI 3.1 document: served at /api/v1/openapi.json and written to
+// docs/openapi/read-api.json (a test keeps the two equal, and validates every answer the tests
+// get against these schemas). Shapes only grow: a field once here keeps its name and type.
+const str = { type: 'string' } as const;
+const int = { type: 'integer', minimum: 0 } as const;
+const nullable = (type: string, extra: Record<string, unknown> = {}) => ({ type: [type, 'null'], ...extra });
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const obj = (properties: Record<string, unknown>, required = Object.keys(properties)) => ({ type: 'object', properties, required, additionalProperties: false });
+const stringMap = { type: 'object', additionalProperties: { type: 'string' } } as const;
+const time = nullable('string', { format: 'date-time' });
+const page = (item: string) => obj({ items: { type: 'array', items: ref(item) }, next: nullable('string', { description: 'Pass as `cursor` for the next page; null on the last page.' }) });
+
+const limit = { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 50 } };
+const cursor = { name: 'cursor', in: 'query', schema: str, description: 'The `next` of the previous page.' };
+const order = { name: 'order', in: 'query', schema: { enum: ['asc', 'desc'] }, description: 'Default: asc for name, desc otherwise.' };
+const repoName = { name: 'name', in: 'path', required: true, schema: str, description: 'The repository name with its slashes unescaped (`team/app`), as in /v2/.' };
+
+const errors = {
+  400: { description: 'Bad input (code INVALID, NAME_INVALID, DIGEST_INVALID, TAG_INVALID).', content: { 'application/json': { schema: ref('Errors') } } },
+  401: { description: 'Credentials needed; the WWW-Authenticate challenge is the registry API\'s.', content: { 'application/json': { schema: ref('Errors') } } },
+  403: { description: 'Signed in, not allowed.', content: { 'application/json': { schema: ref('Errors') } } },
+};
+const notFound = { 404: { description: 'Unknown repository (NAME_UNKNOWN) or artifact (MANIFEST_UNKNOWN).', content: { 'application/json': { schema: ref('Errors') } } } };
+const ok = (schema: unknown, description: string) => ({ 200: { description, content: { 'application/json': { schema } } } });
+
+const platform = obj({
+  os: str, architecture: str, variant: str, osVersion: str, digest: str, sizeBytes: int,
+}, ['os', 'architecture', 'digest', 'sizeBytes']);
+const artifactSummaryProperties = {
+  digest: str,
+  mediaType: str,
+  artifactType: nullable('string'),
+  kind: { enum: ['image', 'index', 'other'] },
+  sizeBytes: { ...int, description: 'Compressed bytes: manifest, config and layers; for an index its children\'s, each blob once.' },
+  platforms: { type: 'array', items: ref('Platform'), description: 'One per platform of an index (with that platform\'s size); the image\'s own for an image.' },
+  created: nullable('string', { description: 'From the image config.' }),
+  pushedAt: time,
+  lastPulledAt: time,
+  tags: { type: 'array', items: str },
+  subject: nullable('string', { description: 'The artifact this one refers to (a signature\'s image).' }),
+  referrers: ref('ReferrerCounts'),
+  annotations: stringMap,
+};
+
+export const OPENAPI = {
+  openapi: '3.1.0',
+  info: {
+    title: 'Berth read API',
+    version: '1',
+    description: 'What the registry holds, for the console and scripts: served from the metadata database, never by walking storage. '
+      + 'A caller sees exactly what the registry API (/v2/) lets them pull, with the same credentials (Basic, or Bearer tokens in token mode); '
+      + 'registry-wide records need a system administrator. Pages are keyset cursors: pass `next` back as `cursor`.',
+  },
+  paths: {
+    '/api/v1/repositories': {
+      get: {
+        operationId: 'listRepositories',
+        summary: 'Repositories the caller may pull, paged.',
+        parameters: [
+          { name: 'q', in: 'query', schema: str, description: 'Substring of the name (typeahead).' },
+          { name: 'project', in: 'query', schema: str, description: 'Only this project\'s repositories (names starting `<project>/`).' },
+          { name: 'sort', in: 'query', schema: { enum: ['name', 'lastPush', 'size'], default: 'name' } },
+          order, limit, cursor,
+        ],
+        responses: { ...ok(ref('RepositoryPage'), 'A page of repositories.'), ...errors },
+      },
+    },
+    '/api/v1/repositories/{name}': {
+      get: {
+        operationId: 'getRepository',
+        parameters: [repoName],
+        responses: { ...ok(ref('Repository'), 'One repository.'), ...errors, ...notFound },
+      },
+    },
+    '/api/v1/repositories/{name}/-/artifacts': {
+      get: {
+        operationId: 'listArtifacts',
+        summary: 'A repository\'s artifacts (index children and referrers appear under their index or subject unless `all=true`).',
+        parameters: [
+          repoName,
+          { name: 'tag', in: 'query', schema: str, description: 'Only artifacts with a tag containing this.' },
+          { name: 'tagged', in: 'query', schema: { enum: ['true', 'false'] }, description: 'Only tagged (true) or untagged (false) artifacts.' },
+          { name: 'sort', in: 'query', schema: { enum: ['pushed', 'name'], default: 'pushed' }, description: 'name: by first tag, untagged last.' },
+          { name: 'all', in: 'query', schema: { enum: ['true', 'false'] }, description: 'Also list index children and referrers as rows.' },
+          order, limit, cursor,
+        ],
+        responses: { ...ok(ref('ArtifactPage'), 'A page of artifacts.'), ...errors, ...notFound },
+      },
+    },
+    '/api/v1/repositories/{name}/-/artifacts/{reference}': {
+      get: {
+        operationId: 'getArtifact',
+        parameters: [repoName, { name: 'reference', in: 'path', required: true, schema: str, description: 'A digest or a tag.' }],
+        responses: { ...ok(ref('ArtifactDetail'), 'One artifact with its manifest, config, history, layers, children and referrers.'), ...errors, ...notFound },
+      },
+    },
+    '/api/v1/openapi.json': {
+      get: { operationId: 'openapi', responses: ok({ type: 'object' }, 'This document.') },
+    },
+  },
+  components: {
+    schemas: {
+      Errors: obj({
+        errors: { type: 'array', items: obj({ code: str, message: str, detail: {} }, ['code', 'message']) },
+      }, ['errors']),
+      Repository: obj({
+        name: str, project: str, artifacts: int, tags: int,
+        sizeBytes: { ...int, description: 'Compressed bytes of the repository\'s artifacts, each blob once.' },
+        lastPushAt: time,
+      }),
+      RepositoryPage: page('Repository'),
+      Platform: platform,
+      ReferrerCounts: obj({ total: int, signatures: int, sboms: int, attestations: int, byArtifactType: { type: 'object', additionalProperties: int } }),
+      ArtifactSummary: obj(artifactSummaryProperties),
+      ArtifactPage: page('ArtifactSummary'),
+      HistoryEntry: obj({ created: nullable('string'), createdBy: nullable('string'), comment: nullable('string'), emptyLayer: { type: 'boolean' } }),
+      Layer: obj({ digest: str, mediaType: str, sizeBytes: int, annotations: stringMap, urls: { type: 'array', items: str } }),
+      Child: obj({
+        digest: str, mediaType: str, artifactType: nullable('string'), sizeBytes: int,
+        platform: { oneOf: [{ type: 'null' }, obj({ os: str, architecture: str, variant: str, osVersion: str }, ['os', 'architecture'])] },
+        annotations: stringMap,
+      }),
+      ReferrerNode: obj({
+        digest: str, mediaType: str, artifactType: nullable('string'), sizeBytes: int, pushedAt: time, annotations: stringMap,
+        referrers: { type: 'array', items: ref('ReferrerNode') },
+      }),
+      ArtifactDetail: obj({
+        ...artifactSummaryProperties,
+        repository: str,
+        manifest: { type: 'object', description: 'The manifest as stored.' },
+        config: { type: ['object', 'null'], description: 'The image config, when the artifact is an image (null for other artifacts and indexes).' },
+        history: { type: 'array', items: ref('HistoryEntry') },
+        layers: { type: 'array', items: ref('Layer') },
+        children: { type: 'array', items: ref('Child') },
+        referrerTree: { type: 'array', items: ref('ReferrerNode') },
+      }),
+    },
+  },
+} as const;

@@ -1,0 +1,111 @@
+// The read API under `<prefix>/api/v1`: repositories, their artifacts and one artifact, served
+// from the metadata database (the listing index and the inventory), never by walking storage.
+// Every answer is JSON in the shapes of the OpenAPI document (openapi.ts, also served at
+// /api/v1/openapi.json); refusals are the registry's error JSON. A Fastify plugin: the app
+// registers it (app.ts) whenever the listing index is on.
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { RegistryError } from '../../errors/index.js';
+import type { AuthService } from '../../auth/service.js';
+import type { AlsoRequired } from '../../auth/access-control.js';
+import { tryParseDigest } from '../../oci/digest.js';
+import { isValidTag } from '../../oci/reference.js';
+import type { Inventory } from '../../inventory/inventory.js';
+import { listRepositories, repositorySummary } from '../../inventory/repository-list.js';
+import { listArtifacts } from '../../inventory/artifact-list.js';
+import { artifactDetail } from '../../inventory/artifact-detail.js';
+import type { HttpSettings } from '../settings.js';
+import { ReadAccess } from './access.js';
+import { QueryReader, invalid } from './query.js';
+import { parseRepositoryPath } from './repository-path.js';
+import { OPENAPI } from './openapi.js';
+
+export interface ReadApiOptions {
+  inventory: Inventory;
+  auth: AuthService | undefined;
+  settings: HttpSettings;
+  alsoRequired?: AlsoRequired | undefined;
+}
+
+const PAGE = ['limit', 'cursor', 'order'];
+
+export const readApi: FastifyPluginAsync<ReadApiOptions> = async (app, { inventory, auth, settings, alsoRequired }) => {
+  const access = new ReadAccess(auth, settings, alsoRequired);
+  const db = inventory.db;
+  const openapi = JSON.stringify(OPENAPI);
+
+  app.get('/openapi.json', async (_req, reply) => json(reply, openapi));
+
+  app.get('/repositories', async (req, reply) => {
+    const q = new QueryReader(req, ['q', 'project', 'sort', ...PAGE]);
+    const sort = q.oneOf('sort', ['name', 'lastPush', 'size'] as const, 'name');
+    const query = {
+      q: q.text('q'), prefix: projectPrefix(q.text('project')), sort, order: q.oneOf('order', ['asc', 'desc'] as const, sort === 'name' ? 'asc' : 'desc'),
+      limit: q.limit(), after: q.cursor(),
+    };
+    const visible = await access.catalog(req);
+    return json(reply, await listRepositories(db, { ...query, visible }));
+  });
+
+  app.get('/repositories/*', async (req, reply) => {
+    const { name, rest } = parseRepositoryPath((req.params as Record<string, string>)['*'] ?? '');
+    await access.repository(req, name);
+    const [what, reference, ...extra] = rest;
+    if (what === undefined) {
+      new QueryReader(req, []);
+      const summary = await repositorySummary(db, name);
+      if (!summary) throw new RegistryError('NAME_UNKNOWN', { name });
+      return json(reply, summary);
+    }
+    if (what === 'artifacts' && reference === undefined) return json(reply, await artifacts(req, name));
+    if (what === 'artifacts' && reference !== undefined && extra.length === 0) {
+      new QueryReader(req, []);
+      return json(reply, await artifact(name, reference));
+    }
+    throw new RegistryError('NOT_FOUND', { path: req.url.split('?')[0] });
+  });
+
+  async function artifacts(req: FastifyRequest, name: string) {
+    const q = new QueryReader(req, ['tag', 'tagged', 'sort', 'all', ...PAGE]);
+    const sort = q.oneOf('sort', ['pushed', 'name'] as const, 'pushed');
+    const query = {
+      repository: name, tag: q.text('tag', 128), tagged: q.flag('tagged'), all: q.flag('all'), sort,
+      order: q.oneOf('order', ['asc', 'desc'] as const, sort === 'name' ? 'asc' : 'desc'), limit: q.limit(), after: q.cursor(), postgres: inventory.postgres,
+    };
+    if (!(await repositorySummary(db, name))) throw new RegistryError('NAME_UNKNOWN', { name });
+    return listArtifacts(db, query);
+  }
+
+  async function artifact(name: string, reference: string) {
+    const digest = await resolve(name, reference);
+    // Content the recorder has not seen yet (pushed before it, or by a one-shot command) is read now.
+    if (!(await inventory.book.get(name, digest))) {
+      const parsed = tryParseDigest(digest);
+      if (typeof parsed !== 'string') await inventory.recorder.ensure(name, parsed);
+    }
+    const detail = await artifactDetail(db, inventory.core, name, digest);
+    if (!detail) throw new RegistryError('MANIFEST_UNKNOWN', { name, reference });
+    return detail;
+  }
+
+  async function resolve(name: string, reference: string): Promise<string> {
+    if (reference.includes(':')) {
+      const parsed = tryParseDigest(reference);
+      if (typeof parsed === 'string') throw new RegistryError('DIGEST_INVALID', { digest: reference, reason: parsed });
+      return parsed.value;
+    }
+    if (!isValidTag(reference)) throw new RegistryError('TAG_INVALID', { tag: reference });
+    const row = await db.selectFrom('berth_listing_tag').select('digest').where('repository', '=', name).where('tag', '=', reference).executeTakeFirst();
+    if (!row) throw new RegistryError('MANIFEST_UNKNOWN', { name, tag: reference });
+    return row.digest;
+  }
+};
+
+function projectPrefix(project: string | undefined): string | undefined {
+  if (project === undefined) return undefined;
+  if (project === '' || project.includes('/')) throw invalid('project', '"project" must be one name component, such as "team"');
+  return `${project}/`;
+}
+
+function json(reply: FastifyReply, body: unknown): FastifyReply {
+  return reply.code(200).type('application/json').header('Cache-Control', 'no-store').send(typeof body === 'string' ? body : JSON.stringify(body));
+}
