@@ -4,6 +4,7 @@
 // With authentication off there is nobody to sign in: the page browses the open registry.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { RegistryError } from '../../errors/index.js';
+import { isValidName } from '../../oci/reference.js';
 import type { AuthService } from '../../auth/service.js';
 import { appendAudit } from '../../auth/audit.js';
 import { crossSiteReason, isJsonBody } from '../../auth/csrf.js';
@@ -39,6 +40,22 @@ export function sessionRoutes(app: FastifyInstance, auth: AuthService | undefine
   app.get('/auth/session', async (req, reply) => {
     const session = requestAuth(req)?.session;
     return send(reply, 200, view(session?.identity ?? ANONYMOUS, session));
+  });
+
+  // What the caller may do to one repository, so the page offers only what the registry allows
+  // (the registry still judges each request itself).
+  app.get('/auth/access', async (req, reply) => {
+    const name = (req.query as Record<string, unknown>).repository;
+    if (typeof name !== 'string' || !isValidName(name)) throw new RegistryError('NAME_INVALID', { name });
+    const wanted = ['pull', 'push', 'delete'];
+    let actions = wanted;
+    if (auth) {
+      const state = requestAuth(req);
+      const granted = await auth.authorizer.grant(state?.identity ?? ANONYMOUS, [{ type: 'repository', name, actions: wanted }], state?.address ?? req.ip);
+      actions = granted[0]?.actions ?? [];
+    }
+    if (!settings.deleteEnabled || settings.readOnly) actions = actions.filter((a) => a !== 'delete' && (a !== 'push' || !settings.readOnly));
+    return reply.header('Cache-Control', 'no-store').type('application/json').send(JSON.stringify({ repository: name, actions }));
   });
 
   app.post('/auth/session', async (req, reply) => {

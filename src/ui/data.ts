@@ -1,0 +1,88 @@
+// What the pages read, in the read API's shapes (/api/v1, src/inventory/shapes.ts on the server),
+// and the changes they make through the registry and admin APIs.
+import { useCallback, useEffect, useState } from 'preact/hooks';
+import { apiPath, call, namePath, v2Path } from './api.js';
+
+export interface Page<T> { items: T[]; next: string | null }
+
+export interface RepositorySummary {
+  name: string; project: string; artifacts: number; tags: number; sizeBytes: number; lastPushAt: string | null;
+}
+
+export interface Platform { os: string; architecture: string; variant?: string; osVersion?: string; digest: string; sizeBytes: number }
+
+export interface ReferrerCounts { total: number; signatures: number; sboms: number; attestations: number; byArtifactType: Record<string, number> }
+
+export interface ArtifactSummary {
+  digest: string; mediaType: string; artifactType: string | null; kind: 'image' | 'index' | 'other'; sizeBytes: number;
+  platforms: Platform[]; created: string | null; pushedAt: string | null; lastPulledAt: string | null; tags: string[];
+  subject: string | null; referrers: ReferrerCounts; annotations: Record<string, string>;
+}
+
+export interface HistoryEntry { created: string | null; createdBy: string | null; comment: string | null; emptyLayer: boolean }
+export interface Layer { digest: string; mediaType: string; sizeBytes: number; annotations: Record<string, string>; urls: string[] }
+export interface Child {
+  digest: string; mediaType: string; artifactType: string | null; sizeBytes: number;
+  platform: { os: string; architecture: string; variant?: string } | null; annotations: Record<string, string>;
+}
+export interface ReferrerNode {
+  digest: string; mediaType: string; artifactType: string | null; sizeBytes: number; pushedAt: string | null;
+  annotations: Record<string, string>; referrers: ReferrerNode[];
+}
+export interface ArtifactDetail extends ArtifactSummary {
+  repository: string; manifest: unknown; config: unknown; history: HistoryEntry[]; layers: Layer[]; children: Child[]; referrerTree: ReferrerNode[];
+}
+
+export interface AuditEntry { id: string; at: string; actor: string; address: string; action: string; target: string; detail: Record<string, unknown> }
+export interface User { name: string; admin: boolean; createdAt: string }
+export interface Project { name: string; public: boolean; allowFrom: string[]; createdAt: string }
+export interface Member { project: string; user: string; role: string }
+export interface Robot { name: string; permissions: Array<{ project: string; actions: string[] }>; expiresAt: string | null; createdAt: string }
+
+export const read = {
+  repositories: (q: { q?: string; project?: string; sort?: string; order?: string; limit?: number; cursor?: string }) =>
+    call<Page<RepositorySummary>>(apiPath('/repositories'), { query: q }),
+  repository: (name: string) => call<RepositorySummary>(apiPath(`/repositories/${namePath(name)}`)),
+  artifacts: (name: string, q: { tag?: string; sort?: string; order?: string; limit?: number; cursor?: string; tagged?: boolean }) =>
+    call<Page<ArtifactSummary>>(apiPath(`/repositories/${namePath(name)}/artifacts`), { query: q }),
+  artifact: (name: string, reference: string) => call<ArtifactDetail>(apiPath(`/repositories/${namePath(name)}/artifacts/${encodeURIComponent(reference)}`)),
+  audit: (q: { actor?: string; action?: string; since?: string; limit?: number }) => call<AuditEntry[]>(apiPath('/audit'), { query: q }),
+  users: () => call<User[]>(apiPath('/users')),
+  projects: () => call<Project[]>(apiPath('/projects')),
+  members: (project: string) => call<Member[]>(apiPath(`/projects/${encodeURIComponent(project)}/members`)),
+  robots: () => call<Robot[]>(apiPath('/robots')),
+  deadLetters: () => call<unknown[]>(apiPath('/notifications/deadletters')),
+};
+
+export const change = {
+  deleteManifest: (name: string, digest: string) => call<void>(v2Path(`/${namePath(name)}/manifests/${digest}`), { method: 'DELETE' }),
+  addUser: (name: string, password: string, admin: boolean) => call<User>(apiPath('/users'), { method: 'POST', body: { name, password, admin } }),
+  removeUser: (name: string) => call<void>(apiPath(`/users/${encodeURIComponent(name)}`), { method: 'DELETE' }),
+  addProject: (name: string, isPublic: boolean) => call<Project>(apiPath('/projects'), { method: 'POST', body: { name, public: isPublic } }),
+  setProject: (name: string, isPublic: boolean) => call<Project>(apiPath(`/projects/${encodeURIComponent(name)}`), { method: 'PATCH', body: { public: isPublic } }),
+  setMember: (project: string, user: string, role: string | null) => role === null
+    ? call<void>(apiPath(`/projects/${encodeURIComponent(project)}/members/${encodeURIComponent(user)}`), { method: 'DELETE' })
+    : call<void>(apiPath(`/projects/${encodeURIComponent(project)}/members/${encodeURIComponent(user)}`), { method: 'PUT', body: { role } }),
+  addRobot: (name: string, project: string, actions: string[]) =>
+    call<Robot & { secret: string }>(apiPath('/robots'), { method: 'POST', body: { name, permissions: [{ project, actions }] } }),
+  removeRobot: (name: string) => call<void>(apiPath(`/robots/${encodeURIComponent(name)}`), { method: 'DELETE' }),
+  gc: (dryRun: boolean) => call<Record<string, unknown>>(apiPath('/gc'), { method: 'POST', body: { dryRun } }),
+  requeue: () => call<{ requeued: number }>(apiPath('/notifications/deadletters/requeue'), { method: 'POST', body: {} }),
+};
+
+export interface Loaded<T> { data: T | undefined; error: Error | undefined; loading: boolean; reload: () => void }
+
+/** Loads `fetcher()` whenever `key` changes; `reload` loads again. */
+export function useLoad<T>(fetcher: () => Promise<T>, key: string): Loaded<T> {
+  const [state, setState] = useState<{ data: T | undefined; error: Error | undefined; loading: boolean }>({ data: undefined, error: undefined, loading: true });
+  const [tick, setTick] = useState(0);
+  useEffect(() => {
+    let live = true;
+    setState((s) => ({ ...s, loading: true }));
+    fetcher().then((data) => { if (live) setState({ data, error: undefined, loading: false }); },
+      (error: Error) => { if (live) setState({ data: undefined, error, loading: false }); });
+    return () => { live = false; };
+  }, [key, tick]);
+  const reload = useCallback(() => setTick((t) => t + 1), []);
+  return { ...state, reload };
+}

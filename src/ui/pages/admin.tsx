@@ -1,0 +1,216 @@
+// Administration (system administrators): users, projects, robots, the audit log (filters, CSV),
+// garbage collection (dry run and run, with the report), pull-through upstreams and the
+// notification dead letters. Everything goes through the admin and read APIs, which audit changes.
+import { useState } from 'preact/hooks';
+import { apiPath, call, type SessionView } from '../api.js';
+import { change, read, useLoad, type AuditEntry } from '../data.js';
+import { Link, href } from '../router.js';
+import { when } from '../format.js';
+import { Status } from '../components/bits.js';
+import { RobotForm } from '../components/robot-form.js';
+
+const TABS = [['users', 'Users'], ['projects', 'Projects'], ['robots', 'Robots'], ['audit', 'Audit log'], ['gc', 'Garbage collection'], ['upstreams', 'Upstreams'], ['notifications', 'Dead letters']] as const;
+
+export function AdminPage(props: { view: SessionView; tab: string }) {
+  if (!props.view.identity?.admin && props.view.mode !== 'open') return <section><h1>Administration</h1><p>Only system administrators may administer the registry.</p></section>;
+  return (
+    <section>
+      <h1>Administration</h1>
+      <nav aria-label="administration" class="tabs">
+        {TABS.map(([id, label]) => <Link to={href('admin', { tab: id })} aria-current={props.tab === id ? 'page' : undefined}>{label}</Link>)}
+      </nav>
+      {props.tab === 'users' && <Users />}
+      {props.tab === 'projects' && <Projects />}
+      {props.tab === 'robots' && <Robots />}
+      {props.tab === 'audit' && <Audit />}
+      {props.tab === 'gc' && <Gc />}
+      {props.tab === 'upstreams' && <Upstreams />}
+      {props.tab === 'notifications' && <DeadLetters />}
+    </section>
+  );
+}
+
+function useAct(): [string | undefined, (fn: () => Promise<unknown>, after?: () => void) => Promise<void>] {
+  const [error, setError] = useState<string | undefined>(undefined);
+  const act = async (fn: () => Promise<unknown>, after?: () => void) => {
+    setError(undefined);
+    try { await fn(); after?.(); } catch (e) { setError((e as Error).message); }
+  };
+  return [error, act];
+}
+
+function Users() {
+  const users = useLoad(() => read.users(), 'users');
+  const [name, setName] = useState('');
+  const [password, setPassword] = useState('');
+  const [admin, setAdmin] = useState(false);
+  const [error, act] = useAct();
+  return (
+    <>
+      <h2>Users</h2>
+      <Status loading={users.loading} error={users.error}>
+        <table class="grid">
+          <thead><tr><th scope="col">Name</th><th scope="col">Administrator</th><th scope="col">Created</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
+          <tbody>{users.data?.map((u) => (
+            <tr><td>{u.name}</td><td>{u.admin ? 'yes' : 'no'}</td><td>{when(u.createdAt)}</td>
+              <td><button type="button" class="secondary" onClick={() => act(() => change.removeUser(u.name), users.reload)}>Remove {u.name}</button></td></tr>
+          ))}</tbody>
+        </table>
+      </Status>
+      <form class="inline" onSubmit={(e) => { e.preventDefault(); void act(() => change.addUser(name, password, admin), () => { setName(''); setPassword(''); users.reload(); }); }}>
+        <label for="new-user">Name</label>
+        <input id="new-user" required value={name} onInput={(e) => setName((e.target as HTMLInputElement).value)} />
+        <label for="new-password">Password</label>
+        <input id="new-password" type="password" autocomplete="new-password" required minLength={8} value={password} onInput={(e) => setPassword((e.target as HTMLInputElement).value)} />
+        <label><input type="checkbox" checked={admin} onChange={() => setAdmin(!admin)} /> administrator</label>
+        <button type="submit">Add user</button>
+      </form>
+      {error && <p class="error" role="alert">{error}</p>}
+    </>
+  );
+}
+
+function Projects() {
+  const projects = useLoad(() => read.projects(), 'projects');
+  const [name, setName] = useState('');
+  const [isPublic, setPublic] = useState(false);
+  const [error, act] = useAct();
+  return (
+    <>
+      <h2>Projects</h2>
+      <Status loading={projects.loading} error={projects.error}>
+        <table class="grid">
+          <thead><tr><th scope="col">Name</th><th scope="col">Visibility</th><th scope="col">Allowed from</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
+          <tbody>{projects.data?.map((p) => (
+            <tr><td><Link to={href(`projects/${p.name}`)}>{p.name}</Link></td><td>{p.public ? 'public' : 'private'}</td><td>{p.allowFrom.join(', ') || 'anywhere'}</td>
+              <td><button type="button" class="secondary" onClick={() => act(() => change.setProject(p.name, !p.public), projects.reload)}>Make {p.name} {p.public ? 'private' : 'public'}</button></td></tr>
+          ))}</tbody>
+        </table>
+      </Status>
+      <form class="inline" onSubmit={(e) => { e.preventDefault(); void act(() => change.addProject(name, isPublic), () => { setName(''); projects.reload(); }); }}>
+        <label for="new-project">Name</label>
+        <input id="new-project" required value={name} onInput={(e) => setName((e.target as HTMLInputElement).value)} />
+        <label><input type="checkbox" checked={isPublic} onChange={() => setPublic(!isPublic)} /> public</label>
+        <button type="submit">Add project</button>
+      </form>
+      {error && <p class="error" role="alert">{error}</p>}
+    </>
+  );
+}
+
+function Robots() {
+  const robots = useLoad(() => read.robots(), 'robots');
+  const projects = useLoad(() => read.projects(), 'projects');
+  const [project, setProject] = useState('');
+  const [error, act] = useAct();
+  const chosen = project || projects.data?.[0]?.name || '';
+  return (
+    <>
+      <h2>Robot accounts</h2>
+      <Status loading={robots.loading} error={robots.error}>
+        <table class="grid">
+          <thead><tr><th scope="col">Name</th><th scope="col">Permissions</th><th scope="col">Expires</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
+          <tbody>{robots.data?.map((r) => (
+            <tr><td>{r.name}</td><td>{r.permissions.map((p) => `${p.project}: ${p.actions.join(', ')}`).join('; ')}</td><td>{r.expiresAt ? when(r.expiresAt) : 'never'}</td>
+              <td><button type="button" class="secondary" onClick={() => act(() => change.removeRobot(r.name), robots.reload)}>Remove {r.name}</button></td></tr>
+          ))}</tbody>
+        </table>
+      </Status>
+      {error && <p class="error" role="alert">{error}</p>}
+      {projects.data && projects.data.length > 0 && (
+        <>
+          <label for="robot-project">Project</label>{' '}
+          <select id="robot-project" value={chosen} onChange={(e) => setProject((e.target as HTMLSelectElement).value)}>
+            {projects.data.map((p) => <option value={p.name}>{p.name}</option>)}
+          </select>
+          <RobotForm project={chosen} onCreated={robots.reload} />
+        </>
+      )}
+    </>
+  );
+}
+
+function Audit() {
+  const [filters, setFilters] = useState({ actor: '', action: '', since: '' });
+  const [applied, setApplied] = useState(filters);
+  const entries = useLoad(() => read.audit({ ...applied, limit: 500 }), JSON.stringify(applied));
+  const csv = (rows: AuditEntry[]) => {
+    const cell = (v: string) => `"${v.replace(/"/g, '""')}"`;
+    const text = ['at,actor,address,action,target,detail', ...rows.map((r) => [r.at, r.actor, r.address, r.action, r.target, JSON.stringify(r.detail)].map(cell).join(','))].join('\n');
+    const a = document.createElement('a');
+    a.href = URL.createObjectURL(new Blob([text], { type: 'text/csv' }));
+    a.download = 'berth-audit.csv';
+    a.click();
+  };
+  const field = (key: keyof typeof filters, label: string, type: 'text' | 'datetime-local' = 'text') => (
+    <>
+      <label for={`audit-${key}`}>{label}</label>
+      <input id={`audit-${key}`} type={type as 'text'} value={filters[key]} onInput={(e) => setFilters({ ...filters, [key]: (e.target as HTMLInputElement).value })} />
+    </>
+  );
+  return (
+    <>
+      <h2>Audit log</h2>
+      <form class="inline" onSubmit={(e) => { e.preventDefault(); setApplied({ ...filters, since: filters.since ? new Date(filters.since).toISOString() : '' }); }}>
+        {field('actor', 'Actor')}{field('action', 'Action')}{field('since', 'Since', 'datetime-local')}
+        <button type="submit">Filter</button>
+        <button type="button" class="secondary" disabled={!entries.data} onClick={() => entries.data && csv(entries.data)}>Export CSV</button>
+      </form>
+      <Status loading={entries.loading} error={entries.error}>
+        <table class="grid" data-testid="audit">
+          <thead><tr><th scope="col">When</th><th scope="col">Actor</th><th scope="col">Address</th><th scope="col">Action</th><th scope="col">Target</th></tr></thead>
+          <tbody>{entries.data?.map((e) => <tr><td>{when(e.at)}</td><td>{e.actor}</td><td>{e.address}</td><td>{e.action}</td><td>{e.target}</td></tr>)}</tbody>
+        </table>
+      </Status>
+    </>
+  );
+}
+
+function Gc() {
+  const [report, setReport] = useState<Record<string, unknown> | undefined>(undefined);
+  const [error, act] = useAct();
+  const [busy, setBusy] = useState(false);
+  const run = (dryRun: boolean) => { setBusy(true); void act(async () => setReport(await change.gc(dryRun)), undefined).finally(() => setBusy(false)); };
+  return (
+    <>
+      <h2>Garbage collection</h2>
+      <p>Removes blobs and manifests nothing references any more (content younger than the grace period stays).</p>
+      <div class="actions">
+        <button type="button" class="secondary" disabled={busy} onClick={() => run(true)}>Dry run</button>
+        <button type="button" class="danger" disabled={busy} onClick={() => run(false)}>Collect garbage</button>
+      </div>
+      {error && <p class="error" role="alert">{error}</p>}
+      {report && <pre class="json" data-testid="gc-report">{JSON.stringify(report, null, 2)}</pre>}
+    </>
+  );
+}
+
+function Upstreams() {
+  const upstreams = useLoad(() => call<unknown>(apiPath('/upstreams')), 'upstreams');
+  return (
+    <>
+      <h2>Pull-through upstreams</h2>
+      <Status loading={upstreams.loading} error={upstreams.error}>
+        <pre class="json">{JSON.stringify(upstreams.data, null, 2)}</pre>
+      </Status>
+    </>
+  );
+}
+
+function DeadLetters() {
+  const letters = useLoad(() => read.deadLetters(), 'deadletters');
+  const [error, act] = useAct();
+  const [requeued, setRequeued] = useState<number | undefined>(undefined);
+  return (
+    <>
+      <h2>Notification dead letters</h2>
+      <Status loading={letters.loading} error={letters.error}>
+        <p>{letters.data?.length ?? 0} event(s) could not be delivered.</p>
+        <button type="button" class="secondary" disabled={!letters.data?.length} onClick={() => act(async () => setRequeued((await change.requeue()).requeued), letters.reload)}>Requeue all</button>
+        {requeued !== undefined && <p role="status">{requeued} requeued.</p>}
+        {letters.data && letters.data.length > 0 && <pre class="json">{JSON.stringify(letters.data, null, 2)}</pre>}
+      </Status>
+      {error && <p class="error" role="alert">{error}</p>}
+    </>
+  );
+}
