@@ -11,8 +11,7 @@ import { claimedName, type Credentials } from './credentials.js';
 import { ANONYMOUS, identityName, type Identity } from './identity.js';
 import { covers, formatScope, type Access } from './scope.js';
 import type { SignIn } from './sign-in.js';
-import type { AccessStore } from './access-store.js';
-import { currentSubject, type CredentialStamps } from './token/revocation.js';
+import type { Subjects } from './subjects.js';
 
 /**
  * Other repositories a pull of `name` (with containerd's `?ns=`) reads, that the caller needs
@@ -28,8 +27,8 @@ export interface AccessControlDeps {
   service: string;
   signIn: SignIn;
   authorizer: Authorizer;
-  store: AccessStore;
-  stamps: CredentialStamps | undefined;
+  /** What built-in tokens' subjects stand for now. */
+  subjects: Subjects;
   issuer: { options: { issuer: string } } | undefined;
 }
 
@@ -176,7 +175,7 @@ export class AccessControl {
   async #subjectIdentity(identity: Identity): Promise<Identity | undefined> {
     if (identity.kind !== 'token') return identity;
     if (!this.auth.issuer || identity.issuer !== this.auth.issuer.options.issuer) return undefined;
-    return (await currentSubject(this.auth.store, this.auth.stamps, identity.name))?.identity ?? ANONYMOUS;
+    return (await this.auth.subjects.current(identity.name, identity.credential))?.identity ?? ANONYMOUS;
   }
 }
 

@@ -39,12 +39,19 @@ export class Authorizer {
     if (identity.kind === 'token') {
       return identity.access.filter((a) => a.type === r.type && a.name === r.name).flatMap((a) => a.actions);
     }
+    if (identity.kind === 'pat') {
+      // The owner's rights now, narrowed to what the token names for this project.
+      const owner = await this.#allowed(identity.owner, r, address, projects);
+      const scoped = identity.scopes.filter((s) => s.project === '*' || s.project === name).flatMap((s) => s.actions);
+      return owner.includes('*') ? scoped : owner.filter((a) => scoped.includes(a));
+    }
     if (identity.kind === 'htpasswd' || (identity.kind === 'user' && identity.admin)) return ['*'];
     if (!project) return [];
     const actions: string[] = project.public ? ['pull'] : [];
     if (identity.kind === 'user') {
-      const role = await this.store?.roleOf(project.name, identity.name);
+      const role = identity.source ? undefined : await this.store?.roleOf(project.name, identity.name);
       if (role) actions.push(...ROLES[role]);
+      for (const g of identity.roles ?? []) if (g.project === project.name) actions.push(...ROLES[g.role]);
     } else if (identity.kind === 'robot') {
       for (const p of identity.permissions) if (p.project === project.name) actions.push(...p.actions);
     }

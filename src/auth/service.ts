@@ -30,6 +30,11 @@ import { TokenIssuer } from './token/issuer.js';
 import { loadOrCreateSigningKey } from './token/keys.js';
 import { TokenVerifier } from './token/verifier.js';
 import { CredentialStamps } from './token/revocation.js';
+import { Subjects } from './subjects.js';
+import { AccessTokenStore } from './access-tokens.js';
+import { AccessTokenAuthenticator } from './authenticators/access-tokens.js';
+import { ExternalUserStore } from './external-users.js';
+import { UserDirectory } from './user-directory.js';
 
 export interface AuthService {
   /** basic: htpasswd-style Basic on every request; token: Bearer tokens; open: only allow-lists. */
@@ -48,6 +53,14 @@ export interface AuthService {
   verifier: TokenVerifier | undefined;
   /** Stamps of credentials in built-in tokens, so that changing a credential revokes them. */
   stamps: CredentialStamps | undefined;
+  /** What built-in tokens' subjects stand for now, and the stamps of the credentials they were issued for. */
+  subjects: Subjects;
+  /** Personal access tokens (shown once, stored hashed). */
+  tokens: AccessTokenStore;
+  /** Users wherever they are kept: the metadata database, LDAP, OpenID Connect. */
+  users: UserDirectory;
+  /** Users that LDAP or OpenID Connect signed in, with the roles their groups gave. */
+  externalUsers: ExternalUserStore;
   allowFrom: AddressList;
   /** Whose forwarding headers are believed, and so the client address of a request. */
   proxies: ProxyTrust;
@@ -109,12 +122,18 @@ export async function startAuth(config: Config, options: AuthStartOptions = {}):
     }
     const stamps = issuer ? new CredentialStamps(issuer.options.key) : undefined;
     const secrets = new SecretMatcher();
-    // The file first: its users win over database users, and an unknown name costs what its users cost.
+    const tokens = new AccessTokenStore(meta.db);
+    const externalUsers = new ExternalUserStore(meta.db);
+    const users = new UserDirectory(store, externalUsers, []);
+    const subjects = new Subjects(store, stamps, { tokens, users });
+    // Personal access tokens first (their text marks them, so no password check ever sees one);
+    // then the file: its users win over database users, and an unknown name costs what its users cost.
     const authenticators: Authenticator[] = [
+      new AccessTokenAuthenticator(tokens, users),
       ...(htpasswd ? [new HtpasswdAuthenticator(htpasswd, secrets)] : []),
       new RobotAuthenticator(store, secrets),
       new DatabaseUserAuthenticator(store, secrets),
-      ...(verifier ? [new BearerTokenAuthenticator(verifier, { store, stamps, issuer })] : []),
+      ...(verifier ? [new BearerTokenAuthenticator(verifier, { subjects, issuer })] : []),
     ];
     const signIn = new SignIn(new AuthenticatorChain(authenticators, secrets), limiter);
     // Sign-ins refused anywhere (registry API, token endpoint, admin API) are audited; a lost
@@ -138,7 +157,7 @@ export async function startAuth(config: Config, options: AuthStartOptions = {}):
       mode: auth.htpasswd ? 'basic' : token ? 'token' : 'open',
       realm: auth.htpasswd?.realm ?? token?.realm ?? '',
       service: token?.service ?? '',
-      meta, store, signIn, secrets, authorizer: new Authorizer(store), issuer, verifier, stamps,
+      meta, store, signIn, secrets, authorizer: new Authorizer(store), issuer, verifier, stamps, subjects, tokens, users, externalUsers,
       allowFrom: new AddressList(auth.allowfrom),
       proxies: new ProxyTrust(config.http.trustedproxies, config.http.forwardedheader),
       close: async () => {

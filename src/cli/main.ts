@@ -13,6 +13,7 @@ const COMMAND_GROUPS: { commands: string[]; load: () => Promise<Register> }[] = 
   { commands: ['retention'], load: async () => (await import('./retention-command.js')).registerRetentionCommand },
   { commands: ['copy', 'save', 'load', 'login'], load: async () => (await import('./copy-command.js')).registerCopyCommands },
   { commands: ['user', 'project', 'robot', 'audit'], load: async () => (await import('./auth-commands.js')).registerAuthCommands },
+  { commands: ['token'], load: async () => (await import('./token-command.js')).registerTokenCommand },
   { commands: ['sync'], load: async () => (await import('./sync-command.js')).registerSyncCommand },
   { commands: ['configure'], load: async () => (await import('./configure-command.js')).registerConfigureCommand },
   { commands: ['doctor'], load: async () => (await import('./doctor-command.js')).registerDoctorCommand },

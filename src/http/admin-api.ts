@@ -144,7 +144,7 @@ function administrator(req: FastifyRequest, identity: Identity, address: string)
   return identity.name;
 }
 
-async function readJson(req: FastifyRequest): Promise<Body> {
+export async function readJson(req: FastifyRequest): Promise<Body> {
   const chunks: Buffer[] = [];
   let total = 0;
   for await (const chunk of req.raw) {

@@ -97,9 +97,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   if (auth) {
     // Encapsulated plugins, registered after every hook above so that they inherit them all;
     // loaded only when auth is configured (lazy-load features: DESIGN.md).
-    const [{ tokenServer }, { adminApi }] = await Promise.all([import('./token-routes.js'), import('./admin-api.js')]);
+    const [{ tokenServer }, { adminApi }, { accessTokenApi }] = await Promise.all([import('./token-routes.js'), import('./admin-api.js'), import('./access-token-api.js')]);
     await app.register(tokenServer, { prefix: settings.prefix, auth, settings });
     await app.register(adminApi, { prefix: `${settings.prefix}/api/v1`, auth, settings, registry, gcGraceMs: options.gcGraceMs ?? 60 * 60 * 1000, replication: options.replication });
+    await app.register(accessTokenApi, { prefix: `${settings.prefix}/api/v1`, auth, settings });
   }
   if (options.inventory) await app.register((await import('./read-api/plugin.js')).readApi, { prefix: `${settings.prefix}/api/v1`, inventory: options.inventory, auth, settings, alsoRequired: options.alsoRequired });
 

@@ -9,7 +9,6 @@ import { formatScope, parseScopes } from '../auth/scope.js';
 import type { HttpSettings } from './settings.js';
 import { errorBodyText } from './error-body.js';
 import { credentialsOf } from '../auth/credentials.js';
-import { currentSubject } from '../auth/token/revocation.js';
 import { crossSiteReason } from '../auth/csrf.js';
 
 const FORM_LIMIT = 64 * 1024;
@@ -42,7 +41,7 @@ export const tokenServer: FastifyPluginAsync<TokenServerOptions> = async (app, {
         ({ identity, stamp } = outcome);
       } else if (grant === 'refresh_token') {
         const claims = await issuer.refreshClaims(params.get('refresh_token') ?? '');
-        const found = claims === undefined ? undefined : await currentSubject(auth.store, auth.stamps, claims.subject);
+        const found = claims === undefined ? undefined : await auth.subjects.current(claims.subject, claims.credential);
         // Refresh tokens issued before a password change, or to a user since removed, are refused.
         if (!found || found.identity.kind === 'anonymous' || found.stamp === undefined || found.stamp !== claims?.credential) {
           req.log.warn({ user: claims?.subject ?? '-', address, scope: scopes.map(formatScope).join(' '), reason: found ? 'refresh token revoked' : 'refresh token invalid' }, 'access refused');
@@ -83,7 +82,7 @@ export const tokenServer: FastifyPluginAsync<TokenServerOptions> = async (app, {
 async function login(auth: AuthService, req: FastifyRequest, reply: FastifyReply, user: string, password: string, address: string, scope: string): Promise<{ identity: Identity; stamp: string | undefined } | undefined> {
   const result = await auth.signIn.password(user, password, address);
   // No hash (htpasswd users): the file is not revocable here, so the token carries no stamp.
-  if (result.ok) return { identity: result.identity, stamp: result.hash === undefined ? undefined : auth.stamps?.of(result.hash) };
+  if (result.ok) return { identity: result.identity, stamp: auth.subjects.stampFor(result.identity, result.hash) };
   req.log.warn({ user, address, scope, reason: result.reason }, 'access refused');
   if ('retryAfter' in result) {
     reply.header('Retry-After', String(result.retryAfter));

@@ -14,6 +14,7 @@ import { DatabaseUserAuthenticator } from '../../src/auth/authenticators/users.j
 import { SecretMatcher } from '../../src/auth/secrets.js';
 import { SignIn } from '../../src/auth/sign-in.js';
 import { LoginRateLimiter } from '../../src/auth/rate-limit.js';
+import { Subjects } from '../../src/auth/subjects.js';
 import { AccessControl, type AccessRequest, type Admission, type AccessControlDeps } from '../../src/auth/access-control.js';
 
 const PASSWORD = 'correct-horse-9';
@@ -40,7 +41,7 @@ describe('access control', () => {
     await store.setMember('team', 'bob', 'developer');
     const secrets = new SecretMatcher();
     const signIn = new SignIn(new AuthenticatorChain([new DatabaseUserAuthenticator(store, secrets)], secrets), new LoginRateLimiter({ attempts: 50, windowMs: 60_000 }));
-    deps = { mode: 'basic', realm: 'berth-test', service: '', signIn, authorizer: new Authorizer(store), store, stamps: undefined, issuer: undefined };
+    deps = { mode: 'basic', realm: 'berth-test', service: '', signIn, authorizer: new Authorizer(store), subjects: new Subjects(store, undefined), issuer: undefined };
   });
   after(async () => {
     await meta.close();

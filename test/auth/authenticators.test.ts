@@ -18,6 +18,7 @@ import { TokenIssuer } from '../../src/auth/token/issuer.js';
 import { loadOrCreateSigningKey } from '../../src/auth/token/keys.js';
 import { CredentialStamps } from '../../src/auth/token/revocation.js';
 import { TokenVerifier } from '../../src/auth/token/verifier.js';
+import { Subjects } from '../../src/auth/subjects.js';
 
 const PASSWORD = 'correct-horse-9';
 const basic = (user: string, password: string) => ({ kind: 'basic' as const, user, password });
@@ -94,7 +95,7 @@ authenticatorSuite('bearer tokens (built-in token server)', { secret: 'token', e
   const stranger = new TokenIssuer({ key: loadOrCreateSigningKey(undefined), ...options });
   const old = new TokenIssuer({ key, ...options, expiresInSec: 1, now: () => new Date(Date.now() - 60_000) });
   return {
-    authenticator: new BearerTokenAuthenticator(verifier, { store, stamps, issuer }), secrets: new SecretMatcher(),
+    authenticator: new BearerTokenAuthenticator(verifier, { subjects: new Subjects(store, stamps), issuer }), secrets: new SecretMatcher(),
     valid: bearer(valid), identity: { kind: 'token', name: 'bob' },
     wrong: bearer(forged), unknown: bearer((await stranger.accessToken('bob', access, stamp)).token), foreign: basic('bob', PASSWORD),
     expired: { right: bearer((await old.accessToken('bob', access, stamp)).token) },

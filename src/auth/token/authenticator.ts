@@ -3,11 +3,11 @@
 // The identity is the token itself: exactly the access its claim lists.
 import type { Authentication, Authenticator } from '../authenticator.js';
 import type { Credentials } from '../credentials.js';
-import type { AccessStore } from '../access-store.js';
-import { revokedReason, type CredentialStamps } from './revocation.js';
+import type { Subjects } from '../subjects.js';
 import type { TokenVerifier } from './verifier.js';
 
-export interface BuiltinTokens { store: AccessStore; stamps: CredentialStamps | undefined; issuer: { options: { issuer: string } } | undefined }
+/** The built-in server's tokens: whose subjects and stamps are checked (undefined `issuer`: none are built-in). */
+export interface BuiltinTokens { subjects: Subjects; issuer: { options: { issuer: string } } | undefined }
 
 export class BearerTokenAuthenticator implements Authenticator {
   readonly name = 'tokens';
@@ -18,8 +18,8 @@ export class BearerTokenAuthenticator implements Authenticator {
     if (credentials.kind !== 'bearer') return undefined;
     const result = await this.verifier.verify(credentials.token);
     if (!result.ok) return { ok: false, reason: result.reason };
-    const revoked = await revokedReason(this.builtin, result);
+    const revoked = await this.builtin.subjects.revokedReason(this.builtin.issuer?.options.issuer, result);
     if (revoked) return { ok: false, reason: revoked, subject: result.subject };
-    return { ok: true, identity: { kind: 'token', name: result.subject, issuer: result.issuer, access: result.access } };
+    return { ok: true, identity: { kind: 'token', name: result.subject, issuer: result.issuer, access: result.access, ...(result.credential !== undefined ? { credential: result.credential } : {}) } };
   }
 }

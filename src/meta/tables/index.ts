@@ -9,5 +9,6 @@ import type { ConsoleTables } from './console.js';
 import type { ReplicationTables } from './replication.js';
 import type { ReferenceTables } from './references.js';
 import type { InventoryTables } from './inventory.js';
+import type { IdentityTables } from './identity.js';
 
-export interface MetaTables extends BookkeepingTables, AuthTables, EventsTables, ListingTables, ProxyTables, ConsoleTables, ReplicationTables, ReferenceTables, InventoryTables {}
+export interface MetaTables extends BookkeepingTables, AuthTables, EventsTables, ListingTables, ProxyTables, ConsoleTables, ReplicationTables, ReferenceTables, InventoryTables, IdentityTables {}
