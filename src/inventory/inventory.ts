@@ -6,6 +6,8 @@ import type { MetaTables } from '../meta/tables/index.js';
 import type { Registry } from '../registry/registry.js';
 import { InventoryBook } from './book.js';
 import { InventoryRecorder, type RecorderLog } from './recorder.js';
+import type { UsageReader } from '../meta/usage.js';
+import type { SystemInfo } from './system.js';
 
 export interface Inventory {
   readonly db: Kysely<MetaTables>;
@@ -14,12 +16,20 @@ export interface Inventory {
   readonly core: Registry;
   readonly book: InventoryBook;
   readonly recorder: InventoryRecorder;
+  /** Storage usage per project and repository (src/meta/usage.ts). */
+  readonly usage: UsageReader | undefined;
+  readonly system: SystemInfo;
   close(): Promise<void>;
 }
 
-export function openInventory(meta: MetaDatabase, core: Registry, log: RecorderLog): Inventory {
+export interface InventoryExtras {
+  usage: UsageReader | undefined;
+  system: SystemInfo;
+}
+
+export function openInventory(meta: MetaDatabase, core: Registry, log: RecorderLog, extras: InventoryExtras): Inventory {
   const book = new InventoryBook(meta.db);
   const recorder = new InventoryRecorder(book, core, log);
   recorder.start();
-  return { db: meta.db, postgres: meta.dialect === 'postgres', core, book, recorder, close: () => recorder.close() };
+  return { db: meta.db, postgres: meta.dialect === 'postgres', core, book, recorder, ...extras, close: () => recorder.close() };
 }

@@ -24,6 +24,7 @@ import { MetaUsageReader, type UsageReader } from '../meta/usage.js';
 import { quotaFromConfig, withQuota } from '../policy/quota.js';
 import { registerUsageMetrics } from '../gc/usage-metrics.js';
 import { openInventory, type Inventory } from '../inventory/inventory.js';
+import { systemInfo } from '../inventory/system.js';
 import { startSchedules, type SchedulesOptions } from './schedules.js';
 
 export interface AssembleOptions {
@@ -113,7 +114,7 @@ export async function assemble(config: Config, options: AssembleOptions): Promis
     const usage = meta && listing ? new MetaUsageReader(meta) : undefined;
     if (usage && obs?.metrics) registerUsageMetrics(obs.metrics.registry, usage);
     const quota = server ? quotaFromConfig(config.quota, usage, (m) => logger.warn(m)) : undefined;
-    const inventory = server && listing && meta ? openInventory(meta, core, logger) : undefined;
+    const inventory = server && listing && meta ? openInventory(meta, core, logger, { usage, system: systemInfo(config, driver.name, meta.dialect) }) : undefined;
     if (inventory) closers.push(() => inventory.close());
     const served = obs ? obs.decorate(proxy ? proxy.registry : core, [...(replication ? [replication.listener] : []), ...(inventory ? [inventory.recorder.listener()] : [])]) : core;
     const registry = quota ? withQuota(served, quota) : served;

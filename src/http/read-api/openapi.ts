@@ -94,6 +94,35 @@ export const OPENAPI = {
         responses: { ...ok(ref('ArtifactDetail'), 'One artifact with its manifest, config, history, layers, children and referrers.'), ...errors, ...notFound },
       },
     },
+    '/api/v1/repositories/{name}/-/usage': {
+      get: {
+        operationId: 'getRepositoryUsage',
+        summary: 'Storage a repository uses, deduplicated (each blob once); needs its pull right.',
+        parameters: [repoName],
+        responses: { ...ok(ref('RepositoryUsage'), 'Bytes the repository holds; uniqueBytes is what deleting it would free.'), ...errors, ...notFound },
+      },
+    },
+    '/api/v1/usage/projects': {
+      get: {
+        operationId: 'listProjectUsage',
+        summary: 'Storage per project, deduplicated across its repositories (system administrators).',
+        responses: { ...ok(ref('ProjectUsageList'), 'Every project holding content, by name.'), ...errors },
+      },
+    },
+    '/api/v1/usage/projects/{project}': {
+      get: {
+        operationId: 'getProjectUsage',
+        parameters: [{ name: 'project', in: 'path', required: true, schema: str }],
+        responses: { ...ok(ref('ProjectUsage'), 'One project.'), ...errors, ...notFound },
+      },
+    },
+    '/api/v1/system': {
+      get: {
+        operationId: 'getSystem',
+        summary: 'Version, runtime, storage and metadata kinds, the configuration with secrets masked (system administrators).',
+        responses: { ...ok(ref('System'), 'This registry.'), ...errors },
+      },
+    },
     '/api/v1/openapi.json': {
       get: { operationId: 'openapi', responses: ok({ type: 'object' }, 'This document.') },
     },
@@ -109,6 +138,10 @@ export const OPENAPI = {
         lastPushAt: time,
       }),
       RepositoryPage: page('Repository'),
+      RepositoryUsage: obj({ repository: str, project: str, manifests: int, totalBytes: int, uniqueBytes: int, sharedBytes: int }),
+      ProjectUsageList: obj({ items: { type: 'array', items: ref('ProjectUsage') } }),
+      ProjectUsage: obj({ project: str, repositories: int, totalBytes: int, uniqueBytes: int, sharedBytes: int }),
+      System: obj({ version: str, node: str, storage: str, metadata: { enum: ['sqlite', 'postgres'] }, config: { type: 'object', description: 'In effect, every secret masked.' } }),
       Platform: platform,
       ReferrerCounts: obj({ total: int, signatures: int, sboms: int, attestations: int, byArtifactType: { type: 'object', additionalProperties: int } }),
       ArtifactSummary: obj(artifactSummaryProperties),

@@ -57,12 +57,48 @@ export const readApi: FastifyPluginAsync<ReadApiOptions> = async (app, { invento
       return json(reply, summary);
     }
     if (what === 'artifacts' && reference === undefined) return json(reply, await artifacts(req, name));
+    if (what === 'usage' && reference === undefined) {
+      new QueryReader(req, []);
+      return json(reply, await repositoryUsage(name));
+    }
     if (what === 'artifacts' && reference !== undefined && extra.length === 0) {
       new QueryReader(req, []);
       return json(reply, await artifact(name, reference));
     }
     throw new RegistryError('NOT_FOUND', { path: req.url.split('?')[0] });
   });
+
+  app.get('/usage/projects', async (req, reply) => {
+    new QueryReader(req, []);
+    await access.administrator(req);
+    return json(reply, { items: await usageReader().projects() });
+  });
+
+  app.get('/usage/projects/:project', async (req, reply) => {
+    new QueryReader(req, []);
+    await access.administrator(req);
+    const project = (req.params as Record<string, string>).project ?? '';
+    const usage = await usageReader().project(project);
+    if (!usage) throw new RegistryError('NAME_UNKNOWN', { project });
+    return json(reply, usage);
+  });
+
+  app.get('/system', async (req, reply) => {
+    new QueryReader(req, []);
+    await access.administrator(req);
+    return json(reply, inventory.system);
+  });
+
+  function usageReader() {
+    if (!inventory.usage) throw new RegistryError('UNAVAILABLE', 'storage usage needs the listing index (meta.index.enabled)');
+    return inventory.usage;
+  }
+
+  async function repositoryUsage(name: string) {
+    if (!(await repositorySummary(db, name))) throw new RegistryError('NAME_UNKNOWN', { name });
+    const usage = await usageReader().repository(name);
+    return usage ?? { repository: name, project: name.split('/')[0]!, manifests: 0, totalBytes: 0, uniqueBytes: 0, sharedBytes: 0 };
+  }
 
   async function artifacts(req: FastifyRequest, name: string) {
     const q = new QueryReader(req, ['tag', 'tagged', 'sort', 'all', ...PAGE]);
