@@ -15,6 +15,7 @@ import type { ListingChange, ListingIndex, Page, PageRequest, RepositoryListing 
 import type { MetaDatabase } from './database.js';
 import type { MetaTables } from './tables/index.js';
 import { addManifest, removeManifest, replaceManifests } from './references.js';
+import { queueReview } from './review-queue.js';
 
 /** Where the index re-reads repositories from: storage (src/registry/storage-listing.ts). */
 export interface ListingSource {
@@ -156,17 +157,33 @@ export class MetaListingIndex implements ListingIndex {
         await this.#setPresent(trx, name, 1);
         if (c.manifest) await addManifest(trx, name, c.manifest, this.#now());
         return;
-      case 'unmanifest':
-        await removeManifest(trx, name, c.digest);
+      case 'unmanifest': {
+        // Its children and referrers may now be kept by nothing: each is reviewed.
+        const children = await trx.selectFrom('berth_ref_child').select('child').where('repository', '=', name).where('parent', '=', c.digest).execute();
+        const referrers = await trx.selectFrom('berth_ref_manifest').select('digest').where('repository', '=', name).where('subject', '=', c.digest).execute();
+        for (const digest of [...children.map((r) => r.child), ...referrers.map((r) => r.digest)]) {
+          await queueReview(trx, { kind: 'manifest', repository: name, digest, reason: 'unmanifest' }, this.#now());
+        }
+        // Blobs this repository no longer references may be referenced nowhere: the review decides.
+        for (const blob of await removeManifest(trx, name, c.digest)) {
+          await queueReview(trx, { kind: 'blob', repository: '', digest: blob, reason: 'unreferenced' }, this.#now());
+        }
         return;
-      case 'tag':
+      }
+      case 'tag': {
         await this.#setPresent(trx, name, 1);
+        const before = await this.#tagged(trx, name, c.tag);
         await trx.insertInto('berth_listing_tag').values({ repository: name, tag: c.tag, digest: c.digest })
           .onConflict((oc) => oc.columns(['repository', 'tag']).doUpdateSet({ digest: c.digest })).execute();
+        if (before !== undefined && before !== c.digest) await queueReview(trx, { kind: 'manifest', repository: name, digest: before, reason: 'retag' }, this.#now());
         return;
-      case 'untag':
+      }
+      case 'untag': {
+        const before = await this.#tagged(trx, name, c.tag);
         await trx.deleteFrom('berth_listing_tag').where('repository', '=', name).where('tag', '=', c.tag).execute();
+        if (before !== undefined) await queueReview(trx, { kind: 'manifest', repository: name, digest: before, reason: 'untag' }, this.#now());
         return;
+      }
       case 'referrer':
         await trx.insertInto('berth_listing_referrer').values({ repository: name, subject: c.subject, referrer: c.referrer })
           .onConflict((oc) => oc.doNothing()).execute();
@@ -192,6 +209,10 @@ export class MetaListingIndex implements ListingIndex {
     for (let i = 0; i < tags.length; i += 500) await trx.insertInto('berth_listing_tag').values(tags.slice(i, i + 500)).execute();
     const refs = state.referrers.map((r) => ({ repository: name, ...r }));
     for (let i = 0; i < refs.length; i += 500) await trx.insertInto('berth_listing_referrer').values(refs.slice(i, i + 500)).execute();
+  }
+
+  async #tagged(trx: Db, name: string, tag: string): Promise<string | undefined> {
+    return (await trx.selectFrom('berth_listing_tag').select('digest').where('repository', '=', name).where('tag', '=', tag).executeTakeFirst())?.digest;
   }
 
   async #setPresent(trx: Db, name: string, present: number): Promise<void> {

@@ -176,6 +176,19 @@ export class ManifestStore {
     await this.#locks.run(`${name}@${ref.digest.value}`, () => this.#deleteDigest(name, ref.digest));
   }
 
+  /**
+   * Deletes a manifest (as a DELETE by digest would) unless `keep`, asked under the manifest's
+   * lock, says it is still needed: the review worker's half of the handshake with the push path,
+   * since a PUT or tag of the same manifest takes the same lock. False when kept or gone.
+   */
+  async deleteUnlessKept(name: string, digest: Digest, keep: () => Promise<boolean>): Promise<boolean> {
+    return this.#locks.run(`${name}@${digest.value}`, async () => {
+      if (!(await this.exists(name, digest)) || (await keep())) return false;
+      await this.#deleteDigest(name, digest);
+      return true;
+    });
+  }
+
   async #deleteDigest(name: string, digest: Digest): Promise<void> {
     if (!(await this.exists(name, digest))) throw manifestUnknown({ digest });
     const content = await this.#blobs.getSmall(digest);

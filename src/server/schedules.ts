@@ -14,6 +14,7 @@ import { auditRetentionDeletion } from '../policy/retention-audit.js';
 import { appendAudit } from '../auth/audit.js';
 import { startEvictionSchedule } from '../proxy/eviction-schedule.js';
 import { startUploadPurger } from './upload-purger.js';
+import { startReviewWorker } from '../gc/review-schedule.js';
 import type { Observability } from './observability.js';
 
 export interface SchedulesOptions {
@@ -48,8 +49,10 @@ export function startSchedules(parts: ScheduleParts, options: SchedulesOptions =
   // Eviction unlinks; the collector frees the data, so maxsize bounds the disk.
   const collectAfterEviction = config.proxy.eviction.collect ? () => runCollection(core, config.gc, logger, gcMetrics, recordGcRun) : undefined;
   const eviction = startEvictionSchedule(core, meta?.db, config.proxy, logger, obs?.metrics?.registry, collectAfterEviction);
+  const review = startReviewWorker(meta, core, config, logger);
   return {
     stop() {
+      review.stop();
       purger.stop();
       gc.stop();
       eviction.stop();

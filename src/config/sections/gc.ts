@@ -23,6 +23,19 @@ export const GcSection = Type.Object({
   /** Content younger than this is never collected (pushes in flight). */
   grace: millis('1h'),
   deleteuntagged: Type.Boolean({ default: false }),
+  /**
+   * The collector over the metadata database (src/gc/review-worker.ts): what may have become
+   * unreferenced waits `grace` in a review queue, then a worker re-checks it and deletes it;
+   * workers look every `interval` ("0": off; the walking collector above stays either way).
+   */
+  review: Type.Object({
+    grace: millis('24h'),
+    interval: millis('1m'),
+  }, { ...strict, default: {} }),
+  /** Untagged manifests nothing keeps (no tag, kept index, or kept subject): `delete` after the review grace, or `keep`. */
+  untagged: Type.Union([Type.Literal('keep'), Type.Literal('delete')], { default: 'keep' }),
+  /** Projects whose untagged manifests are kept whatever `untagged` says. */
+  keepuntagged: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
   dryrun: Type.Boolean({ default: false }),
   retention: Type.Object({
     /** Evaluate the retention policies this often inside `berth serve`; "0" is off. */

@@ -1,0 +1,95 @@
+// The collector over the metadata database: takes due rows of the review queue (queued by the
+// listing index's transactions, src/meta/review-queue.ts), re-checks each against the reference
+// tables, and deletes what nothing references, from storage first and then (through the core,
+// whose listing change removes its rows) from the database. Cost is proportional to what
+// changed: no storage walk, one row at a time.
+//
+// Handshake with the push path (the same two halves as the walking collector's, sweep.ts):
+// - a manifest is deleted under the core's per-manifest lock (deleteUnlessKept) after the
+//   re-check, and a PUT or tag of that manifest takes the same lock, so one of them sees the other;
+// - a blob is first marked pending in storage, then re-checked (no revision anywhere references
+//   it), then deleted, then unmarked. A manifest PUT writes its references, then looks for the
+//   mark: either its references were written before the re-check (the blob is kept) or it sees
+//   the mark, or the blob already gone, and refuses with MANIFEST_BLOB_UNKNOWN, so no
+//   acknowledged manifest ever names a deleted blob.
+import type { Registry } from '../registry/registry.js';
+import type { MetaDatabase } from '../meta/database.js';
+import { claimReviews, finishReview, type ReviewRow } from '../meta/review-queue.js';
+import { projectOf } from '../policy/patterns.js';
+import { MARK_TTL_MS, parse } from './pending.js';
+
+export interface ReviewOptions {
+  /** How long a row waits after it was queued. */
+  graceMs: number;
+  /** Untagged manifests nothing keeps: deleted, or kept. */
+  untagged: 'keep' | 'delete';
+  /** Projects whose untagged manifests are always kept. */
+  keepUntagged?: string[];
+  /** Rows per pass. */
+  batch?: number;
+  now?: () => number;
+}
+
+export interface ReviewReport {
+  reviewed: number;
+  manifests: { repository: string; digest: string }[];
+  blobs: string[];
+  kept: number;
+}
+
+const LEASE_MS = 10 * 60_000;
+
+/** One pass: claims due rows until none is left (or `batch` rows per claim), and reviews each. */
+export async function reviewOnce(meta: MetaDatabase, core: Registry, options: ReviewOptions): Promise<ReviewReport> {
+  const now = options.now ?? Date.now;
+  const report: ReviewReport = { reviewed: 0, manifests: [], blobs: [], kept: 0 };
+  for (;;) {
+    const rows = await claimReviews(meta, now() - options.graceMs, now() + LEASE_MS, options.batch ?? 100);
+    if (rows.length === 0) return report;
+    for (const row of rows) {
+      report.reviewed++;
+      const deleted = row.kind === 'manifest' ? await reviewManifest(meta, core, row, options) : await reviewBlob(meta, core, row);
+      if (!deleted) report.kept++;
+      else if (row.kind === 'manifest') report.manifests.push({ repository: row.repository, digest: row.digest });
+      else report.blobs.push(row.digest);
+      await finishReview(meta, row);
+    }
+  }
+}
+
+async function reviewManifest(meta: MetaDatabase, core: Registry, row: ReviewRow, options: ReviewOptions): Promise<boolean> {
+  if (options.untagged !== 'delete' || (options.keepUntagged ?? []).includes(projectOf(row.repository))) return false;
+  return core.manifests.deleteUnlessKept(row.repository, parse(row.digest), () => manifestKept(meta, row.repository, row.digest));
+}
+
+/** Kept while tagged, while a revision of the repository lists it as a child, or while its subject is there. */
+export async function manifestKept(meta: MetaDatabase, repository: string, digest: string): Promise<boolean> {
+  const db = meta.db;
+  const tagged = await db.selectFrom('berth_listing_tag').select('tag').where('repository', '=', repository).where('digest', '=', digest).executeTakeFirst();
+  if (tagged) return true;
+  const parent = await db.selectFrom('berth_ref_child').select('parent').where('repository', '=', repository).where('child', '=', digest).executeTakeFirst();
+  if (parent) return true;
+  const self = await db.selectFrom('berth_ref_manifest').select('subject').where('repository', '=', repository).where('digest', '=', digest).executeTakeFirst();
+  if (!self) return true; // not known to the index (yet): never delete what the database cannot vouch for
+  if (self.subject === null) return false;
+  const subject = await db.selectFrom('berth_ref_manifest').select('digest').where('repository', '=', repository).where('digest', '=', self.subject).executeTakeFirst();
+  return subject !== undefined;
+}
+
+async function blobReferenced(meta: MetaDatabase, digest: string): Promise<boolean> {
+  return (await meta.db.selectFrom('berth_usage_repository_blob').select('repository').where('blob', '=', digest).executeTakeFirst()) !== undefined;
+}
+
+async function reviewBlob(meta: MetaDatabase, core: Registry, row: ReviewRow): Promise<boolean> {
+  if (await blobReferenced(meta, row.digest)) return false;
+  const digest = parse(row.digest);
+  const store = core.maintenance;
+  await store.markPending(digest, Date.now() + MARK_TTL_MS);
+  try {
+    if (await blobReferenced(meta, row.digest)) return false;
+    await store.removeBlob(digest);
+    return true;
+  } finally {
+    await store.clearPending(digest);
+  }
+}

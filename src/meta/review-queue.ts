@@ -1,0 +1,57 @@
+// The GC review queue (berth_gc_review): what may have become unreferenced, queued in the
+// transaction of the change that made it so (src/meta/listing-index.ts), and claimed by the
+// review workers (src/gc/review-worker.ts) once its grace has passed. Claiming moves a row's
+// `due_at` a lease ahead, so a worker that dies mid-review leaves the row to be reviewed again;
+// PostgreSQL workers claim with FOR UPDATE SKIP LOCKED and never take the same row, SQLite runs
+// one worker (its transactions are serial anyway).
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { MetaDatabase } from './database.js';
+import type { MetaTables } from './tables/index.js';
+
+type Db = Kysely<MetaTables> | Transaction<MetaTables>;
+
+export type ReviewKind = 'manifest' | 'blob';
+
+export interface ReviewRow {
+  kind: ReviewKind;
+  /** '' for blobs (content is shared by the whole registry). */
+  repository: string;
+  digest: string;
+  reason: string;
+}
+
+/** Queues (or re-queues, restarting its grace) one review; `now` is when it was queued. */
+export async function queueReview(trx: Db, row: ReviewRow, now: number): Promise<void> {
+  await trx.insertInto('berth_gc_review').values({ ...row, queued_at: now, due_at: now })
+    .onConflict((oc) => oc.columns(['kind', 'repository', 'digest']).doUpdateSet({ reason: row.reason, queued_at: now, due_at: now })).execute();
+}
+
+/**
+ * Claims up to `limit` rows queued at or before `dueBefore`, leasing them until `leaseUntil`
+ * (rows whose lease ran out are due again). Returns the claimed rows with the `due_at` each now
+ * carries, which `finish` checks so a row re-queued meanwhile is not dropped.
+ */
+export async function claimReviews(meta: MetaDatabase, dueBefore: number, leaseUntil: number, limit: number): Promise<(ReviewRow & { lease: number })[]> {
+  return meta.db.transaction().execute(async (trx) => {
+    const lock = meta.dialect === 'postgres' ? sql` for update skip locked` : sql``;
+    const rows = (await sql<ReviewRow>`select kind, repository, digest, reason from berth_gc_review
+      where due_at <= ${dueBefore} order by due_at limit ${limit}${lock}`.execute(trx)).rows;
+    for (const r of rows) {
+      await trx.updateTable('berth_gc_review').set({ due_at: leaseUntil })
+        .where('kind', '=', r.kind).where('repository', '=', r.repository).where('digest', '=', r.digest).execute();
+    }
+    return rows.map((r) => ({ ...r, lease: leaseUntil }));
+  });
+}
+
+/** Drops a reviewed row, unless it was queued again while it was reviewed. */
+export async function finishReview(meta: MetaDatabase, row: ReviewRow & { lease: number }): Promise<void> {
+  await meta.db.deleteFrom('berth_gc_review').where('kind', '=', row.kind).where('repository', '=', row.repository)
+    .where('digest', '=', row.digest).where('due_at', '=', row.lease).execute();
+}
+
+/** Rows waiting (for `berth gc --review-status` and tests). */
+export async function pendingReviews(meta: MetaDatabase): Promise<number> {
+  const row = await meta.db.selectFrom('berth_gc_review').select(sql<number | string>`count(*)`.as('n')).executeTakeFirstOrThrow();
+  return Number(row.n);
+}
