@@ -44,8 +44,8 @@ export const read = {
     call<Page<RepositorySummary>>(apiPath('/repositories'), { query: q }),
   repository: (name: string) => call<RepositorySummary>(apiPath(`/repositories/${namePath(name)}`)),
   artifacts: (name: string, q: { tag?: string; sort?: string; order?: string; limit?: number; cursor?: string; tagged?: boolean }) =>
-    call<Page<ArtifactSummary>>(apiPath(`/repositories/${namePath(name)}/artifacts`), { query: q }),
-  artifact: (name: string, reference: string) => call<ArtifactDetail>(apiPath(`/repositories/${namePath(name)}/artifacts/${encodeURIComponent(reference)}`)),
+    call<Page<ArtifactSummary>>(apiPath(`/repositories/${namePath(name)}/-/artifacts`), { query: q }),
+  artifact: (name: string, reference: string) => call<ArtifactDetail>(apiPath(`/repositories/${namePath(name)}/-/artifacts/${encodeURIComponent(reference)}`)),
   audit: (q: { actor?: string; action?: string; since?: string; limit?: number }) => call<AuditEntry[]>(apiPath('/audit'), { query: q }),
   users: () => call<User[]>(apiPath('/users')),
   projects: () => call<Project[]>(apiPath('/projects')),

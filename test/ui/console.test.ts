@@ -1,0 +1,121 @@
+// The console's main flows in Debian's Chromium, on images skopeo pushed: find an image, check
+// its platforms against its manifest, copy its pull command and pull with it, preview and delete
+// a tag and find the deletion in the audit log; a guest sees no delete button and the registry
+// refuses the guest's delete anyway; axe-core finds nothing serious on any page, light or dark.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Browser, Page } from 'playwright-core';
+import { PASSWORD, seed, startAuthRegistry, type AuthRegistry } from '../auth/support.js';
+import { copy, inspectRaw } from '../e2e/support/skopeo.js';
+import { sharedLabImages } from '../e2e/support/shared-images.js';
+import type { LabImages } from '../e2e/support/images.js';
+import { runBerth } from '../support/cli.js';
+import { tempDir, removeDir } from '../e2e/support/env.js';
+import { browserMissing, launch, openTab, screenshot, seriousViolations, type Tab } from './support/browser.js';
+
+const skip = browserMissing();
+
+describe('console flows in Chromium', { skip }, () => {
+  let reg: AuthRegistry;
+  let browser: Browser;
+  let images: LabImages;
+  let work: string;
+  before(async () => {
+    [reg, browser, images, work] = await Promise.all([startAuthRegistry('basic'), launch(), sharedLabImages(), tempDir('ui-pull')]);
+    await seed(reg.store);
+    await reg.store.addUser('root', PASSWORD, true);
+    const creds = ['--dest-creds', `root:${PASSWORD}`];
+    await copy(images.oci('multiarch'), `docker://${reg.host}/pub/app:v1`, { all: true, extra: creds });
+    await copy(images.oci('tiny'), `docker://${reg.host}/pub/app:old`, { extra: creds });
+  });
+  after(async () => {
+    await browser?.close();
+    await reg?.close();
+    await removeDir(work);
+  });
+
+  async function signIn(user: string, colorScheme: 'light' | 'dark' = 'light'): Promise<Tab> {
+    const tab = await openTab(browser, colorScheme);
+    await tab.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: reg.url });
+    await tab.page.goto(`${reg.url}/ui/`);
+    await tab.page.getByLabel('User name').fill(user);
+    await tab.page.getByLabel('Password').fill(PASSWORD);
+    await tab.page.getByRole('button', { name: 'Sign in' }).click();
+    await tab.page.getByRole('heading', { name: `Welcome, ${user}` }).waitFor();
+    return tab;
+  }
+
+  async function clean(page: Page, name: string): Promise<void> {
+    assert.deepEqual(await seriousViolations(page), [], `axe on ${name}`);
+    await screenshot(page, name);
+  }
+
+  it('finds the image skopeo pushed, shows its platforms as its manifest lists them, and pulls with the copied command', async () => {
+    const tab = await signIn('root');
+    const { page } = tab;
+    await page.getByRole('link', { name: 'pub/app' }).first().waitFor();
+    await clean(page, 'home-light');
+    await page.getByLabel('Search repositories').fill('pub/a');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.getByRole('heading', { name: /Repositories matching/ }).waitFor();
+    await page.getByRole('link', { name: 'pub/app' }).click();
+    await page.getByRole('heading', { name: 'pub/app' }).waitFor();
+    const row = page.locator('tr', { has: page.getByRole('link', { name: 'v1', exact: true }) });
+    await row.waitFor();
+    const index = JSON.parse((await inspectRaw(`docker://${reg.host}/pub/app:v1`)).toString()) as { manifests: Array<{ platform?: { os: string; architecture: string; variant?: string } }> };
+    const expected = index.manifests.map((m) => [m.platform!.os, m.platform!.architecture, m.platform!.variant].filter(Boolean).join('/')).sort();
+    const chips = (await row.locator('.chip').allTextContents()).sort();
+    assert.deepEqual(chips, expected);
+    await clean(page, 'repository-light');
+    await row.getByText('Pull v1').click();
+    await row.getByLabel('Client for v1', { exact: true }).selectOption('berth');
+    await row.getByRole('button', { name: 'Copy the berth pull command for v1', exact: true }).click();
+    const command = await page.evaluate<string>('navigator.clipboard.readText()');
+    assert.match(command, new RegExp(`^berth copy --src-plain-http docker://${reg.host}/pub/app:v1 oci:./app:v1$`));
+    const pulled = await runBerth(command.split(' ').slice(1), {}, 120_000, { cwd: work });
+    assert.equal(pulled.code, 0, pulled.stderr);
+    await page.getByRole('link', { name: 'v1', exact: true }).click();
+    await page.getByTestId('platforms').waitFor();
+    assert.equal((await page.getByTestId('digest').textContent())?.trim(), images.digest('multiarch'));
+    await clean(page, 'artifact-light');
+    assert.deepEqual(tab.problems, []);
+    await tab.context.close();
+  });
+
+  it('previews the bytes a delete frees, deletes the tag, and the audit log shows it', async () => {
+    const tab = await signIn('root', 'dark');
+    const { page } = tab;
+    await page.goto(`${reg.url}/ui/repositories/pub/app`);
+    await page.getByRole('checkbox', { name: 'Select old' }).check();
+    await page.getByRole('button', { name: 'Delete selected (1)' }).click();
+    const freed = page.getByTestId('freed-bytes');
+    await freed.waitFor();
+    const tiny = JSON.parse((await inspectRaw(`docker://${reg.host}/pub/app:old`)).toString()) as { config: { size: number }; layers: Array<{ size: number }> };
+    assert.equal(Number(await freed.getAttribute('data-bytes')), tiny.config.size + tiny.layers.reduce((n, l) => n + l.size, 0));
+    await clean(page, 'delete-preview-dark');
+    await page.getByRole('dialog').getByRole('button', { name: 'Delete' }).click();
+    await page.getByRole('checkbox', { name: 'Select old' }).waitFor({ state: 'detached' });
+    await page.goto(`${reg.url}/ui/admin?tab=audit`);
+    await page.getByTestId('audit').getByRole('cell', { name: /^pub\/app@sha256:/ }).first().waitFor();
+    await clean(page, 'audit-dark');
+    assert.deepEqual(tab.problems, []);
+    await tab.context.close();
+  });
+
+  it('shows a guest no delete button, and the registry refuses the guest\'s delete', async () => {
+    await reg.store.setMember('pub', 'gus', 'guest');
+    const tab = await signIn('gus');
+    const { page } = tab;
+    await page.goto(`${reg.url}/ui/repositories/pub/app`);
+    await page.getByRole('link', { name: 'v1', exact: true }).waitFor();
+    assert.equal(await page.getByRole('button', { name: /Delete selected/ }).count(), 0);
+    assert.equal(await page.getByRole('checkbox').count(), 0);
+    const status = await page.evaluate<number>(`(async () => {
+      const s = await (await fetch('/ui/auth/session')).json();
+      const r = await fetch('/v2/pub/app/manifests/${images.digest('multiarch')}', { method: 'DELETE', headers: { 'X-Berth-CSRF': s.csrf } });
+      return r.status;
+    })()`);
+    assert.equal(status, 403);
+    await tab.context.close();
+  });
+});
