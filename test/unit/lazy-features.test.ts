@@ -30,7 +30,6 @@ if (require('node:worker_threads').isMainThread) Module.register('data:text/java
 /** What a default registry (filesystem, no auth, no proxy, no Redis, no S3) must not load. */
 const NOT_CONFIGURED: [string, RegExp][] = [
   ['the auth service', /dist\/src\/auth\/service\.js/],
-  ['the admin API', /dist\/src\/http\/admin-api\.js/],
   ['the token server', /dist\/src\/http\/token-routes\.js/],
   ['the pull-through cache', /dist\/src\/proxy\/pull-through\.js/],
   ['jose (token auth)', /node_modules\/jose\//],
