@@ -14,6 +14,7 @@ import { proxyConfigProblems } from './sections/proxy.js';
 import { opensslCiphers } from './tls-ciphers.js';
 import { validationConfigProblems } from './sections/validation.js';
 import { replicationConfigProblems } from './sections/replication.js';
+import { trustConfigProblems } from './sections/trust.js';
 import { prepareStorage, selectDriver, type StorageSettings } from './sections/storage.js';
 
 export class ConfigError extends Error {
@@ -282,6 +283,7 @@ function checkSemantics(config: ConfigInput, problems: string[]): void {
   }
   problems.push(...validationConfigProblems(config.validation));
   problems.push(...replicationConfigProblems(config.replication));
+  problems.push(...trustConfigProblems(config.trust));
   for (const [key, value] of [
     ['storage.maintenance.uploadpurging.age', config.storage.maintenance.uploadpurging.age],
     ['storage.maintenance.uploadpurging.interval', config.storage.maintenance.uploadpurging.interval],

@@ -19,6 +19,7 @@ import { ValidationSection } from './sections/validation.js';
 import { UiSection } from './sections/ui.js';
 import { ReplicationSection } from './sections/replication.js';
 import { QuotaSection } from './sections/quota.js';
+import { TrustSection } from './sections/trust.js';
 
 export { UNIMPLEMENTED } from './sections/common.js';
 
@@ -45,6 +46,7 @@ export const ConfigSchema = Type.Object({
   ui: UiSection,
   replication: ReplicationSection,
   quota: QuotaSection,
+  trust: TrustSection,
 }, { ...strict, default: {} });
 
 /** The configuration as written (file, environment), with the schema's defaults: what `berth config print` shows. */

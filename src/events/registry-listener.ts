@@ -8,7 +8,8 @@ import type { UploadService } from '../registry/upload-service.js';
 import type { RequestInfo, RequestScope } from './request-scope.js';
 import { decorate } from '../registry/decorate.js';
 
-export type RegistryAction = 'push' | 'pull' | 'mount' | 'delete';
+// 'unverified': content trust served or refused an image without an accepted signature (src/trust).
+export type RegistryAction = 'push' | 'pull' | 'mount' | 'delete' | 'unverified';
 
 /** Distribution's media type for a blob target. */
 export const BLOB_MEDIA_TYPE = 'application/octet-stream';

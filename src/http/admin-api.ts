@@ -19,6 +19,8 @@ import type { ReplicationService } from '../replication/service.js';
 import { sessionIdentity } from './auth-hook.js';
 import { identityName, type Identity } from '../auth/identity.js';
 import type { Registry } from '../registry/registry.js';
+import type { TrustService } from '../trust/trust-service.js';
+import { trustRoutes } from './trust-routes.js';
 
 type Body = AdminBody;
 type Action = AdminAction;
@@ -26,9 +28,9 @@ const ApiError = AdminApiError;
 
 const BODY_LIMIT = 64 * 1024;
 
-export interface AdminApiOptions { auth: AuthService; settings: HttpSettings; registry: Registry; gcGraceMs: number; replication?: ReplicationService | undefined }
+export interface AdminApiOptions { auth: AuthService; settings: HttpSettings; registry: Registry; gcGraceMs: number; replication?: ReplicationService | undefined; trust?: TrustService | undefined }
 
-export const adminApi: FastifyPluginAsync<AdminApiOptions> = async (app, { auth, settings, registry, gcGraceMs, replication }) => {
+export const adminApi: FastifyPluginAsync<AdminApiOptions> = async (app, { auth, settings, registry, gcGraceMs, replication, trust }) => {
   const s = auth.store;
   const routes: Array<[string, string, Action]> = [
     ['GET', '/users', async () => ({ status: 200, body: await s.users() })],
@@ -88,6 +90,7 @@ export const adminApi: FastifyPluginAsync<AdminApiOptions> = async (app, { auth,
     }],
     ...operationRoutes(auth, registry, gcGraceMs),
     ...(replication ? replicationRoutes(replication) : []),
+    ...trustRoutes(trust, registry),
   ];
   for (const [method, path, action] of routes) {
     app.route({ method, url: path, handler: async (req, reply) => run(auth, req, reply, action, { host: settings.host, trusted: settings.corsOrigins }) });

@@ -21,6 +21,7 @@ import type { TlsServerOptions } from './tls.js';
 import { installConnectionGuards } from './connection-guards.js';
 import { consoleSessions, installConsole, type ConsoleSettings } from './console/console.js';
 import { lazySchemaCompilers } from './lazy-schema-compilers.js';
+import type { TrustService } from '../trust/trust-service.js';
 
 export interface AppOptions {
   registry: Registry;
@@ -43,6 +44,8 @@ export interface AppOptions {
   console?: ConsoleSettings;
   /** What the read API (/api/v1) serves from; without it (no listing index) there is none. */
   inventory?: Inventory;
+  /** Content trust: verdicts under /api/v1/trust. */
+  trust?: TrustService | undefined;
 }
 
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
@@ -99,7 +102,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // loaded only when auth is configured (lazy-load features: DESIGN.md).
     const [{ tokenServer }, { adminApi }, { accessTokenApi }] = await Promise.all([import('./token-routes.js'), import('./admin-api.js'), import('./access-token-api.js')]);
     await app.register(tokenServer, { prefix: settings.prefix, auth, settings });
-    await app.register(adminApi, { prefix: `${settings.prefix}/api/v1`, auth, settings, registry, gcGraceMs: options.gcGraceMs ?? 60 * 60 * 1000, replication: options.replication });
+    await app.register(adminApi, { prefix: `${settings.prefix}/api/v1`, auth, settings, registry, gcGraceMs: options.gcGraceMs ?? 60 * 60 * 1000, replication: options.replication, trust: options.trust });
     await app.register(accessTokenApi, { prefix: `${settings.prefix}/api/v1`, auth, settings });
   }
   if (options.inventory) await app.register((await import('./read-api/plugin.js')).readApi, { prefix: `${settings.prefix}/api/v1`, inventory: options.inventory, auth, settings, alsoRequired: options.alsoRequired });

@@ -26,6 +26,7 @@ import { registerUsageMetrics } from '../gc/usage-metrics.js';
 import { openInventory, type Inventory } from '../inventory/inventory.js';
 import { systemInfo } from '../inventory/system.js';
 import { startSchedules, type SchedulesOptions } from './schedules.js';
+import type { TrustService } from '../trust/trust-service.js';
 
 export interface AssembleOptions {
   /**
@@ -68,6 +69,8 @@ export interface Assembly {
   readonly replication: ReplicationService | undefined;
   /** Server role with the listing index: what the read API (/api/v1) serves from. */
   readonly inventory: Inventory | undefined;
+  /** Server role only, when `trust.policies` are configured: verdicts and the guard on manifest reads. */
+  readonly trust: TrustService | undefined;
   /** Starts the background work (upload purging, GC, retention, cache eviction); `close` stops it. */
   startSchedules(options?: SchedulesOptions): { stop(): void };
   /** Stops schedules, flushes event queues until `deadline`, and closes every connection. */
@@ -116,11 +119,17 @@ export async function assemble(config: Config, options: AssembleOptions): Promis
     const quota = server ? quotaFromConfig(config.quota, usage, (m) => logger.warn(m)) : undefined;
     const inventory = server && listing && meta ? openInventory(meta, core, logger, { usage, system: systemInfo(config, driver.name, meta.dialect) }) : undefined;
     if (inventory) closers.push(() => inventory.close());
-    const served = obs ? obs.decorate(proxy ? proxy.registry : core, [...(replication ? [replication.listener] : []), ...(inventory ? [inventory.recorder.listener()] : [])]) : core;
+    // The trust guard inside the listeners: a refused read is no pull event.
+    // Loaded only when policies exist: the Sigstore and JOSE libraries cost startup time.
+    const trust = obs && config.trust.policies.length > 0
+      ? (await import('../trust/from-config.js')).trustFromConfig(config, { core, logger, observability: obs, meta })
+      : undefined;
+    const inner = proxy ? proxy.registry : core;
+    const served = obs ? obs.decorate(trust ? trust.guard(inner, obs.scope) : inner, [...(replication ? [replication.listener] : []), ...(inventory ? [inventory.recorder.listener()] : [])]) : core;
     const registry = quota ? withQuota(served, quota) : served;
     replication?.attach(registry);
     return {
-      config, logger, driver, core, registry, listing, meta, usage, redis, observability: obs, proxy, replication, inventory,
+      config, logger, driver, core, registry, listing, meta, usage, redis, observability: obs, proxy, replication, inventory, trust,
       startSchedules(schedules = {}) {
         const running = startSchedules({ config, logger, driver, core, registry, meta, observability: obs }, schedules);
         closers.push(running.stop);

@@ -13,6 +13,7 @@ import type { ReplicationService } from '../replication/service.js';
 import { createLogger } from './logger.js';
 import type { Observability } from './observability.js';
 import { assemble } from './assemble.js';
+import type { TrustService } from '../trust/trust-service.js';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -23,6 +24,8 @@ export interface RunningServer {
   proxy?: PullThrough | undefined;
   /** Replication's policies and jobs, wherever the metadata database is open. */
   replication?: ReplicationService | undefined;
+  /** Content trust, when `trust.policies` are configured. */
+  trust?: TrustService | undefined;
   /** Stops accepting, finishes in-flight requests, then flushes event queues until `deadline`. */
   close(deadline?: number): Promise<void>;
 }
@@ -49,7 +52,7 @@ export async function startServer(config: Config, warnings: string[] = []): Prom
     const tls = tlsServerOptions(config);
     app = await buildApp({
       registry, settings: { ...httpSettingsFrom(config), warnOnce: onceEach((message) => logger.warn(message)) }, logger, accessLog: false, observe: obs.http, auth, tls, gcGraceMs: config.gc.grace, console: config.ui,
-      replication: assembly.replication,
+      replication: assembly.replication, trust: assembly.trust,
       ...(proxy ? { alsoRequired: (name, ns) => proxy.mapper.alsoRequired(name, ns) } : {}),
       ...(assembly.inventory ? { inventory: assembly.inventory } : {}),
     });
@@ -73,6 +76,7 @@ export async function startServer(config: Config, warnings: string[] = []): Prom
       auth: signedIn,
       proxy,
       replication: assembly.replication,
+      trust: assembly.trust,
       async close(deadline = Date.now() + config.http.draintimeout) {
         schedules.stop();
         await served.close();

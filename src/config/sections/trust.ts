@@ -1,0 +1,67 @@
+// `trust`: content-trust policies (src/trust). Each policy covers repositories by glob and says
+// which signatures count (cosign keys, cosign certificates chained to roots, Sigstore bundles
+// checked against a trusted root, Notation signatures chained to a trust store) and what happens
+// to an image without one: `off`, `audit` (served, but logged, audited and counted) or `enforce`
+// (manifest reads refused with DENIED). Files are read at start, never fetched.
+import { Type } from '@sinclair/typebox';
+import { millis, notSecret, strict } from './common.js';
+
+/** A signer identity: the certificate's subject alternative name (a glob) and OIDC issuer (Fulcio's extension). */
+const Identity = Type.Object({
+  subject: Type.String({ minLength: 1 }),
+  issuer: Type.Optional(Type.String({ minLength: 1 })),
+}, strict);
+
+const Policy = Type.Object({
+  /** Names the policy in refusals, verdicts and audit entries; defaults to "policy-<index>". */
+  name: Type.Optional(Type.String({ minLength: 1, pattern: '^[A-Za-z0-9._-]+$' })),
+  /** Repository globs (`*` any run of characters, `?` one, `{a,b}` alternatives); the first matching policy applies. */
+  repositories: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
+  mode: Type.Union([Type.Literal('off'), Type.Literal('audit'), Type.Literal('enforce')], { default: 'audit' }),
+  /** cosign public keys (PEM: ECDSA P-256/P-384, RSA, Ed25519). */
+  keys: Type.Array(Type.String({ minLength: 1 }), { default: [], ...notSecret('paths of public keys') }),
+  /** cosign certificates (keyless): accepted when they chain to one of `roots` and name one of `identities` (any, when empty). */
+  certificates: Type.Optional(Type.Object({
+    roots: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
+    identities: Type.Array(Identity, { default: [] }),
+  }, strict)),
+  /** Rekor's public key (PEM): a cosign signature's Rekor bundle is checked against it, and a certificate is judged at the logged time. */
+  rekorkey: Type.Optional(Type.String({ minLength: 1, ...notSecret('the path of a public key') })),
+  /** Sigstore bundles (cosign v3): a trusted_root.json and the identities accepted. */
+  sigstore: Type.Optional(Type.Object({
+    trustedroot: Type.String({ minLength: 1 }),
+    identities: Type.Array(Identity, { default: [] }),
+    /** Transparency-log entries a bundle must carry (0 for a private deployment without Rekor, with a timestamp authority). */
+    tlogthreshold: Type.Integer({ minimum: 0, default: 1 }),
+  }, strict)),
+  /** Notation (notary project) signatures: an x509 trust store and the identities (`x509.subject` values, or `*`) accepted. */
+  notation: Type.Optional(Type.Object({
+    truststore: Type.String({ minLength: 1 }),
+    identities: Type.Array(Type.String({ minLength: 1 }), { default: ['*'] }),
+  }, strict)),
+  /** Users and robots that may read unsigned content (signers, build systems). */
+  exempt: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
+}, strict);
+
+export const TrustSection = Type.Object({
+  policies: Type.Array(Policy, { default: [] }),
+  /** Verdicts kept in memory, per (digest, policy). */
+  cachesize: Type.Integer({ minimum: 1, default: 10000 }),
+  /** How long a verdict is kept: a signature pushed through another replica is seen after this. */
+  cachettl: millis('10m'),
+}, { ...strict, default: {} });
+
+/** What makes the configuration of one policy wrong beyond its shape (no way to be satisfied). */
+export function trustConfigProblems(trust: { policies: { name?: string | undefined; mode: string; keys: string[]; certificates?: unknown; sigstore?: unknown; notation?: unknown }[] }): string[] {
+  const problems: string[] = [];
+  const names = new Set<string>();
+  trust.policies.forEach((p, i) => {
+    const name = p.name ?? `policy-${i}`;
+    if (names.has(name)) problems.push(`trust.policies[${i}].name: "${name}" is used twice`);
+    names.add(name);
+    if (p.mode !== 'off' && p.keys.length === 0 && !p.certificates && !p.sigstore && !p.notation) {
+      problems.push(`trust.policies[${i}]: mode ${p.mode} needs keys, certificates, sigstore or notation to check signatures against`);
+    }
+  });
+  return problems;
+}

@@ -1,0 +1,35 @@
+// Signatures read from a registry through the OCI client, for `berth verify` and `berth sign`.
+import { readLimited, RegistryResponseError, type RegistryClient } from '../client/index.js';
+import type { SignatureSource } from './source.js';
+
+export class ClientSignatureSource implements SignatureSource {
+  readonly #client: RegistryClient;
+
+  constructor(client: RegistryClient) {
+    this.#client = client;
+  }
+
+  async manifest(repository: string, reference: string) {
+    try {
+      const m = await this.#client.getManifest(repository, reference);
+      return { digest: m.digest, bytes: m.bytes };
+    } catch (err) {
+      if (err instanceof RegistryResponseError && err.status === 404) return undefined;
+      throw err;
+    }
+  }
+
+  async referrers(repository: string, digest: string) {
+    try {
+      return await this.#client.referrers(repository, digest);
+    } catch (err) {
+      if (err instanceof RegistryResponseError && err.status === 404) return [];
+      throw err;
+    }
+  }
+
+  async blob(repository: string, digest: string, limit: number): Promise<Buffer> {
+    const { stream } = await this.#client.getBlob(repository, digest, { verify: true });
+    return readLimited(stream, limit, `blob ${digest}`);
+  }
+}
