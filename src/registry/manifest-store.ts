@@ -139,7 +139,7 @@ export class ManifestStore {
   async #write(name: string, digest: Digest, content: Buffer, manifest: ParsedManifest | undefined): Promise<Omit<PutResult, 'mediaType'>> {
     const newLink = !(await this.exists(name, digest));
     await this.#blobs.putSmall(digest, content);
-    const facts = await manifestFacts(digest.value, content, (d) => this.#blobs.size(tryParseDigest(d) as Digest));
+    const facts = await manifestFacts(digest.value, content, manifest, (d) => this.#blobs.size(tryParseDigest(d) as Digest));
     await this.#index.change(name, () => writeLink(this.#driver, layout.revisionLink(name, digest), digest), () => [{ kind: 'manifest', manifest: facts }]);
     const result: Omit<PutResult, 'mediaType'> = { digest, size: content.length, newLink };
     const subject = manifest?.subject ? tryParseDigest(manifest.subject.digest) : undefined;

@@ -83,7 +83,7 @@ export class StorageListing implements ListingIndex {
       if (!(await readLink(this.#driver, layout.revisionLink(name, digest)))) return;
       const content = await orUndefined(this.#driver.getContent(layout.blobData(digest)));
       // A revision whose bytes are gone serves nothing; the reconciler reports it.
-      if (content) out.push(await manifestFacts(digest.value, content, size));
+      if (content) out.push(await manifestFacts(digest.value, content, undefined, size));
     });
     return out.sort((a, b) => (a.digest < b.digest ? -1 : a.digest > b.digest ? 1 : 0));
   }
