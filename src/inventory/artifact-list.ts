@@ -46,8 +46,12 @@ async function fetchRows(db: Kysely<MetaTables>, query: ArtifactQuery): Promise<
   // Tags match [A-Za-z0-9_.-] and so sort before '~': untagged artifacts come last, by digest.
   const key = query.sort === 'pushed'
     ? sql<string | number>`coalesce(a.pushed_at, -1)`
-    : sql<string | number>`coalesce((select min(t.tag) from berth_listing_tag t where t.repository = a.repository and t.digest = a.digest), '~' || a.digest)${collate}`;
-  let inner = db.selectFrom('berth_inventory_artifact as a').selectAll('a').select(key.as('sort_key')).where('a.repository', '=', query.repository);
+    : sql<string | number>`coalesce(f.first_tag, '~' || a.digest)${collate}`;
+  // First tags in one grouped pass (a correlated min() per artifact took seconds over 5,000 tags).
+  const firstTags = db.selectFrom('berth_listing_tag').select(['digest', (eb) => eb.fn.min('tag').as('first_tag')])
+    .where('repository', '=', query.repository).groupBy('digest');
+  let inner = db.selectFrom('berth_inventory_artifact as a').leftJoin(firstTags.as('f'), 'f.digest', 'a.digest')
+    .selectAll('a').select(key.as('sort_key')).where('a.repository', '=', query.repository);
   if (!query.all) {
     // A tagged child (an index's image also pushed by tag) is listed; an untagged one only under its index.
     inner = inner.where('a.subject', 'is', null)
