@@ -6,7 +6,7 @@
 // `berth configure docker` wrote.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
-import { copyFile, mkdir, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cleanEnv, stopChild, tail, track } from './env.js';
 import { mustRun, runCommand, type CommandResult } from './run.js';
@@ -105,7 +105,22 @@ export async function startDockerd(options: DockerdOptions): Promise<DockerdProc
     logs: () => log.text(),
     stop: async () => {
       await stopChild(child, 'SIGTERM', 20_000);
+      await unmountNetns(join(dir, 'exec', 'netns'));
       await removeCertDirs();
     },
   };
+}
+
+/**
+ * A daemon that ran a container bind-mounts network namespaces under its exec-root and does not
+ * always unmount them when it stops; left mounted, they make removing the directory fail (EBUSY).
+ */
+async function unmountNetns(netnsDir: string): Promise<void> {
+  let entries: string[];
+  try {
+    entries = await readdir(netnsDir);
+  } catch {
+    return;
+  }
+  for (const name of entries) await runCommand('umount', ['-l', join(netnsDir, name)]);
 }
