@@ -85,7 +85,7 @@ describe('three replicas behind nginx on S3, PostgreSQL and Redis', { skip }, ()
   });
   after(async () => {
     await set?.stop();
-    await Promise.all([dockerd?.stop(), containerd?.stop(), upstream?.stop(), redis?.close()]);
+    await Promise.all([dockerd?.stop(), containerd?.stop(), upstream?.stop(), redis?.close(), counting?.close()]);
     hook?.close();
     await stopRadosgw();
     await removeDir(work);
