@@ -1,5 +1,6 @@
 // The metadata database's tables, as Kysely sees them. Each feature declares its own tables in
-// tables/<feature>.ts and adds its interface to MetaTables; migrations/ creates them.
+// tables/<feature>.ts and adds its interface to MetaTables (one line each, so features added in
+// parallel do not conflict); migrations/ creates them.
 import type { BookkeepingTables } from './bookkeeping.js';
 import type { AuthTables } from './auth.js';
 import type { EventsTables } from './events.js';
@@ -11,4 +12,15 @@ import type { ReferenceTables } from './references.js';
 import type { InventoryTables } from './inventory.js';
 import type { IdentityTables } from './identity.js';
 
-export interface MetaTables extends BookkeepingTables, AuthTables, EventsTables, ListingTables, ProxyTables, ConsoleTables, ReplicationTables, ReferenceTables, InventoryTables, IdentityTables {}
+export interface MetaTables extends
+  BookkeepingTables,
+  AuthTables,
+  EventsTables,
+  ListingTables,
+  ProxyTables,
+  ConsoleTables,
+  ReplicationTables,
+  ReferenceTables,
+  InventoryTables,
+  IdentityTables
+  {}
