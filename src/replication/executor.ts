@@ -16,6 +16,7 @@ import type { Job, JobCounts } from './job-store.js';
 import { LocalDestination, LocalSource, parseDigestOrThrow } from './local-side.js';
 import { MountingDestination, type BlobLocations } from './remote-side.js';
 import { Bandwidth, throttled } from './throttle.js';
+import { PartialFailure } from './failures.js';
 
 export interface RunContext {
   policy: ReplicationPolicy;
@@ -28,14 +29,6 @@ export interface RunContext {
   /** Blobs already on the endpoint, and where (for mounts); shared by the jobs of one endpoint. */
   locations: BlobLocations;
   signal: AbortSignal;
-}
-
-/** A job that did part of its work: the counts so far and the first failures. */
-export class PartialFailure extends Error {
-  constructor(readonly counts: JobCounts, readonly failures: string[]) {
-    super(`${failures.length} image(s) failed; first: ${failures[0] ?? ''}`);
-    this.name = 'PartialFailure';
-  }
 }
 
 type Side = { repository: string; tag: string };

@@ -9,13 +9,11 @@ import type { MetaTables } from '../meta/tables/index.js';
 import type { Registry } from '../registry/registry.js';
 import type { RegistryEvent, RegistryListener } from '../events/registry-listener.js';
 import type { MetricsRegistry } from '../metrics/metrics.js';
-import type { RegistryClient } from '../client/index.js';
 import type { ReplicationSettings } from '../config/sections/replication.js';
 import { JobStore, type Job, type JobCounts, type NewJob } from './job-store.js';
-import { JobRunner } from './executor.js';
-import { ReplicationPolicy } from './policy.js';
-import { BlobLocations, endpointClient, type EndpointSettings } from './remote-side.js';
-import { PermanentFailure, Worker } from './worker.js';
+import { Worker } from './worker.js';
+import { PermanentFailure } from './failures.js';
+import type { ReplicationRuntime } from './runtime.js';
 import { createReplicationMetrics } from './metrics.js';
 import type { PolicyCatalog, PolicyView } from './catalog.js';
 
@@ -34,7 +32,8 @@ export class ReplicationService {
   readonly #o: ReplicationOptions;
   readonly #worker: Worker;
   readonly #log: FastifyBaseLogger;
-  readonly #clients = new Map<string, { client: RegistryClient; locations: BlobLocations; key: string }>();
+  /** The client side, loaded by the first job (see runtime.ts). */
+  #runtime: Promise<ReplicationRuntime> | undefined;
   #registry: Registry;
   #crons: Cron[] = [];
 
@@ -126,8 +125,9 @@ export class ReplicationService {
     for (const c of this.#crons) c.stop();
     this.#crons = [];
     await this.#worker.stop();
-    await Promise.all([...this.#clients.values()].map((c) => c.client.close()));
-    this.#clients.clear();
+    const runtime = this.#runtime;
+    this.#runtime = undefined;
+    await (await runtime)?.close();
   }
 
   async #runJob(job: Job, signal: AbortSignal): Promise<JobCounts> {
@@ -135,19 +135,7 @@ export class ReplicationService {
     if (!policy) throw new PermanentFailure(`policy ${job.policy} no longer exists`);
     const endpoint = await this.catalog.endpoint(policy.settings.endpoint);
     if (!endpoint) throw new PermanentFailure(`endpoint ${policy.settings.endpoint} of policy ${policy.name} no longer exists`);
-    const { client, locations } = this.#clientFor(endpoint);
-    const runner = new JobRunner({ policy, registry: this.#registry, core: this.#o.core, client, locations, signal });
-    return runner.run(job);
-  }
-
-  /** One client per endpoint (its tokens and connections reused), replaced when the endpoint changes. */
-  #clientFor(e: EndpointSettings): { client: RegistryClient; locations: BlobLocations } {
-    const key = JSON.stringify([e.url, e.username, e.password, e.insecure, e.ca?.toString()]);
-    const known = this.#clients.get(e.name);
-    if (known?.key === key) return known;
-    if (known) known.client.close().catch(() => undefined);
-    const fresh = { client: endpointClient(e), locations: new BlobLocations(), key };
-    this.#clients.set(e.name, fresh);
-    return fresh;
+    this.#runtime ??= import('./runtime.js').then((m) => new m.ReplicationRuntime());
+    return (await this.#runtime).run(job, { policy, endpoint, registry: this.#registry, core: this.#o.core, signal });
   }
 }

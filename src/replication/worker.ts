@@ -5,9 +5,8 @@
 // it cannot succeed by waiting (credentials refused) or ran out of attempts.
 import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
-import { AuthError, RegistryResponseError } from '../client/index.js';
 import type { Job, JobCounts, JobStore } from './job-store.js';
-import { PartialFailure } from './executor.js';
+import { PartialFailure, PermanentFailure } from './failures.js';
 import type { ReplicationMetrics } from './metrics.js';
 
 export interface WorkerSettings {
@@ -23,14 +22,6 @@ export interface WorkerSettings {
 export type JobHandler = (job: Job, signal: AbortSignal) => Promise<JobCounts>;
 
 const NONE: JobCounts = { images: 0, bytes: 0, skipped: 0, failed: 0 };
-
-/** A failure waiting does not mend: the endpoint refused the credentials, or the policy is gone. */
-export class PermanentFailure extends Error {}
-
-export function isPermanent(err: unknown): boolean {
-  if (err instanceof PermanentFailure || err instanceof AuthError) return true;
-  return err instanceof RegistryResponseError && (err.status === 401 || err.status === 403);
-}
 
 export class Worker {
   /** This replica's name on the leases it holds. */
@@ -132,7 +123,7 @@ export class Worker {
   async #failed(job: Job, err: unknown, log: FastifyBaseLogger): Promise<void> {
     const counts = err instanceof PartialFailure ? err.counts : NONE;
     const message = (err as Error).message ?? String(err);
-    const park = isPermanent(err) || job.attempts + 1 >= this.#s.maxAttempts;
+    const park = err instanceof PermanentFailure || job.attempts + 1 >= this.#s.maxAttempts;
     const retryAt = Date.now() + Math.min(this.#s.maxBackoffMs, this.#s.backoffMs * 2 ** job.attempts) * (0.8 + Math.random() * 0.4);
     const state = await this.#store.fail(job.id, this.owner, message, counts, park ? { park: true } : { retryAt });
     if (state === undefined) return;

@@ -62,6 +62,8 @@ export interface BerthOptions {
   deleteEnabled?: boolean;
   /** Extra REGISTRY_* variables. */
   env?: Record<string, string>;
+  /** The /v2/ status that means "up": 401 with authentication configured. */
+  readyStatus?: number;
 }
 
 export interface BerthProcess {
@@ -96,7 +98,7 @@ async function startOn(port: number, options: BerthOptions): Promise<BerthProces
     REGISTRY_LOG_ACCESSLOG_DISABLED: 'true',
     ...options.env,
   });
-  const { child, host, url, logs } = await startServerProcess({ label: 'berth', command: process.execPath, args: [BERTH_BIN, 'serve'], env, port });
+  const { child, host, url, logs } = await startServerProcess({ label: 'berth', command: process.execPath, args: [BERTH_BIN, 'serve'], env, port, ...(options.readyStatus ? { readyStatus: options.readyStatus } : {}) });
   const pid = child.pid!;
   return {
     url, host, pid, root: options.root, child, logs,

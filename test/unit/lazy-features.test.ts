@@ -41,7 +41,28 @@ const NOT_CONFIGURED: [string, RegExp][] = [
   ['ldapts', /node_modules\/ldapts\//],
   ['openid-client', /node_modules\/openid-client\//],
   ['Sigstore', /node_modules\/@sigstore\//],
+  ['replication (its queue and worker)', /dist\/src\/replication\/(service|worker|job-store)\.js/],
+  ['the OCI client (replication, berth copy)', /dist\/src\/client\//],
+  ['undici (the OCI client\'s HTTP)', /node_modules\/undici\//],
 ];
+
+/** With authentication the admin API may add replication policies, so replication's queue is
+ * there; the client side (OCI client, undici, copy engine) waits for a first job. */
+const UNTIL_A_JOB: [string, RegExp][] = [
+  ['the replication runtime', /dist\/src\/replication\/(runtime|executor|remote-side)\.js/],
+  ['the OCI client', /dist\/src\/client\//],
+  ['undici', /node_modules\/undici\//],
+  ['the copy engine', /dist\/src\/transport\//],
+];
+
+/** Starts `berth serve` with the recorder; returns the modules it loaded once serving. */
+async function loadedBy(dir: string, env: Record<string, string> = {}, readyStatus = 200): Promise<{ berth: BerthProcess; loaded: string }> {
+  const recorder = join(dir, 'record-loads.cjs');
+  await writeFile(recorder, RECORDER);
+  const list = join(dir, 'loaded.txt');
+  const berth = await startBerth({ root: join(dir, 'root'), env: { NODE_OPTIONS: `--require=${recorder}`, BERTH_TEST_LOADED: list, ...env }, readyStatus });
+  return { berth, loaded: await readFile(list, 'utf8') };
+}
 
 describe('lazy-load features', () => {
   let dir: string;
@@ -50,11 +71,7 @@ describe('lazy-load features', () => {
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'berth-lazy-'));
-    const recorder = join(dir, 'record-loads.cjs');
-    await writeFile(recorder, RECORDER);
-    const list = join(dir, 'loaded.txt');
-    berth = await startBerth({ root: join(dir, 'root'), env: { NODE_OPTIONS: `--require=${recorder}`, BERTH_TEST_LOADED: list } });
-    loaded = await readFile(list, 'utf8');
+    ({ berth, loaded } = await loadedBy(dir));
   });
   after(async () => {
     await berth?.stop();
@@ -68,6 +85,33 @@ describe('lazy-load features', () => {
 
   for (const [what, path] of NOT_CONFIGURED) {
     it(`does not load ${what} when it is not configured`, () => {
+      assert.doesNotMatch(loaded, path);
+    });
+  }
+});
+
+describe('lazy-load replication with authentication and no policy', () => {
+  let dir: string;
+  let berth: BerthProcess;
+  let loaded: string;
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'berth-lazy-auth-'));
+    const htpasswd = join(dir, 'htpasswd');
+    await writeFile(htpasswd, '');
+    ({ berth, loaded } = await loadedBy(dir, { REGISTRY_AUTH_HTPASSWD_PATH: htpasswd }, 401));
+  });
+  after(async () => {
+    await berth?.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('has the replication queue (the admin API may add policies)', () => {
+    assert.match(loaded, /dist\/src\/replication\/service\.js/);
+  });
+
+  for (const [what, path] of UNTIL_A_JOB) {
+    it(`does not load ${what} before a replication job runs`, () => {
       assert.doesNotMatch(loaded, path);
     });
   }
