@@ -39,6 +39,10 @@ export interface Project { name: string; public: boolean; allowFrom: string[]; c
 export interface Member { project: string; user: string; role: string }
 export interface Robot { name: string; permissions: Array<{ project: string; actions: string[] }>; expiresAt: string | null; createdAt: string }
 
+export interface DeletionPreview { repository: string; manifests: string[]; totalBytes: number; freedBytes: number; untagged: { manifests: string[]; totalBytes: number; freedBytes: number } }
+export interface StorageTotal { totalBytes: number; blobs: number; projects: number; repositories: number }
+export interface ProjectUsage { project: string; repositories: number; totalBytes: number; uniqueBytes: number; sharedBytes: number }
+
 export const read = {
   repositories: (q: { q?: string; project?: string; sort?: string; order?: string; limit?: number; cursor?: string }) =>
     call<Page<RepositorySummary>>(apiPath('/repositories'), { query: q }),
@@ -46,6 +50,9 @@ export const read = {
   artifacts: (name: string, q: { tag?: string; sort?: string; order?: string; limit?: number; cursor?: string; tagged?: boolean }) =>
     call<Page<ArtifactSummary>>(apiPath(`/repositories/${namePath(name)}/-/artifacts`), { query: q }),
   artifact: (name: string, reference: string) => call<ArtifactDetail>(apiPath(`/repositories/${namePath(name)}/-/artifacts/${encodeURIComponent(reference)}`)),
+  deletion: (name: string, digests: string[]) => call<DeletionPreview>(apiPath(`/repositories/${namePath(name)}/-/deletion`), { query: { digests: digests.join(',') } }),
+  storage: () => call<StorageTotal>(apiPath('/usage')),
+  projectUsage: () => call<{ items: ProjectUsage[] }>(apiPath('/usage/projects')),
   audit: (q: { actor?: string; action?: string; since?: string; limit?: number }) => call<AuditEntry[]>(apiPath('/audit'), { query: q }),
   users: () => call<User[]>(apiPath('/users')),
   projects: () => call<Project[]>(apiPath('/projects')),

@@ -54,6 +54,9 @@ describe('console flows in Chromium', { skip }, () => {
     const tab = await signIn('root');
     const { page } = tab;
     await page.getByRole('link', { name: 'pub/app' }).first().waitFor();
+    const total = await (await fetch(`${reg.url}/api/v1/usage`, { headers: { Authorization: `Basic ${Buffer.from(`root:${PASSWORD}`).toString('base64')}` } })).json() as { totalBytes: number };
+    assert.ok(total.totalBytes > 0);
+    await page.locator(`[data-testid="storage-used"][data-bytes="${total.totalBytes}"]`).waitFor();
     await clean(page, 'home-light');
     await page.getByLabel('Search repositories').fill('pub/a');
     await page.getByRole('button', { name: 'Search' }).click();
@@ -90,8 +93,9 @@ describe('console flows in Chromium', { skip }, () => {
     await page.getByRole('button', { name: 'Delete selected (1)' }).click();
     const freed = page.getByTestId('freed-bytes');
     await freed.waitFor();
-    const tiny = JSON.parse((await inspectRaw(`docker://${reg.host}/pub/app:old`)).toString()) as { config: { size: number }; layers: Array<{ size: number }> };
-    assert.equal(Number(await freed.getAttribute('data-bytes')), tiny.config.size + tiny.layers.reduce((n, l) => n + l.size, 0));
+    const raw = await inspectRaw(`docker://${reg.host}/pub/app:old`);
+    const tiny = JSON.parse(raw.toString()) as { config: { size: number }; layers: Array<{ size: number }> };
+    assert.equal(Number(await freed.getAttribute('data-bytes')), raw.length + tiny.config.size + tiny.layers.reduce((n, l) => n + l.size, 0), 'its manifest, config and layers: v1 shares none of them');
     await clean(page, 'delete-preview-dark');
     await page.getByRole('dialog').getByRole('button', { name: 'Delete' }).click();
     await page.getByRole('checkbox', { name: 'Select old' }).waitFor({ state: 'detached' });

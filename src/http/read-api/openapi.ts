@@ -102,6 +102,21 @@ export const OPENAPI = {
         responses: { ...ok(ref('RepositoryUsage'), 'Bytes the repository holds; uniqueBytes is what deleting it would free.'), ...errors, ...notFound },
       },
     },
+    '/api/v1/repositories/{name}/-/deletion': {
+      get: {
+        operationId: 'previewDeletion',
+        summary: 'What deleting some of a repository\'s manifests would free, from the reference tables (needs the pull right; the delete itself is /v2/\'s).',
+        parameters: [repoName, { name: 'digests', in: 'query', required: true, schema: str, description: 'Up to 100 manifest digests, comma-separated.' }],
+        responses: { ...ok(ref('DeletionPreview'), 'Bytes freed once the collector runs: by the manifests alone, and with the index children and referrers they leave untagged.'), ...errors, ...notFound },
+      },
+    },
+    '/api/v1/usage': {
+      get: {
+        operationId: 'getStorageTotal',
+        summary: 'The registry\'s storage: every referenced blob once (system administrators).',
+        responses: { ...ok(ref('StorageTotal'), 'Totals.'), ...errors },
+      },
+    },
     '/api/v1/usage/projects': {
       get: {
         operationId: 'listProjectUsage',
@@ -139,6 +154,11 @@ export const OPENAPI = {
       }),
       RepositoryPage: page('Repository'),
       RepositoryUsage: obj({ repository: str, project: str, manifests: int, totalBytes: int, uniqueBytes: int, sharedBytes: int }),
+      DeletionPreview: obj({
+        repository: str, manifests: { type: 'array', items: str }, totalBytes: int, freedBytes: int,
+        untagged: obj({ manifests: { type: 'array', items: str }, totalBytes: int, freedBytes: int }),
+      }),
+      StorageTotal: obj({ totalBytes: int, blobs: int, projects: int, repositories: int }),
       ProjectUsageList: obj({ items: { type: 'array', items: ref('ProjectUsage') } }),
       ProjectUsage: obj({ project: str, repositories: int, totalBytes: int, uniqueBytes: int, sharedBytes: int }),
       System: obj({ version: str, node: str, storage: str, metadata: { enum: ['sqlite', 'postgres'] }, config: { type: 'object', description: 'In effect, every secret masked.' } }),

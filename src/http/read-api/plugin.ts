@@ -18,6 +18,8 @@ import { ReadAccess } from './access.js';
 import { QueryReader, invalid } from './query.js';
 import { parseRepositoryPath } from './repository-path.js';
 import { OPENAPI } from './openapi.js';
+import { deletionPreview } from './deletion.js';
+import { storageTotal } from '../../meta/storage-total.js';
 
 export interface ReadApiOptions {
   inventory: Inventory;
@@ -61,11 +63,18 @@ export const readApi: FastifyPluginAsync<ReadApiOptions> = async (app, { invento
       new QueryReader(req, []);
       return json(reply, await repositoryUsage(name));
     }
+    if (what === 'deletion' && reference === undefined) return json(reply, await deletionPreview(req, db, name));
     if (what === 'artifacts' && reference !== undefined && extra.length === 0) {
       new QueryReader(req, []);
       return json(reply, await artifact(name, reference));
     }
     throw new RegistryError('NOT_FOUND', { path: req.url.split('?')[0] });
+  });
+
+  app.get('/usage', async (req, reply) => {
+    new QueryReader(req, []);
+    await access.administrator(req);
+    return json(reply, await storageTotal(db));
   });
 
   app.get('/usage/projects', async (req, reply) => {
