@@ -27,6 +27,8 @@ export interface ReviewOptions {
   keepUntagged?: string[];
   /** Rows per pass. */
   batch?: number;
+  /** How long a claimed row stays with this worker (default 10 minutes). */
+  leaseMs?: number;
   now?: () => number;
 }
 
@@ -44,7 +46,9 @@ export async function reviewOnce(meta: MetaDatabase, core: Registry, options: Re
   const now = options.now ?? Date.now;
   const report: ReviewReport = { reviewed: 0, manifests: [], blobs: [], kept: 0 };
   for (;;) {
-    const rows = await claimReviews(meta, now() - options.graceMs, now() + LEASE_MS, options.batch ?? 100);
+    // Rows are due once `due_at` is a grace old; a claimed row's `due_at` moves so that it is due
+    // again one lease from now (its worker died) rather than a lease plus a grace.
+    const rows = await claimReviews(meta, now() - options.graceMs, now() + (options.leaseMs ?? LEASE_MS) - options.graceMs, options.batch ?? 100);
     if (rows.length === 0) return report;
     for (const row of rows) {
       report.reviewed++;
@@ -80,16 +84,28 @@ async function blobReferenced(meta: MetaDatabase, digest: string): Promise<boole
   return (await meta.db.selectFrom('berth_usage_repository_blob').select('repository').where('blob', '=', digest).executeTakeFirst()) !== undefined;
 }
 
+/**
+ * Deletes the blob when nothing references it, with the releasing repository's layer link (a
+ * link left behind would name a blob that is gone). True only for the row that deleted the
+ * blob: another repository's row for the same blob removes just its own link.
+ */
 async function reviewBlob(meta: MetaDatabase, core: Registry, row: ReviewRow): Promise<boolean> {
   if (await blobReferenced(meta, row.digest)) return false;
   const digest = parse(row.digest);
   const store = core.maintenance;
+  const linked = row.repository === '' ? undefined : await store.inventory.layerLinkTime(row.repository, digest);
+  let deleted = false;
   await store.markPending(digest, Date.now() + MARK_TTL_MS);
   try {
     if (await blobReferenced(meta, row.digest)) return false;
-    await store.removeBlob(digest);
-    return true;
+    if ((await core.blobs.size(digest)) !== undefined) {
+      await store.removeBlob(digest);
+      deleted = true;
+    }
   } finally {
     await store.clearPending(digest);
   }
+  // Conditional: a link rewritten since (the blob uploaded again) stays.
+  if (linked !== undefined) await store.removeLayerLink(row.repository, digest, linked);
+  return deleted;
 }

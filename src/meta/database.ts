@@ -31,7 +31,9 @@ export interface OpenMetaOptions {
 export async function openMetaDatabase(options: MetaDatabaseOptions, open: OpenMetaOptions = {}): Promise<MetaDatabase> {
   const warn = open.warn ?? ((message: string) => process.stderr.write(`warning: ${message}\n`));
   const { db, dialect } = 'postgres' in options ? await openPostgres(options.postgres) : await openSqlite(options.sqlite.path, warn);
-  const { error, results } = await new Migrator({ db, provider }).migrateToLatest();
+  // Features own numbered ranges and land in parallel: a database that already ran a later range
+  // still takes a lower-numbered migration that landed after it.
+  const { error, results } = await new Migrator({ db, provider, allowUnorderedMigrations: true }).migrateToLatest();
   if (error) {
     await db.destroy();
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';

@@ -164,9 +164,10 @@ export class MetaListingIndex implements ListingIndex {
         for (const digest of [...children.map((r) => r.child), ...referrers.map((r) => r.digest)]) {
           await queueReview(trx, { kind: 'manifest', repository: name, digest, reason: 'unmanifest' }, this.#now());
         }
-        // Blobs this repository no longer references may be referenced nowhere: the review decides.
+        // Blobs this repository no longer references may be referenced nowhere: the review decides,
+        // and removes this repository's layer link with the blob (one row per releasing repository).
         for (const blob of await removeManifest(trx, name, c.digest)) {
-          await queueReview(trx, { kind: 'blob', repository: '', digest: blob, reason: 'unreferenced' }, this.#now());
+          await queueReview(trx, { kind: 'blob', repository: name, digest: blob, reason: 'unreferenced' }, this.#now());
         }
         return;
       }

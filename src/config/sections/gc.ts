@@ -31,7 +31,20 @@ export const GcSection = Type.Object({
   review: Type.Object({
     grace: millis('24h'),
     interval: millis('1m'),
+    /** How long a claimed row stays with its worker; a worker that died leaves it due again after this. */
+    lease: millis('10m'),
   }, { ...strict, default: {} }),
+  /**
+   * The reconciler (src/gc/reconcile.ts, `berth gc --reconcile`): a storage walk every `interval`
+   * ("0", the default: only when run by hand) that removes objects the database does not know
+   * about once they stayed unknown for `grace`, and reports database rows whose storage is gone.
+   */
+  reconcile: Type.Object({
+    interval: millis('0'),
+    grace: millis('168h'),
+  }, { ...strict, default: {} }),
+  /** How long a deleted (or moved) tag can be restored (`berth tag restore`); its manifest is kept meanwhile. "0": off. */
+  tagrestore: millis('168h'),
   /** Untagged manifests nothing keeps (no tag, kept index, or kept subject): `delete` after the review grace, or `keep`. */
   untagged: Type.Union([Type.Literal('keep'), Type.Literal('delete')], { default: 'keep' }),
   /** Projects whose untagged manifests are kept whatever `untagged` says. */

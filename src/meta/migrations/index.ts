@@ -11,6 +11,7 @@ import { consoleSessions } from './0600-console.js';
 import { inventory } from './0650-inventory.js';
 import { replication } from './0700-replication.js';
 import { gcReferences } from './0900-gc-references.js';
+import { gcReconcile } from './0901-gc-reconcile.js';
 import { identity } from './1000-identity.js';
 
 export const MIGRATIONS: Record<string, Migration> = {
@@ -24,5 +25,6 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0650-inventory': inventory,
   '0700-replication': replication,
   '0900-gc-references': gcReferences,
+  '0901-gc-reconcile': gcReconcile,
   '1000-identity': identity,
 };

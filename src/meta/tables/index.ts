@@ -9,6 +9,7 @@ import type { ProxyTables } from './proxy.js';
 import type { ConsoleTables } from './console.js';
 import type { ReplicationTables } from './replication.js';
 import type { ReferenceTables } from './references.js';
+import type { GcTables } from './gc.js';
 import type { InventoryTables } from './inventory.js';
 import type { IdentityTables } from './identity.js';
 
@@ -21,6 +22,7 @@ export interface MetaTables extends
   ConsoleTables,
   ReplicationTables,
   ReferenceTables,
+  GcTables,
   InventoryTables,
   IdentityTables
   {}

@@ -21,7 +21,7 @@ export interface ReferenceTables {
   berth_usage_repository: { repository: string; project: string; bytes: BigIntColumn; manifests: number };
   berth_usage_project: { project: string; bytes: BigIntColumn };
   berth_gc_review: {
-    /** `manifest` (repository + digest) or `blob` (repository ''). */
+    /** `manifest` (repository + digest) or `blob` (the repository that released it, whose layer link goes with it; '' in rows queued before that). */
     kind: string;
     repository: string;
     digest: string;
