@@ -1,6 +1,6 @@
 // Push policies to real registries: Debian's docker-registry (CNCF Distribution 2.8) and a
-// second Berth with token auth. Images pushed into Berth by skopeo arrive with identical
-// digests; a filtered tag does not; a deleted tag disappears at Distribution (which deletes by
+// second Berth with token auth. Images pushed into Berth by skopeo and docker arrive with
+// identical digests; a filtered tag does not; a deleted tag disappears at Distribution (which deletes by
 // digest only); a wrong password parks the job with the error named; a destination that is
 // down is retried until it is back.
 import { describe, it, before, after } from 'node:test';
@@ -12,6 +12,7 @@ import { sharedLabImages } from '../e2e/support/shared-images.js';
 import type { LabImages } from '../e2e/support/images.js';
 import { requireClients, tempDir, removeDir } from '../e2e/support/env.js';
 import { copy } from '../e2e/support/skopeo.js';
+import { startDockerd } from '../e2e/support/dockerd-process.js';
 import { CountingProxy } from '../fakes/counting-upstream.js';
 import { startAuthRegistry, PASSWORD, type AuthRegistry } from '../auth/support.js';
 import { endpointClient } from '../../src/replication/remote-side.js';
@@ -19,7 +20,7 @@ import { blob, imageManifest } from '../support/oci-fixtures.js';
 import { pushImage } from '../support/push.js';
 import { digestAt, eventually, replicationSection, tagsAt } from './support.js';
 
-const gate = requireClients('skopeo', 'docker-registry');
+const gate = requireClients('skopeo', 'docker-registry', 'dockerd', 'docker');
 
 describe('push policies to docker-registry and to Berth with token auth', { skip: gate.skip }, () => {
   let work: string;
@@ -87,6 +88,24 @@ describe('push policies to docker-registry and to Berth with token auth', { skip
     // Shared layers went once: the second repository's blobs were there already or mounted.
     const layers = await jobsOf('to-berth');
     assert.ok(layers.every((j) => j.state === 'done' && j.failed === 0), JSON.stringify(layers));
+  });
+
+  it('an image pushed by docker arrives at both with the digest docker pushed', async () => {
+    const dockerd = await startDockerd({ dir: join(work, 'docker'), insecureRegistries: [source.host] });
+    try {
+      const ref = `${source.host}/lab/docker:v1`;
+      const archive = join(work, 'docker.tar');
+      await copy(images.oci('multilayer'), `docker-archive:${archive}:${ref}`);
+      await dockerd.mustDocker(['load', '-q', '-i', archive]);
+      const out = await dockerd.mustDocker(['push', ref], 120_000);
+      const pushed = out.split(/\s+/).find((w) => w.startsWith('sha256:'));
+      assert.ok(pushed, `no digest in docker push output:\n${out}`);
+      assert.equal(await digestAt(source.url, 'lab/docker', 'v1'), pushed);
+      assert.equal(await eventually('lab/docker:v1 at docker-registry', () => digestAt(dist.url, 'lab/docker', 'v1')), pushed);
+      assert.equal(await eventually('lab/docker:v1 at the token Berth', () => robotDigest('mirror/lab/docker', 'v1')), pushed);
+    } finally {
+      await dockerd.stop();
+    }
   });
 
   it('deletes a tag at docker-registry when it is deleted here (deletes: true)', async () => {
