@@ -19,6 +19,7 @@ const COMMAND_GROUPS: { commands: string[]; load: () => Promise<Register> }[] = 
   { commands: ['doctor'], load: async () => (await import('./doctor-command.js')).registerDoctorCommand },
   { commands: ['index'], load: async () => (await import('./index-command.js')).registerIndexCommand },
   { commands: ['usage'], load: async () => (await import('./usage-command.js')).registerUsageCommand },
+  { commands: ['tag'], load: async () => (await import('./tag-command.js')).registerTagCommand },
   { commands: ['proxy'], load: async () => (await import('./proxy-command.js')).registerProxyCommands },
   { commands: ['replication'], load: async () => (await import('./replication-command.js')).registerReplicationCommand },
   { commands: ['sign', 'verify'], load: async () => (await import('./trust-command.js')).registerTrustCommands },

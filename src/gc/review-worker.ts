@@ -14,7 +14,8 @@
 //   acknowledged manifest ever names a deleted blob.
 import type { Registry } from '../registry/registry.js';
 import type { MetaDatabase } from '../meta/database.js';
-import { claimReviews, finishReview, type ReviewRow } from '../meta/review-queue.js';
+import { claimReviews, deferReview, finishReview, type ReviewRow } from '../meta/review-queue.js';
+import { pruneDeletedTags, restorableUntil } from '../meta/deleted-tags.js';
 import { projectOf } from '../policy/patterns.js';
 import { MARK_TTL_MS, parse } from './pending.js';
 
@@ -29,6 +30,8 @@ export interface ReviewOptions {
   batch?: number;
   /** How long a claimed row stays with this worker (default 10 minutes). */
   leaseMs?: number;
+  /** How long a deleted or moved tag stays restorable (`gc.tagrestore`); its manifest is kept that long. 0 or absent: not at all. */
+  tagRestoreMs?: number;
   now?: () => number;
 }
 
@@ -45,6 +48,8 @@ const LEASE_MS = 10 * 60_000;
 export async function reviewOnce(meta: MetaDatabase, core: Registry, options: ReviewOptions): Promise<ReviewReport> {
   const now = options.now ?? Date.now;
   const report: ReviewReport = { reviewed: 0, manifests: [], blobs: [], kept: 0 };
+  const windowMs = options.tagRestoreMs ?? 0;
+  await pruneDeletedTags(meta, now() - windowMs);
   for (;;) {
     // Rows are due once `due_at` is a grace old; a claimed row's `due_at` moves so that it is due
     // again one lease from now (its worker died) rather than a lease plus a grace.
@@ -52,6 +57,13 @@ export async function reviewOnce(meta: MetaDatabase, core: Registry, options: Re
     if (rows.length === 0) return report;
     for (const row of rows) {
       report.reviewed++;
+      // A restorable tag keeps its manifest: the row comes back when the tag stops being restorable.
+      const until = row.kind === 'manifest' && options.untagged === 'delete' ? await restorableUntil(meta, row.repository, row.digest, windowMs, now()) : undefined;
+      if (until !== undefined) {
+        report.kept++;
+        await deferReview(meta, row, until - options.graceMs);
+        continue;
+      }
       const deleted = row.kind === 'manifest' ? await reviewManifest(meta, core, row, options) : await reviewBlob(meta, core, row);
       if (!deleted) report.kept++;
       else if (row.kind === 'manifest') report.manifests.push({ repository: row.repository, digest: row.digest });
@@ -63,7 +75,9 @@ export async function reviewOnce(meta: MetaDatabase, core: Registry, options: Re
 
 async function reviewManifest(meta: MetaDatabase, core: Registry, row: ReviewRow, options: ReviewOptions): Promise<boolean> {
   if (options.untagged !== 'delete' || (options.keepUntagged ?? []).includes(projectOf(row.repository))) return false;
-  return core.manifests.deleteUnlessKept(row.repository, parse(row.digest), () => manifestKept(meta, row.repository, row.digest));
+  const now = options.now ?? Date.now;
+  return core.manifests.deleteUnlessKept(row.repository, parse(row.digest), async () => (await manifestKept(meta, row.repository, row.digest))
+    || (await restorableUntil(meta, row.repository, row.digest, options.tagRestoreMs ?? 0, now())) !== undefined);
 }
 
 /** Kept while tagged, while a revision of the repository lists it as a child, or while its subject is there. */

@@ -28,9 +28,9 @@ const ApiError = AdminApiError;
 
 const BODY_LIMIT = 64 * 1024;
 
-export interface AdminApiOptions { auth: AuthService; settings: HttpSettings; registry: Registry; gcGraceMs: number; replication?: ReplicationService | undefined; trust?: TrustService | undefined }
+export interface AdminApiOptions { auth: AuthService; settings: HttpSettings; registry: Registry; gcGraceMs: number; tagRestoreMs?: number; replication?: ReplicationService | undefined; trust?: TrustService | undefined }
 
-export const adminApi: FastifyPluginAsync<AdminApiOptions> = async (app, { auth, settings, registry, gcGraceMs, replication, trust }) => {
+export const adminApi: FastifyPluginAsync<AdminApiOptions> = async (app, { auth, settings, registry, gcGraceMs, tagRestoreMs, replication, trust }) => {
   const s = auth.store;
   const routes: Array<[string, string, Action]> = [
     ['GET', '/users', async () => ({ status: 200, body: await s.users() })],
@@ -88,7 +88,7 @@ export const adminApi: FastifyPluginAsync<AdminApiOptions> = async (app, { auth,
       const limit = q.limit !== undefined ? Number(q.limit) : undefined;
       return { status: 200, body: await readAudit(auth.meta.db, { ...(limit ? { limit } : {}), ...(q.actor ? { actor: q.actor } : {}), ...(q.action ? { action: q.action } : {}), ...(q.since ? { since: q.since } : {}) }) };
     }],
-    ...operationRoutes(auth, registry, gcGraceMs),
+    ...operationRoutes(auth, registry, gcGraceMs, tagRestoreMs ?? 0),
     ...(replication ? replicationRoutes(replication) : []),
     ...trustRoutes(trust, registry),
   ];

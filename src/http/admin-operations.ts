@@ -1,5 +1,6 @@
 // Admin API routes that operate the registry rather than its accounts: an on-demand garbage
-// collection (the same run as `berth gc` and the schedule) and the notification dead letters.
+// collection (the same run as `berth gc` and the schedule), the notification dead letters, and
+// deleted tags: listed and restored within `gc.tagrestore` (src/gc/tag-restore.ts).
 import type { Registry } from '../registry/registry.js';
 import type { AuthService } from '../auth/service.js';
 import { collectGarbage } from '../gc/collector.js';
@@ -7,9 +8,10 @@ import { LockHeldError } from '../gc/lock.js';
 import { reportSummary } from '../gc/report.js';
 import { parseDuration } from '../config/duration.js';
 import { EventQueue } from '../events/event-queue.js';
+import { restorableTags, restoreTag, TagRestoreError } from '../gc/tag-restore.js';
 import { AdminApiError, requiredString, type AdminAction, type AdminBody } from './admin-types.js';
 
-export function operationRoutes(auth: AuthService, registry: Registry, defaultGraceMs: number): Array<[string, string, AdminAction]> {
+export function operationRoutes(auth: AuthService, registry: Registry, defaultGraceMs: number, tagRestoreMs: number): Array<[string, string, AdminAction]> {
   const queue = new EventQueue(auth.meta.db);
   return [
     ['POST', '/gc', async ({ body }) => {
@@ -21,6 +23,23 @@ export function operationRoutes(auth: AuthService, registry: Registry, defaultGr
         return { status: 200, body: report, audit: { action: 'gc.run', target: 'registry', detail: reportSummary(report) } };
       } catch (err) {
         if (err instanceof LockHeldError) throw new AdminApiError('CONFLICT', err.message);
+        throw err;
+      }
+    }],
+    ['GET', '/tags/deleted', async ({ req }) => {
+      const repository = (req.query as Record<string, string | undefined>).repository;
+      const rows = await restorableTags(auth.meta, tagRestoreMs, repository !== undefined ? { repository } : {});
+      return { status: 200, body: rows.map((r) => ({ ...r, deletedAt: new Date(r.deletedAt).toISOString(), restorableUntil: new Date(r.restorableUntil).toISOString() })) };
+    }],
+    ['POST', '/tags/restore', async ({ body }) => {
+      const repository = requiredString(body, 'repository');
+      const tag = requiredString(body, 'tag');
+      const digest = body.digest === undefined ? undefined : requiredString(body, 'digest');
+      try {
+        const row = await restoreTag(auth.meta, registry, repository, tag, { windowMs: tagRestoreMs, ...(digest !== undefined ? { digest } : {}) });
+        return { status: 200, body: { repository, tag, digest: row.digest }, audit: { action: 'tag.restore', target: `${repository}:${tag}`, detail: { digest: row.digest } } };
+      } catch (err) {
+        if (err instanceof TagRestoreError) throw new AdminApiError('NOT_FOUND', err.message);
         throw err;
       }
     }],

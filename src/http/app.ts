@@ -33,6 +33,8 @@ export interface AppOptions {
   auth?: AuthService;
   /** The grace period of an admin-API garbage collection without its own (`gc.grace`). */
   gcGraceMs?: number;
+  /** How long a deleted tag stays restorable through the admin API (`gc.tagrestore`). */
+  tagRestoreMs?: number;
   tls?: TlsServerOptions;
   /** How a path after /v2/ finds its route (once per request); a test passes a counting one. */
   matchRoute?: RouteMatcher;
@@ -102,7 +104,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // loaded only when auth is configured (lazy-load features: DESIGN.md).
     const [{ tokenServer }, { adminApi }, { accessTokenApi }] = await Promise.all([import('./token-routes.js'), import('./admin-api.js'), import('./access-token-api.js')]);
     await app.register(tokenServer, { prefix: settings.prefix, auth, settings });
-    await app.register(adminApi, { prefix: `${settings.prefix}/api/v1`, auth, settings, registry, gcGraceMs: options.gcGraceMs ?? 60 * 60 * 1000, replication: options.replication, trust: options.trust });
+    await app.register(adminApi, { prefix: `${settings.prefix}/api/v1`, auth, settings, registry, gcGraceMs: options.gcGraceMs ?? 60 * 60 * 1000, tagRestoreMs: options.tagRestoreMs ?? 0, replication: options.replication, trust: options.trust });
     await app.register(accessTokenApi, { prefix: `${settings.prefix}/api/v1`, auth, settings });
   }
   if (options.inventory) await app.register((await import('./read-api/plugin.js')).readApi, { prefix: `${settings.prefix}/api/v1`, inventory: options.inventory, auth, settings, alsoRequired: options.alsoRequired });

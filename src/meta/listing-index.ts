@@ -16,6 +16,7 @@ import type { MetaDatabase } from './database.js';
 import type { MetaTables } from './tables/index.js';
 import { addManifest, removeManifest, replaceManifests } from './references.js';
 import { queueReview } from './review-queue.js';
+import { recordDeletedTag } from './deleted-tags.js';
 
 /** Where the index re-reads repositories from: storage (src/registry/storage-listing.ts). */
 export interface ListingSource {
@@ -176,13 +177,19 @@ export class MetaListingIndex implements ListingIndex {
         const before = await this.#tagged(trx, name, c.tag);
         await trx.insertInto('berth_listing_tag').values({ repository: name, tag: c.tag, digest: c.digest })
           .onConflict((oc) => oc.columns(['repository', 'tag']).doUpdateSet({ digest: c.digest })).execute();
-        if (before !== undefined && before !== c.digest) await queueReview(trx, { kind: 'manifest', repository: name, digest: before, reason: 'retag' }, this.#now());
+        if (before !== undefined && before !== c.digest) {
+          await queueReview(trx, { kind: 'manifest', repository: name, digest: before, reason: 'retag' }, this.#now());
+          await recordDeletedTag(trx, { repository: name, tag: c.tag, digest: before, reason: 'retag' }, this.#now());
+        }
         return;
       }
       case 'untag': {
         const before = await this.#tagged(trx, name, c.tag);
         await trx.deleteFrom('berth_listing_tag').where('repository', '=', name).where('tag', '=', c.tag).execute();
-        if (before !== undefined) await queueReview(trx, { kind: 'manifest', repository: name, digest: before, reason: 'untag' }, this.#now());
+        if (before !== undefined) {
+          await queueReview(trx, { kind: 'manifest', repository: name, digest: before, reason: 'untag' }, this.#now());
+          await recordDeletedTag(trx, { repository: name, tag: c.tag, digest: before, reason: 'untag' }, this.#now());
+        }
         return;
       }
       case 'referrer':

@@ -50,6 +50,12 @@ export async function finishReview(meta: MetaDatabase, row: ReviewRow & { lease:
     .where('digest', '=', row.digest).where('due_at', '=', row.lease).execute();
 }
 
+/** Keeps a reviewed row queued with a new `due_at` (a restorable tag holds its manifest until then), unless it was queued again meanwhile. */
+export async function deferReview(meta: MetaDatabase, row: ReviewRow & { lease: number }, dueAt: number): Promise<void> {
+  await meta.db.updateTable('berth_gc_review').set({ due_at: dueAt }).where('kind', '=', row.kind).where('repository', '=', row.repository)
+    .where('digest', '=', row.digest).where('due_at', '=', row.lease).execute();
+}
+
 /** Rows waiting (for `berth gc --review-status` and tests). */
 export async function pendingReviews(meta: MetaDatabase): Promise<number> {
   const row = await meta.db.selectFrom('berth_gc_review').select(sql<number | string>`count(*)`.as('n')).executeTakeFirstOrThrow();

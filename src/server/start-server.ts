@@ -51,7 +51,7 @@ export async function startServer(config: Config, warnings: string[] = []): Prom
     }
     const tls = tlsServerOptions(config);
     app = await buildApp({
-      registry, settings: { ...httpSettingsFrom(config), warnOnce: onceEach((message) => logger.warn(message)) }, logger, accessLog: false, observe: obs.http, auth, tls, gcGraceMs: config.gc.grace, console: config.ui,
+      registry, settings: { ...httpSettingsFrom(config), warnOnce: onceEach((message) => logger.warn(message)) }, logger, accessLog: false, observe: obs.http, auth, tls, gcGraceMs: config.gc.grace, tagRestoreMs: config.gc.tagrestore, console: config.ui,
       replication: assembly.replication, trust: assembly.trust,
       ...(proxy ? { alsoRequired: (name, ns) => proxy.mapper.alsoRequired(name, ns) } : {}),
       ...(assembly.inventory ? { inventory: assembly.inventory } : {}),
