@@ -9,7 +9,8 @@ import type { SecretMatcher } from './secrets.js';
 
 export type Authentication =
   /** `hash`: the stored hash the secret matched, for credentials that can be revoked (token stamps derive from it). */
-  | { ok: true; identity: Identity; hash?: string }
+  /** `directory`: an external directory (LDAP) checked this sign-in now, not from its cache: worth recording and auditing. */
+  | { ok: true; identity: Identity; hash?: string; directory?: boolean }
   /**
    * `reason` never tells whether the name exists: a password authenticator answers `invalid` for
    * a wrong secret and an unknown name alike (`expired` only after the right secret). `subject`:

@@ -35,6 +35,8 @@ import { AccessTokenStore } from './access-tokens.js';
 import { AccessTokenAuthenticator } from './authenticators/access-tokens.js';
 import { ExternalUserStore } from './external-users.js';
 import { UserDirectory } from './user-directory.js';
+import { startDirectories, type Directories } from './directories/start.js';
+import type { Check } from '../health/checks.js';
 
 export interface AuthService {
   /** basic: htpasswd-style Basic on every request; token: Bearer tokens; open: only allow-lists. */
@@ -66,6 +68,10 @@ export interface AuthService {
   proxies: ProxyTrust;
   /** Collects manifest pulls for the audit log, when auth.audit.pulls is on. */
   pulls: PullAudit | undefined;
+  /** LDAP and OpenID Connect, when configured. */
+  directories: Directories;
+  /** Readiness checks of what authentication depends on (the LDAP server, the OpenID provider), by name. */
+  checks: Array<[string, Check]>;
   close(): Promise<void>;
 }
 
@@ -124,7 +130,8 @@ export async function startAuth(config: Config, options: AuthStartOptions = {}):
     const secrets = new SecretMatcher();
     const tokens = new AccessTokenStore(meta.db);
     const externalUsers = new ExternalUserStore(meta.db);
-    const users = new UserDirectory(store, externalUsers, []);
+    const directories = await startDirectories(auth, externalUsers, options.logger);
+    const users = new UserDirectory(store, externalUsers, directories.list);
     const subjects = new Subjects(store, stamps, { tokens, users });
     // Personal access tokens first (their text marks them, so no password check ever sees one);
     // then the file: its users win over database users, and an unknown name costs what its users cost.
@@ -133,6 +140,7 @@ export async function startAuth(config: Config, options: AuthStartOptions = {}):
       ...(htpasswd ? [new HtpasswdAuthenticator(htpasswd, secrets)] : []),
       new RobotAuthenticator(store, secrets),
       new DatabaseUserAuthenticator(store, secrets),
+      ...directories.authenticators,
       ...(verifier ? [new BearerTokenAuthenticator(verifier, { subjects, issuer })] : []),
     ];
     const signIn = new SignIn(new AuthenticatorChain(authenticators, secrets), limiter);
@@ -140,7 +148,14 @@ export async function startAuth(config: Config, options: AuthStartOptions = {}):
     // record is logged, never a reason to answer the client differently.
     signIn.onFailure = (user, address, reason) => appendAudit(meta.db, { actor: user, address, action: 'login.failed', target: user, detail: { reason } })
       .catch((err: unknown) => options.logger?.error({ err }, 'audit record lost'));
-    if ((auth.htpasswd || token) && (await store.countUsers()) === 0) {
+    // A directory's sign-ins (not those its cache answered) are recorded, so their tokens can be judged later, and audited.
+    signIn.onDirectorySignIn = async (identity, address) => {
+      if (identity.kind !== 'user') return;
+      await externalUsers.record(identity);
+      await appendAudit(meta.db, { actor: identity.name, address, action: 'login', target: identity.name, detail: { source: identity.source, admin: identity.admin, roles: identity.roles } })
+        .catch((err: unknown) => options.logger?.error({ err }, 'audit record lost'));
+    };
+    if ((auth.htpasswd || token || auth.ldap || auth.oidc) && (await store.countUsers()) === 0) {
       const name = bootstrapAdminName(htpasswd);
       const password = generateSecret();
       await store.addUser(name, password, true);
@@ -154,14 +169,16 @@ export async function startAuth(config: Config, options: AuthStartOptions = {}):
       ? new PullAudit(meta.db, (err, count) => options.logger?.error({ err, count }, 'audit records of pulls lost')) : undefined;
     return {
       pulls,
-      mode: auth.htpasswd ? 'basic' : token ? 'token' : 'open',
-      realm: auth.htpasswd?.realm ?? token?.realm ?? '',
+      mode: auth.htpasswd ? 'basic' : token ? 'token' : auth.ldap || auth.oidc ? 'basic' : 'open',
+      realm: auth.htpasswd?.realm ?? token?.realm ?? (auth.ldap || auth.oidc ? 'berth' : ''),
+      directories, checks: directories.checks,
       service: token?.service ?? '',
       meta, store, signIn, secrets, authorizer: new Authorizer(store), issuer, verifier, stamps, subjects, tokens, users, externalUsers,
       allowFrom: new AddressList(auth.allowfrom),
       proxies: new ProxyTrust(config.http.trustedproxies, config.http.forwardedheader),
       close: async () => {
         await pulls?.flush();
+        await directories.close();
         if (!options.meta) await meta.close();
       },
     };

@@ -4,6 +4,7 @@
 // tokens are not passwords: they are neither counted nor audited as failed logins.
 import type { Authentication, Authenticator } from './authenticator.js';
 import type { Credentials } from './credentials.js';
+import type { Identity } from './identity.js';
 import type { FailedLoginLimiter } from './rate-limit.js';
 
 export type SignInResult = Authentication | { ok: false; reason: 'rate-limited'; retryAfter: number };
@@ -13,6 +14,9 @@ export class SignIn {
 
   /** Told of every refused password sign-in (never the secret), before `check` answers. */
   onFailure: ((user: string, address: string, reason: string) => Promise<void>) | undefined;
+
+  /** Told of every sign-in an external directory checked (not answered from its cache). */
+  onDirectorySignIn: ((identity: Identity, address: string) => Promise<void>) | undefined;
 
   /** The verdict on `credentials`; bearer tokens no authenticator accepts are refused as invalid. */
   async check(credentials: Credentials, address: string): Promise<SignInResult> {
@@ -24,7 +28,10 @@ export class SignIn {
       return { ok: false, reason: 'rate-limited', retryAfter: reservation.retryAfter };
     }
     const result = (await this.authenticator.authenticate(credentials)) ?? { ok: false, reason: 'invalid' };
-    if (result.ok) await this.limiter.succeeded(user, address, reservation);
+    if (result.ok) {
+      await this.limiter.succeeded(user, address, reservation);
+      if (result.directory) await this.onDirectorySignIn?.(result.identity, address);
+    }
     else await this.onFailure?.(user, address, result.reason);
     return result;
   }

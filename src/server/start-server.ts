@@ -46,6 +46,7 @@ export async function startServer(config: Config, warnings: string[] = []): Prom
       auth = await startAuth(config, {
         announce: (text) => process.stderr.write(text), logger, ...(meta ? { meta } : {}), ...(redis ? { redis: { client: redis, logger } } : {}),
       });
+      for (const [name, check] of auth?.checks ?? []) obs.health.addLive(name, check);
       const { unusableEntryWarnings } = await import('../auth/htpasswd.js');
       if (config.auth.htpasswd) for (const w of unusableEntryWarnings(config.auth.htpasswd.path)) logger.warn(w);
     }

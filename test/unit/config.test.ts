@@ -270,6 +270,36 @@ describe('loadConfig: a Distribution 2.8 config.yml', () => {
     assert.throws(() => loadConfig({ file: file(`${DISTRIBUTION_CONFIG}auth:\n  allowfrom: [10.0.0.0/33]\n`) }), configError('auth.allowfrom'));
   });
 
+  it('reads auth.ldap in the shape of issue 21, and refuses unknown keys and bad values by name', async () => {
+    const ldap = `${DISTRIBUTION_CONFIG}auth:
+  ldap:
+    url: ldap://ldap.example.com:389
+    starttls: true
+    ca: /etc/berth/ldap-ca.pem
+    binddn: cn=berth,ou=services,dc=example,dc=com
+    bindpassword: secret
+    userbase: ou=people,dc=example,dc=com
+    userfilter: (uid={username})
+    groupbase: ou=groups,dc=example,dc=com
+    groupfilter: (member={dn})
+    groups:
+      "cn=dev,ou=groups,dc=example,dc=com": [{project: team, role: developer}]
+    admins: cn=admins,ou=groups,dc=example,dc=com
+    cache: 1m
+`;
+    const loaded = loadConfig({ file: file(ldap) }).config.auth?.ldap;
+    assert.equal(loaded?.cache, 60_000);
+    assert.equal(loaded?.verify, true);
+    assert.deepEqual(loaded?.groups['cn=dev,ou=groups,dc=example,dc=com'], [{ project: 'team', role: 'developer' }]);
+    assert.throws(() => loadConfig({ file: file(`${ldap}    bogus: 1\n`) }), configError('auth.ldap.bogus'));
+    assert.throws(() => loadConfig({ file: file(ldap.replace('bindpassword: secret', 'bindpasswordfile: /x\n    bindpassword: secret')) }), configError('auth.ldap', 'not both'));
+    assert.throws(() => loadConfig({ file: file(ldap.replace('ldap://ldap', 'http://ldap')) }), configError('auth.ldap.url'));
+    assert.throws(() => loadConfig({ file: file(ldap.replace('role: developer', 'role: owner')) }), configError('auth.ldap.groups'));
+    const oidc = `${DISTRIBUTION_CONFIG}auth:\n  oidc:\n    issuer: https://id.example.com\n    clientid: berth\n    clientsecret: s\n    alloweddomains: [example.com]\n`;
+    assert.deepEqual(loadConfig({ file: file(oidc) }).config.auth?.oidc?.scopes, ['openid', 'profile', 'email']);
+    assert.throws(() => loadConfig({ file: file(`${oidc}    bogus: 1\n`) }), configError('auth.oidc.bogus'));
+  });
+
   it('loads Debian\'s docker-registry config.yml, auth section included', { skip: existsSync(DEBIAN_CONFIG) ? false : `${DEBIAN_CONFIG} is absent (install docker-registry)` }, async () => {
     const doc = parseYaml(readFileSync(DEBIAN_CONFIG, 'utf8')) as Record<string, unknown>;
     const { config, warnings } = loadConfig({ file: file(stringifyYaml(doc)) });

@@ -4,6 +4,7 @@
 // metadata database, not here.
 import { Type, type Static } from '@sinclair/typebox';
 import { millis, notSecret, secret, strict } from './common.js';
+import { LdapAuth, OidcAuth, directoryConfigProblems } from './directories.js';
 
 const HtpasswdAuth = Type.Object({
   realm: Type.String({ default: 'berth' }),
@@ -33,6 +34,10 @@ const TokenAuth = Type.Object({
 export const AuthSection = Type.Optional(Type.Object({
   htpasswd: Type.Optional(HtpasswdAuth),
   token: Type.Optional(TokenAuth),
+  /** Berth: users of an LDAP directory (Active Directory, OpenLDAP) sign in with their passwords. */
+  ldap: Type.Optional(LdapAuth),
+  /** Berth: users of an OpenID Connect provider sign in to the console (and use personal access tokens elsewhere). */
+  oidc: Type.Optional(OidcAuth),
   // Distribution's test-only kind: refused by name rather than as an unknown key.
   silly: Type.Optional(Type.Unknown()),
   /** Berth: CIDRs allowed to reach the registry at all (empty: everyone). */
@@ -61,6 +66,7 @@ export function authConfigProblems(auth: AuthConfig | undefined): string[] {
     problems.push('auth.token: with builtin: false, rootcertbundle or jwks must name the keys that sign tokens');
   }
   if (auth.token && auth.token.builtin === false && !auth.token.realm) problems.push('auth.token.realm: required for an external token server');
+  problems.push(...directoryConfigProblems(auth.ldap, auth.oidc));
   for (const cidr of auth.allowfrom) if (!isCidr(cidr)) problems.push(`auth.allowfrom: "${cidr}" is not an address or CIDR`);
   return problems;
 }

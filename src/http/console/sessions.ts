@@ -106,6 +106,8 @@ export class ConsoleSessions {
    */
   async #current(stored: Identity, credential: string | null): Promise<Identity | undefined> {
     const store = this.auth.store;
+    // A directory's user as the directory sees it now (LDAP through its cache; OpenID Connect as of its last sign-in).
+    if (stored.kind === 'user' && stored.source) return this.auth.users.externalUser(stored.name);
     if (stored.kind === 'user' && credential !== null) {
       const user = await store.user(stored.name);
       if (!user || !sameHash(credential, user.passwordHash)) return undefined;
