@@ -24,4 +24,6 @@ if (files.length === 0) {
   process.exit(1);
 }
 const result = spawnSync(process.execPath, ['--test', '--test-concurrency=2', '--test-reporter=spec', ...files], { stdio: 'inherit' });
+if (result.signal) console.error(`the test runner was killed by ${result.signal} before it finished`);
+else if (result.error) console.error(`the test runner could not run: ${result.error.message}`);
 process.exit(result.status ?? 1);
