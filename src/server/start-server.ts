@@ -55,6 +55,7 @@ export async function startServer(config: Config, warnings: string[] = []): Prom
       registry, settings: { ...httpSettingsFrom(config), warnOnce: onceEach((message) => logger.warn(message)) }, logger, accessLog: false, observe: obs.http, auth, tls, gcGraceMs: config.gc.grace, tagRestoreMs: config.gc.tagrestore, console: config.ui,
       replication: assembly.replication, trust: assembly.trust,
       ...(proxy ? { alsoRequired: (name, ns) => proxy.mapper.alsoRequired(name, ns) } : {}),
+      ...(proxy ? { upstreams: async () => (await import('../proxy/upstream-report.js')).upstreamReport(proxy, obs.http.metrics?.registry) } : {}),
       ...(assembly.inventory ? { inventory: assembly.inventory } : {}),
     });
     const schedules = assembly.startSchedules({ auditGcRuns: auth !== undefined });

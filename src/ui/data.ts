@@ -43,6 +43,21 @@ export interface DeletionPreview { repository: string; manifests: string[]; tota
 export interface StorageTotal { totalBytes: number; blobs: number; projects: number; repositories: number }
 export interface ProjectUsage { project: string; repositories: number; totalBytes: number; uniqueBytes: number; sharedBytes: number }
 
+export interface UpstreamReport {
+  name: string; remoteurl: string; prefix: string | null; namespaces: string[]; ttlMs: number; maxBytes: number; maxAgeMs: number;
+  breaker: 'closed' | 'open' | 'half-open';
+  cache: { manifests: number; blobs: number; bytes: number; tags: number; lastPulledAt: string | null };
+  traffic: { hits: { manifest: number; blob: number }; misses: { manifest: number; blob: number }; upstreamBytes: number; servedBytes: number; errors: Record<string, number> } | null;
+}
+
+export interface RetentionDraft { keeplast?: string; keeptags?: string; deleteolderthan?: string; immutabletags?: string }
+export interface RetentionPreview {
+  project: string; configured: boolean;
+  policy: { keeplast: number | null; keeptags: string[]; deleteolderthan: number | null; immutabletags: string[] };
+  decisions: Array<{ repository: string; tag: string; digest: string; pushedAt: string; action: 'delete' | 'keep'; reason: string }>;
+  deletes: number; untaggedManifests: number; freedBytes: number | null;
+}
+
 export const read = {
   repositories: (q: { q?: string; project?: string; sort?: string; order?: string; limit?: number; cursor?: string }) =>
     call<Page<RepositorySummary>>(apiPath('/repositories'), { query: q }),
@@ -51,6 +66,8 @@ export const read = {
     call<Page<ArtifactSummary>>(apiPath(`/repositories/${namePath(name)}/-/artifacts`), { query: q }),
   artifact: (name: string, reference: string) => call<ArtifactDetail>(apiPath(`/repositories/${namePath(name)}/-/artifacts/${encodeURIComponent(reference)}`)),
   deletion: (name: string, digests: string[]) => call<DeletionPreview>(apiPath(`/repositories/${namePath(name)}/-/deletion`), { query: { digests: digests.join(',') } }),
+  retention: (project: string, draft?: RetentionDraft) => call<RetentionPreview>(apiPath(`/retention/${encodeURIComponent(project)}`), draft ? { query: { ...draft } } : {}),
+  upstreams: () => call<{ items: UpstreamReport[] }>(apiPath('/upstreams')),
   storage: () => call<StorageTotal>(apiPath('/usage')),
   projectUsage: () => call<{ items: ProjectUsage[] }>(apiPath('/usage/projects')),
   audit: (q: { actor?: string; action?: string; since?: string; limit?: number }) => call<AuditEntry[]>(apiPath('/audit'), { query: q }),

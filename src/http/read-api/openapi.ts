@@ -131,6 +131,27 @@ export const OPENAPI = {
         responses: { ...ok(ref('ProjectUsage'), 'One project.'), ...errors, ...notFound },
       },
     },
+    '/api/v1/retention/{project}': {
+      get: {
+        operationId: 'previewRetention',
+        summary: 'Dry run of a project\'s retention and immutable-tag rules (gc.retention.projects), or of a draft given in the query; changes nothing (system administrators).',
+        parameters: [
+          { name: 'project', in: 'path', required: true, schema: str },
+          { name: 'keeplast', in: 'query', schema: { type: 'integer', minimum: 0 } },
+          { name: 'keeptags', in: 'query', schema: str, description: 'Globs, comma-separated.' },
+          { name: 'deleteolderthan', in: 'query', schema: str, description: 'A duration such as 720h.' },
+          { name: 'immutabletags', in: 'query', schema: str, description: 'Globs, comma-separated.' },
+        ],
+        responses: { ...ok(ref('RetentionPreview'), 'Every tag of the project judged, and what collecting the manifests left untagged would free.'), ...errors },
+      },
+    },
+    '/api/v1/upstreams': {
+      get: {
+        operationId: 'listUpstreams',
+        summary: 'Pull-through upstreams: settings, breaker, what the cache holds, and this process\'s hits, misses and bytes since it started (system administrators).',
+        responses: { ...ok(ref('UpstreamList'), 'Every configured upstream (none without a pull-through cache).'), ...errors },
+      },
+    },
     '/api/v1/system': {
       get: {
         operationId: 'getSystem',
@@ -157,6 +178,22 @@ export const OPENAPI = {
       DeletionPreview: obj({
         repository: str, manifests: { type: 'array', items: str }, totalBytes: int, freedBytes: int,
         untagged: obj({ manifests: { type: 'array', items: str }, totalBytes: int, freedBytes: int }),
+      }),
+      RetentionPreview: obj({
+        project: str, configured: { type: 'boolean' },
+        policy: obj({ keeplast: nullable('integer'), keeptags: { type: 'array', items: str }, deleteolderthan: nullable('integer', { description: 'ms' }), immutabletags: { type: 'array', items: str } }),
+        decisions: { type: 'array', items: obj({ repository: str, tag: str, digest: str, pushedAt: str, action: { enum: ['delete', 'keep'] }, reason: str }) },
+        deletes: int, untaggedManifests: int, freedBytes: nullable('integer'),
+      }),
+      UpstreamList: obj({ items: { type: 'array', items: ref('Upstream') } }),
+      Upstream: obj({
+        name: str, remoteurl: str, prefix: nullable('string'), namespaces: { type: 'array', items: str }, ttlMs: int, maxBytes: int, maxAgeMs: int,
+        breaker: { enum: ['closed', 'open', 'half-open'] },
+        cache: obj({ manifests: int, blobs: int, bytes: int, tags: int, lastPulledAt: time }),
+        traffic: { oneOf: [{ type: 'null' }, obj({
+          hits: obj({ manifest: int, blob: int }), misses: obj({ manifest: int, blob: int }), upstreamBytes: int, servedBytes: int,
+          errors: { type: 'object', additionalProperties: int },
+        })] },
       }),
       StorageTotal: obj({ totalBytes: int, blobs: int, projects: int, repositories: int }),
       ProjectUsageList: obj({ items: { type: 'array', items: ref('ProjectUsage') } }),

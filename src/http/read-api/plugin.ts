@@ -19,6 +19,7 @@ import { QueryReader, invalid } from './query.js';
 import { parseRepositoryPath } from './repository-path.js';
 import { OPENAPI } from './openapi.js';
 import { deletionPreview } from './deletion.js';
+import { retentionPreview } from './retention.js';
 import { storageTotal } from '../../meta/storage-total.js';
 
 export interface ReadApiOptions {
@@ -26,11 +27,12 @@ export interface ReadApiOptions {
   auth: AuthService | undefined;
   settings: HttpSettings;
   alsoRequired?: AlsoRequired | undefined;
+  upstreams?: (() => Promise<unknown>) | undefined;
 }
 
 const PAGE = ['limit', 'cursor', 'order'];
 
-export const readApi: FastifyPluginAsync<ReadApiOptions> = async (app, { inventory, auth, settings, alsoRequired }) => {
+export const readApi: FastifyPluginAsync<ReadApiOptions> = async (app, { inventory, auth, settings, alsoRequired, upstreams }) => {
   const access = new ReadAccess(auth, settings, alsoRequired);
   const db = inventory.db;
   const openapi = JSON.stringify(OPENAPI);
@@ -90,6 +92,17 @@ export const readApi: FastifyPluginAsync<ReadApiOptions> = async (app, { invento
     const usage = await usageReader().project(project);
     if (!usage) throw new RegistryError('NAME_UNKNOWN', { project });
     return json(reply, usage);
+  });
+
+  app.get('/retention/:project', async (req, reply) => {
+    await access.administrator(req);
+    return json(reply, await retentionPreview(req, inventory, (req.params as Record<string, string>).project ?? ''));
+  });
+
+  app.get('/upstreams', async (req, reply) => {
+    new QueryReader(req, []);
+    await access.administrator(req);
+    return json(reply, { items: upstreams ? await upstreams() : [] });
   });
 
   app.get('/system', async (req, reply) => {

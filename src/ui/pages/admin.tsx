@@ -2,10 +2,10 @@
 // garbage collection (dry run and run, with the report), pull-through upstreams and the
 // notification dead letters. Everything goes through the admin and read APIs, which audit changes.
 import { useState } from 'preact/hooks';
-import { apiPath, call, type SessionView } from '../api.js';
+import type { SessionView } from '../api.js';
 import { change, read, useLoad, type AuditEntry } from '../data.js';
 import { Link, href } from '../router.js';
-import { when } from '../format.js';
+import { age, bytes, when } from '../format.js';
 import { Status } from '../components/bits.js';
 import { RobotForm } from '../components/robot-form.js';
 
@@ -186,12 +186,43 @@ function Gc() {
 }
 
 function Upstreams() {
-  const upstreams = useLoad(() => call<unknown>(apiPath('/upstreams')), 'upstreams');
+  const upstreams = useLoad(() => read.upstreams(), 'upstreams');
+  const items = upstreams.data?.items ?? [];
+  const ratio = (hit: number, miss: number) => (hit + miss === 0 ? '–' : `${Math.round((100 * hit) / (hit + miss))}%`);
   return (
     <>
       <h2>Pull-through upstreams</h2>
       <Status loading={upstreams.loading} error={upstreams.error}>
-        <pre class="json">{JSON.stringify(upstreams.data, null, 2)}</pre>
+        {items.length === 0 ? <p class="muted">No pull-through cache is configured (<code>proxy.upstreams</code> or <code>proxy.remoteurl</code>).</p> : (
+          <>
+            <table class="grid" data-testid="upstreams">
+              <thead><tr>
+                <th scope="col">Upstream</th><th scope="col">Local names</th><th scope="col">Breaker</th><th scope="col">Cached</th>
+                <th scope="col">Hits / misses</th><th scope="col">Hit ratio</th><th scope="col">Served</th><th scope="col">Fetched</th><th scope="col">Errors</th>
+              </tr></thead>
+              <tbody>{items.map((u) => {
+                const t = u.traffic;
+                const hits = t ? t.hits.manifest + t.hits.blob : 0;
+                const misses = t ? t.misses.manifest + t.misses.blob : 0;
+                const errors = t ? Object.entries(t.errors).filter(([, n]) => n > 0) : [];
+                return (
+                  <tr>
+                    <th scope="row">{u.name}<br /><span class="muted">{u.remoteurl}</span></th>
+                    <td>{u.prefix === null ? 'every name' : <code>{u.prefix}/…</code>}{u.namespaces.length > 0 && <><br /><span class="muted">?ns={u.namespaces.join(', ')}</span></>}</td>
+                    <td><span class={`badge ${u.breaker === 'closed' ? 'ok' : 'warn'}`}>{u.breaker}</span></td>
+                    <td>{bytes(u.cache.bytes)}<br /><span class="muted">{u.cache.manifests} manifests, {u.cache.blobs} blobs, {u.cache.tags} tags; last pull {age(u.cache.lastPulledAt)}</span></td>
+                    <td>{t ? `${hits} / ${misses}` : '–'}</td>
+                    <td>{t ? ratio(hits, misses) : '–'}</td>
+                    <td>{t ? bytes(t.servedBytes) : '–'}</td>
+                    <td>{t ? bytes(t.upstreamBytes) : '–'}</td>
+                    <td>{t ? (errors.length === 0 ? 'none' : errors.map(([k, n]) => `${k}: ${n}`).join(', ')) : '–'}</td>
+                  </tr>
+                );
+              })}</tbody>
+            </table>
+            <p class="muted">Cached: the cache's bookkeeping, shared by every replica. Hits, misses and bytes: this process since it started{items.some((u) => u.traffic === null) ? ' (metrics are off: metrics.enabled)' : ''}. Limits: {items.map((u) => `${u.name} ${u.maxBytes > 0 ? bytes(u.maxBytes) : 'no size limit'}, ${u.maxAgeMs > 0 ? `evicted after ${Math.round(u.maxAgeMs / 86_400_000)}d unpulled` : 'no age limit'}, tags rechecked after ${Math.round(u.ttlMs / 1000)}s`).join('; ')}.</p>
+          </>
+        )}
       </Status>
     </>
   );

@@ -1,5 +1,5 @@
 // A project: its repositories; for system administrators also its members, robot accounts and
-// visibility (through the admin API, audited there).
+// visibility (through the admin API, audited there), and a dry run of its retention rules.
 import { useState } from 'preact/hooks';
 import type { SessionView } from '../api.js';
 import { change, read, useLoad } from '../data.js';
@@ -7,6 +7,7 @@ import { Link, href } from '../router.js';
 import { age, bytes } from '../format.js';
 import { Pager, Status } from '../components/bits.js';
 import { RobotForm } from '../components/robot-form.js';
+import { RetentionSettings } from '../components/retention-preview.js';
 
 export function ProjectPage(props: { name: string; view: SessionView }) {
   const { name } = props;
@@ -28,6 +29,7 @@ export function ProjectPage(props: { name: string; view: SessionView }) {
         <Pager hasPrevious={cursors.length > 0} next={repos.data?.next ?? null} onPrevious={() => setCursors(cursors.slice(0, -1))} onNext={() => repos.data?.next && setCursors([...cursors, repos.data.next])} />
       </Status>
       {admin && <ProjectAdmin name={name} />}
+      {(admin || props.view.mode === 'open') && <RetentionSettings project={name} />}
     </section>
   );
 }
