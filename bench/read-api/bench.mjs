@@ -3,8 +3,12 @@
 // artifacts (tags) out of 5,000, each under 50 ms on loopback. Starts Berth in this process on
 // filesystem storage with SQLite, seeds it over the registry API (blobs mounted across
 // repositories, so seeding is quick), then times pages: first, deep (by cursor) and per sort.
-// Run after `npm run build`: node bench/read-api/bench.mjs  (BENCH_REPOS, BENCH_TAGS to change sizes)
+// Run after `npm run build`: node bench/read-api/bench.mjs  (BENCH_REPOS, BENCH_TAGS to change sizes;
+// BENCH_ROOT=/some/dir keeps the seeded storage there and a later run with the same BENCH_ROOT
+// times it again without seeding)
 import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { startTestRegistry } from '../../dist/test/support/registry-server.js';
 
@@ -33,12 +37,16 @@ async function pool(n, fn) {
   }));
 }
 
-const reg = await startTestRegistry({ storage: 'filesystem' });
+const ROOT = process.env.BENCH_ROOT;
+const seededMark = ROOT ? join(ROOT, 'bench-seeded.json') : undefined;
+const seeded = seededMark !== undefined && existsSync(seededMark);
+if (ROOT) mkdirSync(ROOT, { recursive: true });
+const reg = await startTestRegistry(ROOT ? { root: ROOT } : { storage: 'filesystem' });
 const base = reg.url;
 const put = (name, ref, body) => fetch(`${base}/v2/${name}/manifests/${ref}`, { method: 'PUT', body, headers: { 'Content-Type': 'application/vnd.oci.image.manifest.v1+json' } });
 const upload = (name, b) => fetch(`${base}/v2/${name}/blobs/uploads/?digest=${b.digest}`, { method: 'POST', body: b.data });
 const mount = (name, b, from) => fetch(`${base}/v2/${name}/blobs/uploads/?mount=${b.digest}&from=${from}`, { method: 'POST' });
-try {
+async function seed() {
   const seedStart = performance.now();
   const layer = blob(randomBytes(4096));
   const config = blob(Buffer.from(JSON.stringify({ os: 'linux', architecture: 'amd64' })));
@@ -59,6 +67,12 @@ try {
     await ok(await put('big/app', `build-${String(i).padStart(5, '0')}`, manifestOf(own, layer)), 'manifest');
   });
   const seedSeconds = (performance.now() - seedStart) / 1000;
+  if (seededMark) writeFileSync(seededMark, JSON.stringify({ repos: REPOS, tags: TAGS, seedSeconds }));
+  return seedSeconds;
+}
+
+try {
+  const seedSeconds = seeded ? undefined : await seed();
 
   async function time(label, path) {
     const ms = [];
@@ -88,9 +102,13 @@ try {
   let tc = tagsFirst.next;
   for (let i = 0; i < 24 && tc; i++) tc = (await (await fetch(`${base}/api/v1/repositories/big/app/-/artifacts?limit=100&cursor=${tc}`)).json()).next;
   if (tc) rows.push(await time('artifacts of big/app, page 26 (push time, by cursor)', `/api/v1/repositories/big/app/-/artifacts?limit=100&cursor=${tc}`));
-  rows.push(await time('artifacts of big/app, first page (name)', '/api/v1/repositories/big/app/-/artifacts?limit=100&sort=name'));
+  const byName = await time('artifacts of big/app, first page (name)', '/api/v1/repositories/big/app/-/artifacts?limit=100&sort=name');
+  rows.push(byName);
+  let nc = byName.next;
+  for (let i = 0; i < 24 && nc; i++) nc = (await (await fetch(`${base}/api/v1/repositories/big/app/-/artifacts?limit=100&sort=name&cursor=${nc}`)).json()).next;
+  if (nc) rows.push(await time('artifacts of big/app, page 26 (name, by cursor)', `/api/v1/repositories/big/app/-/artifacts?limit=100&sort=name&cursor=${nc}`));
   rows.push(await time('artifacts of big/app, tag filter "build-04"', '/api/v1/repositories/big/app/-/artifacts?limit=100&tag=build-04'));
-  console.log(`seeded ${REPOS} repositories and ${TAGS} tagged artifacts in one repository in ${seedSeconds.toFixed(0)} s; ${SAMPLES} timed requests each after 5 warm-ups`);
+  console.log(`${REPOS} repositories and ${TAGS} tagged artifacts in one repository, ${seedSeconds === undefined ? `seeded earlier in ${ROOT}` : `seeded in ${seedSeconds.toFixed(0)} s`}; ${SAMPLES} timed requests each after 5 warm-ups`);
   console.log('| page | items | p50 ms | p95 ms | max ms |\n| --- | --- | --- | --- | --- |');
   for (const r of rows) console.log(`| ${r.label} | ${r.items} | ${r.p50} | ${r.p95} | ${r.max} |`);
 } finally {

@@ -39,9 +39,9 @@ export async function gcCommand(flags: GcFlags): Promise<void> {
   }
   if (flags.reconcile) return reconcileCommand(config, graceMs, flags);
   // Loaded on demand, so that other commands do not pay for the collector.
-  const [{ assemble }, { commandLogger }, { collectGarbage }, { LockHeldError }, { formatReport }] = await Promise.all([
+  const [{ assemble }, { commandLogger }, { collectGarbage }, { LockHeldError }, { formatReport }, { afterGcRun }] = await Promise.all([
     import('../server/assemble.js'), import('../server/command-logger.js'), import('../gc/collector.js'),
-    import('../gc/lock.js'), import('../gc/report.js'),
+    import('../gc/lock.js'), import('../gc/report.js'), import('../gc/after-run.js'),
   ]);
   // Its deletions reach the listing index that `berth serve` answers from.
   const assembly = await assemble(config, { logger: commandLogger() });
@@ -51,6 +51,8 @@ export async function gcCommand(flags: GcFlags): Promise<void> {
       deleteUntagged: flags.deleteUntagged ?? config.gc.deleteuntagged,
       graceMs,
     });
+    // The inventory follows the deletes and the run is recorded for the read API; the deletes stand if this fails.
+    if (assembly.meta) await afterGcRun(assembly.meta.db, report, 'cli').catch((err: unknown) => process.stderr.write(`berth gc: run not recorded: ${(err as Error).message}\n`));
     process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
   } catch (err) {
     if (!(err instanceof LockHeldError)) throw err;

@@ -5,7 +5,7 @@
 // claim and moves `next_attempt_at` to the end of a lease. Another replica skips them until then;
 // a replica that dies holding them only delays them to the lease's end, when they are due again.
 import { randomUUID } from 'node:crypto';
-import { PostgresAdapter, type Kysely } from 'kysely';
+import { PostgresAdapter, sql, type Kysely } from 'kysely';
 import type { MetaTables } from '../meta/tables/index.js';
 import type { DistributionEvent } from './envelope.js';
 
@@ -128,6 +128,17 @@ export class EventQueue {
     let q = this.#db.selectFrom('berth_event_queue').select(COLUMNS).where('dead_at', 'is not', null);
     if (endpoint !== undefined) q = q.where('endpoint', '=', endpoint);
     return (await q.orderBy('seq').orderBy('endpoint').execute()).map(toQueued);
+  }
+
+  /** One page of the dead-letter list, oldest first, after `after` (the `next` of the page before). */
+  async deadLetterPage(q: { endpoint?: string | undefined; limit: number; after?: { seq: number; key: string } | undefined }): Promise<{ items: QueuedEvent[]; next: { seq: number; key: string } | undefined }> {
+    let query = this.#db.selectFrom('berth_event_queue').select(COLUMNS).where('dead_at', 'is not', null);
+    if (q.endpoint !== undefined) query = query.where('endpoint', '=', q.endpoint);
+    if (q.after) query = query.where(sql<boolean>`(seq, endpoint) > (${q.after.seq}, ${q.after.key})`);
+    const rows = await query.orderBy('seq').orderBy('endpoint').limit(q.limit + 1).execute();
+    const page = rows.slice(0, q.limit);
+    const last = page[page.length - 1];
+    return { items: page.map(toQueued), next: rows.length > q.limit && last ? { seq: Number(last.seq), key: last.endpoint } : undefined };
   }
 
   /** Puts dead letters back in their queues with fresh attempts; returns how many. */

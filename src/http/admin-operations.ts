@@ -6,6 +6,7 @@ import type { AuthService } from '../auth/service.js';
 import { collectGarbage } from '../gc/collector.js';
 import { LockHeldError } from '../gc/lock.js';
 import { reportSummary } from '../gc/report.js';
+import { afterGcRun } from '../gc/after-run.js';
 import { parseDuration } from '../config/duration.js';
 import { EventQueue } from '../events/event-queue.js';
 import { restorableTags, restoreTag, TagRestoreError } from '../gc/tag-restore.js';
@@ -14,12 +15,13 @@ import { AdminApiError, requiredString, type AdminAction, type AdminBody } from 
 export function operationRoutes(auth: AuthService, registry: Registry, defaultGraceMs: number, tagRestoreMs: number): Array<[string, string, AdminAction]> {
   const queue = new EventQueue(auth.meta.db);
   return [
-    ['POST', '/gc', async ({ body }) => {
+    ['POST', '/gc', async ({ req, body, actor }) => {
       const options = {
         dryRun: flag(body, 'dryRun'), deleteUntagged: flag(body, 'deleteUntagged'), graceMs: grace(body, defaultGraceMs),
       };
       try {
         const report = await collectGarbage(registry, options);
+        await afterGcRun(auth.meta.db, report, 'api', actor).catch((err: unknown) => req.log.error({ err }, 'garbage collection: run record lost'));
         return { status: 200, body: report, audit: { action: 'gc.run', target: 'registry', detail: reportSummary(report) } };
       } catch (err) {
         if (err instanceof LockHeldError) throw new AdminApiError('CONFLICT', err.message);

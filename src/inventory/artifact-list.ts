@@ -2,7 +2,7 @@
 // only: sorted by push time or by name (an artifact's first tag; untagged ones last, by
 // digest), filtered by a tag substring, keyset-paged. Index children and referrers are shown
 // under their index or subject, not as rows of their own, unless asked for.
-import { sql, type Kysely } from 'kysely';
+import { sql, type Expression, type Kysely, type SqlBool } from 'kysely';
 import type { MetaTables } from '../meta/tables/index.js';
 import type { StoredArtifact } from './book.js';
 import { containsPattern, encodeCursor, type Cursor } from './cursor.js';
@@ -42,35 +42,98 @@ function keyOf(sort: ArtifactSort, row: Row): string | number {
 }
 
 async function fetchRows(db: Kysely<MetaTables>, query: ArtifactQuery): Promise<Row[]> {
-  const collate = query.postgres ? sql.raw(' collate "C"') : sql.raw('');
-  // Tags match [A-Za-z0-9_.-] and so sort before '~': untagged artifacts come last, by digest.
-  const key = query.sort === 'pushed'
-    ? sql<string | number>`coalesce(a.pushed_at, -1)`
-    : sql<string | number>`coalesce(f.first_tag, '~' || a.digest)${collate}`;
-  // First tags in one grouped pass (a correlated min() per artifact took seconds over 5,000 tags).
-  const firstTags = db.selectFrom('berth_listing_tag').select(['digest', (eb) => eb.fn.min('tag').as('first_tag')])
-    .where('repository', '=', query.repository).groupBy('digest');
-  let inner = db.selectFrom('berth_inventory_artifact as a').leftJoin(firstTags.as('f'), 'f.digest', 'a.digest')
-    .selectAll('a').select(key.as('sort_key')).where('a.repository', '=', query.repository);
-  if (!query.all) {
-    // A tagged child (an index's image also pushed by tag) is listed; an untagged one only under its index.
-    inner = inner.where('a.subject', 'is', null)
-      .where(sql<boolean>`(not exists (select 1 from berth_inventory_child c where c.repository = a.repository and c.child = a.digest)
-        or exists (select 1 from berth_listing_tag t where t.repository = a.repository and t.digest = a.digest))`);
-  }
-  if (query.tag !== undefined || query.tagged !== undefined) {
-    const pattern = query.tag !== undefined ? containsPattern(query.tag) : undefined;
-    const hasTag = sql<boolean>`exists (select 1 from berth_listing_tag t where t.repository = a.repository and t.digest = a.digest${pattern === undefined ? sql.raw('') : sql` and t.tag like ${pattern} escape '\\'`})`;
-    inner = inner.where(query.tagged === false ? sql<boolean>`not ${hasTag}` : hasTag);
-  }
+  return query.sort === 'pushed' ? byPushTime(db, query) : byName(db, query);
+}
+
+/** Newest (or oldest) first, ties by digest in the same direction: one walk of the (repository, push time, digest) index (0651). */
+async function byPushTime(db: Kysely<MetaTables>, query: ArtifactQuery): Promise<Row[]> {
   const desc = query.order === 'desc';
-  let q = db.selectFrom(inner.as('x')).selectAll();
+  const key = sql<number>`coalesce(a.pushed_at, -1)`;
+  let q = filtered(db.selectFrom('berth_inventory_artifact as a').selectAll('a').select(key.as('sort_key')).where('a.repository', '=', query.repository), query, 'either');
   if (query.after) {
-    const { k, t } = query.after;
-    const value = query.sort === 'name' ? String(k) : Number(k);
-    q = q.where(sql<boolean>`(x.sort_key ${sql.raw(desc ? '<' : '>')} ${value} or (x.sort_key = ${value} and x.digest > ${t}))`);
+    // Spelled as a range on the key (not a row value) so that SQLite seeks the index to it.
+    const [k, t] = [Number(query.after.k), query.after.t];
+    q = q.where(sql<boolean>`${key} ${sql.raw(desc ? '<=' : '>=')} ${k} and (${key} ${sql.raw(desc ? '<' : '>')} ${k} or a.digest ${sql.raw(desc ? '<' : '>')} ${t})`);
   }
-  return (await q.orderBy('x.sort_key', desc ? 'desc' : 'asc').orderBy('x.digest', 'asc').limit(query.limit + 1).execute()) as Row[];
+  const dir = desc ? 'desc' : 'asc';
+  return (await q.orderBy(key, dir).orderBy('a.digest', dir).limit(query.limit + 1).execute()) as Row[];
+}
+
+/**
+ * By first tag, untagged artifacts after every tagged one, by digest (their key is '~' and the
+ * digest: tags match [A-Za-z0-9_.-] and sort before '~'). Two index walks instead of one sort of
+ * every artifact: tagged ones in tag order, keeping each artifact at its first tag only; then
+ * untagged ones in digest order. Descending, the walks run in reverse and untagged come first.
+ */
+async function byName(db: Kysely<MetaTables>, query: ArtifactQuery): Promise<Row[]> {
+  const desc = query.order === 'desc';
+  const after = query.after === undefined ? undefined : String(query.after.k);
+  const inUntagged = after?.startsWith('~') ?? false;
+  const want = query.limit + 1;
+  const walks: Array<(n: number) => Promise<Row[]>> = [];
+  const tagged = (from: string | undefined) => (n: number) => taggedWalk(db, query, from, n);
+  const untagged = (from: string | undefined) => (n: number) => untaggedWalk(db, query, from, n);
+  if (!desc) {
+    if (!inUntagged) walks.push(tagged(after));
+    walks.push(untagged(inUntagged ? after!.slice(1) : undefined));
+  } else {
+    if (after === undefined || inUntagged) walks.push(untagged(after?.slice(1)));
+    walks.push(tagged(inUntagged ? undefined : after));
+  }
+  const rows: Row[] = [];
+  for (const walk of walks) {
+    if (rows.length >= want) break;
+    rows.push(...(await walk(want - rows.length)));
+  }
+  return rows;
+}
+
+async function taggedWalk(db: Kysely<MetaTables>, query: ArtifactQuery, after: string | undefined, n: number): Promise<Row[]> {
+  if (query.tagged === false) return [];
+  const desc = query.order === 'desc';
+  let q = db.selectFrom('berth_listing_tag as t')
+    .innerJoin('berth_inventory_artifact as a', (j) => j.onRef('a.repository', '=', 't.repository').onRef('a.digest', '=', 't.digest'))
+    .selectAll('a').select('t.tag as sort_key')
+    .where('t.repository', '=', query.repository)
+    .where(sql<boolean>`not exists (select 1 from berth_listing_tag f where f.repository = t.repository and f.digest = t.digest and f.tag < t.tag)`);
+  q = filtered(q, query, 'tagged');
+  if (after !== undefined) q = q.where('t.tag', desc ? '<' : '>', after);
+  return (await q.orderBy('t.tag', desc ? 'desc' : 'asc').limit(n).execute()) as Row[];
+}
+
+async function untaggedWalk(db: Kysely<MetaTables>, query: ArtifactQuery, after: string | undefined, n: number): Promise<Row[]> {
+  if (query.tagged === true || query.tag !== undefined) return [];
+  const desc = query.order === 'desc';
+  let q = db.selectFrom('berth_inventory_artifact as a').selectAll('a').select(sql<string>`'~' || a.digest`.as('sort_key'))
+    .where('a.repository', '=', query.repository)
+    .where(sql<boolean>`not exists (select 1 from berth_listing_tag t where t.repository = a.repository and t.digest = a.digest)`);
+  q = filtered(q, query, 'untagged');
+  if (after !== undefined) q = q.where('a.digest', desc ? '<' : '>', after);
+  return (await q.orderBy('a.digest', desc ? 'desc' : 'asc').limit(n).execute()) as Row[];
+}
+
+/**
+ * The list's filters on artifact `a`. `known`: what the walk already knows of its tags. Index
+ * children and referrers are left to their index or subject unless `all`; a tagged child (an
+ * index's image also pushed by tag) is listed.
+ */
+function filtered<Q extends { where(condition: Expression<SqlBool>): Q }>(q: Q, query: ArtifactQuery, known: 'tagged' | 'untagged' | 'either'): Q {
+  const hasAnyTag = sql<boolean>`exists (select 1 from berth_listing_tag t2 where t2.repository = a.repository and t2.digest = a.digest)`;
+  if (!query.all) {
+    q = q.where(sql<boolean>`a.subject is null`);
+    if (known !== 'tagged') {
+      const notChild = sql<boolean>`not exists (select 1 from berth_inventory_child c where c.repository = a.repository and c.child = a.digest)`;
+      q = q.where(known === 'untagged' ? notChild : sql<boolean>`(${notChild} or ${hasAnyTag})`);
+    }
+  }
+  if (query.tag !== undefined) {
+    // Case-insensitive on both databases (SQLite's LIKE is, PostgreSQL's is not).
+    const pattern = containsPattern(query.tag.toLowerCase());
+    q = q.where(sql<boolean>`exists (select 1 from berth_listing_tag t2 where t2.repository = a.repository and t2.digest = a.digest and lower(t2.tag) like ${pattern} escape '\\')`);
+  } else if (query.tagged !== undefined && known === 'either') {
+    q = q.where(query.tagged ? hasAnyTag : sql<boolean>`not ${hasAnyTag}`);
+  }
+  return q;
 }
 
 /** The summaries of `rows`: their tags and referrer counts in one query each. */

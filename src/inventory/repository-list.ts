@@ -2,7 +2,7 @@
 // inventory's per-repository facts, filtered by a name substring, sorted by name, last push or
 // size, and paged by keyset (a page costs the same on page 1 and page 100). A caller who may
 // not see every repository gets pages of those it may see.
-import { sql, type Kysely } from 'kysely';
+import { sql, type Expression, type Kysely, type SqlBool } from 'kysely';
 import type { MetaTables } from '../meta/tables/index.js';
 import { containsPattern, encodeCursor, type Cursor } from './cursor.js';
 import type { Page, RepositorySummary } from './shapes.js';
@@ -54,23 +54,73 @@ function keyOf(sort: RepositorySort, row: Row): string | number {
 }
 
 async function fetchRows(db: Kysely<MetaTables>, query: RepositoryQuery, after: Cursor | undefined, n: number): Promise<Row[]> {
-  const key = query.sort === 'name' ? sql<string | number>`r.name` : query.sort === 'lastPush' ? sql<string | number>`coalesce(s.last_push_at, -1)` : sql<string | number>`coalesce(s.size, 0)`;
+  if (query.sort === 'name') return byName(db, query, after, n);
+  // Two walks: repositories with the sort's fact (in the order of the inventory's index on it),
+  // and those without (key -1, by name), which come last newest/biggest first and first otherwise.
+  const desc = query.order === 'desc';
+  const inLacking = after !== undefined && Number(after.k) === NONE;
+  const walks: Array<(m: number) => Promise<Row[]>> = [];
+  if (desc) {
+    if (!inLacking) walks.push((m) => withFact(db, query, after, m));
+    walks.push((m) => lackingFact(db, query, inLacking ? after : undefined, m));
+  } else {
+    if (after === undefined || inLacking) walks.push((m) => lackingFact(db, query, after, m));
+    walks.push((m) => withFact(db, query, inLacking ? undefined : after, m));
+  }
+  const rows: Row[] = [];
+  for (const walk of walks) {
+    if (rows.length >= n) break;
+    rows.push(...(await walk(n - rows.length)));
+  }
+  return rows;
+}
+
+/** The key of a repository the inventory has no push time (or no row) for. */
+const NONE = -1;
+
+function filters<Q extends { where(condition: Expression<SqlBool>): Q }>(q: Q, query: RepositoryQuery, column: string): Q {
+  const name = sql.ref(column);
+  if (query.q) q = q.where(sql<boolean>`${name} like ${containsPattern(query.q.toLowerCase())} escape '\\'`);
+  if (query.prefix) q = q.where(sql<boolean>`${name} >= ${query.prefix} and ${name} < ${`${query.prefix}\u{10FFFF}`}`);
+  return q;
+}
+
+async function byName(db: Kysely<MetaTables>, query: RepositoryQuery, after: Cursor | undefined, n: number): Promise<Row[]> {
   let q = db.selectFrom('berth_listing_repository as r').leftJoin('berth_inventory_repository as s', 's.name', 'r.name')
-    .select(['r.name', 's.last_push_at', 's.size', 's.artifacts', key.as('sort_key')])
+    .select(['r.name', 's.last_push_at', 's.size', 's.artifacts', sql<string>`r.name`.as('sort_key')])
     .where('r.present', '=', 1);
-  if (query.q) q = q.where(sql<boolean>`r.name like ${containsPattern(query.q.toLowerCase())} escape '\\'`);
-  if (query.prefix) q = q.where('r.name', '>=', query.prefix).where('r.name', '<', `${query.prefix}\u{10FFFF}`);
+  q = filters(q, query, 'r.name');
+  const desc = query.order === 'desc';
+  if (after) q = q.where('r.name', desc ? '<' : '>', String(after.k));
+  return (await q.orderBy('r.name', desc ? 'desc' : 'asc').limit(n).execute()) as Row[];
+}
+
+/** Repositories with the fact, by (fact, name): ties by name ascending in either order (indexes of 0653). */
+async function withFact(db: Kysely<MetaTables>, query: RepositoryQuery, after: Cursor | undefined, n: number): Promise<Row[]> {
+  const column = query.sort === 'lastPush' ? 's.last_push_at' : 's.size';
+  const key = sql.ref(column);
+  let q = db.selectFrom('berth_inventory_repository as s').innerJoin('berth_listing_repository as r', 'r.name', 's.name')
+    .select(['s.name', 's.last_push_at', 's.size', 's.artifacts', sql<number>`${key}`.as('sort_key')])
+    .where('r.present', '=', 1);
+  if (query.sort === 'lastPush') q = q.where('s.last_push_at', 'is not', null);
+  q = filters(q, query, 's.name');
   const desc = query.order === 'desc';
   if (after) {
-    if (query.sort === 'name') q = q.where('r.name', desc ? '<' : '>', String(after.k));
-    else {
-      const k = Number(after.k);
-      q = q.where(sql<boolean>`(${key} ${sql.raw(desc ? '<' : '>')} ${k} or (${key} = ${k} and r.name > ${after.t}))`);
-    }
+    const k = Number(after.k);
+    q = q.where(sql<boolean>`${key} ${sql.raw(desc ? '<=' : '>=')} ${k} and (${key} ${sql.raw(desc ? '<' : '>')} ${k} or s.name > ${after.t})`);
   }
-  q = q.orderBy(key, desc ? 'desc' : 'asc');
-  if (query.sort !== 'name') q = q.orderBy('r.name', 'asc');
-  return (await q.limit(n).execute()) as Row[];
+  return (await q.orderBy(key, desc ? 'desc' : 'asc').orderBy('s.name', 'asc').limit(n).execute()) as Row[];
+}
+
+/** Catalogued repositories the inventory has no such fact for, by name (key -1). */
+async function lackingFact(db: Kysely<MetaTables>, query: RepositoryQuery, after: Cursor | undefined, n: number): Promise<Row[]> {
+  let q = db.selectFrom('berth_listing_repository as r').leftJoin('berth_inventory_repository as s', 's.name', 'r.name')
+    .select(['r.name', 's.last_push_at', 's.size', 's.artifacts', sql<number>`${NONE}`.as('sort_key')])
+    .where('r.present', '=', 1)
+    .where(query.sort === 'lastPush' ? sql<boolean>`s.last_push_at is null` : sql<boolean>`s.name is null`);
+  q = filters(q, query, 'r.name');
+  if (after) q = q.where('r.name', '>', after.t);
+  return (await q.orderBy('r.name', 'asc').limit(n).execute()) as Row[];
 }
 
 async function tagCounts(db: Kysely<MetaTables>, names: string[]): Promise<Map<string, number>> {

@@ -16,6 +16,7 @@ import type { Upstream } from './upstreams.js';
 import { NO_REQUEST, type ProxyScope } from './proxy-scope.js';
 import { CacheBook } from './cache-book.js';
 import { NO_PROXY_METRICS, type ProxyMetrics } from './proxy-metrics.js';
+import { UpstreamCounters, bothMetrics } from './upstream-counters.js';
 import { ManifestCache } from './manifest-cache.js';
 import { BlobCache } from './blob-cache.js';
 import type { FillLocks } from './fill-lock.js';
@@ -49,7 +50,9 @@ export interface PullThrough {
 
 export function withPullThrough(base: Registry, options: PullThroughOptions): PullThrough {
   const scope = options.scope ?? NO_REQUEST;
-  const metrics = options.metrics ?? NO_PROXY_METRICS;
+  // Counted for the read API as well as for Prometheus.
+  const counters = new UpstreamCounters(options.db, options.onError);
+  const metrics = bothMetrics(options.metrics ?? NO_PROXY_METRICS, counters);
   const book = new CacheBook(options.db, { ...(options.now ? { now: options.now } : {}), ...(options.onError ? { onError: options.onError } : {}) });
   const deps = { base, book, metrics, scope, now: options.now ?? Date.now };
   const mapper = new NameMapper(options.upstreams, (name) => base.catalog.has(name));
@@ -139,6 +142,7 @@ export function withPullThrough(base: Registry, options: PullThroughOptions): Pu
     registry, base, scope, mapper, db: options.db, upstreams: options.upstreams,
     async close() {
       await Promise.all(options.upstreams.map((u) => u.client.close().catch(() => undefined)));
+      await counters.flush();
     },
   };
 }

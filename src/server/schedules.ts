@@ -12,6 +12,8 @@ import { reportSummary } from '../gc/report.js';
 import type { GcReport } from '../gc/collector.js';
 import { auditRetentionDeletion } from '../policy/retention-audit.js';
 import { appendAudit } from '../auth/audit.js';
+import { afterGcRun } from '../gc/after-run.js';
+import type { GcTrigger } from '../gc/run-book.js';
 import { startEvictionSchedule } from '../proxy/eviction-schedule.js';
 import { startUploadPurger } from './upload-purger.js';
 import { startReviewWorker } from '../gc/review-schedule.js';
@@ -40,14 +42,15 @@ export function startSchedules(parts: ScheduleParts, options: SchedulesOptions =
   const purger = startUploadPurger(registry, config.storage.maintenance.uploadpurging, logger, {
     readOnly: config.storage.maintenance.readonly.enabled, ...(filesystemRoot ? { filesystemRoot } : {}),
   });
-  const recordGcRun = meta && options.auditGcRuns
-    ? (report: GcReport) => appendAudit(meta.db, { actor: 'gc-schedule', address: '', action: 'gc.run', target: 'registry', detail: reportSummary(report) })
-    : undefined;
+  const recordGcRun = (trigger: GcTrigger) => meta && (async (report: GcReport) => {
+    await afterGcRun(meta.db, report, trigger);
+    if (options.auditGcRuns) await appendAudit(meta.db, { actor: 'gc-schedule', address: '', action: 'gc.run', target: 'registry', detail: reportSummary(report) });
+  });
   const gcMetrics = obs?.metrics ? createGcMetrics(obs.metrics.registry) : undefined;
   // The audit log is in the metadata database: kept wherever one is open, with or without auth.
-  const gc = startGcSchedules(registry, config.gc, logger, gcMetrics, recordGcRun, meta ? auditRetentionDeletion(meta.db) : undefined);
+  const gc = startGcSchedules(registry, config.gc, logger, gcMetrics, recordGcRun('schedule'), meta ? auditRetentionDeletion(meta.db) : undefined);
   // Eviction unlinks; the collector frees the data, so maxsize bounds the disk.
-  const collectAfterEviction = config.proxy.eviction.collect ? () => runCollection(core, config.gc, logger, gcMetrics, recordGcRun) : undefined;
+  const collectAfterEviction = config.proxy.eviction.collect ? () => runCollection(core, config.gc, logger, gcMetrics, recordGcRun('eviction')) : undefined;
   const eviction = startEvictionSchedule(core, meta?.db, config.proxy, logger, obs?.metrics?.registry, collectAfterEviction);
   const review = startReviewWorker(meta, core, config, logger);
   return {

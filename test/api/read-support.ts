@@ -65,3 +65,15 @@ export function smallImage(layerBytes = 512, platform = { os: 'linux', architect
   const layer = blob(randomBytes(layerBytes));
   return { manifest: imageManifest(config, [layer]), blobs: [config, layer] };
 }
+
+/** Every page of a paged read API answer (`{items, next}`), following `next`. */
+export async function allPages<T>(url: string, schema: string, authorization?: string): Promise<T[]> {
+  const out: T[] = [];
+  let cursor: string | null = null;
+  do {
+    const page: { items: T[]; next: string | null } = await read(`${url}${url.includes('?') ? '&' : '?'}${cursor ? `cursor=${encodeURIComponent(cursor)}` : ''}`, schema, authorization);
+    out.push(...page.items);
+    cursor = page.next;
+  } while (cursor);
+  return out;
+}

@@ -15,6 +15,15 @@ const cursor = { name: 'cursor', in: 'query', schema: str, description: 'The `ne
 const order = { name: 'order', in: 'query', schema: { enum: ['asc', 'desc'] }, description: 'Default: asc for name, desc otherwise.' };
 const repoName = { name: 'name', in: 'path', required: true, schema: str, description: 'The repository name with its slashes unescaped (`team/app`), as in /v2/.' };
 
+const auditFilters = [
+  { name: 'actor', in: 'query', schema: str, description: 'Who acted (a user, robot, or gc-schedule, retention).' },
+  { name: 'action', in: 'query', schema: str, description: 'push, pull, delete, login.failed, user.add, gc.run, ...' },
+  { name: 'repository', in: 'query', schema: str, description: 'Entries about this repository (targets `name`, `name:tag`, `name@digest`).' },
+  { name: 'since', in: 'query', schema: { type: 'string', format: 'date-time' }, description: 'From this time (inclusive).' },
+  { name: 'until', in: 'query', schema: { type: 'string', format: 'date-time' }, description: 'Before this time (exclusive).' },
+];
+const linkRef = obj({ repository: str, digest: str });
+
 const errors = {
   400: { description: 'Bad input (code INVALID, NAME_INVALID, DIGEST_INVALID, TAG_INVALID).', content: { 'application/json': { schema: ref('Errors') } } },
   401: { description: 'Credentials needed; the WWW-Authenticate challenge is the registry API\'s.', content: { 'application/json': { schema: ref('Errors') } } },
@@ -40,6 +49,11 @@ const artifactSummaryProperties = {
   subject: nullable('string', { description: 'The artifact this one refers to (a signature\'s image).' }),
   referrers: ref('ReferrerCounts'),
   annotations: stringMap,
+};
+
+const gcRunSummary = {
+  id: str, trigger: { enum: ['schedule', 'api', 'cli', 'eviction'] }, actor: nullable('string'), startedAt: { type: 'string', format: 'date-time' },
+  durationMs: int, dryRun: { type: 'boolean' }, blobs: int, bytes: int, manifests: int, layerLinks: int,
 };
 
 export const OPENAPI = {
@@ -78,7 +92,7 @@ export const OPENAPI = {
         summary: 'A repository\'s artifacts (index children and referrers appear under their index or subject unless `all=true`).',
         parameters: [
           repoName,
-          { name: 'tag', in: 'query', schema: str, description: 'Only artifacts with a tag containing this.' },
+          { name: 'tag', in: 'query', schema: str, description: 'Only artifacts with a tag containing this (case-insensitive).' },
           { name: 'tagged', in: 'query', schema: { enum: ['true', 'false'] }, description: 'Only tagged (true) or untagged (false) artifacts.' },
           { name: 'sort', in: 'query', schema: { enum: ['pushed', 'name'], default: 'pushed' }, description: 'name: by first tag, untagged last.' },
           { name: 'all', in: 'query', schema: { enum: ['true', 'false'] }, description: 'Also list index children and referrers as rows.' },
@@ -159,6 +173,52 @@ export const OPENAPI = {
         responses: { ...ok(ref('System'), 'This registry.'), ...errors },
       },
     },
+    '/api/v1/audit/entries': {
+      get: {
+        operationId: 'listAuditEntries',
+        summary: 'The audit log, newest first (system administrators). Details under credential-like keys are masked.',
+        parameters: [...auditFilters, limit, cursor],
+        responses: { ...ok(ref('AuditPage'), 'A page of audit entries.'), ...errors },
+      },
+    },
+    '/api/v1/audit/entries.csv': {
+      get: {
+        operationId: 'exportAuditEntries',
+        summary: 'Every audit entry the filters match, newest first, as CSV (RFC 4180; cells a spreadsheet would run as formulas are prefixed with \'). Columns: at, actor, address, action, target, detail (JSON).',
+        parameters: auditFilters,
+        responses: { 200: { description: 'A CSV download.', content: { 'text/csv': { schema: str } } }, ...errors },
+      },
+    },
+    '/api/v1/gc/runs': {
+      get: {
+        operationId: 'listGcRuns',
+        summary: 'Garbage collection runs (berth gc, schedule, admin API, eviction), newest first (system administrators).',
+        parameters: [limit, cursor],
+        responses: { ...ok(ref('GcRunPage'), 'A page of runs.'), ...errors },
+      },
+    },
+    '/api/v1/gc/runs/{id}': {
+      get: {
+        operationId: 'getGcRun',
+        parameters: [{ name: 'id', in: 'path', required: true, schema: str }],
+        responses: { ...ok(ref('GcRun'), 'One run with its report.'), ...errors, 404: { description: 'No such run (NOT_FOUND).', content: { 'application/json': { schema: ref('Errors') } } } },
+      },
+    },
+    '/api/v1/notifications/deadletters/entries': {
+      get: {
+        operationId: 'listDeadLetters',
+        summary: 'Notifications that ran out of attempts, oldest first (system administrators). The admin API requeues them (POST /api/v1/notifications/deadletters/requeue).',
+        parameters: [{ name: 'endpoint', in: 'query', schema: str, description: 'Only this endpoint\'s.' }, limit, cursor],
+        responses: { ...ok(ref('DeadLetterPage'), 'A page of dead letters.'), ...errors },
+      },
+    },
+    '/api/v1/upstreams': {
+      get: {
+        operationId: 'listUpstreams',
+        summary: 'Pull-through upstreams with their counters since the database was created, summed over replicas (system administrators).',
+        responses: { ...ok(ref('UpstreamList'), 'Every configured upstream, and any that has counters.'), ...errors },
+      },
+    },
     '/api/v1/openapi.json': {
       get: { operationId: 'openapi', responses: ok({ type: 'object' }, 'This document.') },
     },
@@ -214,6 +274,32 @@ export const OPENAPI = {
         digest: str, mediaType: str, artifactType: nullable('string'), sizeBytes: int, pushedAt: time, annotations: stringMap,
         referrers: { type: 'array', items: ref('ReferrerNode') },
       }),
+      AuditEntry: obj({ id: str, at: { type: 'string', format: 'date-time' }, actor: str, address: str, action: str, target: str, detail: { type: 'object', description: 'Facts of the action; values under credential-like keys masked.' } }),
+      AuditPage: page('AuditEntry'),
+      GcRunSummary: obj(gcRunSummary),
+      GcRunPage: page('GcRunSummary'),
+      GcRun: obj({
+        ...gcRunSummary,
+        report: obj({
+          dryRun: { type: 'boolean' }, deleteUntagged: { type: 'boolean' }, graceMs: int, startedAt: str, durationMs: int,
+          blobsSeen: int, blobsMarked: int, manifests: { type: 'array', items: linkRef }, blobs: { type: 'array', items: obj({ digest: str, size: int }) },
+          bytes: int, layerLinks: { type: 'array', items: linkRef }, restored: { type: 'array', items: str }, recovered: int,
+        }),
+        truncated: { type: 'boolean', description: 'The report\'s lists were cut at 1,000 entries each (the counts are exact).' },
+      }),
+      DeadLetter: obj({
+        endpoint: str, eventId: str, action: str, repository: nullable('string'), attempts: int, lastError: nullable('string'),
+        createdAt: { type: 'string', format: 'date-time' }, deadAt: time, event: { type: 'object', description: 'The event as it would be sent (Distribution\'s envelope entry).' },
+      }),
+      DeadLetterPage: page('DeadLetter'),
+      Upstream: obj({
+        name: str, remoteurl: nullable('string', { description: 'Credentials masked.' }), configured: { type: 'boolean' },
+        hits: int, misses: int, manifestHits: int, blobHits: int, manifestMisses: int, blobMisses: int,
+        servedBytes: { ...int, description: 'Bytes of proxied manifests and blobs sent to clients.' },
+        fetchedBytes: { ...int, description: 'Bytes read from the upstream.' },
+        errors: int, cachedBytes: { ...int, description: 'What the cache holds now.' }, cachedItems: int, updatedAt: time,
+      }),
+      UpstreamList: obj({ items: { type: 'array', items: ref('Upstream') } }),
       ArtifactDetail: obj({
         ...artifactSummaryProperties,
         repository: str,

@@ -21,6 +21,7 @@ import { OPENAPI } from './openapi.js';
 import { deletionPreview } from './deletion.js';
 import { retentionPreview } from './retention.js';
 import { storageTotal } from '../../meta/storage-total.js';
+import { recordRoutes } from './records.js';
 
 export interface ReadApiOptions {
   inventory: Inventory;
@@ -38,6 +39,7 @@ export const readApi: FastifyPluginAsync<ReadApiOptions> = async (app, { invento
   const openapi = JSON.stringify(OPENAPI);
 
   app.get('/openapi.json', async (_req, reply) => json(reply, openapi));
+  recordRoutes(app, db, access, inventory.system.config);
 
   app.get('/repositories', async (req, reply) => {
     const q = new QueryReader(req, ['q', 'project', 'sort', ...PAGE]);

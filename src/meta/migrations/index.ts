@@ -9,6 +9,8 @@ import { listing } from './0300-listing.js';
 import { proxy } from './0500-proxy.js';
 import { consoleSessions } from './0600-console.js';
 import { inventory } from './0650-inventory.js';
+import { inventoryKeys } from './0651-inventory-keys.js';
+import { readRecords } from './0652-read-records.js';
 import { replication } from './0700-replication.js';
 import { gcReferences } from './0900-gc-references.js';
 import { gcReconcile } from './0901-gc-reconcile.js';
@@ -23,6 +25,8 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0500-proxy': proxy,
   '0600-console': consoleSessions,
   '0650-inventory': inventory,
+  '0651-inventory-keys': inventoryKeys,
+  '0652-read-records': readRecords,
   '0700-replication': replication,
   '0900-gc-references': gcReferences,
   '0901-gc-reconcile': gcReconcile,

@@ -12,6 +12,8 @@ import type { ReferenceTables } from './references.js';
 import type { GcTables } from './gc.js';
 import type { InventoryTables } from './inventory.js';
 import type { IdentityTables } from './identity.js';
+import type { GcRunTables } from './gc-runs.js';
+import type { ProxyStatsTables } from './proxy-stats.js';
 
 export interface MetaTables extends
   BookkeepingTables,
@@ -24,5 +26,7 @@ export interface MetaTables extends
   ReferenceTables,
   GcTables,
   InventoryTables,
-  IdentityTables
+  IdentityTables,
+  GcRunTables,
+  ProxyStatsTables
   {}
