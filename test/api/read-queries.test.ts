@@ -13,6 +13,7 @@ import { berthOk } from '../support/cli.js';
 import { blob, imageManifest, indexManifest, type Manifest } from '../support/oci-fixtures.js';
 import { openMetaDatabase, type MetaDatabase } from '../../src/meta/database.js';
 import { appendAudit } from '../../src/auth/audit.js';
+import { UpstreamCounters } from '../../src/proxy/upstream-counters.js';
 import type { ArtifactSummary, RepositorySummary } from '../../src/inventory/shapes.js';
 import { allPages, push, read, smallImage } from './read-support.js';
 
@@ -140,6 +141,43 @@ for (const backend of ['sqlite', 'postgres'] as const) {
       const csv = await res.text();
       assert.equal(csv, `at,actor,address,action,target,detail\r\n${new Date(t0 + 10 * 60_000).toISOString()},'=cmd(),,user.add,"x,""y""","{""password"":""[redacted]"",""admin"":true}"\r\n`);
       assert.doesNotMatch(csv, /hunter2/);
+    });
+
+    it('pages notification dead letters oldest first, by endpoint', async () => {
+      const now = Date.now();
+      for (let i = 0; i < 5; i++) {
+        const endpoint = i % 2 ? 'hook-b' : 'hook-a';
+        await meta.db.insertInto('berth_event_queue').values({
+          endpoint, event_id: `e${i}`, seq: i, payload: JSON.stringify({ id: `e${i}`, action: 'push', target: { repository: 'q/app' } }), action: 'push', repository: 'q/app',
+          attempts: 3, next_attempt_at: now, created_at: now + i, last_error: 'HTTP 500', dead_at: now + i, claim: null,
+        }).execute();
+      }
+      await meta.db.insertInto('berth_event_queue').values({
+        endpoint: 'hook-a', event_id: 'alive', seq: 9, payload: '{}', action: 'push', repository: 'q/app', attempts: 0, next_attempt_at: now, created_at: now, last_error: null, dead_at: null, claim: null,
+      }).execute();
+      type Letter = { endpoint: string; eventId: string; repository: string | null; attempts: number };
+      const all = await allPages<Letter>(api('notifications/deadletters/entries?limit=2'), 'DeadLetterPage');
+      assert.deepEqual(all.map((l) => l.eventId), ['e0', 'e1', 'e2', 'e3', 'e4']);
+      assert.equal(all[0]!.repository, 'q/app');
+      const b = await allPages<Letter>(api('notifications/deadletters/entries?endpoint=hook-b&limit=1'), 'DeadLetterPage');
+      assert.deepEqual(b.map((l) => l.eventId), ['e1', 'e3']);
+    });
+
+    it('sums upstream counters written in batches and lists an upstream no longer configured', async () => {
+      const counters = new UpstreamCounters(meta.db);
+      counters.hit('gone', 'blob');
+      counters.miss('gone', 'manifest');
+      counters.servedBytes('gone', 100);
+      await counters.flush();
+      counters.hit('gone', 'manifest');
+      counters.upstreamBytes('gone', 40);
+      await counters.flush();
+      const list = await read<{ items: Array<Record<string, unknown>> }>(api('upstreams'), 'UpstreamList');
+      const gone = list.items.find((u) => u.name === 'gone');
+      assert.deepEqual({ ...gone, updatedAt: undefined }, {
+        name: 'gone', remoteurl: null, configured: false, hits: 2, misses: 1, manifestHits: 1, blobHits: 1, manifestMisses: 1, blobMisses: 0,
+        servedBytes: 100, fetchedBytes: 40, errors: 0, cachedBytes: 0, cachedItems: 0, updatedAt: undefined,
+      });
     });
 
     it('follows `berth gc` deleting untagged manifests: the inventory forgets them and the run is recorded with its report', async () => {

@@ -197,6 +197,32 @@ describe('pull-through cache (upstream Berth with htpasswd)', () => {
     assert.match(text, /registry_proxy_served_bytes_total\{upstream="hub"\} [1-9]/);
   });
 
+  it('keeps the same counts in the metadata database for the read API (/api/v1/upstreams)', async () => {
+    const metric = (text: string, name: string, labels: string) => [...text.matchAll(new RegExp(`^${name}\\{${labels}\\} (\\d+)`, 'gm'))].reduce((n, m) => n + Number(m[1]), 0);
+    type Upstream = { name: string; configured: boolean; remoteurl: string | null; hits: number; misses: number; servedBytes: number; fetchedBytes: number };
+    let hub: Upstream | undefined;
+    let expected: Record<string, number> = {};
+    // Counts are written every 2 s: wait until the database has caught up with the metrics.
+    for (let i = 0; i < 50; i++) {
+      const text = await mirror.server.observability.metrics!.render();
+      expected = {
+        hits: metric(text, 'registry_proxy_hits_total', 'upstream="hub",kind="[a-z]+"'),
+        misses: metric(text, 'registry_proxy_misses_total', 'upstream="hub",kind="[a-z]+"'),
+        servedBytes: metric(text, 'registry_proxy_served_bytes_total', 'upstream="hub"'),
+        fetchedBytes: metric(text, 'registry_proxy_upstream_bytes_total', 'upstream="hub"'),
+      };
+      const res = await fetch(`${mirror.url}/api/v1/upstreams`);
+      assert.equal(res.status, 200);
+      hub = ((await res.json()) as { items: Upstream[] }).items.find((u) => u.name === 'hub');
+      if (hub && Object.entries(expected).every(([k, v]) => hub![k as keyof Upstream] === v)) break;
+      await sleep(200);
+    }
+    assert.ok(expected.hits! > 0 && expected.servedBytes! > 0);
+    assert.deepEqual({ hits: hub?.hits, misses: hub?.misses, servedBytes: hub?.servedBytes, fetchedBytes: hub?.fetchedBytes }, expected);
+    assert.equal(hub?.configured, true);
+    assert.doesNotMatch(hub?.remoteurl ?? '', new RegExp(PASSWORD));
+  });
+
   it('keeps bookkeeping rows: local names, kinds, sizes, and the tags it validated', async () => {
     const meta = mirror.server.proxy!.db;
     const rows = await meta.selectFrom('proxy_cache_entries').selectAll().where('repository', '=', 'hub/library/alpine').execute();
