@@ -212,13 +212,6 @@ export const OPENAPI = {
         responses: { ...ok(ref('DeadLetterPage'), 'A page of dead letters.'), ...errors },
       },
     },
-    '/api/v1/upstreams': {
-      get: {
-        operationId: 'listUpstreams',
-        summary: 'Pull-through upstreams with their counters since the database was created, summed over replicas (system administrators).',
-        responses: { ...ok(ref('UpstreamList'), 'Every configured upstream, and any that has counters.'), ...errors },
-      },
-    },
     '/api/v1/openapi.json': {
       get: { operationId: 'openapi', responses: ok({ type: 'object' }, 'This document.') },
     },
@@ -292,14 +285,6 @@ export const OPENAPI = {
         createdAt: { type: 'string', format: 'date-time' }, deadAt: time, event: { type: 'object', description: 'The event as it would be sent (Distribution\'s envelope entry).' },
       }),
       DeadLetterPage: page('DeadLetter'),
-      Upstream: obj({
-        name: str, remoteurl: nullable('string', { description: 'Credentials masked.' }), configured: { type: 'boolean' },
-        hits: int, misses: int, manifestHits: int, blobHits: int, manifestMisses: int, blobMisses: int,
-        servedBytes: { ...int, description: 'Bytes of proxied manifests and blobs sent to clients.' },
-        fetchedBytes: { ...int, description: 'Bytes read from the upstream.' },
-        errors: int, cachedBytes: { ...int, description: 'What the cache holds now.' }, cachedItems: int, updatedAt: time,
-      }),
-      UpstreamList: obj({ items: { type: 'array', items: ref('Upstream') } }),
       ArtifactDetail: obj({
         ...artifactSummaryProperties,
         repository: str,

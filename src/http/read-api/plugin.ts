@@ -39,7 +39,7 @@ export const readApi: FastifyPluginAsync<ReadApiOptions> = async (app, { invento
   const openapi = JSON.stringify(OPENAPI);
 
   app.get('/openapi.json', async (_req, reply) => json(reply, openapi));
-  recordRoutes(app, db, access, inventory.system.config);
+  recordRoutes(app, db, access);
 
   app.get('/repositories', async (req, reply) => {
     const q = new QueryReader(req, ['q', 'project', 'sort', ...PAGE]);

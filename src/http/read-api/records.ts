@@ -1,7 +1,6 @@
 // The read API's registry-wide records, for system administrators (ReadAccess.administrator):
 // the audit log (filtered, paged, and as a CSV download), garbage collection runs with their
-// reports, notification dead letters, and the pull-through cache's counters per upstream. All
-// from the metadata database. The admin API's older `GET /audit` and
+// reports, and notification dead letters. All from the metadata database. The admin API's older `GET /audit` and
 // `GET /notifications/deadletters` (whole lists) stay as they were.
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply } from 'fastify';
@@ -12,7 +11,6 @@ import { pageAudit, type AuditFilter } from '../../auth/audit-query.js';
 import { getGcRun, listGcRuns } from '../../gc/run-book.js';
 import { EventQueue } from '../../events/event-queue.js';
 import { encodeCursor } from '../../inventory/cursor.js';
-import { upstreamStats } from '../../inventory/upstream-stats.js';
 import type { ReadAccess } from './access.js';
 import { QueryReader } from './query.js';
 import { csvLine } from './csv.js';
@@ -21,7 +19,7 @@ const PAGE = ['limit', 'cursor'];
 const AUDIT_FILTERS = ['actor', 'action', 'repository', 'since', 'until'];
 const CSV_PAGE = 1000;
 
-export function recordRoutes(app: FastifyInstance, db: Kysely<MetaTables>, access: ReadAccess, configured: unknown): void {
+export function recordRoutes(app: FastifyInstance, db: Kysely<MetaTables>, access: ReadAccess): void {
   app.get('/audit/entries', async (req, reply) => {
     const q = new QueryReader(req, [...AUDIT_FILTERS, ...PAGE]);
     const filter = auditFilter(q);
@@ -85,11 +83,6 @@ export function recordRoutes(app: FastifyInstance, db: Kysely<MetaTables>, acces
     });
   });
 
-  app.get('/upstreams', async (req, reply) => {
-    new QueryReader(req, []);
-    await access.administrator(req);
-    return json(reply, { items: await upstreamStats(db, configured) });
-  });
 }
 
 function auditFilter(q: QueryReader): AuditFilter {
