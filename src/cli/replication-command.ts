@@ -1,4 +1,5 @@
 // `berth replication list|run|history|retry [--config FILE]`: replication's policies and jobs,
+// (`endpoint` and `policy` put|rm|list: replication-objects-command.ts),
 // read and queued in the metadata database the configuration names, so they work beside a
 // running server (whose workers pick up what `run` and `retry` queue) or on their own.
 import type { Command } from 'commander';
@@ -7,21 +8,27 @@ import { openMeta } from '../server/open-meta.js';
 import { PolicyCatalog } from '../replication/catalog.js';
 import { JobStore, type Job } from '../replication/job-store.js';
 import { sealingKey } from '../replication/sealing.js';
+import type { Kysely } from 'kysely';
+import type { MetaTables } from '../meta/tables/index.js';
+import { registerReplicationObjects } from './replication-objects-command.js';
 
 interface Flags {
   config?: string;
   json?: boolean;
 }
 
-async function withReplication<T>(flags: Flags, fn: (catalog: PolicyCatalog, store: JobStore) => Promise<T>): Promise<T> {
+async function withCatalog<T>(flags: Flags, fn: (catalog: PolicyCatalog, db: Kysely<MetaTables>) => Promise<T>): Promise<T> {
   const { config } = loadConfig({ ...(flags.config ? { file: flags.config } : {}), env: process.env });
   const meta = await openMeta(config);
   try {
-    const catalog = new PolicyCatalog(meta.db, config.replication, sealingKey(config.replication));
-    return await fn(catalog, new JobStore(meta.db));
+    return await fn(new PolicyCatalog(meta.db, config.replication, sealingKey(config.replication)), meta.db);
   } finally {
     await meta.close();
   }
+}
+
+function withReplication<T>(flags: Flags, fn: (catalog: PolicyCatalog, store: JobStore) => Promise<T>): Promise<T> {
+  return withCatalog(flags, (catalog, db) => fn(catalog, new JobStore(db)));
 }
 
 function print(flags: Flags, value: unknown, text: () => string): void {
@@ -38,6 +45,8 @@ function jobLine(j: Job): string {
 export function registerReplicationCommand(program: Command): void {
   const cmd = program.command('replication').description('replication policies and their jobs');
   const common = (c: Command) => c.option('-c, --config <file>', 'the registry\'s config.yml').option('--json', 'print JSON');
+
+  registerReplicationObjects(cmd, { withCatalog, print, run, common });
 
   common(cmd.command('list').description('policies, their endpoints and their jobs per state')).action(async (flags: Flags) => run(async () => {
     await withReplication(flags, async (catalog, store) => {

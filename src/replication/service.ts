@@ -36,6 +36,9 @@ export class ReplicationService {
   #runtime: Promise<ReplicationRuntime> | undefined;
   #registry: Registry;
   #crons: Cron[] = [];
+  /** The schedules the crons were made from, to restart them only when one changed. */
+  #schedules: string | undefined;
+  #watch: NodeJS.Timeout | undefined;
 
   constructor(o: ReplicationOptions) {
     this.#o = o;
@@ -104,13 +107,22 @@ export class ReplicationService {
   async start(): Promise<void> {
     await this.reschedule();
     this.#worker.start();
+    // Policies the CLI or another replica's API changed: their schedules follow within a poll.
+    this.#watch = setInterval(() => {
+      this.reschedule().catch((err: unknown) => this.#log.warn({ err }, 'replication: could not read the policies\' schedules'));
+    }, Math.max(this.#o.settings.poll, 1000));
+    this.#watch.unref();
   }
 
-  /** (Re)starts the cron of each scheduled policy: at start and after the admin API changed one. */
+  /** (Re)starts the cron of each scheduled policy whose schedule changed (all at start). */
   async reschedule(): Promise<void> {
+    const policies = await this.catalog.policies();
+    const schedules = JSON.stringify(policies.map((p) => [p.name, p.settings.enabled, p.settings.trigger.schedule]));
+    if (schedules === this.#schedules) return;
+    this.#schedules = schedules;
     for (const c of this.#crons) c.stop();
     this.#crons = [];
-    for (const p of await this.catalog.policies()) {
+    for (const p of policies) {
       const line = p.settings.trigger.schedule;
       if (!line || !p.settings.enabled) continue;
       this.#crons.push(new Cron(line, { protect: true }, () => {
@@ -122,6 +134,7 @@ export class ReplicationService {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.#watch);
     for (const c of this.#crons) c.stop();
     this.#crons = [];
     await this.#worker.stop();

@@ -14,6 +14,7 @@ import { basic, digestAt, eventually, replicationSection } from './support.js';
 import { readAudit } from '../../src/auth/audit.js';
 
 const SECRET = 'Endpoint-Pw-31337';
+const CLI_SECRET = 'Cli-Endpoint-Pw-4242';
 
 describe('replication admin API and CLI', () => {
   let dest: TestRegistry;
@@ -27,6 +28,17 @@ describe('replication admin API and CLI', () => {
     });
     const text = await res.text();
     return { status: res.status, text, json: () => JSON.parse(text) as unknown };
+  };
+
+  /** A one-blob image pushed as the administrator; returns its manifest. */
+  const pushAsAdmin = async (repo: string, config: string) => {
+    const c = blob(config);
+    const m = imageManifest(c, []);
+    const up = await fetch(`${source.url}/v2/${repo}/blobs/uploads/?digest=${c.digest}`, { method: 'POST', body: c.data, headers: { authorization: admin, 'content-type': 'application/octet-stream' } });
+    assert.equal(up.status, 201);
+    const r = await fetch(`${source.url}/v2/${repo}/manifests/v1`, { method: 'PUT', body: m.body, headers: { authorization: admin, 'content-type': m.mediaType } });
+    assert.equal(r.status, 201);
+    return m;
   };
 
   before(async () => {
@@ -70,14 +82,7 @@ describe('replication admin API and CLI', () => {
   it('adds a policy that replicates on events, audited, and shows its runs', async () => {
     const put = await api('PUT', '/replication/policies/to-dr', { direction: 'push', endpoint: 'dr', repositories: ['team/*'], trigger: { event: true } });
     assert.equal(put.status, 200, put.text);
-    const c = blob('{"admin":1}');
-    const m = imageManifest(c, []);
-    for (const b of [c]) {
-      const r = await fetch(`${source.url}/v2/team/app/blobs/uploads/?digest=${b.digest}`, { method: 'POST', body: b.data, headers: { authorization: admin, 'content-type': 'application/octet-stream' } });
-      assert.equal(r.status, 201);
-    }
-    const r = await fetch(`${source.url}/v2/team/app/manifests/v1`, { method: 'PUT', body: m.body, headers: { authorization: admin, 'content-type': m.mediaType } });
-    assert.equal(r.status, 201);
+    const m = await pushAsAdmin('team/app', '{"admin":1}');
     assert.equal(await eventually('team/app:v1 at dr', () => digestAt(dest.url, 'team/app', 'v1')), m.digest);
     const history = await api('GET', '/replication/policies/to-dr/history');
     const jobs = history.json() as Array<{ state: string; images: number }>;
@@ -115,6 +120,47 @@ describe('replication admin API and CLI', () => {
     assert.ok(again && again.trigger === 'retry' && again.state !== 'done');
     const rm = await api('DELETE', '/replication/policies/to-gone');
     assert.equal(rm.status, 204);
+  });
+
+  it('adds, lists and removes endpoints and policies through the CLI, audited, naming a bad key', async () => {
+    const pwFile = join(source.dir, 'cli-dr.pw');
+    writeFileSync(pwFile, `${CLI_SECRET}\n`);
+    const endpointFile = join(source.dir, 'endpoint.yml');
+    writeFileSync(endpointFile, `- name: cli-dr\n  url: ${dest.url}\n  username: robot\n  passwordfile: ${pwFile}\n`);
+    const put = await runBerth(['replication', 'endpoint', 'put', endpointFile, '--config', config]);
+    assert.equal(put.code, 0, put.stderr);
+    assert.ok(!readFileSync(join(source.root!, 'berth', 'meta.sqlite')).includes(Buffer.from(CLI_SECRET)), 'sealed at rest');
+    assert.equal((await source.server.replication!.catalog.endpoint('cli-dr'))?.password, CLI_SECRET);
+
+    const policyFile = join(source.dir, 'policy.yml');
+    const policy = (tags: string) => `name: from-cli\ndirection: push\nendpoint: cli-dr\nrepositories: ["cli/*"]\ntags: "${tags}"\ndestination: copy/\ntrigger: {event: true}\n`;
+    writeFileSync(policyFile, policy('(v'));
+    const bad = await runBerth(['replication', 'policy', 'put', policyFile, '--config', config]);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /policy\.tags: "\(v" is not a valid regular expression/);
+    writeFileSync(policyFile, policy('^v'));
+    const good = await runBerth(['replication', 'policy', 'put', policyFile, '--config', config]);
+    assert.equal(good.code, 0, good.stderr);
+    const listed = await berthJson<Array<{ name: string; origin: string }>>(['replication', 'policy', 'list', '--config', config]);
+    assert.ok(listed.some((p) => p.name === 'from-cli' && p.origin === 'api'), JSON.stringify(listed));
+    const endpoints = await berthJson<Array<{ name: string; hasPassword: boolean }>>(['replication', 'endpoint', 'list', '--config', config]);
+    assert.ok(endpoints.some((e) => e.name === 'cli-dr' && e.hasPassword));
+    assert.ok(!JSON.stringify(endpoints).includes(CLI_SECRET));
+
+    // The running server replicates by the policy the CLI stored.
+    const m = await pushAsAdmin('cli/app', '{"cli":1}');
+    assert.equal(await eventually('copy/cli/app:v1 at dr', () => digestAt(dest.url, 'copy/cli/app', 'v1')), m.digest);
+
+    const inUse = await runBerth(['replication', 'endpoint', 'rm', 'cli-dr', '--config', config]);
+    assert.equal(inUse.code, 1);
+    assert.match(inUse.stderr, /used by policies from-cli/);
+    assert.equal((await runBerth(['replication', 'policy', 'rm', 'from-cli', '--config', config])).code, 0);
+    assert.equal((await runBerth(['replication', 'endpoint', 'rm', 'cli-dr', '--config', config])).code, 0);
+    const db = source.server.auth!.meta.db;
+    const actions = (await readAudit(db, {})).filter((a) => a.target === 'cli-dr' || a.target === 'from-cli').map((a) => [a.action, a.actor.startsWith('cli:')]);
+    assert.deepEqual(actions.sort(), [
+      ['replication.endpoint.rm', true], ['replication.endpoint.set', true], ['replication.policy.rm', true], ['replication.policy.set', true],
+    ]);
   });
 
   it('exports metrics per policy', async () => {

@@ -1,0 +1,111 @@
+// `berth replication endpoint|policy put|rm|list`: the endpoints and policies the admin API
+// manages (/api/v1/replication), from the command line, in the shape of config.yml's
+// `replication.endpoints` and `replication.policies` entries (a YAML or JSON file holding one
+// entry or a list). Checked by the same rules as the configuration, refusals naming the key;
+// a `passwordfile` is read here and its password stored sealed, as the API stores one. Each
+// change is audited as the API's are, by `cli:<login>`. A running server sees a change within
+// its `replication.poll` (policies) or at the next job (endpoints).
+import { readFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
+import type { Command } from 'commander';
+import { parse as parseYaml } from 'yaml';
+import type { Kysely } from 'kysely';
+import type { MetaTables } from '../meta/tables/index.js';
+import type { EndpointView, PolicyCatalog, PolicyView } from '../replication/catalog.js';
+import { appendAudit } from '../auth/audit.js';
+
+interface Flags {
+  config?: string;
+  json?: boolean;
+}
+
+export type WithCatalog = <T>(flags: Flags, fn: (catalog: PolicyCatalog, db: Kysely<MetaTables>) => Promise<T>) => Promise<T>;
+type Print = (flags: Flags, value: unknown, text: () => string) => void;
+type Run = (fn: () => Promise<void>) => Promise<void>;
+
+/** The entries of a file (or standard input for `-`): one object or a list of them. */
+function entries(file: string, what: string): Record<string, unknown>[] {
+  const text = readFileSync(file === '-' ? 0 : file, 'utf8');
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch (err) {
+    throw new Error(`${file}: not YAML or JSON: ${(err as Error).message}`);
+  }
+  const list = Array.isArray(doc) ? doc : [doc];
+  list.forEach((e, i) => {
+    if (e === null || typeof e !== 'object' || Array.isArray(e)) throw new Error(`${file}: ${what} ${i}: expected an object in the shape of a config.yml replication entry`);
+  });
+  return list as Record<string, unknown>[];
+}
+
+/** An endpoint as the CLI takes it: `passwordfile` read here, since the server may not see the file. */
+function withPasswordRead(e: Record<string, unknown>): Record<string, unknown> {
+  if (typeof e.passwordfile !== 'string') return e;
+  if (e.password !== undefined) throw new Error(`endpoint ${String(e.name)}: password and passwordfile: give one`);
+  const { passwordfile, ...rest } = e;
+  return { ...rest, password: readFileSync(passwordfile, 'utf8').replace(/\r?\n$/, '') };
+}
+
+const audit = (db: Kysely<MetaTables>, action: string, target: string, detail?: Record<string, unknown>) =>
+  appendAudit(db, { actor: `cli:${userInfo().username}`, address: 'local', action, target, ...(detail ? { detail } : {}) });
+
+export function registerReplicationObjects(parent: Command, tools: { withCatalog: WithCatalog; print: Print; run: Run; common: (c: Command) => Command }): void {
+  const { withCatalog, print, run, common } = tools;
+
+  const endpoint = parent.command('endpoint').description('endpoints (other registries) kept in the metadata database');
+  common(endpoint.command('put').argument('<file>', 'YAML or JSON: one endpoint or a list, as in config.yml (- for standard input)')
+    .description('add or replace endpoints; passwords are stored encrypted')).action(async (file: string, flags: Flags) => run(async () => {
+    const list = entries(file, 'endpoint');
+    await withCatalog(flags, async (catalog, db) => {
+      const views: EndpointView[] = [];
+      for (const e of list) {
+        const view = await catalog.putEndpoint(withPasswordRead(e));
+        await audit(db, 'replication.endpoint.set', view.name, { url: view.url, username: view.username, hasPassword: view.hasPassword });
+        views.push(view);
+      }
+      print(flags, views, () => views.map((v) => `endpoint ${v.name} stored${v.hasPassword ? ' (password encrypted)' : ''}\n`).join(''));
+    });
+  }));
+  common(endpoint.command('rm').argument('<name>').description('remove an endpoint no policy uses')).action(async (name: string, flags: Flags) => run(async () => {
+    await withCatalog(flags, async (catalog, db) => {
+      await catalog.deleteEndpoint(name);
+      await audit(db, 'replication.endpoint.rm', name);
+      print(flags, { removed: name }, () => `endpoint ${name} removed\n`);
+    });
+  }));
+  common(endpoint.command('list').description('every endpoint, config.yml\'s and the stored ones (never a password)')).action(async (flags: Flags) => run(async () => {
+    await withCatalog(flags, async (catalog) => {
+      const views = await catalog.endpointViews();
+      print(flags, views, () => views.map((e) => `${e.name}  ${e.url}${e.username ? `  as ${e.username}` : ''}${e.hasPassword ? '  (password set)' : ''}  (${e.origin})\n`).join('') || 'no endpoints\n');
+    });
+  }));
+
+  const policy = parent.command('policy').description('policies kept in the metadata database');
+  common(policy.command('put').argument('<file>', 'YAML or JSON: one policy or a list, as in config.yml (- for standard input)')
+    .description('add or replace policies, checked as config.yml\'s are')).action(async (file: string, flags: Flags) => run(async () => {
+    const list = entries(file, 'policy');
+    await withCatalog(flags, async (catalog, db) => {
+      const views: PolicyView[] = [];
+      for (const p of list) {
+        const view = await catalog.putPolicy(p);
+        await audit(db, 'replication.policy.set', view.name, { ...view });
+        views.push(view);
+      }
+      print(flags, views, () => views.map((v) => `policy ${v.name} stored\n`).join(''));
+    });
+  }));
+  common(policy.command('rm').argument('<name>').description('remove a policy (its finished jobs stay in the history)')).action(async (name: string, flags: Flags) => run(async () => {
+    await withCatalog(flags, async (catalog, db) => {
+      await catalog.deletePolicy(name);
+      await audit(db, 'replication.policy.rm', name);
+      print(flags, { removed: name }, () => `policy ${name} removed\n`);
+    });
+  }));
+  common(policy.command('list').description('every policy, config.yml\'s and the stored ones')).action(async (flags: Flags) => run(async () => {
+    await withCatalog(flags, async (catalog) => {
+      const views = await catalog.policyViews();
+      print(flags, views, () => views.map((p) => `${p.name}  ${p.direction} ${p.direction === 'push' ? 'to' : 'from'} ${p.endpoint}  ${p.repositories.join(',')}  (${p.origin})\n`).join('') || 'no policies\n');
+    });
+  }));
+}
