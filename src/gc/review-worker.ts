@@ -73,11 +73,35 @@ export async function reviewOnce(meta: MetaDatabase, core: Registry, options: Re
   }
 }
 
+/** A revision link rewritten more recently than this belongs to a PUT that may be about to tag it. */
+const FRESH_PUT_MS = 60_000;
+
+/**
+ * Deletes an untagged manifest nothing keeps. Across replicas the core's lock is not shared, so
+ * the storage handshake covers a PUT (or tag) of the same manifest on another replica: its
+ * revision link's time is read, the manifest is marked pending, and it is kept when the link was
+ * rewritten since or very recently. A PUT writes its link before it checks for the mark: either
+ * it wrote before our check (kept) or it sees the mark and refuses (MANIFEST_BLOB_UNKNOWN, retry).
+ */
 async function reviewManifest(meta: MetaDatabase, core: Registry, row: ReviewRow, options: ReviewOptions): Promise<boolean> {
   if (options.untagged !== 'delete' || (options.keepUntagged ?? []).includes(projectOf(row.repository))) return false;
   const now = options.now ?? Date.now;
-  return core.manifests.deleteUnlessKept(row.repository, parse(row.digest), async () => (await manifestKept(meta, row.repository, row.digest))
-    || (await restorableUntil(meta, row.repository, row.digest, options.tagRestoreMs ?? 0, now())) !== undefined);
+  const digest = parse(row.digest);
+  const store = core.maintenance;
+  const linked = await store.inventory.revisionTime(row.repository, digest);
+  if (linked === undefined) return false;
+  const fresh = Math.min(options.graceMs, FRESH_PUT_MS);
+  await store.markPending(digest, Date.now() + MARK_TTL_MS);
+  try {
+    return await core.manifests.deleteUnlessKept(row.repository, digest, async () => {
+      const t = await store.inventory.revisionTime(row.repository, digest);
+      if (t !== linked || now() - t < fresh) return true;
+      return (await manifestKept(meta, row.repository, row.digest))
+        || (await restorableUntil(meta, row.repository, row.digest, options.tagRestoreMs ?? 0, now())) !== undefined;
+    });
+  } finally {
+    await store.clearPending(digest);
+  }
 }
 
 /** Kept while tagged, while a revision of the repository lists it as a child, or while its subject is there. */

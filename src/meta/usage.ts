@@ -6,7 +6,8 @@
 // counts once for the project) and kept incrementally. `uniqueBytes` is what deleting the owner
 // would free (held by no sibling repository, or by no other project); `sharedBytes` the rest.
 // Those two are computed when asked, over the owner's blobs only.
-import { sql } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { MetaTables } from './tables/index.js';
 import type { MetaDatabase } from './database.js';
 
 export interface Usage {
@@ -70,16 +71,7 @@ export class MetaUsageReader implements UsageReader {
   }
 
   async newBytes(project: string, blobs: { digest: string; size: number }[]): Promise<number> {
-    const sizes = new Map(blobs.map((b) => [b.digest, b.size]));
-    const digests = [...sizes.keys()];
-    for (let i = 0; i < digests.length; i += CHUNK) {
-      const held = await this.#meta.db.selectFrom('berth_usage_project_blob').select('blob')
-        .where('project', '=', project).where('blob', 'in', digests.slice(i, i + CHUNK)).execute();
-      for (const h of held) sizes.delete(h.blob);
-    }
-    let total = 0;
-    for (const size of sizes.values()) total += size;
-    return total;
+    return newBytesIn(this.#meta.db, project, blobs);
   }
 
   async #projects(only: string | undefined): Promise<ProjectUsage[]> {
@@ -125,4 +117,26 @@ export class MetaUsageReader implements UsageReader {
 
 function figures<T extends object>(base: T, totalBytes: number, uniqueBytes: number): T & Usage {
   return { ...base, totalBytes, uniqueBytes, sharedBytes: totalBytes - uniqueBytes };
+}
+
+type Db = Kysely<MetaTables> | Transaction<MetaTables>;
+
+/** Bytes of `blobs` (distinct digests) the project does not hold yet, read through `db` (a transaction, say). */
+export async function newBytesIn(db: Db, project: string, blobs: { digest: string; size: number }[]): Promise<number> {
+  const sizes = new Map(blobs.map((b) => [b.digest, b.size]));
+  const digests = [...sizes.keys()];
+  for (let i = 0; i < digests.length; i += CHUNK) {
+    const held = await db.selectFrom('berth_usage_project_blob').select('blob')
+      .where('project', '=', project).where('blob', 'in', digests.slice(i, i + CHUNK)).execute();
+    for (const h of held) sizes.delete(h.blob);
+  }
+  let total = 0;
+  for (const size of sizes.values()) total += size;
+  return total;
+}
+
+/** The project's deduplicated bytes, read through `db`. */
+export async function projectBytesIn(db: Db, project: string): Promise<number> {
+  const row = await db.selectFrom('berth_usage_project').select('bytes').where('project', '=', project).executeTakeFirst();
+  return row ? Number(row.bytes) : 0;
 }

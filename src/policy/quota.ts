@@ -4,8 +4,10 @@
 // Checked at the manifest PUT (the bytes the manifest adds to the project: the blobs it
 // references that the project does not hold yet, and its own bytes) and at the end of a blob
 // upload when the blob is new to the project. Usage counts only what manifests reference, so a
-// refused push leaves nothing counted. Checks of one project are serialized in this process,
-// so concurrent pushes into one project cannot each see the same room.
+// refused push leaves nothing counted. Checks of one project are serialized in this process, and
+// across processes sharing the metadata database by a reservation taken under the project's lock
+// (src/meta/quota-reservations.ts), so concurrent pushes into one project, on one replica or
+// several, cannot each see the same room.
 import { digestOf, type Digest } from '../oci/digest.js';
 import { manifestRefs } from '../oci/references.js';
 import { RegistryError } from '../errors/index.js';
@@ -15,6 +17,8 @@ import type { UploadService } from '../registry/upload-service.js';
 import { decorate } from '../registry/decorate.js';
 import { KeyedMutex } from '../registry/keyed-mutex.js';
 import type { UsageReader } from '../meta/usage.js';
+import type { MetaDatabase } from '../meta/database.js';
+import { QuotaReservations } from '../meta/quota-reservations.js';
 import { formatBytes } from '../gc/report.js';
 import { projectOf } from './patterns.js';
 
@@ -29,9 +33,13 @@ export class QuotaPolicy {
   readonly #usage: UsageReader;
   readonly #locks = new KeyedMutex();
 
-  constructor(settings: QuotaSettings, usage: UsageReader) {
+  readonly #reservations: QuotaReservations | undefined;
+
+  /** With `reservations`, checks hold across processes sharing the metadata database (replicas). */
+  constructor(settings: QuotaSettings, usage: UsageReader, reservations?: QuotaReservations) {
     this.#settings = settings;
     this.#usage = usage;
+    this.#reservations = reservations;
   }
 
   /** The project's limit in bytes; 0 is none. */
@@ -47,8 +55,19 @@ export class QuotaPolicy {
     const project = projectOf(repository);
     if (this.limitOf(project) <= 0) return work();
     return this.#locks.run(project, async () => {
-      await this.assertRoom(repository, blobs);
-      return work();
+      if (!this.#reservations) {
+        await this.assertRoom(repository, blobs);
+        return work();
+      }
+      const limit = this.limitOf(project);
+      const release = await this.#reservations.reserve(project, blobs, ({ used, reserved, adding }) => {
+        if (adding > 0 && used + reserved + adding > limit) throw quotaExceeded(project, limit, used + reserved, adding);
+      });
+      try {
+        return await work();
+      } finally {
+        await release();
+      }
     });
   }
 
@@ -65,9 +84,9 @@ export class QuotaPolicy {
 }
 
 /** The quota policy the configuration asks for; undefined when no project has a limit. */
-export function quotaFromConfig(settings: QuotaSettings, usage: UsageReader | undefined, warn: (message: string) => void): QuotaPolicy | undefined {
+export function quotaFromConfig(settings: QuotaSettings, usage: UsageReader | undefined, warn: (message: string) => void, meta?: MetaDatabase): QuotaPolicy | undefined {
   if (!hasLimits(settings)) return undefined;
-  if (usage) return new QuotaPolicy(settings, usage);
+  if (usage) return new QuotaPolicy(settings, usage, meta ? new QuotaReservations(meta) : undefined);
   warn('quota: limits are configured but usage is kept with the listing index, which is disabled (meta.index.enabled: false); quotas are not enforced');
   return undefined;
 }

@@ -75,6 +75,12 @@ export class StorageInventory {
     return info && !info.isDir ? info.modTime.getTime() : undefined;
   }
 
+  /** mtime (ms) of one revision link (rewritten by every PUT of the manifest), undefined when absent. */
+  async revisionTime(name: string, digest: Digest): Promise<number | undefined> {
+    const info = await orUndefined(this.#driver.stat(layout.revisionLink(name, digest)));
+    return info && !info.isDir ? info.modTime.getTime() : undefined;
+  }
+
   /** Every blob in storage with its size and mtime. */
   blobs(visit: (blob: BlobEntry) => void): Promise<void> {
     return listBlobs(this.#driver, visit);

@@ -116,7 +116,7 @@ export async function assemble(config: Config, options: AssembleOptions): Promis
     if (replication) closers.push(() => replication.close());
     const usage = meta && listing ? new MetaUsageReader(meta) : undefined;
     if (usage && obs?.metrics) registerUsageMetrics(obs.metrics.registry, usage);
-    const quota = server ? quotaFromConfig(config.quota, usage, (m) => logger.warn(m)) : undefined;
+    const quota = server ? quotaFromConfig(config.quota, usage, (m) => logger.warn(m), meta) : undefined;
     const inventory = server && listing && meta ? openInventory(meta, core, logger, { usage, system: systemInfo(config, driver.name, meta.dialect) }) : undefined;
     if (inventory) closers.push(() => inventory.close());
     // The trust guard inside the listeners: a refused read is no pull event.
