@@ -70,6 +70,26 @@ export class UpstreamCounters implements ProxyMetrics {
   }
 }
 
+/** What the rows hold for one upstream: every replica's counts since the database first counted. */
+export interface UpstreamTotals {
+  hits: { manifest: number; blob: number };
+  misses: { manifest: number; blob: number };
+  upstreamBytes: number;
+  servedBytes: number;
+  errors: number;
+  updatedAt: string | null;
+}
+
+export async function readUpstreamTotals(db: Kysely<MetaTables>): Promise<Map<string, UpstreamTotals>> {
+  const rows = await db.selectFrom('berth_proxy_upstream_stats').selectAll().execute();
+  return new Map(rows.map((r) => [r.upstream, {
+    hits: { manifest: Number(r.manifest_hits), blob: Number(r.blob_hits) }, misses: { manifest: Number(r.manifest_misses), blob: Number(r.blob_misses) },
+    upstreamBytes: Number(r.fetched_bytes), servedBytes: Number(r.served_bytes), errors: Number(r.errors), updatedAt: new Date(Number(r.updated_at)).toISOString(),
+  }]));
+}
+
+export const NO_TOTALS: UpstreamTotals = { hits: { manifest: 0, blob: 0 }, misses: { manifest: 0, blob: 0 }, upstreamBytes: 0, servedBytes: 0, errors: 0, updatedAt: null };
+
 /** Both: every event goes to `a` and `b`. */
 export function bothMetrics(a: ProxyMetrics, b: ProxyMetrics): ProxyMetrics {
   return {

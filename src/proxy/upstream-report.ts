@@ -5,6 +5,8 @@
 import { sql } from 'kysely';
 import type { Registry as MetricsRegistry } from 'prom-client';
 import type { PullThrough } from './pull-through.js';
+import { NO_TOTALS, readUpstreamTotals, type UpstreamTotals } from './upstream-counters.js';
+import { maskUrl } from '../config/mask.js';
 
 export interface UpstreamReport {
   name: string;
@@ -25,6 +27,8 @@ export interface UpstreamReport {
     servedBytes: number;
     errors: Record<string, number>;
   } | null;
+  /** Every replica's counts since the database first counted (tables/proxy-stats.ts), written every 2 s. */
+  totals: UpstreamTotals;
 }
 
 export async function upstreamReport(proxy: PullThrough, metrics: MetricsRegistry | undefined): Promise<UpstreamReport[]> {
@@ -33,6 +37,7 @@ export async function upstreamReport(proxy: PullThrough, metrics: MetricsRegistr
     .groupBy(['upstream', 'kind']).execute();
   const tags = await proxy.db.selectFrom('proxy_cache_tags').select(['upstream', sql<number | string>`count(*)`.as('n')]).groupBy('upstream').execute();
   const counters = metrics ? await counterValues(metrics) : undefined;
+  const totals = await readUpstreamTotals(proxy.db);
   return proxy.upstreams.map((u) => {
     const mine = entries.filter((e) => e.upstream === u.name);
     const count = (kind: string) => Number(mine.find((e) => e.kind === kind)?.n ?? 0);
@@ -45,7 +50,7 @@ export async function upstreamReport(proxy: PullThrough, metrics: MetricsRegistr
       if (v.labels.upstream === u.name) errors[String(v.labels.reason)] = (errors[String(v.labels.reason)] ?? 0) + v.value;
     }
     return {
-      name: u.name, remoteurl: u.remoteurl, prefix: u.prefix ?? null, namespaces: u.namespaces,
+      name: u.name, remoteurl: maskUrl(u.remoteurl), prefix: u.prefix ?? null, namespaces: u.namespaces,
       ttlMs: u.ttlMs, maxBytes: u.maxBytes, maxAgeMs: u.maxAgeMs, breaker: u.breaker.state,
       cache: {
         manifests: count('manifest'), blobs: count('blob'), bytes: mine.reduce((n, e) => n + Number(e.bytes ?? 0), 0),
@@ -56,6 +61,7 @@ export async function upstreamReport(proxy: PullThrough, metrics: MetricsRegistr
         misses: { manifest: value('registry_proxy_misses_total', { kind: 'manifest' }), blob: value('registry_proxy_misses_total', { kind: 'blob' }) },
         upstreamBytes: value('registry_proxy_upstream_bytes_total'), servedBytes: value('registry_proxy_served_bytes_total'), errors,
       } : null,
+      totals: totals.get(u.name) ?? NO_TOTALS,
     };
   });
 }

@@ -162,7 +162,7 @@ export const OPENAPI = {
     '/api/v1/upstreams': {
       get: {
         operationId: 'listUpstreams',
-        summary: 'Pull-through upstreams: settings, breaker, what the cache holds, and this process\'s hits, misses and bytes since it started (system administrators).',
+        summary: 'Pull-through upstreams: settings, breaker, what the cache holds, this process\'s hits, misses and bytes since it started (traffic, from its Prometheus counters), and every replica\'s since the database first counted (totals) (system administrators).',
         responses: { ...ok(ref('UpstreamList'), 'Every configured upstream (none without a pull-through cache).'), ...errors },
       },
     },
@@ -247,6 +247,9 @@ export const OPENAPI = {
           hits: obj({ manifest: int, blob: int }), misses: obj({ manifest: int, blob: int }), upstreamBytes: int, servedBytes: int,
           errors: { type: 'object', additionalProperties: int },
         })] },
+        totals: obj({
+          hits: obj({ manifest: int, blob: int }), misses: obj({ manifest: int, blob: int }), upstreamBytes: int, servedBytes: int, errors: int, updatedAt: time,
+        }, ['hits', 'misses', 'upstreamBytes', 'servedBytes', 'errors', 'updatedAt']),
       }),
       StorageTotal: obj({ totalBytes: int, blobs: int, projects: int, repositories: int }),
       ProjectUsageList: obj({ items: { type: 'array', items: ref('ProjectUsage') } }),
