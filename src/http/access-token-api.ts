@@ -1,5 +1,6 @@
 // Personal access tokens over HTTP: each user lists, creates and revokes its own under
-// `/api/v1/user/tokens` (signed in with its password, never with a token: a token cannot mint
+// `/api/v1/user/tokens` (signed in with its password or its console session, the way OpenID
+// Connect users who have no password here make theirs; never with a token: a token cannot mint
 // tokens), and system administrators list and revoke anyone's under `/api/v1/tokens`. The
 // token's text is in the creation answer only. Creation and revocation go to the audit log.
 // A Fastify plugin: the app registers it (app.ts) under `<prefix>/api/v1` beside the admin API.
@@ -9,6 +10,7 @@ import { AccessStoreError } from '../auth/access-store.js';
 import { parseScopeText } from '../auth/access-tokens.js';
 import { appendAudit } from '../auth/audit.js';
 import { credentialsOf } from '../auth/credentials.js';
+import { sessionIdentity } from './auth-hook.js';
 import type { TokenScope, UserIdentity } from '../auth/identity.js';
 import { crossSiteReason, isJsonBody } from '../auth/csrf.js';
 import { parseDuration } from '../config/duration.js';
@@ -69,8 +71,14 @@ async function run(auth: AuthService, settings: HttpSettings, req: FastifyReques
   }
 }
 
-/** The user the request's Basic credentials prove: a password sign-in of a database or directory user. */
+/** The user the request's Basic credentials prove (a password sign-in of a database or directory user), or its console session. */
 async function signedIn(auth: AuthService, req: FastifyRequest, address: string): Promise<UserIdentity> {
+  // A console session (its anti-forgery token checked by the auth hook): how OpenID Connect users, who have no password here, make tokens.
+  const session = sessionIdentity(req);
+  if (session) {
+    if (session.kind !== 'user') throw new AdminApiError('DENIED', 'personal access tokens are managed by users, not by a token or robot');
+    return session;
+  }
   const basic = credentialsOf(req.headers.authorization);
   if (basic?.kind !== 'basic') throw new AdminApiError('UNAUTHORIZED', 'sign in with your user name and password');
   const result = await auth.signIn.check(basic, address);

@@ -1,4 +1,4 @@
-// The external directories `auth` configures (LDAP now, OpenID Connect too): what each adds to
+// The external directories `auth` configures (LDAP, OpenID Connect): what each adds to
 // the authenticator chain, to the user directory (who a name is now) and to /readyz. A directory
 // that cannot be reached at start is logged with the cause and reported by /readyz until it
 // answers; the registry still starts (its database users and tokens keep working).
@@ -9,24 +9,30 @@ import type { Authenticator } from '../authenticator.js';
 import type { ExternalDirectory, ExternalUserStore } from '../external-users.js';
 import { LdapAuthenticator } from '../authenticators/ldap.js';
 import { LdapDirectory } from './ldap.js';
+import { OidcDirectory } from './oidc.js';
 
 export interface Directories {
   ldap: LdapDirectory | undefined;
+  /** Signs users in to the console only (console/oidc-routes.ts): no authenticator. */
+  oidc: OidcDirectory | undefined;
   list: ExternalDirectory[];
   authenticators: Authenticator[];
   checks: Array<[string, Check]>;
   close(): Promise<void>;
 }
 
-export async function startDirectories(auth: NonNullable<Config['auth']>, _external: ExternalUserStore, logger?: Pick<FastifyBaseLogger, 'error'>): Promise<Directories> {
-  if (auth.oidc) throw new Error('auth.oidc: OpenID Connect sign-in is not available in this build yet');
+export async function startDirectories(auth: NonNullable<Config['auth']>, external: ExternalUserStore, logger?: Pick<FastifyBaseLogger, 'error'>): Promise<Directories> {
   const ldap = auth.ldap ? new LdapDirectory(auth.ldap) : undefined;
+  const oidc = auth.oidc ? new OidcDirectory(auth.oidc, external) : undefined;
   if (ldap) await ldap.check().catch((err: unknown) => logger?.error({ err }, `auth.ldap: the directory cannot be used yet: ${(err as Error).message}`));
+  if (oidc) await oidc.check().catch((err: unknown) => logger?.error({ err }, `auth.oidc: the provider cannot be used yet: ${(err as Error).message}`));
+  const checks: Array<[string, Check]> = [];
+  if (ldap) checks.push(['ldap', () => ldap.check()]);
+  if (oidc) checks.push(['oidc', () => oidc.check()]);
   return {
-    ldap,
-    list: [...(ldap ? [ldap] : [])],
+    ldap, oidc, checks,
+    list: [...(ldap ? [ldap] : []), ...(oidc ? [oidc] : [])],
     authenticators: [...(ldap ? [new LdapAuthenticator(ldap)] : [])],
-    checks: [...(ldap ? [['ldap', () => ldap.check()] as [string, Check]] : [])],
     close: async () => {
       await ldap?.close();
     },

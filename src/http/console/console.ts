@@ -5,6 +5,7 @@ import type { AuthService } from '../../auth/service.js';
 import type { HttpSettings } from '../settings.js';
 import { assetRoutes } from './assets.js';
 import { sessionRoutes } from './session-routes.js';
+import { oidcRoutes } from './oidc-routes.js';
 import { attachConsoleSessions, ConsoleSessions } from './sessions.js';
 
 export interface ConsoleSettings {
@@ -39,7 +40,8 @@ export async function installConsole(app: FastifyInstance, console: ConsoleSetti
     reply.header('X-Berth-Authenticate', challenge);
   });
   await app.register(async (scope) => {
-    sessionRoutes(scope, auth, sessions, settings);
+    sessionRoutes(scope, auth, sessions, settings, `${root}/auth/oidc/login`);
+    if (auth?.directories.oidc && sessions) oidcRoutes(scope, auth, auth.directories.oidc, sessions, settings, root);
     assetRoutes(scope, { root, prefix: settings.prefix });
   }, { prefix: root });
 }

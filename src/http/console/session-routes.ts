@@ -18,6 +18,8 @@ const BODY_LIMIT = 8 * 1024;
 /** What the page is told about the caller (never a secret but the session's own anti-forgery token). */
 export interface SessionView {
   mode: 'basic' | 'token' | 'open';
+  /** Where the page can send the browser to sign in with OpenID Connect (auth.oidc), if configured. */
+  oidcLogin?: string;
   identity: { kind: Identity['kind']; name: string; admin: boolean } | null;
   csrf?: string;
   expiresAt?: number;
@@ -26,9 +28,10 @@ export interface SessionView {
   readOnly: boolean;
 }
 
-export function sessionRoutes(app: FastifyInstance, auth: AuthService | undefined, sessions: ConsoleSessions | undefined, settings: HttpSettings): void {
+export function sessionRoutes(app: FastifyInstance, auth: AuthService | undefined, sessions: ConsoleSessions | undefined, settings: HttpSettings, oidcLoginPath = ''): void {
   const view = (identity: Identity, session?: ConsoleSession): SessionView => ({
     mode: auth?.mode ?? 'open',
+    ...(auth?.directories.oidc ? { oidcLogin: oidcLoginPath } : {}),
     identity: identity.kind === 'anonymous' ? null : { kind: identity.kind, name: identityName(identity), admin: isAdmin(identity) },
     ...(session ? { csrf: session.csrf, expiresAt: session.expiresAt, idleUntil: session.idleUntil } : {}),
     deleteEnabled: settings.deleteEnabled,
