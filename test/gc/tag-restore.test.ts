@@ -26,6 +26,8 @@ import type { LabImages } from '../e2e/support/images.js';
 import { copy, inspectRaw } from '../e2e/support/skopeo.js';
 import { pushImage } from '../support/push.js';
 import { berthOk, runBerth } from '../support/cli.js';
+import { PASSWORD, basic, seed, startAuthRegistry, type AuthRegistry } from '../auth/support.js';
+import { push } from '../api/read-support.js';
 
 const quiet = { info: () => {}, warn: () => {} };
 const HOUR = 3_600_000;
@@ -137,5 +139,42 @@ describe('berth tag restore on a serving registry, pulled with skopeo', () => {
     await copy(ref, `oci:${out}:v1`);
     const index = JSON.parse(await readFile(join(out, 'index.json'), 'utf8')) as { manifests: { digest: string }[] };
     assert.equal(index.manifests[0]?.digest, images.digest('tiny'));
+  });
+});
+
+describe('the admin API lists and restores deleted tags', () => {
+  let reg: AuthRegistry;
+  const root = basic('root', PASSWORD);
+  const config = blob('{"admin":"restore"}');
+  const layer = blob('admin restore layer');
+  const m = imageManifest(config, [layer]);
+  before(async () => {
+    reg = await startAuthRegistry('basic');
+    await seed(reg.store);
+    await reg.store.addUser('root', PASSWORD, true);
+    assert.equal(await push(reg.url, 'team/app', 'v1', m, [config, layer], root), 201);
+  });
+  after(async () => reg?.close());
+
+  const call = (method: string, path: string, who: string, body?: unknown) => fetch(`${reg.url}/api/v1${path}`, {
+    method, headers: { Authorization: who, ...(body ? { 'Content-Type': 'application/json' } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}),
+  });
+
+  it('lists the deleted tag, restores it for an administrator only, and says why when there is nothing to restore', async () => {
+    assert.equal((await fetch(`${reg.url}/v2/team/app/manifests/v1`, { method: 'DELETE', headers: { Authorization: root } })).status, 202);
+    const listed = await call('GET', '/tags/deleted?repository=team/app', root);
+    assert.equal(listed.status, 200);
+    const rows = await listed.json() as { repository: string; tag: string; digest: string; reason: string }[];
+    assert.deepEqual(rows.map((r) => [r.repository, r.tag, r.digest, r.reason]), [['team/app', 'v1', m.digest, 'untag']]);
+    assert.equal((await call('POST', '/tags/restore', basic('bob', PASSWORD), { repository: 'team/app', tag: 'v1' })).status, 403);
+    const restored = await call('POST', '/tags/restore', root, { repository: 'team/app', tag: 'v1' });
+    assert.equal(restored.status, 200, await restored.clone().text());
+    assert.deepEqual(await restored.json(), { repository: 'team/app', tag: 'v1', digest: m.digest });
+    const pulled = await fetch(`${reg.url}/v2/team/app/manifests/v1`, { headers: { Authorization: root, Accept: m.mediaType } });
+    assert.equal(pulled.status, 200);
+    assert.deepEqual(Buffer.from(await pulled.arrayBuffer()), m.body);
+    const missing = await call('POST', '/tags/restore', root, { repository: 'team/app', tag: 'nope' });
+    assert.equal(missing.status, 404);
+    assert.match(await missing.text(), /no deleted tag team\/app:nope is restorable/);
   });
 });
