@@ -5,20 +5,12 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestRegistry, type TestRegistry } from '../support/registry-server.js';
 import { PASSWORD, basic, seed, startAuthRegistry, token, type AuthRegistry } from '../auth/support.js';
-import { assertError, getJson, push, read, smallImage } from './read-support.js';
+import { allPages, assertError, getJson, push, read, smallImage } from './read-support.js';
 import type { Page, RepositorySummary } from '../../src/inventory/shapes.js';
 
-type RepoPage = Page<RepositorySummary>;
 
-async function everyPage(base: string, query: string, authorization?: string): Promise<RepositorySummary[]> {
-  const out: RepositorySummary[] = [];
-  let cursor: string | null = null;
-  do {
-    const page: RepoPage = await read<RepoPage>(`${base}/api/v1/repositories?${query}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, 'RepositoryPage', authorization);
-    out.push(...page.items);
-    cursor = page.next;
-  } while (cursor);
-  return out;
+function everyPage(base: string, query: string, authorization?: string): Promise<RepositorySummary[]> {
+  return allPages<RepositorySummary>(`${base}/api/v1/repositories?${query}`, 'RepositoryPage', authorization);
 }
 
 describe('read API: repositories (no auth)', () => {
