@@ -81,6 +81,15 @@ export function registerReplicationObjects(parent: Command, tools: { withCatalog
     });
   }));
 
+  common(parent.command('rekey').description('seal every stored endpoint password under replication.key (a rotation: the old key in replication.previouskey until this ran)'))
+    .action(async (flags: Flags) => run(async () => {
+      await withCatalog(flags, async (catalog, db) => {
+        const done = await catalog.rekey();
+        await audit(db, 'replication.rekey', 'endpoints', done);
+        print(flags, done, () => `${done.endpoints} endpoint password(s) sealed under the current key (${done.fromPrevious} were under the previous key)\n`);
+      });
+    }));
+
   const policy = parent.command('policy').description('policies kept in the metadata database');
   common(policy.command('put').argument('<file>', 'YAML or JSON: one policy or a list, as in config.yml (- for standard input)')
     .description('add or replace policies, checked as config.yml\'s are')).action(async (file: string, flags: Flags) => run(async () => {

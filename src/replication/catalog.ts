@@ -12,7 +12,7 @@ import {
 } from '../config/sections/replication.js';
 import { ReplicationPolicy } from './policy.js';
 import type { EndpointSettings } from './remote-side.js';
-import { seal, unseal } from './sealing.js';
+import { seal, unsealWith, type SealingKeys } from './sealing.js';
 
 export class CatalogError extends Error {
   constructor(readonly code: 'INVALID' | 'CONFLICT' | 'NOT_FOUND', message: string) {
@@ -43,15 +43,15 @@ function endpointFromConfig(e: ReplicationEndpointConfig): EndpointSettings {
 
 export class PolicyCatalog {
   readonly #db: Kysely<MetaTables>;
-  readonly #key: Buffer | undefined;
+  readonly #keys: SealingKeys | undefined;
   readonly #configPolicies: ReplicationPolicy[];
   readonly #configPolicyInput: ReplicationPolicyConfig[];
   readonly #configEndpoints = new Map<string, EndpointSettings>();
   #cache: { at: number; policies: ReplicationPolicy[] } | undefined;
 
-  constructor(db: Kysely<MetaTables>, settings: ReplicationSettings, key: Buffer | undefined) {
+  constructor(db: Kysely<MetaTables>, settings: ReplicationSettings, keys: SealingKeys | undefined) {
     this.#db = db;
-    this.#key = key;
+    this.#keys = keys;
     this.#configPolicies = settings.policies.map((p) => new ReplicationPolicy(p, 'config'));
     this.#configPolicyInput = settings.policies.map((p) => Value.Encode(ReplicationPolicySchema, p));
     for (const e of settings.endpoints) this.#configEndpoints.set(e.name, endpointFromConfig(e));
@@ -81,14 +81,14 @@ export class PolicyCatalog {
   async endpoint(name: string): Promise<EndpointSettings | undefined> {
     const fixed = this.#configEndpoints.get(name);
     if (fixed) return fixed;
-    const row = await this.#db.selectFrom('replication_endpoints').selectAll().where('name', '=', name).executeTakeFirst();
+    const row = await this.#db.selectFrom('replication_endpoints').selectAll().where('name', '=', name).where('origin', '=', 'api').executeTakeFirst();
     if (!row) return undefined;
-    const password = row.password_sealed === null ? undefined : unseal(this.#needKey(), row.password_sealed);
+    const password = row.password_sealed === null ? undefined : unsealWith(this.#needKey(), row.password_sealed).plaintext;
     return { name: row.name, url: row.url, username: row.username ?? undefined, password, insecure: row.insecure === 1, ...(row.ca ? { ca: row.ca } : {}) };
   }
 
   async endpointViews(): Promise<EndpointView[]> {
-    const rows = await this.#db.selectFrom('replication_endpoints').selectAll().orderBy('name').execute();
+    const rows = await this.#db.selectFrom('replication_endpoints').selectAll().where('origin', '=', 'api').orderBy('name').execute();
     return [
       ...[...this.#configEndpoints.values()].map((e) => ({ name: e.name, url: e.url, username: e.username ?? null, hasPassword: e.password !== undefined, insecure: e.insecure, origin: 'config' as const })),
       ...rows.map((r) => ({ name: r.name, url: r.url, username: r.username, hasPassword: r.password_sealed !== null, insecure: r.insecure === 1, origin: 'api' as const })),
@@ -100,7 +100,7 @@ export class PolicyCatalog {
     const e = checked(ReplicationEndpointSchema, body, 'endpoint') as ReplicationEndpointConfig;
     if (this.#configEndpoints.has(e.name)) throw new CatalogError('CONFLICT', `endpoint ${e.name} is defined in config.yml; change it there`);
     if (e.passwordfile !== undefined) throw new CatalogError('INVALID', 'passwordfile is for config.yml; send the password itself');
-    const sealed = e.password !== undefined ? seal(this.#needKey(), e.password) : null;
+    const sealed = e.password !== undefined ? seal(this.#needKey().current, e.password) : null;
     const row = { name: e.name, url: e.url, username: e.username ?? null, password_sealed: sealed, insecure: e.insecure ? 1 : 0, ca: e.ca ? readFileSync(e.ca, 'utf8') : null, updated_at: Date.now() };
     await this.#db.deleteFrom('replication_endpoints').where('name', '=', e.name).execute();
     await this.#db.insertInto('replication_endpoints').values(row).execute();
@@ -111,7 +111,7 @@ export class PolicyCatalog {
     if (this.#configEndpoints.has(name)) throw new CatalogError('CONFLICT', `endpoint ${name} is defined in config.yml; remove it there`);
     const users = (await this.policies()).filter((p) => p.settings.endpoint === name).map((p) => p.name);
     if (users.length > 0) throw new CatalogError('CONFLICT', `endpoint ${name} is used by policies ${users.join(', ')}`);
-    const r = await this.#db.deleteFrom('replication_endpoints').where('name', '=', name).executeTakeFirst();
+    const r = await this.#db.deleteFrom('replication_endpoints').where('name', '=', name).where('origin', '=', 'api').executeTakeFirst();
     if (Number(r.numDeletedRows) === 0) throw new CatalogError('NOT_FOUND', `no endpoint named ${name}`);
   }
 
@@ -135,9 +135,54 @@ export class PolicyCatalog {
     this.#cache = undefined;
   }
 
-  #needKey(): Buffer {
-    if (!this.#key) throw new CatalogError('INVALID', 'endpoint passwords are stored encrypted: set replication.key or replication.keyfile first');
-    return this.#key;
+  /**
+   * Stores config.yml's endpoints (passwords sealed) as its rows, and forgets rows of endpoints
+   * config.yml no longer has: the database holds every credential replication uses, encrypted.
+   */
+  async storeConfigEndpoints(): Promise<void> {
+    const now = Date.now();
+    const names = [...this.#configEndpoints.keys()];
+    // Upserts, not delete-then-insert: replicas sharing PostgreSQL start at the same moment.
+    for (const e of this.#configEndpoints.values()) {
+      const row = {
+        url: e.url, username: e.username ?? null, insecure: e.insecure ? 1 : 0, ca: e.ca ? e.ca.toString() : null, updated_at: now, origin: 'config',
+        password_sealed: e.password !== undefined ? seal(this.#needKey().current, e.password) : null,
+      };
+      await this.#db.insertInto('replication_endpoints').values({ name: e.name, ...row })
+        .onConflict((oc) => oc.column('name').doUpdateSet(row)).execute();
+    }
+    let gone = this.#db.deleteFrom('replication_endpoints').where('origin', '=', 'config');
+    if (names.length > 0) gone = gone.where('name', 'not in', names);
+    await gone.execute();
+  }
+
+  /**
+   * Seals every stored credential under the current key (`berth replication rekey`): those
+   * sealed under `previouskey` during a rotation, and the others afresh. Refuses, naming the
+   * endpoint, a credential neither key opens, before changing anything.
+   */
+  async rekey(): Promise<{ endpoints: number; fromPrevious: number }> {
+    const keys = this.#needKey();
+    return this.#db.transaction().execute(async (tx) => {
+      const rows = await tx.selectFrom('replication_endpoints').select(['name', 'origin', 'password_sealed']).where('password_sealed', 'is not', null).execute();
+      const opened = rows.map((r) => {
+        try {
+          return { ...r, ...unsealWith(keys, r.password_sealed!) };
+        } catch {
+          throw new CatalogError('INVALID', `the password of endpoint ${r.name} (${r.origin}) opens with neither replication.key nor replication.previouskey`);
+        }
+      });
+      for (const r of opened) {
+        await tx.updateTable('replication_endpoints').set({ password_sealed: seal(keys.current, r.plaintext), updated_at: Date.now() })
+          .where('name', '=', r.name).where('origin', '=', r.origin).execute();
+      }
+      return { endpoints: opened.length, fromPrevious: opened.filter((r) => r.underPrevious).length };
+    });
+  }
+
+  #needKey(): SealingKeys {
+    if (!this.#keys) throw new CatalogError('INVALID', 'endpoint passwords are stored encrypted: set replication.key or replication.keyfile first');
+    return this.#keys;
   }
 }
 

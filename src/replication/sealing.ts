@@ -6,20 +6,50 @@ import { readFileSync } from 'node:fs';
 
 export class SealingError extends Error {}
 
-/** The 32-byte key from `key` (base64) or the file `keyfile`; undefined when neither is set. */
-export function sealingKey(settings: { key?: string | undefined; keyfile?: string | undefined }): Buffer | undefined {
-  let text = settings.key;
-  if (text === undefined && settings.keyfile !== undefined) {
+interface KeySettings {
+  key?: string | undefined;
+  keyfile?: string | undefined;
+  previouskey?: string | undefined;
+  previouskeyfile?: string | undefined;
+}
+
+/** The keys credentials are sealed with: `current` seals, `previous` (during a rotation) only opens. */
+export interface SealingKeys {
+  current: Buffer;
+  previous?: Buffer | undefined;
+}
+
+function readKey(text: string | undefined, file: string | undefined, name: 'key' | 'previouskey'): Buffer | undefined {
+  let value = text;
+  if (value === undefined && file !== undefined) {
     try {
-      text = readFileSync(settings.keyfile, 'utf8').trim();
+      value = readFileSync(file, 'utf8').trim();
     } catch (err) {
-      throw new SealingError(`replication.keyfile: cannot read ${settings.keyfile}: ${(err as Error).message}`);
+      throw new SealingError(`replication.${name}file: cannot read ${file}: ${(err as Error).message}`);
     }
   }
-  if (text === undefined) return undefined;
-  const key = Buffer.from(text, 'base64');
-  if (key.length !== 32) throw new SealingError(`replication.${settings.key !== undefined ? 'key' : 'keyfile'}: the key must be 32 bytes in base64 (openssl rand -base64 32)`);
+  if (value === undefined) return undefined;
+  const key = Buffer.from(value, 'base64');
+  if (key.length !== 32) throw new SealingError(`replication.${name}${text !== undefined ? '' : 'file'}: the key must be 32 bytes in base64 (openssl rand -base64 32)`);
   return key;
+}
+
+/** The keys from `key`/`keyfile` and `previouskey`/`previouskeyfile`; undefined without a key. */
+export function sealingKey(settings: KeySettings): SealingKeys | undefined {
+  const current = readKey(settings.key, settings.keyfile, 'key');
+  if (!current) return undefined;
+  const previous = readKey(settings.previouskey, settings.previouskeyfile, 'previouskey');
+  return { current, ...(previous ? { previous } : {}) };
+}
+
+/** Opens a value sealed under the current key or, during a rotation, the previous one. */
+export function unsealWith(keys: SealingKeys, sealed: string): { plaintext: string; underPrevious: boolean } {
+  try {
+    return { plaintext: unseal(keys.current, sealed), underPrevious: false };
+  } catch (err) {
+    if (!keys.previous) throw err;
+    return { plaintext: unseal(keys.previous, sealed), underPrevious: true };
+  }
 }
 
 export function seal(key: Buffer, plaintext: string): string {

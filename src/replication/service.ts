@@ -105,6 +105,7 @@ export class ReplicationService {
   }
 
   async start(): Promise<void> {
+    await this.catalog.storeConfigEndpoints();
     await this.reschedule();
     this.#worker.start();
     // Policies the CLI or another replica's API changed: their schedules follow within a poll.

@@ -109,8 +109,9 @@ export async function assemble(config: Config, options: AssembleOptions): Promis
       : undefined;
     if (proxy) closers.push(() => proxy.close());
     obs?.watchStorage(driver);
-    // Loaded only where policies can exist: config.yml names some, or the admin API (auth) may add them.
-    const replication = server && meta && (config.replication.policies.length > 0 || config.auth !== undefined)
+    // Loaded only where policies can exist (config.yml names some, or the admin API may add them)
+    // or config.yml's endpoints have credentials to store sealed.
+    const replication = server && meta && (config.replication.policies.length > 0 || config.replication.endpoints.length > 0 || config.auth !== undefined)
       ? (await import('../replication/from-config.js')).replicationFromConfig(config, { meta, core, logger, metrics: obs?.metrics?.registry })
       : undefined;
     if (replication) closers.push(() => replication.close());

@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { ConfigError, loadConfig } from '../../src/config/load.js';
 import { runBerth } from '../support/cli.js';
 
-const ENDPOINTS = ['replication:', '  endpoints:', '    - name: dr', '      url: https://dr.example.com', '      username: robot', '      password: s3cret-Pw'];
+const KEY = Buffer.alloc(32, 7).toString('base64');
+const ENDPOINTS = ['replication:', `  key: ${KEY}`, '  endpoints:', '    - name: dr', '      url: https://dr.example.com', '      username: robot', '      password: s3cret-Pw'];
 
 function file(lines: string[]): string {
   const path = join(tmpdir(), `berth-repl-config-${process.pid}-${Math.random().toString(36).slice(2)}.yml`);
@@ -60,10 +61,21 @@ describe('replication configuration', () => {
     assert.match(problems(['replication:', '  key: c2hvcnQ=']), /replication\.key: must be 32 bytes/);
   });
 
-  it('berth config print masks endpoint passwords', async () => {
+  it('refuses an endpoint password without a key to store it encrypted, naming the key', () => {
+    const msg = problems(['replication:', '  endpoints:', '    - {name: dr, url: https://dr.example.com, username: robot, passwordfile: /run/secrets/dr}']);
+    assert.match(msg, /replication\.endpoints\[0\]\.passwordfile: credentials are stored encrypted .* set replication\.key or replication\.keyfile/);
+  });
+
+  it('refuses a previous key without a current one, and one that is not 32 bytes', () => {
+    assert.match(problems(['replication:', `  previouskey: ${KEY}`]), /replication\.previouskey: a rotation needs the new key/);
+    assert.match(problems(['replication:', `  key: ${KEY}`, '  previouskey: c2hvcnQ=']), /replication\.previouskey: must be 32 bytes/);
+  });
+
+  it('berth config print masks endpoint passwords and keys', async () => {
     const r = await runBerth(['config', 'print', file(policy(['      repositories: ["a/*"]', '      trigger: {event: true}']))]);
     assert.equal(r.code, 0, r.stderr);
     assert.doesNotMatch(r.stdout, /s3cret-Pw/);
+    assert.ok(!r.stdout.includes(KEY), 'the key is masked');
     assert.match(r.stdout, /robot/);
   });
 });

@@ -47,9 +47,13 @@ export function basic(user: string, password: string): string {
 export type ReplicationInput = NonNullable<ConfigInput['replication']>;
 
 /** A replication section with quick test timings (short leases, polls and backoffs). */
+/** The sealing key of the replication tests' registries. */
+export const TEST_KEY = Buffer.alloc(32, 42).toString('base64');
+
 export function replicationSection(partial: Partial<ReplicationInput>): ReplicationInput {
   return {
-    lease: '3s', workers: 4, maxattempts: 5, backoff: '200ms', maxbackoff: '1s', poll: '200ms', endpoints: [], policies: [],
+    // Endpoint passwords are stored sealed: a key is needed wherever one is configured.
+    key: TEST_KEY, lease: '3s', workers: 4, maxattempts: 5, backoff: '200ms', maxbackoff: '1s', poll: '200ms', endpoints: [], policies: [],
     ...partial,
   } as ReplicationInput;
 }

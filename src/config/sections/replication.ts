@@ -55,6 +55,9 @@ export const ReplicationSection = Type.Object({
   key: Type.Optional(Type.String({ minLength: 1, ...secret() })),
   /** A file holding the key (base64), instead of `key`. */
   keyfile: Type.Optional(Type.String({ minLength: 1, ...notSecret('the path of the key file') })),
+  /** During a key rotation: the key credentials were sealed with before (`berth replication rekey`). */
+  previouskey: Type.Optional(Type.String({ minLength: 1, ...secret() })),
+  previouskeyfile: Type.Optional(Type.String({ minLength: 1, ...notSecret('the path of the previous key file') })),
   /** How long a replica holds a job it runs before another may take it over (renewed while it runs). */
   lease: millis('30s'),
   /** Jobs one replica runs at once. */
@@ -129,6 +132,10 @@ export function replicationConfigProblems(r: ReplicationShape): string[] {
     if (names.has(e.name)) problems.push(`replication.endpoints[${i}].name: "${e.name}" is used twice`);
     names.add(e.name);
     if (e.password !== undefined && e.passwordfile !== undefined) problems.push(`replication.endpoints[${i}]: password and passwordfile exclude each other`);
+    const given = e.password !== undefined ? 'password' : e.passwordfile !== undefined ? 'passwordfile' : undefined;
+    if (given && r.key === undefined && r.keyfile === undefined) {
+      problems.push(`replication.endpoints[${i}].${given}: credentials are stored encrypted in the metadata database: set replication.key or replication.keyfile (openssl rand -base64 32)`);
+    }
   });
   const policies = new Set<string>();
   r.policies.forEach((p, i) => {
@@ -138,5 +145,8 @@ export function replicationConfigProblems(r: ReplicationShape): string[] {
   });
   if (r.key !== undefined && r.keyfile !== undefined) problems.push('replication: key and keyfile exclude each other');
   if (r.key !== undefined && Buffer.from(r.key, 'base64').length !== 32) problems.push('replication.key: must be 32 bytes in base64 (openssl rand -base64 32)');
+  if (r.previouskey !== undefined && r.previouskeyfile !== undefined) problems.push('replication: previouskey and previouskeyfile exclude each other');
+  if (r.previouskey !== undefined && Buffer.from(r.previouskey, 'base64').length !== 32) problems.push('replication.previouskey: must be 32 bytes in base64');
+  if ((r.previouskey !== undefined || r.previouskeyfile !== undefined) && r.key === undefined && r.keyfile === undefined) problems.push('replication.previouskey: a rotation needs the new key in replication.key or replication.keyfile');
   return problems;
 }

@@ -12,6 +12,7 @@ import { inventory } from './0650-inventory.js';
 import { inventoryKeys } from './0651-inventory-keys.js';
 import { readRecords } from './0652-read-records.js';
 import { replication } from './0700-replication.js';
+import { replicationOrigin } from './0701-replication-origin.js';
 import { gcReferences } from './0900-gc-references.js';
 import { gcReconcile } from './0901-gc-reconcile.js';
 import { identity } from './1000-identity.js';
@@ -28,6 +29,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0651-inventory-keys': inventoryKeys,
   '0652-read-records': readRecords,
   '0700-replication': replication,
+  '0701-replication-origin': replicationOrigin,
   '0900-gc-references': gcReferences,
   '0901-gc-reconcile': gcReconcile,
   '1000-identity': identity,

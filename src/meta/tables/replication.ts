@@ -49,6 +49,8 @@ export interface ReplicationTables {
     insecure: number;
     ca: string | null;
     updated_at: BigIntColumn;
+    /** `api` (added through the API or CLI) or `config` (config.yml's, stored at start; migration 0701). */
+    origin: ColumnType<string, string | undefined, string>;
   };
   replication_policies: {
     name: string;
