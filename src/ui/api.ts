@@ -4,6 +4,8 @@
 // every change carries the session's anti-forgery token.
 export interface SessionView {
   mode: 'basic' | 'token' | 'open';
+  /** Where to send the browser to sign in with OpenID Connect, when the registry has a provider. */
+  oidcLogin?: string;
   identity: { kind: string; name: string; admin: boolean } | null;
   csrf?: string;
   expiresAt?: number;

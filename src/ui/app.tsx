@@ -41,7 +41,7 @@ export function App() {
       <a class="skip" href="#main">Skip to content</a>
       <Header view={view} onSignOut={signOut} />
       <main id="main" tabIndex={-1}>
-        {needsSignIn ? <SignIn ended={ended} onSignedIn={signedIn} /> : <Routes view={view} />}
+        {needsSignIn ? <SignIn ended={ended} onSignedIn={signedIn} oidcLogin={view.oidcLogin} /> : <Routes view={view} />}
       </main>
     </>
   );

@@ -12,6 +12,7 @@ import { readAudit } from '../../src/auth/audit.js';
 import { startAuthRegistry, type AuthRegistry } from '../auth/support.js';
 import { freePort, removeDir, requireClients, tempDir } from '../e2e/support/env.js';
 import { sharedLabImages } from '../e2e/support/shared-images.js';
+import { browserMissing, launch, openTab } from '../ui/support/browser.js';
 import { CookieJar, signInFlow, startOidcProvider, type OidcAccount, type OidcProvider } from '../support/oidc-provider.js';
 
 const ACCOUNTS: Record<string, OidcAccount> = {
@@ -150,3 +151,27 @@ describe('skopeo with a token an OpenID Connect user made in the console', () =>
 });
 
 
+
+describe('the console\'s OpenID Connect button in Chromium', { skip: browserMissing() }, () => {
+  it('goes to the provider, signs in there and comes back signed in', async () => {
+    const browser = await launch();
+    try {
+      const tab = await openTab(browser);
+      const { page } = tab;
+      await page.goto(`${reg.url}/ui/`);
+      await page.getByRole('link', { name: 'Sign in with OpenID Connect' }).click();
+      // The provider's development pages: a login form, then consent.
+      await page.locator('input[name="login"]').fill('ann');
+      await page.locator('input[name="password"]').fill('any');
+      await page.locator('button[type="submit"]').click();
+      await page.locator('button[type="submit"]').click();
+      await page.getByRole('heading', { name: 'Welcome, ann' }).waitFor();
+      const cookies = await tab.context.cookies();
+      assert.equal(cookies.find((c) => c.name === 'berth_session')?.httpOnly, true);
+      assert.equal(cookies.some((c) => c.name === 'berth_oidc' && c.value !== ''), false, 'the pending sign-in cookie is cleared');
+      await tab.context.close();
+    } finally {
+      await browser.close();
+    }
+  });
+});

@@ -1,8 +1,10 @@
-// Sign-in with any account the registry accepts (htpasswd, database users, robot accounts).
+// Sign-in with any account the registry accepts (htpasswd, database users, robot accounts, LDAP
+// users), and with the OpenID Connect provider when the registry has one (a plain link: the
+// provider's pages and the callback are whole-page navigations).
 import { useState } from 'preact/hooks';
 import { ApiError, session, type SessionView } from '../api.js';
 
-export function SignIn(props: { ended: boolean; onSignedIn: (v: SessionView) => void }) {
+export function SignIn(props: { ended: boolean; onSignedIn: (v: SessionView) => void; oidcLogin?: string | undefined }) {
   const [user, setUser] = useState('');
   const [password, setPassword] = useState('');
   const [error, setError] = useState<string | undefined>(undefined);
@@ -32,6 +34,7 @@ export function SignIn(props: { ended: boolean; onSignedIn: (v: SessionView) => 
         {error && <p class="error" role="alert">{error}</p>}
         <button type="submit" disabled={busy}>Sign in</button>
       </form>
+      {props.oidcLogin && <p><a class="button" href={props.oidcLogin}>Sign in with OpenID Connect</a></p>}
       <p class="muted">Users of the registry, its htpasswd file and robot accounts (robot$…) can sign in.</p>
     </section>
   );
