@@ -11,6 +11,7 @@ import { ProjectPage } from './pages/project.js';
 import { RepositoryPage } from './pages/repository.js';
 import { ArtifactPage } from './pages/artifact.js';
 import { AdminPage } from './pages/admin.js';
+import { TokensPage } from './pages/tokens.js';
 import type { Page, RepositorySummary } from './data.js';
 
 export function App() {
@@ -58,6 +59,7 @@ function Routes(props: { view: SessionView }) {
     if (at > 0) return <ArtifactPage repository={rest.slice(0, at)} reference={rest.slice(at + 1)} />;
     return <RepositoryPage name={rest} view={props.view} />;
   }
+  if (path === 'tokens') return <TokensPage view={props.view} />;
   if (path === 'admin') return <AdminPage view={props.view} tab={query.get('tab') ?? 'users'} />;
   return <section><h1>Not found</h1><p>There is no page here. <Link to={href('')}>Home</Link></p></section>;
 }
@@ -98,6 +100,7 @@ function Header(props: { view: SessionView; onSignOut: () => void }) {
       )}
       <nav aria-label="main" class="nav">
         {signedIn && <Link to={href('')} aria-current={path === '' ? 'page' : undefined}>Home</Link>}
+        {props.view.identity?.kind === 'user' && <Link to={href('tokens')} aria-current={path === 'tokens' ? 'page' : undefined}>Access tokens</Link>}
         {props.view.identity?.admin && <Link to={href('admin')} aria-current={path === 'admin' ? 'page' : undefined}>Administration</Link>}
       </nav>
       <button type="button" class="secondary theme" aria-pressed={theme === 'dark'} onClick={toggle}>Dark theme</button>

@@ -58,6 +58,11 @@ export interface RetentionPreview {
   deletes: number; untaggedManifests: number; freedBytes: number | null;
 }
 
+export interface AccessToken {
+  id: string; owner: string; name: string; scopes: Array<{ project: string; actions: string[] }>;
+  expiresAt: string | null; createdAt: string; lastUsedAt: string | null; revokedAt: string | null;
+}
+
 export const read = {
   repositories: (q: { q?: string; project?: string; sort?: string; order?: string; limit?: number; cursor?: string }) =>
     call<Page<RepositorySummary>>(apiPath('/repositories'), { query: q }),
@@ -68,6 +73,7 @@ export const read = {
   deletion: (name: string, digests: string[]) => call<DeletionPreview>(apiPath(`/repositories/${namePath(name)}/-/deletion`), { query: { digests: digests.join(',') } }),
   retention: (project: string, draft?: RetentionDraft) => call<RetentionPreview>(apiPath(`/retention/${encodeURIComponent(project)}`), draft ? { query: { ...draft } } : {}),
   upstreams: () => call<{ items: UpstreamReport[] }>(apiPath('/upstreams')),
+  tokens: () => call<AccessToken[]>(apiPath('/user/tokens')),
   storage: () => call<StorageTotal>(apiPath('/usage')),
   projectUsage: () => call<{ items: ProjectUsage[] }>(apiPath('/usage/projects')),
   audit: (q: { actor?: string; action?: string; since?: string; limit?: number }) => call<AuditEntry[]>(apiPath('/audit'), { query: q }),
@@ -90,6 +96,9 @@ export const change = {
   addRobot: (name: string, project: string, actions: string[]) =>
     call<Robot & { secret: string }>(apiPath('/robots'), { method: 'POST', body: { name, permissions: [{ project, actions }] } }),
   removeRobot: (name: string) => call<void>(apiPath(`/robots/${encodeURIComponent(name)}`), { method: 'DELETE' }),
+  addToken: (name: string, scopes: Array<{ project: string; actions: string[] }>, expiresIn: string | undefined) =>
+    call<AccessToken & { token: string }>(apiPath('/user/tokens'), { method: 'POST', body: { name, scopes, ...(expiresIn ? { expiresIn } : {}) } }),
+  revokeToken: (id: string) => call<void>(apiPath(`/user/tokens/${encodeURIComponent(id)}`), { method: 'DELETE' }),
   gc: (dryRun: boolean) => call<Record<string, unknown>>(apiPath('/gc'), { method: 'POST', body: { dryRun } }),
   requeue: () => call<{ requeued: number }>(apiPath('/notifications/deadletters/requeue'), { method: 'POST', body: {} }),
 };
