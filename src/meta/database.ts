@@ -30,7 +30,7 @@ export interface OpenMetaOptions {
 
 export async function openMetaDatabase(options: MetaDatabaseOptions, open: OpenMetaOptions = {}): Promise<MetaDatabase> {
   const warn = open.warn ?? ((message: string) => process.stderr.write(`warning: ${message}\n`));
-  const { db, dialect } = 'postgres' in options ? await openPostgres(options.postgres) : await openSqlite(options.sqlite.path, warn);
+  const { db, dialect, settle } = 'postgres' in options ? await openPostgres(options.postgres) : await openSqlite(options.sqlite.path, warn);
   // Features own numbered ranges and land in parallel: a database that already ran a later range
   // still takes a lower-numbered migration that landed after it.
   const { error, results } = await new Migrator({ db, provider, allowUnorderedMigrations: true }).migrateToLatest();
@@ -39,10 +39,18 @@ export async function openMetaDatabase(options: MetaDatabaseOptions, open: OpenM
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
     throw new MetaDatabaseError(`metadata database migration ${failed} failed: ${(error as Error).message ?? String(error)}`);
   }
+  if (results && results.length > 0) settle?.();
   return { db, dialect, close: () => db.destroy() };
 }
 
-async function openSqlite(path: string, warn: (message: string) => void): Promise<{ db: Kysely<MetaTables>; dialect: MetaDialect }> {
+interface OpenedDatabase {
+  db: Kysely<MetaTables>;
+  dialect: MetaDialect;
+  /** Run after migrations were applied. */
+  settle?: () => void;
+}
+
+async function openSqlite(path: string, warn: (message: string) => void): Promise<OpenedDatabase> {
   const Database = await sqliteModule();
   if (path !== ':memory:' && path !== '') {
     mkdirSync(dirname(path), { recursive: true });
@@ -54,7 +62,14 @@ async function openSqlite(path: string, warn: (message: string) => void): Promis
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
-  return { db: new Kysely<MetaTables>({ dialect: new SqliteDialect({ database: sqlite }) }), dialect: 'sqlite' };
+  return {
+    db: new Kysely<MetaTables>({ dialect: new SqliteDialect({ database: sqlite }) }),
+    dialect: 'sqlite',
+    // Creating the schema leaves about 1 MB of write-ahead log that SQLite would otherwise keep
+    // until a thousand pages accumulate: fold it into the database once, so a new registry on a
+    // small volume does not start with that space taken.
+    settle: () => void sqlite.pragma('wal_checkpoint(TRUNCATE)'),
+  };
 }
 
 /**
@@ -101,7 +116,7 @@ function ownerOnly(path: string, warn: (message: string) => void): void {
   }
 }
 
-async function openPostgres(opts: { url: string; poolSize?: number }): Promise<{ db: Kysely<MetaTables>; dialect: MetaDialect }> {
+async function openPostgres(opts: { url: string; poolSize?: number }): Promise<OpenedDatabase> {
   const { default: pg } = await import('pg');
   const pool = new pg.Pool({ connectionString: opts.url, max: opts.poolSize ?? 10 });
   try {

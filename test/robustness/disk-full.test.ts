@@ -1,4 +1,4 @@
-// A filesystem root on a real, small filesystem (a 2 MiB tmpfs, mounted for the test; root
+// A filesystem root on a real, small filesystem (a 4 MiB tmpfs, room for the metadata database, mounted for the test; root
 // only) that fills up. A push that runs out of space is answered 507 with an OCI error saying
 // storage is full, on a connection that still answers the next request; nothing partial is
 // left under the root; /readyz names the disk while it is full and recovers once space is freed.
@@ -16,10 +16,10 @@ import { snapshot, assertUnchanged } from './support/storage-snapshot.js';
 
 const sha256 = (b: Buffer): string => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 
-/** Mounts a 2 MiB tmpfs; false where this process may not mount (not root, no privilege). */
+/** Mounts a 4 MiB tmpfs; false where this process may not mount (not root, no privilege). */
 function mountSmallFs(dir: string): boolean {
   try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', dir], { stdio: 'ignore' });
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', dir], { stdio: 'ignore' });
     return true;
   } catch {
     return false;
