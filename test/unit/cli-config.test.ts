@@ -58,8 +58,15 @@ function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return { ...env, ...extra };
 }
 
+// A guard against a hung command, not a timing assertion: generous, since a loaded 2-core machine
+// starts each Node process in seconds.
+const HANG_GUARD_MS = 120_000;
+// Each case starts one or two Node processes; a few at a time keep a 2-core machine responsive
+// (all seventeen at once starved each other past any sensible guard).
+const PARALLEL = { concurrency: 2 };
+
 function berth(args: string[], env: Record<string, string> = {}): Promise<Result> {
-  return runBerth(args, env, 20_000);
+  return runBerth(args, env, HANG_GUARD_MS);
 }
 
 /**
@@ -72,7 +79,7 @@ function serveUntil(args: string[], env: Record<string, string>, until: RegExp):
     let stderr = '';
     let matched = false;
     // A safety net so a hung server cannot hang the suite; not a timing assertion.
-    const guard = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    const guard = setTimeout(() => child.kill('SIGKILL'), HANG_GUARD_MS);
     child.stderr.setEncoding('utf8');
     child.stderr.on('data', (chunk: string) => {
       stderr += chunk;
@@ -105,8 +112,8 @@ after(async () => {
 });
 
 // Each test is its own child process, mostly waiting on it: they run side by side.
-describe('the berth command line', { concurrency: true }, () => {
-  describe('berth config verify', { concurrency: true }, () => {
+describe('the berth command line', PARALLEL, () => {
+  describe('berth config verify', PARALLEL, () => {
     it('accepts a Distribution config, exits 0 and warns about each unimplemented key by name', async () => {
       const path = file(DISTRIBUTION_CONFIG);
       const r = await berth(['config', 'verify', path]);
@@ -127,7 +134,7 @@ describe('the berth command line', { concurrency: true }, () => {
     });
   });
 
-  describe('berth config verify: middleware.storage', { concurrency: true }, () => {
+  describe('berth config verify: middleware.storage', PARALLEL, () => {
     const cloudfront = (options: string) => DISTRIBUTION_CONFIG.replace('validation:\n', `middleware:\n  storage:\n    - name: cloudfront\n      options:\n${options}validation:\n`);
 
     it('names a wrong key inside a middleware\'s options and the key it probably meant', async () => {
@@ -146,7 +153,7 @@ describe('the berth command line', { concurrency: true }, () => {
     });
   });
 
-  describe('htpasswd entries Berth cannot check', { concurrency: true }, () => {
+  describe('htpasswd entries Berth cannot check', PARALLEL, () => {
     /** A file written by Apache's own htpasswd: its default (MD5), -s, -d, -p, and one bcrypt (-B) user. */
     function htpasswdFile(): string {
       const path = join(dir, `htpasswd-${n++}`);
@@ -192,7 +199,7 @@ auth:
     });
   });
 
-  describe('log format on a terminal and off it', { concurrency: true }, () => {
+  describe('log format on a terminal and off it', PARALLEL, () => {
     /** `berth serve` under `script`, which gives it a pseudo-terminal; stops it once it serves. */
     function serveOnTerminal(config: string): Promise<string> {
       return new Promise((resolve, reject) => {
@@ -201,7 +208,7 @@ auth:
         let out = '';
         const stop = () => { try { process.kill(-child.pid!, 'SIGTERM'); } catch { /* gone */ } };
         // A safety net so a hung server cannot hang the suite; not a timing assertion.
-        const guard = setTimeout(stop, 20_000);
+        const guard = setTimeout(stop, HANG_GUARD_MS);
         child.stdout.setEncoding('utf8');
         child.stdout.on('data', (chunk: string) => {
           out += chunk;
@@ -234,7 +241,7 @@ auth:
     });
   });
 
-  describe('berth config verify: http.tls.ciphersuites', { concurrency: true }, () => {
+  describe('berth config verify: http.tls.ciphersuites', PARALLEL, () => {
     const tls = (suites: string[]) => DISTRIBUTION_CONFIG.replace('  addr: :5000\n', `  addr: :5000\n  tls:\n    certificate: /nonexistent/cert.pem\n    key: /nonexistent/key.pem\n    ciphersuites:\n${suites.map((c) => `      - ${c}\n`).join('')}`);
 
     it('accepts the Go names of registry:2 configs, TLS 1.3 ones included', async () => {
@@ -257,7 +264,7 @@ auth:
     });
   });
 
-  describe('berth config print', { concurrency: true }, () => {
+  describe('berth config print', PARALLEL, () => {
     it('prints the effective configuration with environment overrides applied', async () => {
       const r = await berth(['config', 'print', file(DISTRIBUTION_CONFIG)], {
         REGISTRY_HTTP_ADDR: '127.0.0.1:6000',
@@ -358,7 +365,7 @@ reporting:
     });
   });
 
-  describe('berth config schema', { concurrency: true }, () => {
+  describe('berth config schema', PARALLEL, () => {
     it('prints a JSON Schema of the configuration with its defaults', async () => {
       const r = await berth(['config', 'schema']);
       assert.equal(r.code, 0, r.stderr);
@@ -373,7 +380,7 @@ reporting:
     });
   });
 
-  describe('berth serve', { concurrency: true }, () => {
+  describe('berth serve', PARALLEL, () => {
     it('exits non-zero before serving when the config has an unknown key, naming it', async () => {
       const path = file(DISTRIBUTION_CONFIG.replace('  delete:\n', '  delte:\n'));
       const { code, stderr, matched } = await serveUntil(['--config', path], { REGISTRY_HTTP_ADDR: '127.0.0.1:0' }, /is serving/);
