@@ -63,6 +63,11 @@ export interface AccessToken {
   expiresAt: string | null; createdAt: string; lastUsedAt: string | null; revokedAt: string | null;
 }
 
+export interface GcRunSummary {
+  id: string; trigger: 'schedule' | 'api' | 'cli' | 'eviction'; actor: string | null; startedAt: string;
+  durationMs: number; dryRun: boolean; blobs: number; bytes: number; manifests: number; layerLinks: number;
+}
+
 export const read = {
   repositories: (q: { q?: string; project?: string; sort?: string; order?: string; limit?: number; cursor?: string }) =>
     call<Page<RepositorySummary>>(apiPath('/repositories'), { query: q }),
@@ -73,6 +78,7 @@ export const read = {
   deletion: (name: string, digests: string[]) => call<DeletionPreview>(apiPath(`/repositories/${namePath(name)}/-/deletion`), { query: { digests: digests.join(',') } }),
   retention: (project: string, draft?: RetentionDraft) => call<RetentionPreview>(apiPath(`/retention/${encodeURIComponent(project)}`), draft ? { query: { ...draft } } : {}),
   upstreams: () => call<{ items: UpstreamReport[] }>(apiPath('/upstreams')),
+  gcRuns: () => call<Page<GcRunSummary>>(apiPath('/gc/runs'), { query: { limit: 20 } }),
   tokens: () => call<AccessToken[]>(apiPath('/user/tokens')),
   storage: () => call<StorageTotal>(apiPath('/usage')),
   projectUsage: () => call<{ items: ProjectUsage[] }>(apiPath('/usage/projects')),

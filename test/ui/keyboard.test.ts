@@ -88,4 +88,20 @@ describe('console by keyboard alone in Chromium', { skip }, () => {
     assert.deepEqual(tags.tags.sort(), ['old', 'v1'], 'cancel deleted nothing');
     assert.deepEqual(tab.problems, []);
   });
+
+  it('runs a GC dry run by keyboard and lists it among the past runs', async () => {
+    const { page } = tab;
+    await page.goto(`${reg.url}/ui/admin?tab=gc`);
+    await page.getByRole('heading', { name: 'Past runs' }).waitFor();
+    await resetFocus(page);
+    await tabUntil(page, 'Dry run');
+    await page.keyboard.press('Enter');
+    await page.getByTestId('gc-report').waitFor();
+    const row = page.getByTestId('gc-runs').getByRole('row').nth(1);
+    await row.waitFor();
+    const cells = await row.getByRole('cell').allTextContents();
+    assert.deepEqual(cells.slice(1, 3), ['api (root)', 'dry run']);
+    assert.deepEqual(await seriousViolations(page), []);
+    assert.deepEqual(tab.problems, []);
+  });
 });

@@ -170,7 +170,8 @@ function Gc() {
   const [report, setReport] = useState<Record<string, unknown> | undefined>(undefined);
   const [error, act] = useAct();
   const [busy, setBusy] = useState(false);
-  const run = (dryRun: boolean) => { setBusy(true); void act(async () => setReport(await change.gc(dryRun)), undefined).finally(() => setBusy(false)); };
+  const runs = useLoad(() => read.gcRuns(), 'gc-runs');
+  const run = (dryRun: boolean) => { setBusy(true); void act(async () => setReport(await change.gc(dryRun)), runs.reload).finally(() => setBusy(false)); };
   return (
     <>
       <h2>Garbage collection</h2>
@@ -181,6 +182,18 @@ function Gc() {
       </div>
       {error && <p class="error" role="alert">{error}</p>}
       {report && <pre class="json" data-testid="gc-report">{JSON.stringify(report, null, 2)}</pre>}
+      <h3>Past runs</h3>
+      <Status loading={runs.loading} error={runs.error}>
+        {runs.data?.items.length === 0 ? <p class="muted">No collection has run yet.</p> : (
+          <table class="grid" data-testid="gc-runs">
+            <thead><tr><th scope="col">Started</th><th scope="col">By</th><th scope="col">Kind</th><th scope="col">Freed</th><th scope="col">Blobs</th><th scope="col">Manifests</th><th scope="col">Layer links</th><th scope="col">Took</th></tr></thead>
+            <tbody>{runs.data?.items.map((r) => (
+              <tr><td>{when(r.startedAt)}</td><td>{r.trigger}{r.actor ? ` (${r.actor})` : ''}</td><td>{r.dryRun ? 'dry run' : 'run'}</td>
+                <td>{bytes(r.bytes)}{r.dryRun ? ' (would)' : ''}</td><td>{r.blobs}</td><td>{r.manifests}</td><td>{r.layerLinks}</td><td>{(r.durationMs / 1000).toFixed(1)} s</td></tr>
+            ))}</tbody>
+          </table>
+        )}
+      </Status>
     </>
   );
 }
