@@ -4,9 +4,13 @@
 // not running, no permission) is a quiet "unknown".
 import { execFile } from 'node:child_process';
 
+// --timeout bounds waiting on the network; a local CLI asking a local daemon needs at least
+// this long to start on a busy machine, or a short network timeout would hide the daemon.
+const LOCAL_DAEMON_FLOOR_MS = 10_000;
+
 function run(command: string, args: string[], timeoutMs: number): Promise<string | undefined> {
   return new Promise((resolve) => {
-    execFile(command, args, { timeout: timeoutMs, maxBuffer: 8 * 1024 * 1024 }, (err, stdout) => resolve(err ? undefined : stdout.toString()));
+    execFile(command, args, { timeout: Math.max(timeoutMs, LOCAL_DAEMON_FLOOR_MS), maxBuffer: 8 * 1024 * 1024 }, (err, stdout) => resolve(err ? undefined : stdout.toString()));
   });
 }
 
