@@ -115,4 +115,9 @@ describe('lazy-load replication with authentication and no policy', () => {
       assert.doesNotMatch(loaded, path);
     });
   }
+
+  it('does not load the directories (LDAP, OpenID Connect) the configuration does not name', () => {
+    assert.doesNotMatch(loaded, /dist\/src\/auth\/directories\/(ldap|oidc)\.js/);
+    assert.doesNotMatch(loaded, /node_modules\/(ldapts|openid-client)\//);
+  });
 });

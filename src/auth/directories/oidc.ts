@@ -14,11 +14,12 @@ import type { ExternalDirectory, ExternalUserStore } from '../external-users.js'
 import { identityOf } from '../external-users.js';
 import type { UserIdentity } from '../identity.js';
 import { GroupMapping } from './group-roles.js';
+import { OidcRefusal } from './oidc-refusal.js';
 
 /** What the browser carries from the start of a sign-in to the callback (in an HttpOnly cookie). */
 export interface OidcPending { state: string; nonce: string; verifier: string; redirect: string }
 
-export class OidcRefusal extends Error {}
+export { OidcRefusal } from './oidc-refusal.js';
 
 export class OidcDirectory implements ExternalDirectory {
   readonly source = 'oidc' as const;

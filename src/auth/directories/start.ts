@@ -7,9 +7,8 @@ import type { Config } from '../../config/schema.js';
 import type { Check } from '../../health/checks.js';
 import type { Authenticator } from '../authenticator.js';
 import type { ExternalDirectory, ExternalUserStore } from '../external-users.js';
-import { LdapAuthenticator } from '../authenticators/ldap.js';
-import { LdapDirectory } from './ldap.js';
-import { OidcDirectory } from './oidc.js';
+import type { LdapDirectory } from './ldap.js';
+import type { OidcDirectory } from './oidc.js';
 
 export interface Directories {
   ldap: LdapDirectory | undefined;
@@ -22,8 +21,10 @@ export interface Directories {
 }
 
 export async function startDirectories(auth: NonNullable<Config['auth']>, external: ExternalUserStore, logger?: Pick<FastifyBaseLogger, 'error'>): Promise<Directories> {
-  const ldap = auth.ldap ? new LdapDirectory(auth.ldap) : undefined;
-  const oidc = auth.oidc ? new OidcDirectory(auth.oidc, external) : undefined;
+  // Loaded only when configured: ldapts, openid-client, jose and undici cost start time and memory.
+  const ldap = auth.ldap ? new (await import('./ldap.js')).LdapDirectory(auth.ldap) : undefined;
+  const oidc = auth.oidc ? new (await import('./oidc.js')).OidcDirectory(auth.oidc, external) : undefined;
+  const ldapAuthenticator = ldap ? new (await import('../authenticators/ldap.js')).LdapAuthenticator(ldap) : undefined;
   if (ldap) await ldap.check().catch((err: unknown) => logger?.error({ err }, `auth.ldap: the directory cannot be used yet: ${(err as Error).message}`));
   if (oidc) await oidc.check().catch((err: unknown) => logger?.error({ err }, `auth.oidc: the provider cannot be used yet: ${(err as Error).message}`));
   const checks: Array<[string, Check]> = [];
@@ -32,7 +33,7 @@ export async function startDirectories(auth: NonNullable<Config['auth']>, extern
   return {
     ldap, oidc, checks,
     list: [...(ldap ? [ldap] : []), ...(oidc ? [oidc] : [])],
-    authenticators: [...(ldap ? [new LdapAuthenticator(ldap)] : [])],
+    authenticators: ldapAuthenticator ? [ldapAuthenticator] : [],
     close: async () => {
       await ldap?.close();
     },

@@ -8,7 +8,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { parseCookie, stringifySetCookie } from 'cookie';
 import type { AuthService } from '../../auth/service.js';
 import { appendAudit } from '../../auth/audit.js';
-import { OidcRefusal, type OidcDirectory, type OidcPending } from '../../auth/directories/oidc.js';
+import type { OidcDirectory, OidcPending } from '../../auth/directories/oidc.js';
+import { OidcRefusal } from '../../auth/directories/oidc-refusal.js';
 import type { HttpSettings } from '../settings.js';
 import type { ConsoleSessions } from './sessions.js';
 
