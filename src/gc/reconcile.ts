@@ -12,6 +12,7 @@
 // deleteUnlessKept (re-checked under the manifest lock), a blob is marked pending, re-checked
 // against the database and then deleted. A revision storage still tags is never removed: its
 // repository is re-read into the index instead (the database was behind, not storage wrong).
+import { InventoryBook } from '../inventory/book.js';
 import type { Registry } from '../registry/registry.js';
 import type { MetaDatabase } from '../meta/database.js';
 import type { LockOptions } from './lock.js';
@@ -173,12 +174,15 @@ async function reconcileLocked(meta: MetaDatabase, core: Registry, options: Reco
 
 /** A revision the database still does not know, and storage does not tag: deleted through the core. */
 async function removeRevision(meta: MetaDatabase, core: Registry, o: Orphan): Promise<boolean> {
-  return core.manifests.deleteUnlessKept(o.repository, parse(o.digest), async () => {
+  const deleted = await core.manifests.deleteUnlessKept(o.repository, parse(o.digest), async () => {
     const row = await meta.db.selectFrom('berth_ref_manifest').select('digest').where('repository', '=', o.repository).where('digest', '=', o.digest).executeTakeFirst();
     if (row) return true;
     const tags = await core.maintenance.inventory.tags(o.repository);
     return [...tags.values()].some((t) => t.digest === o.digest);
   });
+  // Deleted without an event: the read API's inventory forgets it here.
+  if (deleted) await new InventoryBook(meta.db).forget(o.repository, o.digest);
+  return deleted;
 }
 
 /** A blob nothing in the database references: marked, re-checked, deleted (the review's handshake). */

@@ -12,6 +12,7 @@
 //   mark: either its references were written before the re-check (the blob is kept) or it sees
 //   the mark, or the blob already gone, and refuses with MANIFEST_BLOB_UNKNOWN, so no
 //   acknowledged manifest ever names a deleted blob.
+import { InventoryBook } from '../inventory/book.js';
 import type { Registry } from '../registry/registry.js';
 import type { MetaDatabase } from '../meta/database.js';
 import { claimReviews, deferReview, finishReview, type ReviewRow } from '../meta/review-queue.js';
@@ -92,8 +93,9 @@ async function reviewManifest(meta: MetaDatabase, core: Registry, row: ReviewRow
   if (linked === undefined) return false;
   const fresh = Math.min(options.graceMs, FRESH_PUT_MS);
   await store.markPending(digest, Date.now() + MARK_TTL_MS);
+  let deleted: boolean;
   try {
-    return await core.manifests.deleteUnlessKept(row.repository, digest, async () => {
+    deleted = await core.manifests.deleteUnlessKept(row.repository, digest, async () => {
       const t = await store.inventory.revisionTime(row.repository, digest);
       if (t !== linked || now() - t < fresh) return true;
       return (await manifestKept(meta, row.repository, row.digest))
@@ -102,6 +104,10 @@ async function reviewManifest(meta: MetaDatabase, core: Registry, row: ReviewRow
   } finally {
     await store.clearPending(digest);
   }
+  // The core deletes without an event (no registry listener hears of it): the read API's
+  // inventory is told here, as afterGcRun tells it of the sweep's deletes.
+  if (deleted) await new InventoryBook(meta.db).forget(row.repository, row.digest);
+  return deleted;
 }
 
 /** Kept while tagged, while a revision of the repository lists it as a child, or while its subject is there. */

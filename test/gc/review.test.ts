@@ -14,6 +14,8 @@ import type { MetaDatabase } from '../../src/meta/database.js';
 import { pendingReviews } from '../../src/meta/review-queue.js';
 import { reviewOnce, type ReviewOptions } from '../../src/gc/review-worker.js';
 import { forEachMetaDatabase } from '../suites/meta-databases.js';
+import { InventoryBook } from '../../src/inventory/book.js';
+import type { ArtifactFacts } from '../../src/inventory/facts.js';
 import { artifact, blob, EMPTY_CONFIG, imageManifest, indexManifest } from '../support/oci-fixtures.js';
 import { d, hasBlob, putBlob, putImage, putManifest } from '../support/seed.js';
 
@@ -62,9 +64,20 @@ forEachMetaDatabase('review-queue collector', (backend) => {
       await putImage(registry, 'team/app', config, [shared, oldLayer], old, 'v1');
       await putImage(registry, 'team/app', config, [shared, newLayer], current, 'v1');
       assert.deepEqual(await reviewOnce(meta, registry, { ...options, now: Date.now }), { reviewed: 0, manifests: [], blobs: [], kept: 0 }, 'nothing is due before its grace');
+      // The read API's inventory lists both until the review deletes the old one.
+      const book = new InventoryBook(meta.db);
+      const facts = (digest: string, layer: { digest: string; size: number }): ArtifactFacts => ({
+        digest, mediaType: 'application/vnd.oci.image.manifest.v1+json', artifactType: null, kind: 'image', subject: null,
+        configDigest: config.digest, manifestSize: 1, size: 1, platforms: [], created: null, annotations: {},
+        blobs: [[config.digest, config.size], [shared.digest, shared.size], [layer.digest, layer.size]], children: [],
+      });
+      await book.record('team/app', facts(old.digest, oldLayer), Date.now());
+      await book.record('team/app', facts(current.digest, newLayer), Date.now());
       lists.length = 0;
       const first = await pass(meta, registry);
       assert.deepEqual(first.manifests, [{ repository: 'team/app', digest: old.digest }]);
+      assert.equal(await book.get('team/app', old.digest), undefined, 'the inventory forgets what the review deleted');
+      assert.notEqual(await book.get('team/app', current.digest), undefined, 'and keeps the tagged one');
       // The manifest's delete queued its released blobs, due after their own grace: the next pass.
       const second = await pass(meta, registry);
       assert.deepEqual(second.blobs.sort(), [old.digest, oldLayer.digest].sort());
