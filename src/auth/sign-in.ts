@@ -36,6 +36,22 @@ export class SignIn {
     return result;
   }
 
+  /**
+   * A sign-in checked elsewhere (an OpenID Connect callback), counted by the same limiter under
+   * `user`: `run` resolving is a success, throwing a failure (rethrown). A full counter answers
+   * `rate-limited` without running it.
+   */
+  async attempt<T>(user: string, address: string, run: () => Promise<T>): Promise<{ ok: true; value: T } | { ok: false; retryAfter: number }> {
+    const reservation = await this.limiter.reserve(user, address);
+    if (!reservation.ok) {
+      await this.onFailure?.(user, address, 'rate-limited');
+      return { ok: false, retryAfter: reservation.retryAfter };
+    }
+    const value = await run();
+    await this.limiter.succeeded(user, address, reservation);
+    return { ok: true, value };
+  }
+
   /** A Basic user name and password: the registry's own tools and tests sign in this way. */
   password(user: string, password: string, address: string): Promise<SignInResult> {
     return this.check({ kind: 'basic', user, password }, address);

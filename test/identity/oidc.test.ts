@@ -175,3 +175,40 @@ describe('the console\'s OpenID Connect button in Chromium', { skip: browserMiss
     }
   });
 });
+
+// Last in the file: it fills the callback's failed-sign-in counter for this address.
+describe('OpenID Connect callbacks and providers that fail', () => {
+  it('counts failed callbacks in the failed-login limiter: a stream of forged ones gets 429', async () => {
+    const jar = new CookieJar();
+    const statuses: number[] = [];
+    for (let i = 0; i < 8 && !statuses.includes(429); i++) {
+      const login = await fetch(`${reg.url}/ui/auth/oidc/login`, { redirect: 'manual' });
+      jar.take(login);
+      const forged = await fetch(`${reg.url}/ui/auth/oidc/callback?code=x&state=forged-${i}`, { headers: { cookie: jar.header() }, redirect: 'manual' });
+      statuses.push(forged.status);
+      if (forged.status === 429) assert.ok(Number(forged.headers.get('retry-after')) > 0, 'Retry-After is given');
+      await forged.text();
+    }
+    assert.equal(statuses[0], 401, statuses.join(','));
+    assert.equal(statuses.at(-1), 429, `refused once the limit (5) was reached: ${statuses.join(',')}`);
+    const failed = await readAudit(reg.server.auth!.meta.db, { action: 'login.failed' });
+    assert.ok(failed.some((a) => a.detail.reason === 'rate-limited' && a.actor === 'oidc:callback'), JSON.stringify(failed.slice(-3)));
+  });
+
+  it('an issuer without discovery: the registry starts, /readyz names it, sign-in answers 503', async () => {
+    const closed = await freePort();
+    const broken = await startAuthRegistry('basic', {
+      oidc: { issuer: `http://127.0.0.1:${closed}`, clientid: 'berth', clientsecret: 'x', scopes: ['openid'] } as never,
+    });
+    try {
+      const ready = await fetch(`${broken.url}/readyz`);
+      const body = await ready.text();
+      assert.equal(ready.status, 503, body);
+      assert.match(body, /oidc/);
+      const login = await fetch(`${broken.url}/ui/auth/oidc/login`, { redirect: 'manual' });
+      assert.equal(login.status, 503, await login.text());
+    } finally {
+      await broken.close();
+    }
+  });
+});

@@ -52,7 +52,14 @@ export function oidcRoutes(app: FastifyInstance, auth: AuthService, oidc: OidcDi
     if (typeof query.error === 'string') return refuse(401, `the provider answered ${query.error}`, `the provider refused the sign-in (${query.error})`);
     let identity;
     try {
-      identity = await oidc.finish(new URL(`${pending.redirect}${req.url.slice(req.url.indexOf('?'))}`), pending);
+      // Counted like a password: a stream of forged or refused callbacks from one address is
+      // throttled. The user is not known before the provider's answer is checked.
+      const attempt = await auth.signIn.attempt(OIDC_LIMIT_USER, address(req), () => oidc.finish(new URL(`${pending.redirect}${req.url.slice(req.url.indexOf('?'))}`), pending));
+      if (!attempt.ok) {
+        reply.header('Retry-After', String(attempt.retryAfter));
+        return plain(reply, 429, `too many failed sign-ins from this address: try again in ${attempt.retryAfter} s`);
+      }
+      identity = attempt.value;
     } catch (err) {
       if (err instanceof OidcRefusal) return refuse(403, err.message, 'this account may not sign in here');
       return refuse(401, (err as Error).message, 'the sign-in could not be verified: start again from the console');
@@ -64,6 +71,9 @@ export function oidcRoutes(app: FastifyInstance, auth: AuthService, oidc: OidcDi
     return reply.header('Cache-Control', 'no-store').redirect(`${root}/`, 303);
   });
 }
+
+/** The limiter's user for OpenID Connect callbacks: a Basic user name cannot hold a colon, so no password user shares its counter. */
+const OIDC_LIMIT_USER = 'oidc:callback';
 
 function pendingOf(req: FastifyRequest): OidcPending | undefined {
   const header = req.headers.cookie;
