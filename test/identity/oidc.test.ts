@@ -12,6 +12,8 @@ import { readAudit } from '../../src/auth/audit.js';
 import { startAuthRegistry, type AuthRegistry } from '../auth/support.js';
 import { freePort, removeDir, requireClients, tempDir } from '../e2e/support/env.js';
 import { sharedLabImages } from '../e2e/support/shared-images.js';
+import { startDockerd, type DockerdProcess } from '../e2e/support/dockerd-process.js';
+import { join } from 'node:path';
 import { browserMissing, launch, openTab } from '../ui/support/browser.js';
 import { CookieJar, signInFlow, startOidcProvider, type OidcAccount, type OidcProvider } from '../support/oidc-provider.js';
 
@@ -125,9 +127,11 @@ describe('console sign-in with OpenID Connect', () => {
   });
 });
 
-describe('skopeo with a token an OpenID Connect user made in the console', () => {
-  const gate = requireClients('skopeo');
-  it('pushes and inspects with it; a revoked token is refused', { skip: gate.skip }, async () => {
+describe('skopeo and docker with a token an OpenID Connect user made in the console', () => {
+  const gate = requireClients('skopeo', 'dockerd', 'docker');
+  let dockerd: DockerdProcess | undefined;
+  after(async () => dockerd?.stop());
+  it('pushes and inspects with it, docker logs in and pulls with it; a revoked token is refused', { skip: gate.skip, timeout: 600_000 }, async () => {
     gate.assertPresent();
     const images = await sharedLabImages();
     const end = await signInFlow(`${reg.url}/ui/auth/oidc/login`, 'ann');
@@ -142,11 +146,16 @@ describe('skopeo with a token an OpenID Connect user made in the console', () =>
     assert.equal(pushed.code, 0, pushed.out);
     const inspected = await skopeo('inspect', '--tls-verify=false', '--format', '{{.Digest}}', '--creds', `ann:${made.token!}`, ref);
     assert.equal(inspected.out.trim().split('\n')[0], images.digest('tiny'));
+    dockerd = await startDockerd({ dir: join(work, 'docker'), insecureRegistries: [reg.host] });
+    await dockerd.mustDocker(['login', '-u', 'ann', '-p', made.token!, reg.host]);
+    await dockerd.mustDocker(['pull', `${reg.host}/team/tiny:oidc`]);
     const id = made.token!.split('_')[2]!;
     const revoked = await fetch(`${reg.url}/api/v1/user/tokens/${id}`, { method: 'DELETE', headers: { cookie: end.jar.header(), 'x-berth-csrf': s.csrf! } });
     assert.equal(revoked.status, 204, await revoked.text());
     const refused = await skopeo('inspect', '--tls-verify=false', '--raw', '--creds', `ann:${made.token!}`, ref);
     assert.notEqual(refused.code, 0);
+    const dockerRefused = await dockerd.docker(['login', '-u', 'ann', '-p', made.token!, reg.host]);
+    assert.notEqual(dockerRefused.code, 0, 'docker login with the revoked token fails');
   });
 });
 
