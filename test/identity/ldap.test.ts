@@ -171,16 +171,22 @@ async function granted(reg: AuthRegistry, user: string, password: string, scope:
 describe('a registry signing in LDAP users (built-in token server)', () => {
   let reg: AuthRegistry;
   before(async () => {
-    reg = await startAuthRegistry('token', { ldap: ldapSection({ cache: '1m' }) as never });
+    reg = await startAuthRegistry('token', { ldap: ldapSection({
+      cache: '1m',
+      groups: { [groupDn('dev')]: [{ project: 'team', role: 'developer' }], [groupDn('ops')]: [{ project: 'other', role: 'guest' }] },
+    }) as never });
     for (const p of ['team', 'other']) await reg.store.addProject(p);
   });
   after(async () => reg?.close());
 
-  it('gives ann push on team (her group) and nothing on other; dave (admins) everything', async () => {
+  it('gives ann push on team (her group) and nothing on other, nora push on team and pull on other; dave (admins) everything', async () => {
     assert.deepEqual((await granted(reg, 'ann', pw('ann'), 'repository:team/app:pull,push')).sort(), ['pull', 'push']);
     assert.deepEqual(await granted(reg, 'ann', pw('ann'), 'repository:other/app:pull,push'), []);
     assert.deepEqual(await granted(reg, 'carol', pw('carol'), 'repository:team/app:pull,push'), []);
     assert.deepEqual((await granted(reg, 'dave', pw('dave'), 'repository:other/app:pull,push')).sort(), ['pull', 'push']);
+    // nora is in ops, which is inside dev: push on team through dev, pull only on other through ops.
+    assert.deepEqual((await granted(reg, 'nora', pw('nora'), 'repository:team/app:pull,push')).sort(), ['pull', 'push']);
+    assert.deepEqual(await granted(reg, 'nora', pw('nora'), 'repository:other/app:pull,push'), ['pull']);
     const admin = await request(`${reg.url}/api/v1/users`, { authorization: basic('dave', pw('dave')) });
     assert.equal(admin.status, 200, admin.body);
     assert.equal((await request(`${reg.url}/api/v1/users`, { authorization: basic('ann', pw('ann')) })).status, 403);
@@ -248,7 +254,10 @@ describe('skopeo, docker and podman with an LDAP password and with a personal ac
     gate.assertPresent();
     if (gate.skip) return;
     images = await sharedLabImages();
-    reg = await startAuthRegistry('token', { ldap: ldapSection({ cache: '1m' }) as never });
+    reg = await startAuthRegistry('token', { ldap: ldapSection({
+      cache: '1m',
+      groups: { [groupDn('dev')]: [{ project: 'team', role: 'developer' }], [groupDn('ops')]: [{ project: 'other', role: 'guest' }] },
+    }) as never });
     await reg.store.addProject('team');
   });
   after(async () => {
