@@ -14,7 +14,7 @@ import { tryParseDigest, type Digest } from '../oci/digest.js';
 import type { ListingChange, ListingIndex, Page, PageRequest, RepositoryListing } from '../registry/listing-index.js';
 import type { MetaDatabase } from './database.js';
 import type { MetaTables } from './tables/index.js';
-import { addManifest, removeManifest, replaceManifests } from './references.js';
+import { addManifest, releaseManifest, replaceManifests } from './references.js';
 import { queueReview } from './review-queue.js';
 import { recordDeletedTag } from './deleted-tags.js';
 
@@ -158,20 +158,9 @@ export class MetaListingIndex implements ListingIndex {
         await this.#setPresent(trx, name, 1);
         if (c.manifest) await addManifest(trx, name, c.manifest, this.#now());
         return;
-      case 'unmanifest': {
-        // Its children and referrers may now be kept by nothing: each is reviewed.
-        const children = await trx.selectFrom('berth_ref_child').select('child').where('repository', '=', name).where('parent', '=', c.digest).execute();
-        const referrers = await trx.selectFrom('berth_ref_manifest').select('digest').where('repository', '=', name).where('subject', '=', c.digest).execute();
-        for (const digest of [...children.map((r) => r.child), ...referrers.map((r) => r.digest)]) {
-          await queueReview(trx, { kind: 'manifest', repository: name, digest, reason: 'unmanifest' }, this.#now());
-        }
-        // Blobs this repository no longer references may be referenced nowhere: the review decides,
-        // and removes this repository's layer link with the blob (one row per releasing repository).
-        for (const blob of await removeManifest(trx, name, c.digest)) {
-          await queueReview(trx, { kind: 'blob', repository: name, digest: blob, reason: 'unreferenced' }, this.#now());
-        }
+      case 'unmanifest':
+        await releaseManifest(trx, name, c.digest, this.#now());
         return;
-      }
       case 'tag': {
         await this.#setPresent(trx, name, 1);
         const before = await this.#tagged(trx, name, c.tag);

@@ -7,6 +7,7 @@ import type { Kysely, Transaction } from 'kysely';
 import type { ManifestFacts } from '../registry/listing-index.js';
 import type { MetaTables } from './tables/index.js';
 import { addDelta, applyUsage, type BlobDeltas } from './usage-counter.js';
+import { queueReview } from './review-queue.js';
 
 type Db = Kysely<MetaTables> | Transaction<MetaTables>;
 
@@ -45,10 +46,31 @@ export async function removeManifest(trx: Db, repository: string, digest: string
   return applyUsage(trx, repository, deltas, -1);
 }
 
-/** Makes the repository's revisions what storage holds (undefined: the repository is gone). */
+/**
+ * A manifest gone from the repository: its row and references go, and what it alone may have
+ * kept is queued for review (its children and referrers; the blobs it released, one row per
+ * releasing repository so the review removes this repository's layer link with the blob).
+ */
+export async function releaseManifest(trx: Db, repository: string, digest: string, now: number): Promise<void> {
+  const children = await trx.selectFrom('berth_ref_child').select('child').where('repository', '=', repository).where('parent', '=', digest).execute();
+  const referrers = await trx.selectFrom('berth_ref_manifest').select('digest').where('repository', '=', repository).where('subject', '=', digest).execute();
+  for (const d of [...children.map((r) => r.child), ...referrers.map((r) => r.digest)]) {
+    await queueReview(trx, { kind: 'manifest', repository, digest: d, reason: 'unmanifest' }, now);
+  }
+  for (const blob of await removeManifest(trx, repository, digest)) {
+    await queueReview(trx, { kind: 'blob', repository, digest: blob, reason: 'unreferenced' }, now);
+  }
+}
+
+/**
+ * Makes the repository's revisions what storage holds (undefined: the repository is gone). A
+ * revision storage lost behind the database's back (a process killed between its storage delete
+ * and the database write, an offline sweep) is released as a delete would release it, so the
+ * review still collects what it kept; the review re-checks before deleting anything.
+ */
 export async function replaceManifests(trx: Db, repository: string, manifests: ManifestFacts[] | undefined, now: number): Promise<void> {
   const held = new Set((await trx.selectFrom('berth_ref_manifest').select('digest').where('repository', '=', repository).execute()).map((r) => r.digest));
   const wanted = new Map((manifests ?? []).map((m) => [m.digest, m]));
-  for (const digest of held) if (!wanted.has(digest)) await removeManifest(trx, repository, digest);
+  for (const digest of held) if (!wanted.has(digest)) await releaseManifest(trx, repository, digest, now);
   for (const [digest, facts] of wanted) if (!held.has(digest)) await addManifest(trx, repository, facts, now);
 }

@@ -12,6 +12,7 @@ import { StorageListing } from '../../src/registry/storage-listing.js';
 import { MetaListingIndex } from '../../src/meta/listing-index.js';
 import type { MetaDatabase } from '../../src/meta/database.js';
 import { pendingReviews } from '../../src/meta/review-queue.js';
+import { layout } from '../../src/registry/layout.js';
 import { reviewOnce, type ReviewOptions } from '../../src/gc/review-worker.js';
 import { forEachMetaDatabase } from '../suites/meta-databases.js';
 import { InventoryBook } from '../../src/inventory/book.js';
@@ -112,6 +113,28 @@ forEachMetaDatabase('review-queue collector', (backend) => {
       assert.deepEqual(r.blobs, [m.digest], 'only the deleted manifest\'s own bytes go');
       assert.equal(await hasBlob(registry, layer.digest), true);
       assert.equal((await registry.manifests.get('team/other', { tag: 'v1' })).digest.value, again.digest);
+    } finally {
+      await meta.close();
+    }
+  });
+
+  it('a revision storage lost behind the database (a delete cut by kill -9) is released when the repository is re-read', async () => {
+    const meta = await backend.open();
+    try {
+      const driver = new MemoryDriver();
+      const index = new MetaListingIndex(meta, new StorageListing(driver), { log: quiet });
+      const registry = new Registry(driver, { index });
+      const layer = blob('lost behind the back');
+      const m = imageManifest(config, [layer], { annotations: { lost: 'yes' } });
+      await putImage(registry, 'team/lost', config, [layer], m, 'v1');
+      // The storage half of a delete by digest, with no database write after it.
+      await driver.delete(layout.revisionLink('team/lost', d(m.digest)).replace(/\/link$/, ''));
+      await driver.delete(layout.tag('team/lost', 'v1'));
+      assert.equal(await pendingReviews(meta), 0);
+      assert.equal(await index.resync('team/lost'), true);
+      const r = await pass(meta, registry);
+      assert.deepEqual(r.blobs.sort(), [config.digest, layer.digest, m.digest].sort(), 'what the lost revision kept is collected');
+      assert.equal(await hasBlob(registry, layer.digest), false);
     } finally {
       await meta.close();
     }
