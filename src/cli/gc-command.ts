@@ -64,26 +64,19 @@ export async function gcCommand(flags: GcFlags): Promise<void> {
 }
 
 async function reconcileCommand(config: Config, graceMs: number, flags: GcFlags): Promise<void> {
-  const [{ assemble }, { commandLogger }, { reconcile }, { LockHeldError }, { formatReconcileReport }] = await Promise.all([
-    import('../server/assemble.js'), import('../server/command-logger.js'), import('../gc/reconcile.js'),
-    import('../gc/lock.js'), import('../gc/reconcile-report.js'),
+  const [{ withIndexedAssembly }, { reconcile }, { LockHeldError }, { formatReconcileReport }] = await Promise.all([
+    import('./indexed-assembly.js'), import('../gc/reconcile.js'), import('../gc/lock.js'), import('../gc/reconcile-report.js'),
   ]);
-  const assembly = await assemble(config, { logger: commandLogger() });
-  try {
-    if (!assembly.meta || !assembly.listing) {
-      process.stderr.write('berth gc --reconcile: needs the metadata database and its listing index (meta.index.enabled)\n');
-      process.exitCode = 2;
-      return;
+  await withIndexedAssembly(config, 'berth gc --reconcile: needs the metadata database and its listing index (meta.index.enabled)', async (assembly) => {
+    try {
+      const report = await reconcile(assembly.meta, assembly.core, { graceMs, dryRun: flags.dryRun ?? false });
+      process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : formatReconcileReport(report));
+      // Rows without storage need an operator: a non-zero status lets a cron job say so.
+      if (report.missing.manifests.length + report.missing.blobs.length > 0) process.exitCode = 1;
+    } catch (err) {
+      if (!(err instanceof LockHeldError)) throw err;
+      process.stderr.write(`berth gc --reconcile: ${err.message}\n`);
+      process.exitCode = 1;
     }
-    const report = await reconcile(assembly.meta, assembly.core, { graceMs, dryRun: flags.dryRun ?? false });
-    process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : formatReconcileReport(report));
-    // Rows without storage need an operator: a non-zero status lets a cron job say so.
-    if (report.missing.manifests.length + report.missing.blobs.length > 0) process.exitCode = 1;
-  } catch (err) {
-    if (!(err instanceof LockHeldError)) throw err;
-    process.stderr.write(`berth gc --reconcile: ${err.message}\n`);
-    process.exitCode = 1;
-  } finally {
-    await assembly.close();
-  }
+  });
 }

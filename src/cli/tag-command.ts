@@ -2,6 +2,7 @@
 // `berth tag restore <repository> <tag> [--digest D]` puts one back on the manifest it named.
 import type { Command } from 'commander';
 import { loadConfig } from '../config/load.js';
+import type { IndexedAssembly } from './indexed-assembly.js';
 
 interface TagFlags {
   config?: string;
@@ -23,27 +24,18 @@ export function registerTagCommand(program: Command, guard: (run: () => Promise<
     .action(async (repository: string, name: string, flags: TagFlags) => guard(() => restoreCommand(repository, name, flags)));
 }
 
-async function withAssembly(flags: TagFlags, what: string, run: (a: import('../server/assemble.js').Assembly, windowMs: number) => Promise<void>): Promise<void> {
+async function withAssembly(flags: TagFlags, what: string, run: (a: IndexedAssembly, windowMs: number) => Promise<void>): Promise<void> {
   const { config, warnings } = loadConfig({ ...(flags.config ? { file: flags.config } : {}), env: process.env });
   for (const w of warnings) process.stderr.write(`berth: warning: ${w}\n`);
-  const [{ assemble }, { commandLogger }] = await Promise.all([import('../server/assemble.js'), import('../server/command-logger.js')]);
-  const assembly = await assemble(config, { logger: commandLogger() });
-  try {
-    if (!assembly.meta || !assembly.listing) {
-      process.stderr.write(`berth tag ${what}: deleted tags are kept with the listing index, which is disabled (meta.index.enabled: false)\n`);
-      process.exitCode = 2;
-      return;
-    }
-    await run(assembly, config.gc.tagrestore);
-  } finally {
-    await assembly.close();
-  }
+  const { withIndexedAssembly } = await import('./indexed-assembly.js');
+  await withIndexedAssembly(config, `berth tag ${what}: deleted tags are kept with the listing index, which is disabled (meta.index.enabled: false)`,
+    (assembly) => run(assembly, config.gc.tagrestore));
 }
 
 async function deletedCommand(repository: string | undefined, flags: TagFlags): Promise<void> {
   const { restorableTags } = await import('../gc/tag-restore.js');
   await withAssembly(flags, 'deleted', async (a, windowMs) => {
-    const rows = await restorableTags(a.meta!, windowMs, repository !== undefined ? { repository } : {});
+    const rows = await restorableTags(a.meta, windowMs, repository !== undefined ? { repository } : {});
     if (flags.json) {
       process.stdout.write(`${JSON.stringify(rows.map((r) => ({ ...r, deletedAt: new Date(r.deletedAt).toISOString(), restorableUntil: new Date(r.restorableUntil).toISOString() })), null, 2)}\n`);
       return;
@@ -59,7 +51,7 @@ async function restoreCommand(repository: string, tag: string, flags: TagFlags):
   const { restoreTag, TagRestoreError } = await import('../gc/tag-restore.js');
   await withAssembly(flags, 'restore', async (a, windowMs) => {
     try {
-      const row = await restoreTag(a.meta!, a.registry, repository, tag, { windowMs, ...(flags.digest !== undefined ? { digest: flags.digest } : {}) });
+      const row = await restoreTag(a.meta, a.registry, repository, tag, { windowMs, ...(flags.digest !== undefined ? { digest: flags.digest } : {}) });
       process.stdout.write(`restored ${repository}:${tag} -> ${row.digest}\n`);
     } catch (err) {
       if (!(err instanceof TagRestoreError)) throw err;

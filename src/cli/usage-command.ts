@@ -24,18 +24,10 @@ export function registerUsageCommand(program: Command, guard: (run: () => Promis
 async function usageCommand(flags: UsageFlags): Promise<void> {
   const { config, warnings } = loadConfig({ ...(flags.config ? { file: flags.config } : {}), env: process.env });
   for (const w of warnings) process.stderr.write(`berth: warning: ${w}\n`);
-  const [{ assemble }, { commandLogger }, { formatBytes }, { QuotaPolicy }, recount] = await Promise.all([
-    import('../server/assemble.js'), import('../server/command-logger.js'), import('../gc/report.js'),
-    import('../policy/quota.js'), import('../meta/usage-recount.js'),
+  const [{ withIndexedAssembly }, { formatBytes }, { QuotaPolicy }, recount] = await Promise.all([
+    import('./indexed-assembly.js'), import('../gc/report.js'), import('../policy/quota.js'), import('../meta/usage-recount.js'),
   ]);
-  const assembly = await assemble(config, { logger: commandLogger() });
-  try {
-    const { usage, listing } = assembly;
-    if (!usage || !listing) {
-      process.stderr.write('berth usage: usage is kept with the listing index, which is disabled (meta.index.enabled: false)\n');
-      process.exitCode = 2;
-      return;
-    }
+  await withIndexedAssembly(config, 'berth usage: usage is kept with the listing index, which is disabled (meta.index.enabled: false)', async ({ usage, listing }) => {
     if (flags.verify) {
       const names = [...new Set([...await listing.walk.namesHolding('_manifests'), ...(await usage.repositories()).map((r) => r.repository)])].sort();
       const counted = { repositories: new Map((await usage.repositories()).map((r) => [r.repository, r.totalBytes])), projects: await usage.projectTotals() };
@@ -62,7 +54,5 @@ async function usageCommand(flags: UsageFlags): Promise<void> {
     for (const r of repositories) {
       process.stdout.write(`  ${r.repository}\t${formatBytes(r.totalBytes)}\t(${formatBytes(r.uniqueBytes)} unique, ${formatBytes(r.sharedBytes)} shared)\t${r.manifests} ${r.manifests === 1 ? 'manifest' : 'manifests'}\n`);
     }
-  } finally {
-    await assembly.close();
-  }
+  });
 }
