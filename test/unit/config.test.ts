@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
-import { ConfigError, loadConfig, loadConfigInput, parseListenAddress, resolveConfig } from '../../src/config/load.js';
+import { ConfigError, loadConfig, loadConfigInput, parseListenAddress, plainScalar, resolveConfig } from '../../src/config/load.js';
 import { parseDuration } from '../../src/config/duration.js';
 
 /** A typical CNCF Distribution 2.8 config.yml, as found in deployments (no auth section). */
@@ -111,6 +111,17 @@ before(async () => {
 });
 after(async () => {
   await rm(dir, { recursive: true, force: true });
+});
+
+describe('environment values without the YAML parser', () => {
+  it('reads the plainest scalars as YAML would, and leaves the rest to it', () => {
+    for (const text of ['true', 'false', '0', '-12', '+7', '0123', '123456789012345', 'error', 'inmemory', 'a_b-c', 'Z9']) {
+      assert.deepEqual(plainScalar(text), { value: parseYaml(text) }, text);
+    }
+    for (const text of ['True', 'FALSE', 'null', 'Null', '~', '', '1.5', '0x10', '1e3', '.inf', '[a]', 'a b', 'a:b', '1234567890123456']) {
+      assert.equal(plainScalar(text), undefined, text);
+    }
+  });
 });
 
 describe('loadConfig: defaults', () => {
