@@ -19,6 +19,7 @@ import type { ListingIndex } from './listing-index.js';
 import { StorageListing } from './storage-listing.js';
 import { ManifestUrlPolicy } from './manifest-urls.js';
 import { manifestFacts } from './manifest-facts.js';
+import { ManifestContentCache } from './manifest-content-cache.js';
 
 export interface StoredManifest {
   digest: Digest;
@@ -62,6 +63,7 @@ export class ManifestStore {
   readonly #index: ListingIndex;
   readonly #urls: ManifestUrlPolicy;
   readonly #locks = new KeyedMutex();
+  readonly #contents = new ManifestContentCache();
 
   /** `urls`: which layer URLs pushes may name (Distribution's default without: none). */
   constructor(driver: StorageDriver, blobs: BlobStore, tags: TagStore, referrers: ReferrerIndex, guard?: TagGuard, index?: ListingIndex, urls?: ManifestUrlPolicy) {
@@ -86,9 +88,15 @@ export class ManifestStore {
 
   async get(name: string, ref: ManifestReference): Promise<StoredManifest> {
     const digest = await this.resolve(name, ref);
-    const content = await this.#blobs.getSmall(digest);
-    if (!content) throw manifestUnknown(ref);
-    const parsed = parseStored(content);
+    let cached = this.#contents.get(digest.value);
+    if (!cached) {
+      const content = await this.#blobs.getSmall(digest);
+      if (!content) throw manifestUnknown(ref);
+      cached = { content, parsed: parseStored(content) };
+      // Only bytes that match their digest are kept (storage is not trusted to be intact).
+      if (digestOf(content, digest.algorithm).value === digest.value) this.#contents.set(digest.value, cached);
+    }
+    const { content, parsed } = cached;
     return { digest, content, parsed, mediaType: parsed?.mediaType ?? 'application/octet-stream' };
   }
 
