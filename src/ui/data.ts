@@ -34,6 +34,12 @@ export interface ArtifactDetail extends ArtifactSummary {
 }
 
 export interface AuditEntry { id: string; at: string; actor: string; address: string; action: string; target: string; detail: Record<string, unknown> }
+/** The audit log's filters as /api/v1/audit/entries takes them (times as ISO, since inclusive, until exclusive). */
+export interface AuditFilter { actor?: string; action?: string; repository?: string; since?: string; until?: string }
+export interface DeadLetter {
+  endpoint: string; eventId: string; action: string; repository: string | null; attempts: number; lastError: string | null;
+  createdAt: string; deadAt: string | null; event: unknown;
+}
 export interface User { name: string; admin: boolean; createdAt: string }
 export interface Project { name: string; public: boolean; allowFrom: string[]; createdAt: string }
 export interface Member { project: string; user: string; role: string }
@@ -82,13 +88,19 @@ export const read = {
   tokens: () => call<AccessToken[]>(apiPath('/user/tokens')),
   storage: () => call<StorageTotal>(apiPath('/usage')),
   projectUsage: () => call<{ items: ProjectUsage[] }>(apiPath('/usage/projects')),
-  audit: (q: { actor?: string; action?: string; since?: string; limit?: number }) => call<AuditEntry[]>(apiPath('/audit'), { query: q }),
+  audit: (q: AuditFilter & { limit?: number; cursor?: string }) => call<Page<AuditEntry>>(apiPath('/audit/entries'), { query: { ...q } }),
   users: () => call<User[]>(apiPath('/users')),
   projects: () => call<Project[]>(apiPath('/projects')),
   members: (project: string) => call<Member[]>(apiPath(`/projects/${encodeURIComponent(project)}/members`)),
   robots: () => call<Robot[]>(apiPath('/robots')),
-  deadLetters: () => call<unknown[]>(apiPath('/notifications/deadletters')),
+  deadLetters: (q: { endpoint?: string; limit?: number; cursor?: string }) => call<Page<DeadLetter>>(apiPath('/notifications/deadletters/entries'), { query: q }),
 };
+
+/** The CSV download of every audit entry `filter` matches (a plain link: the session cookie goes with it). */
+export function auditCsvUrl(filter: AuditFilter): string {
+  const query = new URLSearchParams(Object.entries(filter).filter(([, v]) => v !== undefined && v !== '') as Array<[string, string]>).toString();
+  return `${apiPath('/audit/entries.csv')}${query ? `?${query}` : ''}`;
+}
 
 export const change = {
   deleteManifest: (name: string, digest: string) => call<void>(v2Path(`/${namePath(name)}/manifests/${digest}`), { method: 'DELETE' }),
@@ -106,7 +118,7 @@ export const change = {
     call<AccessToken & { token: string }>(apiPath('/user/tokens'), { method: 'POST', body: { name, scopes, ...(expiresIn ? { expiresIn } : {}) } }),
   revokeToken: (id: string) => call<void>(apiPath(`/user/tokens/${encodeURIComponent(id)}`), { method: 'DELETE' }),
   gc: (dryRun: boolean) => call<Record<string, unknown>>(apiPath('/gc'), { method: 'POST', body: { dryRun } }),
-  requeue: () => call<{ requeued: number }>(apiPath('/notifications/deadletters/requeue'), { method: 'POST', body: {} }),
+  requeue: (endpoint?: string) => call<{ requeued: number }>(apiPath('/notifications/deadletters/requeue'), { method: 'POST', body: endpoint ? { endpoint } : {} }),
 };
 
 export interface Loaded<T> { data: T | undefined; error: Error | undefined; loading: boolean; reload: () => void }

@@ -1,7 +1,8 @@
 // The read API's registry-wide records, for system administrators (ReadAccess.administrator):
 // the audit log (filtered, paged, and as a CSV download), garbage collection runs with their
-// reports, and notification dead letters. All from the metadata database. The admin API's older `GET /audit` and
-// `GET /notifications/deadletters` (whole lists) stay as they were.
+// reports, and notification dead letters. All from the metadata database. The console reads these;
+// the admin API's older `GET /audit` and `GET /notifications/deadletters` (whole lists) stay as
+// they were for scripts (README's admin API section documents them).
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Kysely } from 'kysely';

@@ -3,10 +3,10 @@
 // notification dead letters. Everything goes through the admin and read APIs, which audit changes.
 import { useState } from 'preact/hooks';
 import type { SessionView } from '../api.js';
-import { change, read, useLoad, type AuditEntry } from '../data.js';
+import { auditCsvUrl, change, read, useLoad, type AuditFilter } from '../data.js';
 import { Link, href } from '../router.js';
 import { age, bytes, when } from '../format.js';
-import { Status } from '../components/bits.js';
+import { Pager, Status } from '../components/bits.js';
 import { RobotForm } from '../components/robot-form.js';
 
 const TABS = [['users', 'Users'], ['projects', 'Projects'], ['robots', 'Robots'], ['audit', 'Audit log'], ['gc', 'Garbage collection'], ['upstreams', 'Upstreams'], ['notifications', 'Dead letters']] as const;
@@ -130,37 +130,47 @@ function Robots() {
   );
 }
 
+const AUDIT_PAGE = 50;
+
+/** A datetime-local field's value as an ISO time (the browser's time zone), or '' when empty. */
+function isoTime(local: string): string {
+  return local ? new Date(local).toISOString() : '';
+}
+
 function Audit() {
-  const [filters, setFilters] = useState({ actor: '', action: '', since: '' });
-  const [applied, setApplied] = useState(filters);
-  const entries = useLoad(() => read.audit({ ...applied, limit: 500 }), JSON.stringify(applied));
-  const csv = (rows: AuditEntry[]) => {
-    const cell = (v: string) => `"${v.replace(/"/g, '""')}"`;
-    const text = ['at,actor,address,action,target,detail', ...rows.map((r) => [r.at, r.actor, r.address, r.action, r.target, JSON.stringify(r.detail)].map(cell).join(','))].join('\n');
-    const a = document.createElement('a');
-    a.href = URL.createObjectURL(new Blob([text], { type: 'text/csv' }));
-    a.download = 'berth-audit.csv';
-    a.click();
-  };
+  const [filters, setFilters] = useState({ actor: '', action: '', repository: '', since: '', until: '' });
+  const [applied, setApplied] = useState<AuditFilter>({});
+  const [cursors, setCursors] = useState<string[]>([]);
+  const cursor = cursors[cursors.length - 1];
+  const entries = useLoad(() => read.audit({ ...applied, limit: AUDIT_PAGE, ...(cursor ? { cursor } : {}) }), `${JSON.stringify(applied)}|${cursor ?? ''}`);
   const field = (key: keyof typeof filters, label: string, type: 'text' | 'datetime-local' = 'text') => (
     <>
       <label for={`audit-${key}`}>{label}</label>
       <input id={`audit-${key}`} type={type as 'text'} value={filters[key]} onInput={(e) => setFilters({ ...filters, [key]: (e.target as HTMLInputElement).value })} />
     </>
   );
+  const items = entries.data?.items ?? [];
   return (
     <>
       <h2>Audit log</h2>
-      <form class="inline" onSubmit={(e) => { e.preventDefault(); setApplied({ ...filters, since: filters.since ? new Date(filters.since).toISOString() : '' }); }}>
-        {field('actor', 'Actor')}{field('action', 'Action')}{field('since', 'Since', 'datetime-local')}
+      <form class="inline" onSubmit={(e) => {
+        e.preventDefault();
+        setCursors([]);
+        setApplied({ actor: filters.actor, action: filters.action, repository: filters.repository, since: isoTime(filters.since), until: isoTime(filters.until) });
+      }}>
+        {field('actor', 'Actor')}{field('action', 'Action')}{field('repository', 'Repository')}{field('since', 'Since', 'datetime-local')}{field('until', 'Until', 'datetime-local')}
         <button type="submit">Filter</button>
-        <button type="button" class="secondary" disabled={!entries.data} onClick={() => entries.data && csv(entries.data)}>Export CSV</button>
+        {/* The server writes the whole filtered log (every page) as the download; the cookie goes with the link. */}
+        <a href={auditCsvUrl(applied)} download="berth-audit.csv">Export CSV</a>
       </form>
       <Status loading={entries.loading} error={entries.error}>
-        <table class="grid" data-testid="audit">
-          <thead><tr><th scope="col">When</th><th scope="col">Actor</th><th scope="col">Address</th><th scope="col">Action</th><th scope="col">Target</th></tr></thead>
-          <tbody>{entries.data?.map((e) => <tr><td>{when(e.at)}</td><td>{e.actor}</td><td>{e.address}</td><td>{e.action}</td><td>{e.target}</td></tr>)}</tbody>
-        </table>
+        {items.length === 0 ? <p class="muted" role="status">No entry matches.</p> : (
+          <table class="grid" data-testid="audit">
+            <thead><tr><th scope="col">When</th><th scope="col">Actor</th><th scope="col">Address</th><th scope="col">Action</th><th scope="col">Target</th></tr></thead>
+            <tbody>{items.map((e) => <tr><td>{when(e.at)}</td><td>{e.actor}</td><td>{e.address}</td><td>{e.action}</td><td>{e.target}</td></tr>)}</tbody>
+          </table>
+        )}
+        <Pager hasPrevious={cursors.length > 0} next={entries.data?.next ?? null} onPrevious={() => setCursors(cursors.slice(0, -1))} onNext={() => entries.data?.next && setCursors([...cursors, entries.data.next])} />
       </Status>
     </>
   );
@@ -242,17 +252,35 @@ function Upstreams() {
 }
 
 function DeadLetters() {
-  const letters = useLoad(() => read.deadLetters(), 'deadletters');
+  const [endpoint, setEndpoint] = useState('');
+  const [applied, setApplied] = useState('');
+  const [cursors, setCursors] = useState<string[]>([]);
+  const cursor = cursors[cursors.length - 1];
+  const letters = useLoad(() => read.deadLetters({ limit: 50, ...(applied ? { endpoint: applied } : {}), ...(cursor ? { cursor } : {}) }), `${applied}|${cursor ?? ''}`);
   const [error, act] = useAct();
   const [requeued, setRequeued] = useState<number | undefined>(undefined);
+  const items = letters.data?.items ?? [];
   return (
     <>
       <h2>Notification dead letters</h2>
+      <p>Notifications that ran out of attempts, oldest first. Requeueing sends them again: every page, of the endpoint filtered on or of every endpoint.</p>
+      <form class="inline" onSubmit={(e) => { e.preventDefault(); setCursors([]); setApplied(endpoint); }}>
+        <label for="deadletter-endpoint">Endpoint</label>
+        <input id="deadletter-endpoint" value={endpoint} onInput={(e) => setEndpoint((e.target as HTMLInputElement).value)} />
+        <button type="submit">Filter</button>
+        <button type="button" class="secondary" disabled={items.length === 0} onClick={() => act(async () => setRequeued((await change.requeue(applied || undefined)).requeued), () => { setCursors([]); letters.reload(); })}>{applied ? `Requeue ${applied}` : 'Requeue all'}</button>
+      </form>
+      {requeued !== undefined && <p role="status">{requeued} requeued.</p>}
       <Status loading={letters.loading} error={letters.error}>
-        <p>{letters.data?.length ?? 0} event(s) could not be delivered.</p>
-        <button type="button" class="secondary" disabled={!letters.data?.length} onClick={() => act(async () => setRequeued((await change.requeue()).requeued), letters.reload)}>Requeue all</button>
-        {requeued !== undefined && <p role="status">{requeued} requeued.</p>}
-        {letters.data && letters.data.length > 0 && <pre class="json">{JSON.stringify(letters.data, null, 2)}</pre>}
+        {items.length === 0 ? <p class="muted">No notification is waiting here.</p> : (
+          <table class="grid" data-testid="deadletters">
+            <thead><tr><th scope="col">Endpoint</th><th scope="col">Event</th><th scope="col">Repository</th><th scope="col">Attempts</th><th scope="col">Last error</th><th scope="col">Given up</th></tr></thead>
+            <tbody>{items.map((l) => (
+              <tr><td>{l.endpoint}</td><td>{l.action} <span class="muted">{l.eventId}</span></td><td>{l.repository ?? '–'}</td><td>{l.attempts}</td><td>{l.lastError ?? '–'}</td><td>{l.deadAt ? when(l.deadAt) : '–'}</td></tr>
+            ))}</tbody>
+          </table>
+        )}
+        <Pager hasPrevious={cursors.length > 0} next={letters.data?.next ?? null} onPrevious={() => setCursors(cursors.slice(0, -1))} onNext={() => letters.data?.next && setCursors([...cursors, letters.data.next])} />
       </Status>
       {error && <p class="error" role="alert">{error}</p>}
     </>
