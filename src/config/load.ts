@@ -15,6 +15,7 @@ import { opensslCiphers } from './tls-ciphers.js';
 import { validationConfigProblems } from './sections/validation.js';
 import { replicationConfigProblems } from './sections/replication.js';
 import { trustConfigProblems } from './sections/trust.js';
+import { retentionConfigProblems } from './sections/gc.js';
 import { prepareStorage, selectDriver, type StorageSettings } from './sections/storage.js';
 
 export class ConfigError extends Error {
@@ -306,6 +307,7 @@ function checkSemantics(config: ConfigInput, problems: string[]): void {
   problems.push(...validationConfigProblems(config.validation));
   problems.push(...replicationConfigProblems(config.replication));
   problems.push(...trustConfigProblems(config.trust));
+  problems.push(...retentionConfigProblems(config.gc.retention.projects, config.meta.index.enabled));
   for (const [key, value] of [
     ['storage.maintenance.uploadpurging.age', config.storage.maintenance.uploadpurging.age],
     ['storage.maintenance.uploadpurging.interval', config.storage.maintenance.uploadpurging.interval],

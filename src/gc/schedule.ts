@@ -10,7 +10,13 @@ import { ImmutableTags } from '../policy/immutable-tags.js';
 import { LockHeldError } from './lock.js';
 import type { GcMetrics } from './metrics.js';
 import { compilePolicies } from '../policy/policies.js';
-import { applyRetention, type RetentionDecision, type RetentionOptions } from '../policy/retention.js';
+import { applyRetention, type PullTimes, type RetentionDecision, type RetentionOptions } from '../policy/retention.js';
+
+/** The inventory's pull times for `keeppulledwithin`, and how to write the batch collected so far first. */
+export interface RetentionPulls {
+  times: PullTimes;
+  flush(): Promise<void>;
+}
 
 type GcConfig = Config['gc'];
 
@@ -41,14 +47,18 @@ export async function runCollection(registry: Registry, gc: GcConfig, logger: Fa
   }
 }
 
-export function startGcSchedules(registry: Registry, gc: GcConfig, logger: FastifyBaseLogger, metrics?: GcMetrics, recordRun?: GcRunRecorder, recordDeletion?: RetentionOptions['onDeleted']): { stop(): void } {
+export function startGcSchedules(registry: Registry, gc: GcConfig, logger: FastifyBaseLogger, metrics?: GcMetrics, recordRun?: GcRunRecorder, recordDeletion?: RetentionOptions['onDeleted'], pulls?: RetentionPulls): { stop(): void } {
   const stops: (() => void)[] = [];
   stops.push(every(gc.interval, logger, 'garbage collection', () => runCollection(registry, gc, logger, metrics, recordRun)));
   const policies = compilePolicies(gc.retention.projects);
   stops.push(every(gc.retention.interval, logger, 'retention', async () => {
     const onDeleted = recordDeletion
       && ((d: RetentionDecision) => recordDeletion(d).catch((err: unknown) => logger.error({ err }, 'retention: audit record lost')));
-    const report = await applyRetention(registry, policies, { dryRun: gc.retention.dryrun, ...(onDeleted ? { onDeleted } : {}) });
+    // Pulls of the last seconds are still in memory: written first, they count.
+    await pulls?.flush();
+    const report = await applyRetention(registry, policies, {
+      dryRun: gc.retention.dryrun, ...(onDeleted ? { onDeleted } : {}), ...(pulls ? { pullTimes: pulls.times } : {}),
+    });
     metrics?.recordRetention(report);
     const deleting = report.decisions.filter((d) => d.action === 'delete');
     for (const d of deleting) logger.info({ repository: d.repository, tag: d.tag, reason: d.reason, dryRun: report.dryRun }, 'retention: tag deleted');

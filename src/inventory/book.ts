@@ -72,6 +72,17 @@ export class InventoryBook {
     return missing;
   }
 
+  /** Last pull times (ms) of those of `digests` in `repository` ever pulled (retention's `keeppulledwithin`). */
+  async lastPulled(repository: string, digests: string[]): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    for (let i = 0; i < digests.length; i += 500) {
+      const rows = await this.db.selectFrom('berth_inventory_artifact').select(['digest', 'last_pulled_at'])
+        .where('repository', '=', repository).where('digest', 'in', digests.slice(i, i + 500)).where('last_pulled_at', 'is not', null).execute();
+      for (const r of rows) out.set(r.digest, Number(r.last_pulled_at));
+    }
+    return out;
+  }
+
   /** Tagged and referring manifests of the listing index that the inventory lacks (pushed before it, or by a one-shot command). */
   async missing(limit: number): Promise<Array<{ repository: string; digest: string }>> {
     const tagged = this.db.selectFrom('berth_listing_tag as t').select(['t.repository', 't.digest'])

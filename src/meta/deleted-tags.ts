@@ -17,8 +17,21 @@ export interface DeletedTag {
 }
 
 export async function recordDeletedTag(trx: Db, row: Omit<DeletedTag, 'deletedAt'>, now: number): Promise<void> {
-  await trx.insertInto('berth_tag_deleted').values({ ...row, deleted_at: now })
-    .onConflict((oc) => oc.columns(['repository', 'tag', 'digest']).doUpdateSet({ reason: row.reason, deleted_at: now })).execute();
+  await trx.insertInto('berth_tag_deleted').values({ ...row, deleted_at: now, policy: null })
+    .onConflict((oc) => oc.columns(['repository', 'tag', 'digest']).doUpdateSet({ reason: row.reason, deleted_at: now, policy: null })).execute();
+}
+
+/** Marks the deletion of `repository:tag` (naming `digest`) as retention's, by the rules `policy`. */
+export async function markRetentionDeletion(db: Db, repository: string, tag: string, digest: string, policy: string): Promise<void> {
+  await db.updateTable('berth_tag_deleted').set({ reason: 'retention', policy })
+    .where('repository', '=', repository).where('tag', '=', tag).where('digest', '=', digest).where('reason', '=', 'untag').execute();
+}
+
+/** Why `repository:tag` is gone, when retention deleted it (its latest deletion) and that is still remembered. */
+export async function retentionDeletionOf(db: Db, repository: string, tag: string): Promise<{ at: number; policy: string; digest: string } | undefined> {
+  const row = await db.selectFrom('berth_tag_deleted').select(['reason', 'policy', 'deleted_at', 'digest'])
+    .where('repository', '=', repository).where('tag', '=', tag).orderBy('deleted_at', 'desc').executeTakeFirst();
+  return row?.reason === 'retention' ? { at: Number(row.deleted_at), policy: row.policy ?? '', digest: row.digest } : undefined;
 }
 
 /** Deleted tags newer than `since` (of one repository, or one tag), newest first. */

@@ -1,13 +1,18 @@
 // Retention: per project, delete the tags a policy no longer wants. A tag is deleted when it
 // fails a rule that is set (it is not among the `keeplast` most recently pushed tags of its
-// repository, or it was last pushed longer ago than `deleteolderthan`) and no pattern protects
-// it (`keeptags`, or `immutabletags`, which nothing may delete). Tag age is when the tag was
-// last pushed (its link's modification time). Only tags go: the manifests and blobs they
-// leave untagged are the garbage collector's to reclaim (with --delete-untagged).
+// repository, or it was last pushed longer ago than `deleteolderthan`) and nothing protects
+// it (`keeptags`, `immutabletags`, which nothing may delete, or a pull of its manifest within
+// `keeppulledwithin`). Tag age is when the tag was last pushed (its link's modification time).
+// Pull times are the inventory's (src/inventory/recorder.ts: collected in memory, written in
+// batches); a rule that needs them judges a tag whose pull times are unknown as kept. Only tags
+// go: the manifests and blobs they leave untagged are the garbage collector's to reclaim.
 import type { Registry } from '../registry/registry.js';
 import type { TagState } from '../registry/maintenance.js';
 import { projectOf } from './patterns.js';
-import type { ProjectPolicy } from './policies.js';
+import { rulesFor, type ProjectPolicy } from './policies.js';
+
+/** Last pull time (ms) of each of `digests` in `repository` that was ever pulled. */
+export type PullTimes = (repository: string, digests: string[]) => Promise<Map<string, number>>;
 
 export interface RetentionDecision {
   repository: string;
@@ -16,6 +21,8 @@ export interface RetentionDecision {
   pushedAt: string;
   action: 'delete' | 'keep';
   reason: string;
+  /** The rules that judged it: the project's ("team") or a repository glob's ("team/web/*"). */
+  policy: string;
 }
 
 export interface RetentionReport {
@@ -29,6 +36,8 @@ export interface RetentionOptions {
   now?: () => number;
   /** Told of each tag once it is deleted (the audit log records it as done by `retention`). */
   onDeleted?: (decision: RetentionDecision) => Promise<void>;
+  /** Where pull times come from (`keeppulledwithin`); without it such a rule keeps every tag. */
+  pullTimes?: PullTimes;
 }
 
 export async function applyRetention(
@@ -42,7 +51,8 @@ export async function applyRetention(
     const policy = policies.get(projectOf(repository));
     if (!policy) continue;
     const tags = await registry.maintenance.inventory.tags(repository);
-    for (const decision of decide(repository, tags, policy, now)) {
+    const pulls = await pullsFor(repository, tags, policy, options.pullTimes);
+    for (const decision of decide(repository, tags, policy, now, pulls)) {
       decisions.push(decision);
       if (decision.action !== 'delete' || dryRun) continue;
       if (await untagIfUnchanged(registry, repository, decision.tag, tags.get(decision.tag)!)) {
@@ -54,22 +64,46 @@ export async function applyRetention(
   return { dryRun, decisions, deleted };
 }
 
-export function decide(repository: string, tags: Map<string, TagState>, policy: ProjectPolicy, now: number): RetentionDecision[] {
+/**
+ * The pull times `repository`'s rules need: undefined when they need none, null when they need
+ * them and nobody tracks pulls (no metadata database or listing index).
+ */
+export async function pullsFor(repository: string, tags: Map<string, TagState>, policy: ProjectPolicy, source: PullTimes | undefined): Promise<Map<string, number> | null | undefined> {
+  if (rulesFor(policy, repository).keepPulledWithin <= 0) return undefined;
+  if (!source) return null;
+  return source(repository, [...new Set([...tags.values()].map((t) => t.digest))]);
+}
+
+/** `pulls`: last pull times by digest (see pullsFor). */
+export function decide(repository: string, tags: Map<string, TagState>, policy: ProjectPolicy, now: number, pulls?: Map<string, number> | null): RetentionDecision[] {
+  const rules = rulesFor(policy, repository);
   const newestFirst = [...tags].sort(([a, x], [b, y]) => y.modTime - x.modTime || a.localeCompare(b));
   return newestFirst.map(([tag, state], rank) => {
-    const base = { repository, tag, digest: state.digest, pushedAt: new Date(state.modTime).toISOString() };
+    const base = { repository, tag, digest: state.digest, pushedAt: new Date(state.modTime).toISOString(), policy: rules.name };
     const immutable = policy.immutable.match(tag);
     if (immutable) return { ...base, action: 'keep', reason: `immutable (rule "${immutable}")` };
-    const keep = policy.keep.match(tag);
+    const keep = rules.keep.match(tag);
     if (keep) return { ...base, action: 'keep', reason: `matches keep pattern "${keep}"` };
     const failures: string[] = [];
-    if (policy.keepLast !== undefined && rank >= policy.keepLast) failures.push(`not among the ${policy.keepLast} newest`);
-    if (policy.deleteOlderThan > 0 && now - state.modTime > policy.deleteOlderThan) {
-      failures.push(`older than ${Math.round(policy.deleteOlderThan / 3_600_000)}h`);
+    if (rules.keepLast !== undefined && rank >= rules.keepLast) failures.push(`not among the ${rules.keepLast} newest`);
+    if (rules.deleteOlderThan > 0 && now - state.modTime > rules.deleteOlderThan) {
+      failures.push(`older than ${hours(rules.deleteOlderThan)}`);
     }
-    if (failures.length > 0) return { ...base, action: 'delete', reason: failures.join(', ') };
-    return { ...base, action: 'keep', reason: 'within the policy' };
+    if (failures.length === 0) return { ...base, action: 'keep', reason: 'within the policy' };
+    if (rules.keepPulledWithin > 0) {
+      if (pulls === null || pulls === undefined) return { ...base, action: 'keep', reason: `${failures.join(', ')}, but pull times are not tracked here (keeppulledwithin needs the metadata database's listing index)` };
+      const pulled = pulls.get(state.digest);
+      if (pulled !== undefined && now - pulled <= rules.keepPulledWithin) {
+        return { ...base, action: 'keep', reason: `pulled within ${hours(rules.keepPulledWithin)} (last ${new Date(pulled).toISOString()})` };
+      }
+      failures.push(pulled === undefined ? 'never pulled' : `last pulled ${new Date(pulled).toISOString()}`);
+    }
+    return { ...base, action: 'delete', reason: failures.join(', ') };
   });
+}
+
+function hours(ms: number): string {
+  return `${Math.round(ms / 3_600_000)}h`;
 }
 
 /** Untags only if the tag still names what was judged (a push since then wins). */

@@ -24,6 +24,7 @@ import { MetaUsageReader, type UsageReader } from '../meta/usage.js';
 import { quotaFromConfig, withQuota } from '../policy/quota.js';
 import { registerUsageMetrics } from '../gc/usage-metrics.js';
 import { openInventory, type Inventory } from '../inventory/inventory.js';
+import { withRetentionHints } from '../policy/retention-hints.js';
 import { systemInfo } from '../inventory/system.js';
 import { startSchedules, type SchedulesOptions } from './schedules.js';
 import type { TrustService } from '../trust/trust-service.js';
@@ -127,12 +128,13 @@ export async function assemble(config: Config, options: AssembleOptions): Promis
       : undefined;
     const inner = proxy ? proxy.registry : core;
     const served = obs ? obs.decorate(trust ? trust.guard(inner, obs.scope) : inner, [...(replication ? [replication.listener] : []), ...(inventory ? [inventory.recorder.listener()] : [])]) : core;
-    const registry = quota ? withQuota(served, quota) : served;
+    const limited = quota ? withQuota(served, quota) : served;
+    const registry = server && meta && listing ? withRetentionHints(limited, meta.db) : limited;
     replication?.attach(registry);
     return {
       config, logger, driver, core, registry, listing, meta, usage, redis, observability: obs, proxy, replication, inventory, trust,
       startSchedules(schedules = {}) {
-        const running = startSchedules({ config, logger, driver, core, registry, meta, observability: obs }, schedules);
+        const running = startSchedules({ config, logger, driver, core, registry, meta, observability: obs, inventory }, schedules);
         closers.push(running.stop);
         replication?.start().catch((err: unknown) => logger.error({ err }, 'replication did not start'));
         return running;

@@ -18,6 +18,7 @@ import { startEvictionSchedule } from '../proxy/eviction-schedule.js';
 import { startUploadPurger } from './upload-purger.js';
 import { startReviewWorker } from '../gc/review-schedule.js';
 import type { Observability } from './observability.js';
+import type { Inventory } from '../inventory/inventory.js';
 
 export interface SchedulesOptions {
   /** Record each scheduled collection in the audit log (serve does when auth keeps one). */
@@ -34,10 +35,12 @@ export interface ScheduleParts {
   registry: Registry;
   meta: MetaDatabase | undefined;
   observability: Observability | undefined;
+  /** The read API's inventory: its pull times serve retention's `keeppulledwithin`. */
+  inventory?: Inventory | undefined;
 }
 
 export function startSchedules(parts: ScheduleParts, options: SchedulesOptions = {}): { stop(): void } {
-  const { config, logger, driver, core, registry, meta, observability: obs } = parts;
+  const { config, logger, driver, core, registry, meta, observability: obs, inventory } = parts;
   const filesystemRoot = driver.name === 'filesystem' ? config.storage.filesystem?.rootdirectory : undefined;
   const purger = startUploadPurger(registry, config.storage.maintenance.uploadpurging, logger, {
     readOnly: config.storage.maintenance.readonly.enabled, ...(filesystemRoot ? { filesystemRoot } : {}),
@@ -48,7 +51,8 @@ export function startSchedules(parts: ScheduleParts, options: SchedulesOptions =
   });
   const gcMetrics = obs?.metrics ? createGcMetrics(obs.metrics.registry) : undefined;
   // The audit log is in the metadata database: kept wherever one is open, with or without auth.
-  const gc = startGcSchedules(registry, config.gc, logger, gcMetrics, recordGcRun('schedule'), meta ? auditRetentionDeletion(meta.db) : undefined);
+  const pulls = inventory && { times: (r: string, d: string[]) => inventory.book.lastPulled(r, d), flush: () => inventory.recorder.flush() };
+  const gc = startGcSchedules(registry, config.gc, logger, gcMetrics, recordGcRun('schedule'), meta ? auditRetentionDeletion(meta.db) : undefined, pulls);
   // Eviction unlinks; the collector frees the data, so maxsize bounds the disk.
   const collectAfterEviction = config.proxy.eviction.collect ? () => runCollection(core, config.gc, logger, gcMetrics, recordGcRun('eviction')) : undefined;
   const eviction = startEvictionSchedule(core, meta?.db, config.proxy, logger, obs?.metrics?.registry, collectAfterEviction);

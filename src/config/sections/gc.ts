@@ -4,17 +4,35 @@
 // characters), `?` (one character), `{a,b}` (alternatives).
 import { Type } from '@sinclair/typebox';
 import { millis, strict } from './common.js';
+import { globToRegExp } from '../../policy/patterns.js';
 
 // Defaults of record values are not filled in by the loader: every key is optional instead.
-const ProjectPolicy = Type.Object({
+const retentionRules = {
   /** Keep the N most recently pushed tags of each repository. */
   keeplast: Type.Optional(Type.Integer({ minimum: 0 })),
   /** Tags matching any of these are always kept. */
   keeptags: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
   /** Delete tags last pushed longer ago than this ("720h"); "0" disables. */
   deleteolderthan: Type.Optional(millis('0')),
+  /**
+   * Keep a tag the other rules would delete when its manifest was pulled within this long
+   * ("720h"; "0" disables). Pull times are those `berth serve` records (batched, every 2 s) in
+   * the metadata database; they need the listing index (meta.index.enabled).
+   */
+  keeppulledwithin: Type.Optional(millis('0')),
+};
+
+const ProjectPolicy = Type.Object({
+  ...retentionRules,
   /** Tags matching any of these can be neither overwritten by a push nor deleted. */
   immutabletags: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
+  /**
+   * Rules for repositories of the project, by glob over the name after "<project>/" ("web/*",
+   * "tools/ci"): the most specific matching glob (most literal characters, then fewest
+   * wildcards, then the first written) judges the repository; what it leaves unset comes from
+   * the project's rules above. Immutable tags stay per project.
+   */
+  repositories: Type.Optional(Type.Record(Type.String({ minLength: 1 }), Type.Object(retentionRules, strict))),
 }, strict);
 
 export const GcSection = Type.Object({
@@ -57,3 +75,28 @@ export const GcSection = Type.Object({
     projects: Type.Record(Type.String(), ProjectPolicy, { default: {} }),
   }, { ...strict, default: {} }),
 }, { ...strict, default: {} });
+
+type WrittenRules = { keeppulledwithin?: string | undefined };
+
+/** What makes the retention rules wrong beyond their shape: pull rules where no pull times are kept, bad globs. */
+export function retentionConfigProblems(projects: Record<string, WrittenRules & { repositories?: Record<string, WrittenRules> | undefined }>, listingIndex: boolean): string[] {
+  const problems: string[] = [];
+  const pullRule = (key: string, r: WrittenRules) => {
+    if (!listingIndex && r.keeppulledwithin !== undefined && r.keeppulledwithin !== '0') {
+      problems.push(`${key}.keeppulledwithin: pull times are kept with the listing index; set meta.index.enabled: true or remove the rule`);
+    }
+  };
+  for (const [project, p] of Object.entries(projects)) {
+    const key = `gc.retention.projects.${project}`;
+    pullRule(key, p);
+    for (const [glob, r] of Object.entries(p.repositories ?? {})) {
+      pullRule(`${key}.repositories.${glob}`, r);
+      try {
+        globToRegExp(glob);
+      } catch (err) {
+        problems.push(`${key}.repositories: ${(err as Error).message}`);
+      }
+    }
+  }
+  return problems;
+}

@@ -6,7 +6,7 @@ import type { FastifyRequest } from 'fastify';
 import type { Config } from '../../config/schema.js';
 import { parseDuration } from '../../config/duration.js';
 import { compilePolicies, type ProjectPolicyConfig } from '../../policy/policies.js';
-import { decide, type RetentionDecision } from '../../policy/retention.js';
+import { decide, pullsFor, type RetentionDecision } from '../../policy/retention.js';
 import { projectOf } from '../../policy/patterns.js';
 import { previewDeletion, UnknownManifestError } from '../../meta/deletion-preview.js';
 import type { Inventory } from '../../inventory/inventory.js';
@@ -17,7 +17,7 @@ export interface RetentionPreview {
   /** Whether config.yml has a policy for the project. */
   configured: boolean;
   /** The rules judged (the draft when one was given). */
-  policy: { keeplast: number | null; keeptags: string[]; deleteolderthan: number | null; immutabletags: string[] };
+  policy: { keeplast: number | null; keeptags: string[]; deleteolderthan: number | null; keeppulledwithin: number | null; immutabletags: string[]; repositories: string[] };
   decisions: RetentionDecision[];
   /** Tags the rules would untag. */
   deletes: number;
@@ -26,7 +26,7 @@ export interface RetentionPreview {
   freedBytes: number | null;
 }
 
-const DRAFT = ['keeplast', 'keeptags', 'deleteolderthan', 'immutabletags'];
+const DRAFT = ['keeplast', 'keeptags', 'deleteolderthan', 'keeppulledwithin', 'immutabletags'];
 
 export async function retentionPreview(req: FastifyRequest, inventory: Inventory, project: string): Promise<RetentionPreview> {
   const q = new QueryReader(req, DRAFT);
@@ -41,7 +41,8 @@ export async function retentionPreview(req: FastifyRequest, inventory: Inventory
   let untagged = 0;
   let freed: number | null = 0;
   for (const repository of (await inventory.core.catalog.names()).filter((n) => projectOf(n) === project)) {
-    const judged = decide(repository, await inventory.core.maintenance.inventory.tags(repository), policy, now);
+    const tags = await inventory.core.maintenance.inventory.tags(repository);
+    const judged = decide(repository, tags, policy, now, await pullsFor(repository, tags, policy, (r, d) => inventory.book.lastPulled(r, d)));
     decisions.push(...judged);
     const kept = new Set(judged.filter((d) => d.action === 'keep').map((d) => d.digest));
     const losing = [...new Set(judged.filter((d) => d.action === 'delete' && !kept.has(d.digest)).map((d) => d.digest))];
@@ -56,7 +57,10 @@ export async function retentionPreview(req: FastifyRequest, inventory: Inventory
   }
   return {
     project, configured: configured !== undefined,
-    policy: { keeplast: rules.keeplast ?? null, keeptags: rules.keeptags ?? [], deleteolderthan: rules.deleteolderthan ?? null, immutabletags: rules.immutabletags ?? [] },
+    policy: {
+      keeplast: rules.keeplast ?? null, keeptags: rules.keeptags ?? [], deleteolderthan: rules.deleteolderthan ?? null,
+      keeppulledwithin: rules.keeppulledwithin ?? null, immutabletags: rules.immutabletags ?? [], repositories: Object.keys(rules.repositories ?? {}),
+    },
     decisions, deletes: decisions.filter((d) => d.action === 'delete').length, untaggedManifests: untagged, freedBytes: freed,
   };
 }
@@ -64,18 +68,19 @@ export async function retentionPreview(req: FastifyRequest, inventory: Inventory
 function draftOf(q: QueryReader): ProjectPolicyConfig {
   const list = (key: string) => (q.text(key, 4096) ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
   const keeplast = q.text('keeplast');
-  const older = q.text('deleteolderthan');
   const draft: ProjectPolicyConfig = { keeptags: list('keeptags'), immutabletags: list('immutabletags') };
   if (keeplast !== undefined && keeplast !== '') {
     const n = Number(keeplast);
     if (!Number.isInteger(n) || n < 0) throw invalid('keeplast', '"keeplast" must be a whole number, 0 or more');
     draft.keeplast = n;
   }
-  if (older !== undefined && older !== '') {
+  for (const key of ['deleteolderthan', 'keeppulledwithin'] as const) {
+    const text = q.text(key);
+    if (text === undefined || text === '') continue;
     try {
-      draft.deleteolderthan = parseDuration(older);
+      draft[key] = parseDuration(text);
     } catch {
-      throw invalid('deleteolderthan', '"deleteolderthan" must be a duration such as 720h');
+      throw invalid(key, `"${key}" must be a duration such as 720h`);
     }
   }
   return draft;

@@ -15,6 +15,7 @@ import { replication } from './0700-replication.js';
 import { replicationOrigin } from './0701-replication-origin.js';
 import { gcReferences } from './0900-gc-references.js';
 import { gcReconcile } from './0901-gc-reconcile.js';
+import { gcTagDeletedPolicy } from './0902-gc-tag-deleted-policy.js';
 import { identity } from './1000-identity.js';
 
 export const MIGRATIONS: Record<string, Migration> = {
@@ -32,5 +33,6 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0701-replication-origin': replicationOrigin,
   '0900-gc-references': gcReferences,
   '0901-gc-reconcile': gcReconcile,
+  '0902-gc-tag-deleted-policy': gcTagDeletedPolicy,
   '1000-identity': identity,
 };

@@ -24,9 +24,11 @@ export interface GcTables {
     tag: string;
     /** The manifest the tag named when it was deleted or moved. */
     digest: string;
-    /** untag | retag */
+    /** untag | retag | retention */
     reason: string;
     deleted_at: BigIntColumn;
+    /** reason retention: the rules that deleted it ("team", "team/web/*"). */
+    policy: ColumnType<string | null, string | null | undefined, string | null>;
   };
   berth_quota_reservation: {
     id: string;
