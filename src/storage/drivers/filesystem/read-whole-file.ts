@@ -3,7 +3,10 @@
 // manifest HEAD reads three small files (tag link, revision link, manifest), and those twelve hops
 // were most of its CPU (bench/README.md, issue 22). A first read into a buffer large enough for
 // link files and most manifests ends at end of file, so no fstat is needed: three hops per file.
-import { open } from 'node:fs/promises';
+// The callback API on a plain descriptor, not fs/promises' FileHandle: a FileHandle is a native
+// object tracked for the GC, and open/read/close through it cost twice the CPU (66 vs 32 us per
+// small file measured on this machine's pinned core).
+import { close, open, read } from 'node:fs';
 
 /** Links are 71 bytes, manifests mostly a few KiB: one read answers almost every small file. */
 const FIRST_READ_BYTES = 16 * 1024;
@@ -15,10 +18,10 @@ const spare: Buffer[] = [];
 
 export async function readWholeFile(path: string, signal?: AbortSignal): Promise<Buffer> {
   signal?.throwIfAborted();
-  const handle = await open(path, 'r');
+  const fd = await new Promise<number>((resolve, reject) => open(path, 'r', (err, fd) => (err ? reject(err) : resolve(fd))));
   const scratch = spare.pop() ?? Buffer.allocUnsafeSlow(FIRST_READ_BYTES);
   try {
-    const { bytesRead } = await handle.read(scratch, 0, scratch.length, 0);
+    const bytesRead = await readAt(fd, scratch, 0);
     // A regular file reads short only at its end.
     if (bytesRead < scratch.length) return Buffer.from(scratch.subarray(0, bytesRead));
     const chunks = [Buffer.from(scratch)];
@@ -26,14 +29,18 @@ export async function readWholeFile(path: string, signal?: AbortSignal): Promise
     for (;;) {
       signal?.throwIfAborted();
       const buf = Buffer.allocUnsafe(Math.max(NEXT_READ_BYTES, total));
-      const next = await handle.read(buf, 0, buf.length, total);
-      if (next.bytesRead === 0) break;
-      chunks.push(buf.subarray(0, next.bytesRead));
-      total += next.bytesRead;
+      const n = await readAt(fd, buf, total);
+      if (n === 0) break;
+      chunks.push(buf.subarray(0, n));
+      total += n;
     }
     return Buffer.concat(chunks, total);
   } finally {
     if (spare.length < SPARE_KEEP) spare.push(scratch);
-    await handle.close();
+    await new Promise<void>((resolve, reject) => close(fd, (err) => (err ? reject(err) : resolve())));
   }
+}
+
+function readAt(fd: number, buf: Buffer, position: number): Promise<number> {
+  return new Promise((resolve, reject) => read(fd, buf, 0, buf.length, position, (err, n) => (err ? reject(err) : resolve(n))));
 }
