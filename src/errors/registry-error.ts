@@ -30,6 +30,11 @@ export class RegistryError extends Error {
     if (options.message) this.message = options.message;
   }
 
+  /** The message written for this refusal (a DENIED rule's why), not the table's generic one. */
+  get explanation(): string | undefined {
+    return this.#message;
+  }
+
   toJSON(): { code: ErrorCode; message: string; detail?: unknown } {
     const body: { code: ErrorCode; message: string; detail?: unknown } = { code: this.code, message: this.#message ?? ERROR_CODES[this.code].message };
     if (this.detail !== undefined) body.detail = this.detail;

@@ -30,7 +30,21 @@ export function sendError(req: FastifyRequest, reply: FastifyReply, error: Regis
   reply.removeHeader('Cache-Control');
   reply.removeHeader('ETag');
   reply.code(error.status).headers(error.headers);
+  if (req.method === 'HEAD' && error.explanation && req.raw.httpVersionMajor === 1) reply.raw.statusMessage = reasonPhrase(error.status, error.explanation);
   sendErrorBody(req, reply, [error.toJSON()]);
+}
+
+const MAX_REASON = 512;
+
+/**
+ * A HEAD answer has no body, and clients that resolve by HEAD (containerd, docker) show only its
+ * status line; an HTTP/1.1 reason phrase carries the why there (`403 Forbidden: policy ...`).
+ * Only visible ASCII and spaces are allowed in it (RFC 9112), so the message is reduced to those.
+ */
+function reasonPhrase(status: number, message: string): string {
+  const text = message.replace(/[^\x20-\x7e]+/g, ' ').trim();
+  const phrase = `${STATUS_CODES[status] ?? 'Error'}: ${text}`;
+  return phrase.length > MAX_REASON ? `${phrase.slice(0, MAX_REASON - 3)}...` : phrase;
 }
 
 /** Sends an error body (status and headers already set), none on HEAD. */
