@@ -19,7 +19,8 @@ function keyOf(o: Orphan): string {
 }
 
 /** Makes the table hold exactly `current` (new ones first seen `now`); returns each one's first sighting. */
-export async function recordOrphans(meta: MetaDatabase, current: Orphan[], now: number): Promise<Map<string, number>> {
+/** `dryRun`: answers the same first sightings (new ones as `now`) and writes nothing: a dry run changes nothing. */
+export async function recordOrphans(meta: MetaDatabase, current: Orphan[], now: number, dryRun = false): Promise<Map<string, number>> {
   const wanted = new Map(current.map((o) => [keyOf(o), o]));
   const held = await meta.db.selectFrom('berth_gc_orphan').select(['kind', 'repository', 'digest', 'first_seen']).execute();
   const firstSeen = new Map<string, number>();
@@ -30,6 +31,10 @@ export async function recordOrphans(meta: MetaDatabase, current: Orphan[], now: 
     else gone.push(o);
   }
   const fresh = current.filter((o) => !firstSeen.has(keyOf(o)));
+  if (dryRun) {
+    for (const o of fresh) firstSeen.set(keyOf(o), now);
+    return firstSeen;
+  }
   for (let i = 0; i < fresh.length; i += CHUNK) {
     await meta.db.insertInto('berth_gc_orphan').values(fresh.slice(i, i + CHUNK).map((o) => ({ ...o, first_seen: now })))
       .onConflict((oc) => oc.doNothing()).execute();

@@ -117,7 +117,7 @@ async function reconcileLocked(meta: MetaDatabase, core: Registry, options: Reco
     if (!knownBlobs.has(digest) && !queuedBlobs.has(digest)) orphans.push({ kind: 'blob', repository: '', digest });
   }
 
-  const seen = await recordOrphans(meta, orphans, started);
+  const seen = await recordOrphans(meta, orphans, started, options.dryRun ?? false);
   const due = (o: Orphan) => firstSeenOf(seen, o) <= started - options.graceMs;
   const report: ReconcileReport = {
     dryRun: options.dryRun ?? false, graceMs: options.graceMs, startedAt: new Date(started).toISOString(), durationMs: 0,

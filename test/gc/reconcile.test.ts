@@ -48,6 +48,32 @@ function objects(r: ReconcileReport): string[] {
 }
 
 forEachMetaDatabase('reconciler', (backend) => {
+  it('a dry run records no first sighting: the grace starts at the first real run', async () => {
+    const meta = await backend.open();
+    try {
+      const { registry, driver } = setup(meta);
+      const loose = blob('planted for the dry run');
+      await plantBlob(driver, loose);
+      const t0 = Date.now();
+      const dry = await reconcile(meta, registry, { graceMs: HOUR, now: () => t0, dryRun: true });
+      assert.deepEqual(objects(dry), [`blob ${loose.digest}`]);
+      assert.equal(dry.unknown[0]?.firstSeen, new Date(t0).toISOString());
+      assert.deepEqual(await meta.db.selectFrom('berth_gc_orphan').selectAll().execute(), [], 'the dry run wrote no row');
+      // Two hours later: had the dry run recorded t0, this run would remove the blob; it only records it.
+      const real = await reconcile(meta, registry, { graceMs: HOUR, now: () => t0 + 2 * HOUR });
+      assert.deepEqual(real.removed.blobs, []);
+      assert.equal(real.unknown[0]?.firstSeen, new Date(t0 + 2 * HOUR).toISOString());
+      assert.ok(await hasBlob(registry, loose.digest), 'still stored');
+      // A later dry run past the grace removes nothing and forgets nothing.
+      const later = await reconcile(meta, registry, { graceMs: HOUR, now: () => t0 + 4 * HOUR, dryRun: true });
+      assert.deepEqual(later.removed.blobs, []);
+      assert.equal((await meta.db.selectFrom('berth_gc_orphan').selectAll().execute()).length, 1);
+      assert.ok(await hasBlob(registry, loose.digest));
+    } finally {
+      await meta.close();
+    }
+  });
+
   it('reports what the database does not know, removes it only past the grace, and reports rows without storage', async () => {
     const meta = await backend.open();
     try {
