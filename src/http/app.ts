@@ -109,7 +109,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     await app.register(adminApi, { prefix: `${settings.prefix}/api/v1`, auth, settings, registry, gcGraceMs: options.gcGraceMs ?? 60 * 60 * 1000, tagRestoreMs: options.tagRestoreMs ?? 0, replication: options.replication, trust: options.trust });
     await app.register(accessTokenApi, { prefix: `${settings.prefix}/api/v1`, auth, settings });
   }
-  if (options.inventory) await app.register((await import('./read-api/plugin.js')).readApi, { prefix: `${settings.prefix}/api/v1`, inventory: options.inventory, auth, settings, alsoRequired: options.alsoRequired, upstreams: options.upstreams });
+  if (options.inventory) await app.register((await import('./read-api/plugin.js')).readApi, { prefix: `${settings.prefix}/api/v1`, inventory: options.inventory, auth, settings, alsoRequired: options.alsoRequired, upstreams: options.upstreams, trust: options.trust });
 
   // Returning the reply tells Fastify the response is in hand (a stream may still be flowing).
   const dispatch = async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {

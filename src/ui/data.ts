@@ -29,8 +29,14 @@ export interface ReferrerNode {
   digest: string; mediaType: string; artifactType: string | null; sizeBytes: number; pushedAt: string | null;
   annotations: Record<string, string>; referrers: ReferrerNode[];
 }
+export interface SignatureSummary {
+  manifest: string; kind: 'cosign' | 'sigstore-bundle' | 'notation'; via: 'tag' | 'referrers'; signedWith: 'certificate' | 'key' | 'unknown';
+  signer: string | null; issuer: string | null; verified: boolean | null; verdict: string | null;
+}
 export interface ArtifactDetail extends ArtifactSummary {
   repository: string; manifest: unknown; config: unknown; history: HistoryEntry[]; layers: Layer[]; children: Child[]; referrerTree: ReferrerNode[];
+  /** cosign's .sig tag and the signature referrers, with the signer each names (src/trust/signature-summary.ts). */
+  signatures: SignatureSummary[];
 }
 
 export interface AuditEntry { id: string; at: string; actor: string; address: string; action: string; target: string; detail: Record<string, unknown> }
@@ -54,6 +60,8 @@ export interface UpstreamReport {
   breaker: 'closed' | 'open' | 'half-open';
   cache: { manifests: number; blobs: number; bytes: number; tags: number; lastPulledAt: string | null };
   traffic: { hits: { manifest: number; blob: number }; misses: { manifest: number; blob: number }; upstreamBytes: number; servedBytes: number; errors: Record<string, number> } | null;
+  /** Every replica's counts (the metadata database's rows, added to every 2 s), since the database first counted. */
+  totals: { hits: { manifest: number; blob: number }; misses: { manifest: number; blob: number }; upstreamBytes: number; servedBytes: number; errors: number; updatedAt: string | null };
 }
 
 export interface RetentionDraft { keeplast?: string; keeptags?: string; deleteolderthan?: string; immutabletags?: string }

@@ -10,6 +10,7 @@ import type { AlsoRequired } from '../../auth/access-control.js';
 import { tryParseDigest } from '../../oci/digest.js';
 import { isValidTag } from '../../oci/reference.js';
 import type { Inventory } from '../../inventory/inventory.js';
+import type { TrustService } from '../../trust/trust-service.js';
 import { listRepositories, repositorySummary } from '../../inventory/repository-list.js';
 import { listArtifacts } from '../../inventory/artifact-list.js';
 import { artifactDetail } from '../../inventory/artifact-detail.js';
@@ -29,11 +30,13 @@ export interface ReadApiOptions {
   settings: HttpSettings;
   alsoRequired?: AlsoRequired | undefined;
   upstreams?: (() => Promise<unknown>) | undefined;
+  /** Content trust, when policies are configured: an artifact's signatures carry the verdict's word on each. */
+  trust?: TrustService | undefined;
 }
 
 const PAGE = ['limit', 'cursor', 'order'];
 
-export const readApi: FastifyPluginAsync<ReadApiOptions> = async (app, { inventory, auth, settings, alsoRequired, upstreams }) => {
+export const readApi: FastifyPluginAsync<ReadApiOptions> = async (app, { inventory, auth, settings, alsoRequired, upstreams, trust }) => {
   const access = new ReadAccess(auth, settings, alsoRequired);
   const db = inventory.db;
   const openapi = JSON.stringify(OPENAPI);
@@ -144,7 +147,10 @@ export const readApi: FastifyPluginAsync<ReadApiOptions> = async (app, { invento
     }
     const detail = await artifactDetail(db, inventory.core, name, digest);
     if (!detail) throw new RegistryError('MANIFEST_UNKNOWN', { name, reference });
-    return detail;
+    // Signatures are read from the core by digest (a few small blobs), with the signer each names.
+    const { RegistrySignatureSource } = await import('../../trust/registry-source.js');
+    const { signatureSummaries } = await import('../../trust/signature-summary.js');
+    return { ...detail, signatures: await signatureSummaries(new RegistrySignatureSource(inventory.core), name, digest, trust) };
   }
 
   async function resolve(name: string, reference: string): Promise<string> {

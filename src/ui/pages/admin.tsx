@@ -224,26 +224,28 @@ function Upstreams() {
                 <th scope="col">Hits / misses</th><th scope="col">Hit ratio</th><th scope="col">Served</th><th scope="col">Fetched</th><th scope="col">Errors</th>
               </tr></thead>
               <tbody>{items.map((u) => {
+                const all = u.totals;
+                const hits = all.hits.manifest + all.hits.blob;
+                const misses = all.misses.manifest + all.misses.blob;
                 const t = u.traffic;
-                const hits = t ? t.hits.manifest + t.hits.blob : 0;
-                const misses = t ? t.misses.manifest + t.misses.blob : 0;
-                const errors = t ? Object.entries(t.errors).filter(([, n]) => n > 0) : [];
+                const reasons = t ? Object.entries(t.errors).filter(([, n]) => n > 0) : [];
                 return (
                   <tr>
                     <th scope="row">{u.name}<br /><span class="muted">{u.remoteurl}</span></th>
                     <td>{u.prefix === null ? 'every name' : <code>{u.prefix}/…</code>}{u.namespaces.length > 0 && <><br /><span class="muted">?ns={u.namespaces.join(', ')}</span></>}</td>
                     <td><span class={`badge ${u.breaker === 'closed' ? 'ok' : 'warn'}`}>{u.breaker}</span></td>
                     <td>{bytes(u.cache.bytes)}<br /><span class="muted">{u.cache.manifests} manifests, {u.cache.blobs} blobs, {u.cache.tags} tags; last pull {age(u.cache.lastPulledAt)}</span></td>
-                    <td>{t ? `${hits} / ${misses}` : '–'}</td>
-                    <td>{t ? ratio(hits, misses) : '–'}</td>
-                    <td>{t ? bytes(t.servedBytes) : '–'}</td>
-                    <td>{t ? bytes(t.upstreamBytes) : '–'}</td>
-                    <td>{t ? (errors.length === 0 ? 'none' : errors.map(([k, n]) => `${k}: ${n}`).join(', ')) : '–'}</td>
+                    <td data-testid="upstream-hits" data-hits={hits} data-misses={misses}>{`${hits} / ${misses}`}
+                      {t && <><br /><span class="muted">this process: {t.hits.manifest + t.hits.blob} / {t.misses.manifest + t.misses.blob}</span></>}</td>
+                    <td>{ratio(hits, misses)}</td>
+                    <td data-testid="upstream-served" data-bytes={all.servedBytes}>{bytes(all.servedBytes)}</td>
+                    <td data-testid="upstream-fetched" data-bytes={all.upstreamBytes}>{bytes(all.upstreamBytes)}</td>
+                    <td>{all.errors === 0 ? 'none' : all.errors}{reasons.length > 0 && <><br /><span class="muted">this process: {reasons.map(([k, n]) => `${k}: ${n}`).join(', ')}</span></>}</td>
                   </tr>
                 );
               })}</tbody>
             </table>
-            <p class="muted">Cached: the cache's bookkeeping, shared by every replica. Hits, misses and bytes: this process since it started{items.some((u) => u.traffic === null) ? ' (metrics are off: metrics.enabled)' : ''}. Limits: {items.map((u) => `${u.name} ${u.maxBytes > 0 ? bytes(u.maxBytes) : 'no size limit'}, ${u.maxAgeMs > 0 ? `evicted after ${Math.round(u.maxAgeMs / 86_400_000)}d unpulled` : 'no age limit'}, tags rechecked after ${Math.round(u.ttlMs / 1000)}s`).join('; ')}.</p>
+            <p class="muted">Cached: the cache's bookkeeping. Hits, misses, bytes served from the cache and fetched from upstream, errors: every replica sharing this metadata database, since it first counted (each replica adds its counts every 2 s){items.some((u) => u.traffic !== null) ? '; "this process" is the replica that answered, since it started' : ''}. Limits: {items.map((u) => `${u.name} ${u.maxBytes > 0 ? bytes(u.maxBytes) : 'no size limit'}, ${u.maxAgeMs > 0 ? `evicted after ${Math.round(u.maxAgeMs / 86_400_000)}d unpulled` : 'no age limit'}, tags rechecked after ${Math.round(u.ttlMs / 1000)}s`).join('; ')}.</p>
           </>
         )}
       </Status>

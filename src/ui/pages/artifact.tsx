@@ -3,7 +3,7 @@
 // blobs can be viewed and downloaded.
 import { useState } from 'preact/hooks';
 import { raw, v2Path, namePath } from '../api.js';
-import { read, useLoad, type ArtifactDetail, type ReferrerNode } from '../data.js';
+import { read, useLoad, type ArtifactDetail, type ReferrerNode, type SignatureSummary } from '../data.js';
 import { Link, href } from '../router.js';
 import { age, bytes, platformName, shortDigest, when } from '../format.js';
 import { PlatformChips, SignedBadge, Status } from '../components/bits.js';
@@ -80,8 +80,10 @@ function Artifact(props: { a: ArtifactDetail; repository: string }) {
           <dl class="annotations">{Object.entries(a.annotations).map(([k, v]) => <><dt><code>{k}</code></dt><dd>{v}</dd></>)}</dl>
         </>
       )}
+      <h2>Signatures</h2>
+      {a.signatures.length === 0 ? <p class="muted">No signature names this artifact (cosign's <code>.sig</code> tag or a signature referrer).</p> : <Signatures signatures={a.signatures} repository={repository} />}
       <h2>Referrers</h2>
-      {a.referrerTree.length === 0 ? <p class="muted">No signatures, SBOMs or attestations refer to this artifact.</p> : <Referrers nodes={a.referrerTree} repository={repository} />}
+      {a.referrerTree.length === 0 ? <p class="muted">No signatures, SBOMs or attestations refer to this artifact.</p> : <Referrers nodes={a.referrerTree} repository={repository} signers={new Map(a.signatures.map((s) => [s.manifest, s]))} />}
       {a.config !== null && a.config !== undefined && (
         <details>
           <summary>Config</summary>
@@ -104,26 +106,47 @@ function kindOf(type: string | null): string {
   return t || 'artifact';
 }
 
-function Referrers(props: { nodes: ReferrerNode[]; repository: string }) {
+const KIND: Record<SignatureSummary['kind'], string> = { cosign: 'cosign signature', 'sigstore-bundle': 'Sigstore bundle', notation: 'Notation signature' };
+
+/** Who signed, as the signature's certificate says; a key signature names no one. */
+function signerText(s: SignatureSummary): string {
+  if (s.signer) return s.issuer ? `${s.signer} (${s.issuer})` : s.signer;
+  return s.signedWith === 'key' ? 'a key (no certificate names the signer)' : 'unreadable';
+}
+
+function Signatures(props: { signatures: SignatureSummary[]; repository: string }) {
   return (
-    <ul class="tree" data-testid="referrers">
-      {props.nodes.map((n) => (
-        <li data-kind={kindOf(n.artifactType)}>
-          <span class="badge info">{kindOf(n.artifactType)}</span>{' '}
-          <Link to={href(`repositories/${props.repository}@${n.digest}`)}><code>{shortDigest(n.digest)}</code></Link>{' '}
-          <span class="muted">{n.artifactType ?? n.mediaType} · {bytes(n.sizeBytes)} · {age(n.pushedAt)}</span>
-          {signer(n) && <span> · signed by <strong>{signer(n)}</strong></span>}
-          {n.referrers.length > 0 && <Referrers nodes={n.referrers} repository={props.repository} />}
-        </li>
-      ))}
-    </ul>
+    <table class="grid" data-testid="signatures">
+      <thead><tr><th scope="col">Kind</th><th scope="col">Signed by</th><th scope="col">Stored as</th><th scope="col">Trust policy</th></tr></thead>
+      <tbody>{props.signatures.map((s) => (
+        <tr data-kind={s.kind}>
+          <td>{KIND[s.kind]}</td>
+          <td data-testid="signer">{signerText(s)}</td>
+          <td><Link to={href(`repositories/${props.repository}@${s.manifest}`)}><code>{shortDigest(s.manifest)}</code></Link> <span class="muted">{s.via === 'tag' ? '(.sig tag)' : '(referrer)'}</span></td>
+          <td>{s.verified === null ? <span class="muted">not judged</span> : <span class={`badge ${s.verified ? 'ok' : 'warn'}`} title={s.verdict ?? undefined}>{s.verified ? 'accepted' : 'refused'}</span>}</td>
+        </tr>
+      ))}</tbody>
+    </table>
   );
 }
 
-/** Who signed, where the signature's manifest says so (Notation's and cosign's annotations). */
-function signer(n: ReferrerNode): string | undefined {
-  const a = n.annotations;
-  return a['io.cncf.notary.x509chain.thumbprint#S256'] ? 'a Notation certificate' : a['dev.sigstore.cosign/certificate'] ? 'a Sigstore certificate' : undefined;
+function Referrers(props: { nodes: ReferrerNode[]; repository: string; signers: Map<string, SignatureSummary> }) {
+  return (
+    <ul class="tree" data-testid="referrers">
+      {props.nodes.map((n) => {
+        const sig = props.signers.get(n.digest);
+        return (
+          <li data-kind={kindOf(n.artifactType)}>
+            <span class="badge info">{kindOf(n.artifactType)}</span>{' '}
+            <Link to={href(`repositories/${props.repository}@${n.digest}`)}><code>{shortDigest(n.digest)}</code></Link>{' '}
+            <span class="muted">{n.artifactType ?? n.mediaType} · {bytes(n.sizeBytes)} · {age(n.pushedAt)}</span>
+            {sig && <span> · signed by <strong>{signerText(sig)}</strong></span>}
+            {n.referrers.length > 0 && <Referrers nodes={n.referrers} repository={props.repository} signers={props.signers} />}
+          </li>
+        );
+      })}
+    </ul>
+  );
 }
 
 /** View a small text blob in place (an SBOM, an attestation) or download any blob. */
