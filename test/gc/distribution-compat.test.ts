@@ -1,6 +1,7 @@
 // Compatibility with Debian's `docker-registry garbage-collect` (CNCF Distribution 2.8) on the
 // same directory: Berth collects what Distribution would (same blob and manifest lists), and
-// after Berth has collected, Distribution finds nothing more to delete.
+// after Berth has collected, Distribution finds nothing more to delete: after `berth gc`, and
+// after the review workers of a running `berth serve` (gc.review, gc.untagged: delete).
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
@@ -12,6 +13,8 @@ import { copy } from '../e2e/support/skopeo.js';
 import { blob, imageManifest, randomBlob } from '../support/oci-fixtures.js';
 import { pushBlobTwoStep, pushImageTwoStep } from './support/push.js';
 import { berthGc } from './support/cli.js';
+import { startTestRegistry } from '../support/registry-server.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const gate = requireClients('skopeo', 'docker-registry');
 
@@ -79,6 +82,58 @@ describe('garbage collection compatible with docker-registry garbage-collect', {
     }
     return { root, config: await writeDistributionConfig({ root, configDir }, await freePort()) };
   }
+
+  it('after the review workers of berth serve collected, Distribution finds only the upload no manifest named (no review row for it yet)', async () => {
+    const root = join(work!, 'review-data');
+    const configDir = join(work!, 'review-conf');
+    await mkdir(configDir, { recursive: true });
+    const berth = await startTestRegistry({
+      root, env: {
+        REGISTRY_GC_UNTAGGED: 'delete', REGISTRY_GC_REVIEW_GRACE: '0s', REGISTRY_GC_REVIEW_INTERVAL: '100ms', REGISTRY_GC_TAGRESTORE: '0',
+      },
+    });
+    let again = '';
+    const keptOnPurpose = await multiarchChildren(images);
+    const orphan = randomBlob(4096);
+    try {
+      // The same garbage as above, made through Berth: a moved tag, a manifest deleted by digest, a blob no manifest names.
+      await copy(images.oci('multiarch'), `docker://${berth.host}/compat/multiarch:v1`, { all: true });
+      await copy(images.oci('tiny'), `docker://${berth.host}/compat/tiny:v1`);
+      await copy(images.oci('tiny'), `docker://${berth.host}/compat/deleted:v1`);
+      const oldConfig = blob('{"replaced":true}');
+      const oldLayer = randomBlob(2048);
+      await pushImageTwoStep(berth.url, 'compat/moving', 'latest', oldConfig, [oldLayer], imageManifest(oldConfig, [oldLayer]));
+      const newConfig = blob('{"replaced":false}');
+      await pushImageTwoStep(berth.url, 'compat/moving', 'latest', newConfig, [], imageManifest(newConfig, []));
+      const head = await fetch(`${berth.url}/v2/compat/deleted/manifests/v1`, { method: 'HEAD', headers: { Accept: 'application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json' } });
+      const digest = head.headers.get('docker-content-digest');
+      assert.ok(digest, 'digest of compat/deleted:v1');
+      assert.equal((await fetch(`${berth.url}/v2/compat/deleted/manifests/${digest}`, { method: 'DELETE' })).status, 202);
+      await pushBlobTwoStep(berth.url, 'compat/orphans', orphan);
+      // The workers take what is due every 100 ms: Distribution's dry run is asked until only what is
+      // expected is left (read only; the final check below runs with Berth stopped).
+      const config = await writeDistributionConfig({ root, configDir }, await freePort());
+      const deadline = Date.now() + 30_000;
+      const left = async () => {
+        const out = await distributionGarbageCollect(config, ['--dry-run', '-m']);
+        return [...without(eligible(out, 'blob'), keptOnPurpose), ...without(eligible(out, 'manifest'), keptOnPurpose)];
+      };
+      while ((await left()).some((d) => d !== orphan.digest) && Date.now() < deadline) await sleep(200);
+      for (const tag of ['multiarch:v1', 'tiny:v1', 'moving:latest']) {
+        assert.equal((await fetch(`${berth.url}/v2/compat/${tag.replace(':', '/manifests/')}`, { method: 'HEAD', headers: { Accept: 'application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json, application/vnd.docker.distribution.manifest.list.v2+json' } })).status, 200, tag);
+      }
+    } finally {
+      await berth.close();
+    }
+    const config = await writeDistributionConfig({ root, configDir }, await freePort());
+    again = await distributionGarbageCollect(config, ['--dry-run', '-m']);
+    // Known gap (notes/issue-20-gc.md): an uploaded blob no manifest ever names queues no review
+    // row, so only the reconciler takes it; everything else Berth's workers collected.
+    assert.deepEqual(without(eligible(again, 'blob'), keptOnPurpose), [orphan.digest], again);
+    assert.deepEqual(without(eligible(again, 'manifest'), keptOnPurpose), [], again);
+    const plain = await distributionGarbageCollect(config, ['--dry-run']);
+    assert.match(plain, /\b1 blobs and 0 manifests eligible for deletion/, plain);
+  });
 
   for (const untagged of [false, true]) {
     const flag = untagged ? ['--delete-untagged'] : [];
