@@ -20,7 +20,8 @@ const images = IMAGES || 200;
 const baseLayers = BASE_LAYERS || 3;
 const baseKiB = BASE_KIB || 1024;
 const ownKiB = OWN_KIB || 64;
-const BERTH = new URL('../../bin/berth.js', import.meta.url).pathname;
+// BENCH_BERTH: another build's bin/berth.js (before/after comparisons on the same machine state).
+const BERTH = process.env.BENCH_BERTH ?? new URL('../../bin/berth.js', import.meta.url).pathname;
 const work = await mkdtemp(join(tmpdir(), 'berth-repl-bench-'));
 const children = [];
 process.on('exit', () => { for (const c of children) try { c.kill('SIGKILL'); } catch {} });
@@ -41,7 +42,7 @@ async function startBerth(name, configText) {
   const port = await freePort();
   const config = join(work, `${name}.yml`);
   await writeFile(config, configText.replace('ADDR', `127.0.0.1:${port}`));
-  const child = spawn(process.execPath, [BERTH, 'serve', config], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn(process.execPath, [...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean), BERTH, 'serve', config], { stdio: ['ignore', 'ignore', 'inherit'] });
   children.push(child);
   const url = `http://127.0.0.1:${port}`;
   await waitUp(url, 200);
@@ -62,16 +63,22 @@ async function startDistribution(name) {
   children.push(child);
   const url = `http://127.0.0.1:${port}`;
   await waitUp(url, 200);
-  return { url, host: `127.0.0.1:${port}` };
+  return { url, host: `127.0.0.1:${port}`, child };
 }
 
 /** A TCP proxy counting the bytes clients send to `target` (what a copy costs the network). */
 async function countingProxy(target) {
   const [host, port] = target.split(':');
-  const counts = { up: 0, down: 0 };
+  const counts = { up: 0, down: 0, connections: 0, requests: {} };
   const server = createServer((socket) => {
     const upstream = connect(Number(port), host);
-    socket.on('data', (d) => { counts.up += d.length; });
+    counts.connections++;
+    socket.on('data', (d) => {
+      counts.up += d.length;
+      // Requests by method (a request's head arrives at the start of a write): round trips per image.
+      const m = /^(GET|HEAD|PUT|POST|PATCH|DELETE) /.exec(d.subarray(0, 8).toString('latin1'));
+      if (m) counts.requests[m[1]] = (counts.requests[m[1]] ?? 0) + 1;
+    });
     upstream.on('data', (d) => { counts.down += d.length; });
     socket.pipe(upstream).pipe(socket);
     socket.on('error', () => upstream.destroy());
@@ -113,6 +120,9 @@ async function seed(base) {
   return { names, uniqueBytes: bytes };
 }
 
+/** CPU seconds (user + system) a process has used: comparable across runs on a loaded machine, where wall time is not. */
+const cpu = (pid) => readFile(`/proc/${pid}/stat`, 'utf8').then((s) => { const f = s.slice(s.lastIndexOf(')') + 2).split(' '); return (Number(f[11]) + Number(f[12])) / 100; });
+
 const kib = (pid) => readFile(`/proc/${pid}/status`, 'utf8').then((s) => Number(/VmRSS:\s+(\d+)/.exec(s)[1]) * 1024);
 
 /** Samples a process's RSS every 100 ms until stopped; the peak during the run. */
@@ -138,8 +148,12 @@ const source = await startBerth('source', berthConfig('source'));
 const { names, uniqueBytes } = await seed(source.url);
 console.error(`seeded ${names.length} images, ${mib(uniqueBytes)} MiB of distinct content`);
 
-for (const kind of ['berth', 'distribution']) {
+// BENCH_DEST=berth|distribution and BENCH_TOOLS=berth|skopeo narrow a run (both by default).
+const kinds = (process.env.BENCH_DEST ?? 'berth,distribution').split(',');
+const tools = (process.env.BENCH_TOOLS ?? 'berth,skopeo').split(',');
+for (const kind of kinds) {
   // Berth's replication: a push policy run by hand (schedule never due) on a restarted source.
+  if (tools.includes('berth')) {
   const dest = kind === 'berth' ? await startBerth(`dest-repl-${kind}`, berthConfig(`dest-repl-${kind}`)) : await startDistribution(`dest-repl-${kind}`);
   const proxy = await countingProxy(dest.host);
   const policyConfig = berthConfig('source', `replication:
@@ -154,27 +168,34 @@ for (const kind of ['berth', 'distribution']) {
   Object.assign(source, { url: replicating.url, host: replicating.host });
   const before = await kib(replicating.child.pid);
   const sample = rssSampler(replicating.child.pid);
+  const cpu0 = [await cpu(replicating.child.pid), await cpu(dest.child.pid)];
   let t0 = performance.now();
   const out = await run(process.execPath, [BERTH, 'replication', 'run', 'bench', '--wait', '--json', '--config', replicating.config], { maxBuffer: 1 << 24 });
   const replSeconds = (performance.now() - t0) / 1000;
+  const cpu1 = [await cpu(replicating.child.pid), await cpu(dest.child.pid)];
   const job = JSON.parse(out.stdout);
   const peak = await sample();
   const replSame = await checkDigests(dest.url, (n) => n, names, source.url);
-  results.push({ tool: 'berth replication', to: kind, seconds: replSeconds, sentMiB: mib(proxy.counts.up), sameDigests: replSame, rss: `source +${mib(peak - before)} MiB (peak ${mib(peak)} MiB)`, detail: `job images=${job.images} bytes=${job.bytes} failed=${job.failed}` });
+  results.push({ tool: 'berth replication', to: kind, seconds: replSeconds, sentMiB: mib(proxy.counts.up), sameDigests: replSame, rss: `source +${mib(peak - before)} MiB (peak ${mib(peak)} MiB)`, detail: `job images=${job.images} bytes=${job.bytes} failed=${job.failed}`, cpu: `source ${(cpu1[0] - cpu0[0]).toFixed(1)} s, destination ${(cpu1[1] - cpu0[1]).toFixed(1)} s`, connections: proxy.counts.connections, requests: proxy.counts.requests });
   proxy.close();
+  }
+  if (!tools.includes('skopeo')) continue;
 
   // skopeo sync of the same tags into a fresh destination of the same kind.
   const dest2 = kind === 'berth' ? await startBerth(`dest-skopeo-${kind}`, berthConfig(`dest-skopeo-${kind}`)) : await startDistribution(`dest-skopeo-${kind}`);
   const proxy2 = await countingProxy(dest2.host);
   const yaml = join(work, `sync-${kind}.yml`);
   await writeFile(yaml, `${source.host}:\n  tls-verify: false\n  images:\n${names.map((n) => `    ${n}: [v1]`).join('\n')}\n`);
-  t0 = performance.now();
-  const sk = await run('/usr/bin/time', ['-f', '%M', 'skopeo', 'sync', '--src', 'yaml', '--dest', 'docker', '--dest-tls-verify=false', yaml, `${proxy2.host}/s`], { maxBuffer: 1 << 26 });
-  const skSeconds = (performance.now() - t0) / 1000;
-  const skRss = Number(sk.stderr.trim().split('\n').pop()) * 1024;
+  const scpu0 = [await cpu(source.child.pid), await cpu(dest2.child.pid)];
+  const t1 = performance.now();
+  const sk = await run('/usr/bin/time', ['-f', '%U %S %M', 'skopeo', 'sync', '--src', 'yaml', '--dest', 'docker', '--dest-tls-verify=false', yaml, `${proxy2.host}/s`], { maxBuffer: 1 << 26 });
+  const skSeconds = (performance.now() - t1) / 1000;
+  const [skUser, skSys, skKib] = sk.stderr.trim().split('\n').pop().split(' ').map(Number);
+  const skRss = skKib * 1024;
+  const scpu1 = [await cpu(source.child.pid), await cpu(dest2.child.pid)];
   // skopeo sync from a YAML source puts each image under the destination by its last path component.
   const skSame = await checkDigests(dest2.url, (n) => `s/${n.split('/').pop()}`, names, source.url);
-  results.push({ tool: 'skopeo sync', to: kind, seconds: skSeconds, sentMiB: mib(proxy2.counts.up), sameDigests: skSame, rss: `skopeo ${mib(skRss)} MiB`, detail: '' });
+  results.push({ tool: 'skopeo sync', to: kind, seconds: skSeconds, sentMiB: mib(proxy2.counts.up), sameDigests: skSame, rss: `skopeo ${mib(skRss)} MiB`, detail: '', cpu: `source ${(scpu1[0] - scpu0[0]).toFixed(1)} s, destination ${(scpu1[1] - scpu0[1]).toFixed(1)} s, skopeo ${(skUser + skSys).toFixed(1)} s`, connections: proxy2.counts.connections, requests: proxy2.counts.requests });
   proxy2.close();
 }
 
@@ -183,9 +204,9 @@ const report = {
   images, baseLayers, baseKiB, ownKiB, distinctMiB: mib(uniqueBytes), results,
 };
 console.log(JSON.stringify(report, null, 2));
-console.log('\n| tool | destination | wall s | MiB sent | same digests | RSS |');
-console.log('| --- | --- | ---: | ---: | ---: | --- |');
-for (const r of results) console.log(`| ${r.tool} | ${r.to} | ${r.seconds.toFixed(1)} | ${r.sentMiB} | ${r.sameDigests}/${images} | ${r.rss} |`);
+console.log('\n| tool | destination | wall s | CPU s | MiB sent | requests | connections | same digests | RSS |');
+console.log('| --- | --- | ---: | --- | ---: | ---: | ---: | ---: | --- |');
+for (const r of results) console.log(`| ${r.tool} | ${r.to} | ${r.seconds.toFixed(1)} | ${r.cpu} | ${r.sentMiB} | ${Object.values(r.requests).reduce((a, b) => a + b, 0)} | ${r.connections} | ${r.sameDigests}/${images} | ${r.rss} |`);
 for (const c of children) c.kill('SIGTERM');
 await new Promise((r) => setTimeout(r, 500));
 await rm(work, { recursive: true, force: true });

@@ -232,7 +232,11 @@ export class Endpoint {
       if (authorization && sameOrigin) headers.authorization = authorization;
       const body = typeof opts.body === 'function' ? opts.body() : opts.body;
       this.requests++;
-      const res = await this.#request(url, { method: opts.method as Dispatcher.HttpMethod, headers, body: body ?? null, ...(opts.signal ? { signal: opts.signal } : {}) });
+      // undici closes the connection after every HEAD unless told otherwise (for servers that
+      // send a body with it); registries do not, and replication HEADs every blob and tag, so
+      // each HEAD cost a new connection (a new TLS handshake over HTTPS): keep it.
+      const reset = opts.method === 'HEAD' ? { reset: false } : {};
+      const res = await this.#request(url, { method: opts.method as Dispatcher.HttpMethod, headers, body: body ?? null, ...reset, ...(opts.signal ? { signal: opts.signal } : {}) });
       const location = res.headers.location;
       const follow = (opts.followRedirects ?? true) && (opts.method === 'GET' || opts.method === 'HEAD');
       if (follow && [301, 302, 303, 307, 308].includes(res.statusCode) && typeof location === 'string' && hop < 5) {

@@ -8,7 +8,7 @@
 import type { Registry } from '../registry/registry.js';
 import { RegistryResponseError, type RegistryClient } from '../client/index.js';
 import { RegistrySource } from '../transport/registry.js';
-import { pool, type CopyOptions } from '../transport/copy.js';
+import { limiter, pool, type CopyOptions } from '../transport/copy.js';
 import { mirroredTags, mirrorTag } from '../transport/mirror.js';
 import type { ImageDestination, ImageSource } from '../transport/types.js';
 import type { ReplicationPolicy } from './policy.js';
@@ -83,13 +83,19 @@ export class JobRunner {
     if (policy.settings.deletes) await this.#deleteAtDestination(repository, { digest: reference });
   }
 
+  /**
+   * Every repository the policy covers, `concurrency` images at a time across repositories (a
+   * registry of many one-tag repositories is as parallel as one of many tags), their tag lists
+   * read `concurrency` repositories ahead. Deletions follow a repository's copies.
+   */
   async #fullRun(): Promise<void> {
     const { policy, signal } = this.#ctx;
     const failures: string[] = [];
-    for (const repository of await this.#sourceRepositories()) {
+    const images = limiter(policy.settings.concurrency);
+    await pool(await this.#sourceRepositories(), policy.settings.concurrency, async (repository) => {
       signal.throwIfAborted();
       const tags = mirroredTags(await this.#sourceTags(repository), policy.tagFilter);
-      await pool(tags, policy.settings.concurrency, async (tag) => {
+      await Promise.all(tags.map((tag) => images(async () => {
         signal.throwIfAborted();
         try {
           await this.#replicateTag({ repository, tag });
@@ -98,15 +104,15 @@ export class JobRunner {
           this.#counts.failed++;
           failures.push(`${repository}:${tag}: ${(err as Error).message}`);
         }
-      });
+      })));
       if (policy.settings.deletes) {
         const keep = new Set(tags);
         for (const tag of mirroredTags(await this.#destinationTags(policy.destinationOf(repository)), policy.tagFilter)) {
           if (!keep.has(tag)) await this.#deleteAtDestination(repository, { tag });
         }
       }
-    }
-    if (failures.length > 0) throw new PartialFailure(this.counts, failures);
+    });
+    if (failures.length > 0) throw new PartialFailure(this.counts, failures.sort());
   }
 
   async #sourceRepositories(): Promise<string[]> {
@@ -179,8 +185,13 @@ export class JobRunner {
       },
     };
     const from = this.#bandwidth ? throttled(source, this.#bandwidth) : source;
-    const outcome = await mirrorTag(from, destination, undefined, undefined, options);
-    return outcome.status === 'copied' ? outcome.result.bytesCopied : 0;
+    try {
+      const outcome = await mirrorTag(from, destination, undefined, undefined, options);
+      return outcome.status === 'copied' ? outcome.result.bytesCopied : 0;
+    } finally {
+      // Ends what a failed copy left claimed (the endpoint's client stays open: it is shared).
+      await destination.close();
+    }
   }
 
   async #deleteAtDestination(repository: string, ref: { tag: string } | { digest: string }): Promise<void> {

@@ -75,6 +75,23 @@ export async function pool<T>(items: T[], jobs: number, run: (item: T) => Promis
   if (errors.length > 0) throw errors[0];
 }
 
+/** At most `jobs` of the functions given to it running at once, the rest waiting in order. */
+export function limiter(jobs: number): <R>(run: () => Promise<R>) => Promise<R> {
+  let active = 0;
+  const waiting: Array<() => void> = [];
+  return async (run) => {
+    if (active >= jobs) await new Promise<void>((resolve) => waiting.push(resolve));
+    else active++;
+    try {
+      return await run();
+    } finally {
+      const next = waiting.shift();
+      if (next) next();
+      else active--;
+    }
+  };
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class Copier {
