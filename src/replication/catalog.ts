@@ -142,6 +142,7 @@ export class PolicyCatalog {
   async storeConfigEndpoints(): Promise<void> {
     const now = Date.now();
     const names = [...this.#configEndpoints.keys()];
+    await this.#refuseShadowing(names);
     // Upserts, not delete-then-insert: replicas sharing PostgreSQL start at the same moment.
     for (const e of this.#configEndpoints.values()) {
       const row = {
@@ -154,6 +155,27 @@ export class PolicyCatalog {
     let gone = this.#db.deleteFrom('replication_endpoints').where('origin', '=', 'config');
     if (names.length > 0) gone = gone.where('name', 'not in', names);
     await gone.execute();
+  }
+
+  /**
+   * An endpoint or policy config.yml names that the API (or `berth replication ... put`) also
+   * stored under that name: start refuses, naming both, rather than let config.yml's replace
+   * the stored one silently (its URL and sealed password would be lost without a word).
+   */
+  async #refuseShadowing(endpointNames: string[]): Promise<void> {
+    const clashes: string[] = [];
+    if (endpointNames.length > 0) {
+      const rows = await this.#db.selectFrom('replication_endpoints').select(['name', 'url']).where('origin', '=', 'api').where('name', 'in', endpointNames).orderBy('name').execute();
+      for (const r of rows) {
+        clashes.push(`endpoint "${r.name}" is in config.yml (${this.#configEndpoints.get(r.name)!.url}) and was also added through the API (${r.url}): remove one (\`berth replication endpoint rm ${r.name}\`, or rename it in config.yml)`);
+      }
+    }
+    const policyNames = this.#configPolicies.map((p) => p.name);
+    if (policyNames.length > 0) {
+      const rows = await this.#db.selectFrom('replication_policies').select(['name']).where('name', 'in', policyNames).orderBy('name').execute();
+      for (const r of rows) clashes.push(`policy "${r.name}" is in config.yml and was also added through the API: remove one (\`berth replication policy rm ${r.name}\`, or rename it in config.yml)`);
+    }
+    if (clashes.length > 0) throw new ReplicationConflictError(`replication: ${clashes.join('; ')}`);
   }
 
   /**
@@ -192,4 +214,12 @@ function checked(schema: typeof ReplicationPolicySchema | typeof ReplicationEndp
   const errors = [...Value.Errors(schema, value)].map((e) => `${what}${e.path.replace(/\//g, '.')}: ${e.message}`);
   if (errors.length > 0) throw new CatalogError('INVALID', errors.join('; '));
   return value;
+}
+
+/** config.yml and the stored objects name the same endpoint or policy: start refuses. */
+export class ReplicationConflictError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ReplicationConflictError';
+  }
 }
