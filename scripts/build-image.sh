@@ -81,7 +81,9 @@ chown 65532:65532 "$RFS/var/lib/berth"
 cp "$ROOT/package.json" "$ROOT/package-lock.json" "$RFS/app/"
 mkdir -p "$RFS/app/bin" "$RFS/app/dist"
 cp "$ROOT/bin/berth.js" "$RFS/app/bin/"
-(cd "$ROOT/dist" && find src -type f ! -name '*.d.ts' ! -name '*.map' -print0 | tar --null -cf - -T -) | tar -xf - -C "$RFS/app/dist"
+# dist/vendor holds the bundled kysely and TypeBox that dist/src imports (scripts/vendor-bundles.mjs).
+DIST_DIRS=src; [ -d "$ROOT/dist/vendor" ] && DIST_DIRS="src vendor"
+(cd "$ROOT/dist" && find $DIST_DIRS -type f ! -name '*.d.ts' ! -name '*.map' -print0 | tar --null -cf - -T -) | tar -xf - -C "$RFS/app/dist"
 (cd "$RFS/app" && npm ci --omit=dev --ignore-scripts --no-audit --no-fund --prefer-offline >/dev/null 2>"$WORK/npm.log") \
   || { cat "$WORK/npm.log" >&2; exit 1; }
 NM="$RFS/app/node_modules"
