@@ -10,38 +10,18 @@ import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { X509Certificate } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import { startTestRegistry, type TestRegistry } from '../support/registry-server.js';
 import { blob, sha256, imageManifest, DOCKER_MANIFEST, OCI_MANIFEST, type Blob, type Manifest } from '../support/oci-fixtures.js';
 import { pushBlob, pushImage, pushManifest } from '../support/push.js';
 import { requireClients, tempDir, removeDir } from '../e2e/support/env.js';
 import { skopeoRun } from '../e2e/support/skopeo.js';
 import { pushBundle } from './support/fixtures.js';
+import { FIXTURES, NOTATION, asManifest, fixture } from './support/published.js';
 
-const FIXTURES = fileURLToPath(new URL('../../../test/trust/fixtures/', import.meta.url));
 const gate = requireClients('skopeo');
 it('has the client it drives installed (skopeo)', { skip: gate.skip }, () => gate.assertPresent());
 
-/** A fixture file, checked against the digest it is named by when it is a blob. */
-function fixture(path: string): Buffer {
-  const bytes = readFileSync(join(FIXTURES, path));
-  const name = path.split('/').pop()!;
-  if (/^[0-9a-f]{64}$/.test(name)) assert.equal(sha256(bytes), `sha256:${name}`, `${path} is not the published file`);
-  return bytes;
-}
 const asBlob = (data: Buffer): Blob => blob(data);
-const asManifest = (body: Buffer, mediaType: string): Manifest => ({ body, digest: sha256(body), mediaType, json: JSON.parse(body.toString('utf8')) as Record<string, unknown> });
-
-// Notary Project (notaryproject/notation test/e2e/testdata): an image signed by `notation sign`
-// (JWS, PS256, self-signed e2e certificate) and the signature manifest notation pushed.
-const NOTATION = {
-  config: fixture('notation/blobs/sha256/44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a'),
-  layer: fixture('notation/blobs/sha256/6de5fe1f75e4b1094c98086f403d5fd8117776ebe5aad1609281403d13dea070'),
-  image: fixture('notation/blobs/sha256/b8479de3f88fb259a0a9ea82a5b2a052a1ef3c4ebbcfc61482d5ae4c831f8af9'),
-  signatureManifest: fixture('notation/blobs/sha256/90ceaff260d657d797c408ac73564a9c7bb9d86055877c2a811f0e63b8c6524f'),
-  envelope: fixture('notation/blobs/sha256/c9af07e038b2b1a463e648986ad7273157511ffeba0b689f33e5472bae471f50'),
-  subject: 'x509.subject: C=US, ST=WA, L=Seattle, O=Notary, CN=e2e',
-};
 
 // cosign v3 (sigstore/cosign pkg/cosign/testdata): `cosign attest` of go-containerregistry's
 // empty image, a Sigstore bundle logged in the public Rekor, checked offline with the public-good

@@ -8,31 +8,19 @@
 // the page also shows each policy's verdict; axe-core finds nothing serious.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { generateKeyPairSync } from 'node:crypto';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Browser } from 'playwright-core';
 import { startTestRegistry, type TestRegistry } from '../support/registry-server.js';
-import { blob, imageManifest, sha256, DOCKER_MANIFEST, OCI_MANIFEST, type Manifest } from '../support/oci-fixtures.js';
+import { blob, imageManifest, sha256, DOCKER_MANIFEST, OCI_MANIFEST } from '../support/oci-fixtures.js';
 import { pushBlob, pushImage, pushManifest } from '../support/push.js';
 import { removeDir, tempDir } from '../e2e/support/env.js';
 import { cosignLayer, opensslSign, pushBundle, pushCosign, simpleSigning } from '../trust/support/fixtures.js';
+import { FIXTURES, NOTATION, asManifest, fixture } from '../trust/support/published.js';
 import { browserMissing, launch, openTab, screenshot, seriousViolations } from './support/browser.js';
 
 const skip = browserMissing();
-const FIXTURES = fileURLToPath(new URL('../../../test/trust/fixtures/', import.meta.url));
-const fixture = (path: string) => readFileSync(join(FIXTURES, path));
-const asManifest = (body: Buffer, mediaType: string): Manifest => ({ body, digest: sha256(body), mediaType, json: JSON.parse(body.toString('utf8')) as Record<string, unknown> });
-
-const NOTATION = {
-  config: fixture('notation/blobs/sha256/44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a'),
-  layer: fixture('notation/blobs/sha256/6de5fe1f75e4b1094c98086f403d5fd8117776ebe5aad1609281403d13dea070'),
-  image: fixture('notation/blobs/sha256/b8479de3f88fb259a0a9ea82a5b2a052a1ef3c4ebbcfc61482d5ae4c831f8af9'),
-  signature: fixture('notation/blobs/sha256/90ceaff260d657d797c408ac73564a9c7bb9d86055877c2a811f0e63b8c6524f'),
-  envelope: fixture('notation/blobs/sha256/c9af07e038b2b1a463e648986ad7273157511ffeba0b689f33e5472bae471f50'),
-};
 const EMPTY_CONFIG = Buffer.from('{"architecture":"","created":"0001-01-01T00:00:00Z","os":"","rootfs":{"type":"layers","diff_ids":null},"config":{}}');
 
 describe('an artifact\'s signatures and their signers in Chromium', { skip }, () => {
@@ -78,9 +66,9 @@ describe('an artifact\'s signatures and their signers in Chromium', { skip }, ()
   it('shows the notation CLI\'s signature with its certificate\'s subject, accepted by the policy', async () => {
     for (const b of [NOTATION.config, NOTATION.layer, NOTATION.envelope]) assert.equal((await pushBlob(reg.url, 'notary/e2e', blob(b))).status, 201);
     assert.equal((await pushManifest(reg.url, 'notary/e2e', 'v1', asManifest(NOTATION.image, OCI_MANIFEST))).status, 201);
-    assert.equal((await pushManifest(reg.url, 'notary/e2e', sha256(NOTATION.signature), asManifest(NOTATION.signature, OCI_MANIFEST))).status, 201);
+    assert.equal((await pushManifest(reg.url, 'notary/e2e', sha256(NOTATION.signatureManifest), asManifest(NOTATION.signatureManifest, OCI_MANIFEST))).status, 201);
     const { tab, rows } = await signatureRows(`notary/e2e@${sha256(NOTATION.image)}`, 'artifact-signature-notation');
-    assert.deepEqual(rows, [['Notation signature', 'CN=e2e, O=Notary, L=Seattle, ST=WA, C=US', `${sha256(NOTATION.signature).slice(0, 19)} (referrer)`, 'accepted']]);
+    assert.deepEqual(rows, [['Notation signature', 'CN=e2e, O=Notary, L=Seattle, ST=WA, C=US', `${sha256(NOTATION.signatureManifest).slice(0, 19)} (referrer)`, 'accepted']]);
     const tree = await tab.page.getByTestId('referrers').locator('li').first().textContent();
     assert.match(tree ?? '', /^signature .*signed by CN=e2e, O=Notary, L=Seattle, ST=WA, C=US$/);
     await tab.context.close();
