@@ -1,7 +1,9 @@
 // Every endpoint and policy replication knows: config.yml's (fixed while the process runs) and
 // those added through the admin API or the CLI, kept in the metadata database with endpoint
 // passwords sealed (sealing.ts). Both kinds are checked by the same rules as the configuration.
-// Reads are cached briefly, since every push asks which policies it concerns.
+// Every push asks which policies it concerns, so the parsed policies are kept, and kept only while
+// the table's stamp (row count and latest change) is the one they were read under: a policy the CLI
+// or another replica stored covers the very next push, not one a cache period later.
 import { readFileSync } from 'node:fs';
 import type { Kysely } from 'kysely';
 import { Value } from '@sinclair/typebox/value';
@@ -34,8 +36,6 @@ export interface PolicyView extends ReplicationPolicyConfig {
   origin: 'config' | 'api';
 }
 
-const CACHE_MS = 2000;
-
 function endpointFromConfig(e: ReplicationEndpointConfig): EndpointSettings {
   const password = e.passwordfile !== undefined ? readFileSync(e.passwordfile, 'utf8').replace(/\r?\n$/, '') : e.password;
   return { name: e.name, url: e.url, username: e.username, password, insecure: e.insecure, ...(e.ca ? { ca: readFileSync(e.ca) } : {}) };
@@ -47,7 +47,7 @@ export class PolicyCatalog {
   readonly #configPolicies: ReplicationPolicy[];
   readonly #configPolicyInput: ReplicationPolicyConfig[];
   readonly #configEndpoints = new Map<string, EndpointSettings>();
-  #cache: { at: number; policies: ReplicationPolicy[] } | undefined;
+  #cache: { stamp: string; policies: ReplicationPolicy[] } | undefined;
 
   constructor(db: Kysely<MetaTables>, settings: ReplicationSettings, keys: SealingKeys | undefined) {
     this.#db = db;
@@ -58,12 +58,22 @@ export class PolicyCatalog {
   }
 
   async policies(): Promise<ReplicationPolicy[]> {
-    if (this.#cache && Date.now() - this.#cache.at < CACHE_MS) return this.#cache.policies;
+    // The stamp is read before the rows: a change between the two leaves a stale stamp, which
+    // only makes the next call read again.
+    const stamp = await this.#stamp();
+    if (this.#cache?.stamp === stamp) return this.#cache.policies;
     const stored = await this.#db.selectFrom('replication_policies').selectAll().orderBy('name').execute();
     const fromApi = stored.map((r) => new ReplicationPolicy(Value.Decode(ReplicationPolicySchema, JSON.parse(r.body)), 'api'));
     const policies = [...this.#configPolicies, ...fromApi];
-    this.#cache = { at: Date.now(), policies };
+    this.#cache = { stamp, policies };
     return policies;
+  }
+
+  async #stamp(): Promise<string> {
+    const r = await this.#db.selectFrom('replication_policies')
+      .select((eb) => [eb.fn.countAll<number | string>().as('n'), eb.fn.max('updated_at').as('at')])
+      .executeTakeFirstOrThrow();
+    return `${r.n}:${r.at ?? ''}`;
   }
 
   async policy(name: string): Promise<ReplicationPolicy | undefined> {
@@ -102,8 +112,11 @@ export class PolicyCatalog {
     if (e.passwordfile !== undefined) throw new CatalogError('INVALID', 'passwordfile is for config.yml; send the password itself');
     const sealed = e.password !== undefined ? seal(this.#needKey().current, e.password) : null;
     const row = { name: e.name, url: e.url, username: e.username ?? null, password_sealed: sealed, insecure: e.insecure ? 1 : 0, ca: e.ca ? readFileSync(e.ca, 'utf8') : null, updated_at: Date.now() };
-    await this.#db.deleteFrom('replication_endpoints').where('name', '=', e.name).execute();
-    await this.#db.insertInto('replication_endpoints').values(row).execute();
+    // One transaction: a replica reading between the delete and the insert would find no endpoint.
+    await this.#db.transaction().execute(async (tx) => {
+      await tx.deleteFrom('replication_endpoints').where('name', '=', e.name).execute();
+      await tx.insertInto('replication_endpoints').values(row).execute();
+    });
     return { name: e.name, url: e.url, username: row.username, hasPassword: sealed !== null, insecure: e.insecure, origin: 'api' };
   }
 
@@ -122,8 +135,11 @@ export class PolicyCatalog {
     const endpoints = new Set((await this.endpointViews()).map((e) => e.name));
     const problems = policyProblems(p, 'policy', endpoints);
     if (problems.length > 0) throw new CatalogError('INVALID', problems.join('; '));
-    await this.#db.deleteFrom('replication_policies').where('name', '=', p.name).execute();
-    await this.#db.insertInto('replication_policies').values({ name: p.name, body: JSON.stringify(p), updated_at: Date.now() }).execute();
+    // One transaction: a push between the delete and the insert would find no policy.
+    await this.#db.transaction().execute(async (tx) => {
+      await tx.deleteFrom('replication_policies').where('name', '=', p.name).execute();
+      await tx.insertInto('replication_policies').values({ name: p.name, body: JSON.stringify(p), updated_at: Date.now() }).execute();
+    });
     this.#cache = undefined;
     return { ...p, origin: 'api' };
   }
