@@ -91,7 +91,7 @@ export function resolveConfig(input: ConfigInput, source?: string): Settings {
     ? [{
       name: DEFAULT_UPSTREAM, remoteurl: p.remoteurl, prefix: undefined, namespaces: [], root: true, ttl: 0, timeout: 30_000,
       tls: { insecureskipverify: false }, maxsize: 0, maxage: p.ttl, breakerthreshold: 5, breakercooldown: 30_000, allowedhosts: p.allowedhosts,
-      ...(p.proxy !== undefined ? { proxy: p.proxy } : {}),
+      ...(p.proxy !== undefined ? { proxy: p.proxy } : {}), ...(p.verify !== undefined ? { verify: p.verify } : {}),
       ...(p.username !== undefined ? { username: p.username } : {}), ...(p.password !== undefined ? { password: p.password } : {}),
     }]
     : p.upstreams.map((u) => ({ ...u, prefix: u.name }));
@@ -295,6 +295,12 @@ function describe(pointer: string, message: string, tree: Tree): string {
   return `${key || 'configuration'}: ${message}`;
 }
 
+/** Which trust policy each upstream's `verify` names, with the key that names it. */
+function upstreamVerifies(proxy: ConfigInput['proxy']): { key: string; policy: string }[] {
+  const named = proxy.upstreams.flatMap((u, i) => (u.verify !== undefined ? [{ key: `proxy.upstreams[${i}].verify`, policy: u.verify }] : []));
+  return proxy.verify !== undefined ? [...named, { key: 'proxy.verify', policy: proxy.verify }] : named;
+}
+
 function checkSemantics(config: ConfigInput, problems: string[]): void {
   if (config.version !== '0.1') problems.push(`version: must be 0.1 (got "${config.version}")`);
   problems.push(...authConfigProblems(config.auth));
@@ -306,7 +312,7 @@ function checkSemantics(config: ConfigInput, problems: string[]): void {
   }
   problems.push(...validationConfigProblems(config.validation));
   problems.push(...replicationConfigProblems(config.replication));
-  problems.push(...trustConfigProblems(config.trust));
+  problems.push(...trustConfigProblems(config.trust, upstreamVerifies(config.proxy)));
   problems.push(...retentionConfigProblems(config.gc.retention.projects, config.meta.index.enabled));
   for (const [key, value] of [
     ['storage.maintenance.uploadpurging.age', config.storage.maintenance.uploadpurging.age],

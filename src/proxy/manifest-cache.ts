@@ -5,6 +5,7 @@
 // naming the upstream. The children of an index are fetched when a client asks for them.
 import { RegistryError } from '../errors/index.js';
 import { tryParseDigest, type Digest } from '../oci/digest.js';
+import { parseManifest, type ParsedManifest } from '../oci/manifest.js';
 import type { Registry } from '../registry/registry.js';
 import type { ManifestReference, StoredManifest } from '../registry/manifest-store.js';
 import type { FetchedManifest, ManifestHead } from '../client/registry-client.js';
@@ -91,10 +92,19 @@ export class ManifestCache {
     return this.#served(route, stored, 'miss');
   }
 
+  /** Fetches, and with `verify:` judges before anything is stored; waiting clients share both. */
   #fetch(route: ProxyRoute, reference: string): Promise<FetchedManifest> {
     const u = route.upstream;
-    return this.#fetches.run(`${u.name}|${route.remote}|${reference}`, () =>
-      callUpstream(u, this.#d.metrics, (signal) => u.client.getManifest(route.remote, reference, signal)));
+    return this.#fetches.run(`${u.name}|${route.remote}|${reference}`, async () => {
+      const fetched = await callUpstream(u, this.#d.metrics, (signal) => u.client.getManifest(route.remote, reference, signal));
+      if (u.admission) {
+        await u.admission.admit({
+          upstream: u.name, remoteurl: u.remoteurl, client: u.client, remote: route.remote, local: route.local, reference,
+          digest: fetched.digest, bytes: fetched.bytes, parsed: parsedOrUndefined(fetched),
+        }, (fn) => callUpstream(u, this.#d.metrics, fn));
+      }
+      return fetched;
+    });
   }
 
   async #local(route: ProxyRoute, digest: Digest): Promise<StoredManifest | undefined> {
@@ -122,12 +132,22 @@ export class ManifestCache {
   #served(route: ProxyRoute, m: StoredManifest, outcome: CacheOutcome): StoredManifest {
     const { book, metrics, scope } = this.#d;
     const u = route.upstream.name;
+    route.upstream.admission?.served(route.local, m.digest.value, m.parsed);
     if (outcome === 'miss') metrics.miss(u, 'manifest');
     else metrics.hit(u, 'manifest');
     if (outcome !== 'miss') book.pulled(u, route.local, m.digest.value);
     if (scope.current()?.method !== 'HEAD') metrics.servedBytes(u, m.content.length);
     markResponse(scope, outcome);
     return m;
+  }
+}
+
+/** The manifest parsed, for the admission check (one the core cannot parse is refused when stored). */
+function parsedOrUndefined(fetched: FetchedManifest): ParsedManifest | undefined {
+  try {
+    return parseManifest(fetched.bytes, fetched.mediaType);
+  } catch {
+    return undefined;
   }
 }
 

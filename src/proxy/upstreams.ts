@@ -8,6 +8,7 @@ import { RegistryClient } from '../client/registry-client.js';
 import type { TlsOptions } from '../client/http.js';
 import { proxySettingsFromConfig } from '../client/proxy-env.js';
 import { CircuitBreaker } from './breaker.js';
+import type { UpstreamAdmission } from './admission.js';
 
 export interface Upstream {
   name: string;
@@ -28,6 +29,10 @@ export interface Upstream {
   breaker: CircuitBreaker;
   /** Where upstream failures are told in full (the server's logger; silent until set). */
   log: UpstreamLog;
+  /** The trust policy fetched manifests must satisfy (`verify:`), if any. */
+  verify: string | undefined;
+  /** The check that policy makes, installed by the server (pullThroughFromConfig). */
+  admission?: UpstreamAdmission;
 }
 
 export interface UpstreamLog {
@@ -69,6 +74,7 @@ function buildUpstream(u: UpstreamSettings, userAgent: string): Upstream {
     dockerHub: hub, ttlMs: u.ttl, timeoutMs, client, maxBytes: u.maxsize, maxAgeMs: u.maxage,
     breaker: new CircuitBreaker(u.breakerthreshold, u.breakercooldown),
     log: SILENT,
+    verify: u.verify,
   };
 }
 

@@ -104,9 +104,18 @@ export async function assemble(config: Config, options: AssembleOptions): Promis
     const core = new Registry(driver, {
       ...(tagGuard ? { tagGuard } : {}), ...(listing ? { index: listing.index } : {}), manifestUrls: new ManifestUrlPolicy(config.validation),
     });
+    // The trust guard inside the listeners: a refused read is no pull event.
+    // Loaded only when policies exist: the Sigstore and JOSE libraries cost startup time.
+    // Built before the cache: an upstream's `verify:` judges what the cache fetches.
+    const trust = obs && config.trust.policies.length > 0
+      ? (await import('../trust/from-config.js')).trustFromConfig(config, { core, logger, observability: obs, meta })
+      : undefined;
     // Listeners outside the cache: a proxied pull is an event; the cache's own writes are not pushes.
     const proxy = server && meta && config.proxy.upstreams.length > 0
-      ? (await import('../proxy/from-config.js')).pullThroughFromConfig(config, core, { db: meta.db, metrics: obs?.metrics?.registry, logger, redis, ...(obs ? { scope: obs.scope } : {}) })
+      ? (await import('../proxy/from-config.js')).pullThroughFromConfig(config, core, {
+        db: meta.db, metrics: obs?.metrics?.registry, logger, redis, ...(obs ? { scope: obs.scope } : {}),
+        admission: trust ? (policy) => trust.upstreamVerification(policy, obs?.scope) : undefined,
+      })
       : undefined;
     if (proxy) closers.push(() => proxy.close());
     obs?.watchStorage(driver);
@@ -121,13 +130,11 @@ export async function assemble(config: Config, options: AssembleOptions): Promis
     const quota = server ? quotaFromConfig(config.quota, usage, (m) => logger.warn(m), meta) : undefined;
     const inventory = server && listing && meta ? openInventory(meta, core, logger, { usage, system: systemInfo(config, driver.name, meta.dialect) }) : undefined;
     if (inventory) closers.push(() => inventory.close());
-    // The trust guard inside the listeners: a refused read is no pull event.
-    // Loaded only when policies exist: the Sigstore and JOSE libraries cost startup time.
-    const trust = obs && config.trust.policies.length > 0
-      ? (await import('../trust/from-config.js')).trustFromConfig(config, { core, logger, observability: obs, meta })
-      : undefined;
     const inner = proxy ? proxy.registry : core;
-    const served = obs ? obs.decorate(trust ? trust.guard(inner, obs.scope) : inner, [...(replication ? [replication.listener] : []), ...(inventory ? [inventory.recorder.listener()] : [])]) : core;
+    const judgedAtFetch = proxy?.upstreams.some((u) => u.admission)
+      ? async (name: string, ns: string | undefined) => (await proxy.mapper.route(name, ns))?.upstream.admission !== undefined
+      : undefined;
+    const served = obs ? obs.decorate(trust ? trust.guard(inner, obs.scope, judgedAtFetch) : inner, [...(replication ? [replication.listener] : []), ...(inventory ? [inventory.recorder.listener()] : [])]) : core;
     const limited = quota ? withQuota(served, quota) : served;
     const registry = server && meta && listing ? withRetentionHints(limited, meta.db) : limited;
     replication?.attach(registry);

@@ -2,6 +2,7 @@
 // registry: cosign's tag scheme and referrers (specs/SIGNATURE_SPEC.md), Sigstore bundles
 // (cosign v3, specs/BUNDLE_SPEC.md) and the Notary Project's signature specification.
 import type { Digest } from '../oci/digest.js';
+import type { ParsedManifest } from '../oci/manifest.js';
 
 export const COSIGN_SIMPLE_SIGNING = 'application/vnd.dev.cosign.simplesigning.v1+json';
 export const COSIGN_ARTIFACT_TYPE = 'application/vnd.dev.cosign.artifact.sig.v1+json';
@@ -51,4 +52,12 @@ export function subjectOfSignatureTag(tag: string): string | undefined {
   const dash = tag.indexOf('-');
   const dot = tag.indexOf('.');
   return `${tag.slice(0, dash)}:${tag.slice(dash + 1, dot === -1 ? undefined : dot)}`;
+}
+
+/** Signatures, attestations and other referrers are never the subject of a policy. */
+export function isSignatureArtifact(parsed: ParsedManifest | undefined): boolean {
+  if (!parsed) return false;
+  if (parsed.subject || (parsed.artifactType && SIGNATURE_ARTIFACT_TYPES.has(parsed.artifactType))) return true;
+  const layers = parsed.kind === 'image' ? parsed.blobs.slice(1) : [];
+  return layers.length > 0 && layers.every((l) => l.mediaType === COSIGN_SIMPLE_SIGNING);
 }

@@ -41,6 +41,11 @@ export class TrustPolicies {
     return this.#list.find((p) => p.patterns.some((re) => re.test(repository)))?.policy;
   }
 
+  /** The policy of that name (an upstream's `verify:` names one). */
+  named(name: string): TrustPolicy | undefined {
+    return this.#list.find((p) => p.policy.name === name)?.policy;
+  }
+
   get all(): TrustPolicy[] {
     return this.#list.map((p) => p.policy);
   }

@@ -14,8 +14,9 @@ import { RegistrySignatureSource } from './registry-source.js';
 import { TrustPolicies, type TrustPolicy } from './policies.js';
 import { VerdictCache } from './verdict-cache.js';
 import { judge, whyUnverified, type Verdict } from './verdict.js';
-import { COSIGN_SIMPLE_SIGNING, SIGNATURE_ARTIFACT_TYPES, isSignatureTag, subjectOfSignatureTag } from './formats.js';
+import { isSignatureArtifact, isSignatureTag, subjectOfSignatureTag } from './formats.js';
 import type { TrustReporter } from './reporter.js';
+import { UpstreamVerification } from './upstream-verify.js';
 
 export interface TrustServiceOptions {
   core: Registry;
@@ -40,6 +41,8 @@ export class TrustService {
   /** Children of verified indexes: a multi-platform pull reads them by digest after the index. */
   readonly #covered = new Map<string, string>();
   readonly #coveredLimit: number;
+  /** Verdicts on upstream content (signatures read from the upstream), apart from local ones of the same names. */
+  readonly #upstreamCache: VerdictCache;
 
   constructor(options: TrustServiceOptions) {
     this.policies = options.policies;
@@ -48,6 +51,16 @@ export class TrustService {
     this.#logger = options.logger;
     this.#reporter = options.reporter;
     this.#coveredLimit = options.cacheSize * 4;
+    this.#upstreamCache = new VerdictCache(options.cacheSize, options.cacheTtlMs);
+  }
+
+  /** The check a pull-through upstream with `verify: <policy>` makes on what it fetches. */
+  upstreamVerification(policyName: string, scope?: RequestScope): UpstreamVerification {
+    const policy = this.policies.named(policyName);
+    if (!policy) throw new Error(`no trust policy is named "${policyName}"`);
+    return new UpstreamVerification({
+      policy, cache: this.#upstreamCache, logger: this.#logger, reporter: this.#reporter, scope, coveredLimit: this.#coveredLimit,
+    });
   }
 
   /** The verdict of `policy` (by default the repository's) on `digest`, from the cache unless `fresh`. */
@@ -72,7 +85,7 @@ export class TrustService {
   }
 
   /** The registry the HTTP API serves, with manifest reads judged and signature writes watched. */
-  guard(registry: Registry, scope: RequestScope): Registry {
+  guard(registry: Registry, scope: RequestScope, judgedAtFetch?: (name: string, ns: string | undefined) => Promise<boolean>): Registry {
     const manifests = registry.manifests;
     const guarded = decorate<ManifestStore>(manifests, {
       get: async (name, ref) => {
@@ -80,7 +93,7 @@ export class TrustService {
         const ctx = scope.current();
         // Only consumers' requests are judged; background work (scans, GC) reads freely.
         if (!ctx || ('tag' in ref && isSignatureTag(ref.tag)) || isSignatureArtifact(m.parsed)) return m;
-        await this.#admit(name, m, ctx);
+        await this.#admit(name, m, ctx, judgedAtFetch);
         return m;
       },
       put: async (name, ref, content, contentType) => {
@@ -99,10 +112,13 @@ export class TrustService {
     return decorate<Registry>(registry, { manifests: guarded });
   }
 
-  async #admit(name: string, m: StoredManifest, ctx: RequestContext): Promise<void> {
+  async #admit(name: string, m: StoredManifest, ctx: RequestContext, judgedAtFetch?: (name: string, ns: string | undefined) => Promise<boolean>): Promise<void> {
     const policy = this.policies.match(name);
     if (!policy || policy.mode === 'off') return;
     if (ctx.user !== undefined && policy.exempt.has(ctx.user)) return;
+    // A cache whose upstream has `verify:` stored only what passed at fetch; its signatures are
+    // upstream, not here, so judging the copy against local signatures would refuse it.
+    if (judgedAtFetch && (await judgedAtFetch(name, ctx.ns))) return;
     const answer = await this.verdict(name, m.digest.value, { policy, manifest: m });
     const verdict = answer!.verdict;
     if (verdict.verified || (await this.#coveredByIndex(name, m.digest.value, policy))) return;
@@ -127,12 +143,4 @@ export class TrustService {
     const answer = await this.verdict(repository, index, { policy });
     return answer?.verdict.verified === true;
   }
-}
-
-/** Signatures, attestations and other referrers are never the subject of a policy. */
-function isSignatureArtifact(parsed: ParsedManifest | undefined): boolean {
-  if (!parsed) return false;
-  if (parsed.subject || (parsed.artifactType && SIGNATURE_ARTIFACT_TYPES.has(parsed.artifactType))) return true;
-  const layers = parsed.kind === 'image' ? parsed.blobs.slice(1) : [];
-  return layers.length > 0 && layers.every((l) => l.mediaType === COSIGN_SIMPLE_SIGNING);
 }

@@ -270,6 +270,20 @@ describe('loadConfig: a Distribution 2.8 config.yml', () => {
     assert.throws(() => loadConfig({ file: file(bad) }), configError('allowedhosts'));
   });
 
+  it('reads an upstream\'s verify: naming a trust policy, and refuses an unknown name or a policy that judges nothing', async () => {
+    const policy = (repositories: string) => `trust:\n  policies:\n    - name: signed-upstream\n      repositories: ${repositories}\n      mode: enforce\n      keys: [/etc/berth/cosign.pub]\n`;
+    const upstreams = (verify: string) => `proxy:\n  upstreams:\n    - name: hub\n      remoteurl: https://registry-1.docker.io\n      verify: ${verify}\n`;
+    const ok = loadConfig({ file: file(`${DISTRIBUTION_CONFIG}${policy('[]')}${upstreams('signed-upstream')}`) }).config;
+    assert.equal(ok.proxy.upstreams[0]?.verify, 'signed-upstream');
+    assert.deepEqual(ok.trust.policies[0]?.repositories, []);
+    assert.throws(() => loadConfig({ file: file(`${DISTRIBUTION_CONFIG}${policy('[]')}${upstreams('nope')}`) }),
+      configError('proxy.upstreams[0].verify: no trust policy is named "nope" (trust.policies has signed-upstream)', 'trust.policies[0].repositories: empty'));
+    assert.throws(() => loadConfig({ file: file(`${DISTRIBUTION_CONFIG}${upstreams('nope')}`) }), configError('(trust.policies is empty)'));
+    // Distribution's single upstream takes it too.
+    const remote = loadConfig({ file: file(`${DISTRIBUTION_CONFIG}${policy('[]')}proxy:\n  remoteurl: https://registry-1.docker.io\n  verify: signed-upstream\n`) }).config;
+    assert.equal(remote.proxy.upstreams[0]?.verify, 'signed-upstream');
+  });
+
   it('accepts Distribution\'s htpasswd and token auth sections, and refuses silly or both at once', async () => {
     const htpasswd = `${DISTRIBUTION_CONFIG}auth:\n  htpasswd:\n    realm: basic-realm\n    path: /etc/docker/registry/htpasswd\n`;
     assert.equal(loadConfig({ file: file(htpasswd) }).config.auth?.htpasswd?.realm, 'basic-realm');

@@ -28,6 +28,13 @@ const AllowedHosts = Type.Array(Type.String({ pattern: '^(\\*\\.)?([A-Za-z0-9_-]
  */
 const ForwardProxy = Type.Optional(Type.String({ pattern: '^(|none|https?://[^\\s/]+/?)$', ...secret('url') }));
 
+/**
+ * The name of a `trust.policies` entry whose keys, certificates, Sigstore root or Notation trust
+ * store a manifest fetched from this upstream must verify against (its signatures read from the
+ * upstream) before it is cached and served; the policy's mode decides what an unsigned one gets.
+ */
+const Verify = Type.Optional(Type.String({ minLength: 1, pattern: '^[A-Za-z0-9._-]+$' }));
+
 const Upstream = Type.Object({
   /** Project prefix: `<name>/library/nginx` is `library/nginx` upstream. */
   name: Type.String({ pattern: '^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$', maxLength: 200 }),
@@ -56,6 +63,7 @@ const Upstream = Type.Object({
   breakercooldown: millis('30s'),
   allowedhosts: AllowedHosts,
   proxy: ForwardProxy,
+  verify: Verify,
 }, strict);
 
 export const ProxySection = Type.Object({
@@ -69,6 +77,8 @@ export const ProxySection = Type.Object({
   allowedhosts: AllowedHosts,
   // Berth's key for the remoteurl upstream: as proxy.upstreams[].proxy.
   proxy: ForwardProxy,
+  // Berth's key for the remoteurl upstream: as proxy.upstreams[].verify.
+  verify: Verify,
   exec: unimplemented('proxy.exec credential helpers are not implemented: give proxy.username and proxy.password'),
   // Berth's own.
   upstreams: Type.Array(Upstream, { default: [] }),

@@ -15,8 +15,12 @@ const Identity = Type.Object({
 const Policy = Type.Object({
   /** Names the policy in refusals, verdicts and audit entries; defaults to "policy-<index>". */
   name: Type.Optional(Type.String({ minLength: 1, pattern: '^[A-Za-z0-9._-]+$' })),
-  /** Repository globs (`*` any run of characters, `?` one, `{a,b}` alternatives); the first matching policy applies. */
-  repositories: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
+  /**
+   * Repository globs (`*` any run of characters, `?` one, `{a,b}` alternatives); the first
+   * matching policy applies. None: the policy judges only what upstreams naming it in
+   * `proxy.upstreams[].verify` fetch.
+   */
+  repositories: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
   mode: Type.Union([Type.Literal('off'), Type.Literal('audit'), Type.Literal('enforce')], { default: 'audit' }),
   /** cosign public keys (PEM: ECDSA P-256/P-384, RSA, Ed25519). */
   keys: Type.Array(Type.String({ minLength: 1 }), { default: [], ...notSecret('paths of public keys') }),
@@ -52,16 +56,25 @@ export const TrustSection = Type.Object({
 }, { ...strict, default: {} });
 
 /** What makes the configuration of one policy wrong beyond its shape (no way to be satisfied). */
-export function trustConfigProblems(trust: { policies: { name?: string | undefined; mode: string; keys: string[]; certificates?: unknown; sigstore?: unknown; notation?: unknown }[] }): string[] {
+export function trustConfigProblems(
+  trust: { policies: { name?: string | undefined; repositories: string[]; mode: string; keys: string[]; certificates?: unknown; sigstore?: unknown; notation?: unknown }[] },
+  verifies: { key: string; policy: string }[] = [],
+): string[] {
   const problems: string[] = [];
   const names = new Set<string>();
   trust.policies.forEach((p, i) => {
     const name = p.name ?? `policy-${i}`;
     if (names.has(name)) problems.push(`trust.policies[${i}].name: "${name}" is used twice`);
     names.add(name);
+    if (p.repositories.length === 0 && !verifies.some((v) => v.policy === name)) {
+      problems.push(`trust.policies[${i}].repositories: empty, and no proxy upstream's verify names "${name}": the policy would judge nothing`);
+    }
     if (p.mode !== 'off' && p.keys.length === 0 && !p.certificates && !p.sigstore && !p.notation) {
       problems.push(`trust.policies[${i}]: mode ${p.mode} needs keys, certificates, sigstore or notation to check signatures against`);
     }
   });
+  for (const v of verifies) {
+    if (!names.has(v.policy)) problems.push(`${v.key}: no trust policy is named "${v.policy}"${names.size ? ` (trust.policies has ${[...names].join(', ')})` : ' (trust.policies is empty)'}`);
+  }
   return problems;
 }
