@@ -85,9 +85,9 @@ export function withListeners(registry: Registry, scope: RequestScope, listeners
       return stream;
     },
     // Called by the HTTP layer only for a cross-repository mount.
-    async link(name, digest) {
+    async link(name, digest, pushed) {
       const linked = await blobs.isLinked(name, digest);
-      await blobs.link(name, digest);
+      await blobs.link(name, digest, pushed);
       const from = mountSource(scope.current());
       await emit({
         action: 'mount', kind: 'blob', repository: name, digest: digest.value, size: await blobs.size(digest) ?? 0,

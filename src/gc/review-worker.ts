@@ -15,7 +15,7 @@
 import { InventoryBook } from '../inventory/book.js';
 import type { Registry } from '../registry/registry.js';
 import type { MetaDatabase } from '../meta/database.js';
-import { claimReviews, deferReview, finishReview, type ReviewRow } from '../meta/review-queue.js';
+import { claimReviews, deferReview, finishReview, laterBlobReview, type ReviewRow } from '../meta/review-queue.js';
 import { pruneDeletedTags, restorableUntil } from '../meta/deleted-tags.js';
 import { projectOf } from '../policy/patterns.js';
 import { MARK_TTL_MS, parse } from './pending.js';
@@ -23,6 +23,8 @@ import { MARK_TTL_MS, parse } from './pending.js';
 export interface ReviewOptions {
   /** How long a row waits after it was queued. */
   graceMs: number;
+  /** How long a blob a push linked waits (`gc.review.upload`); `graceMs` without. */
+  uploadGraceMs?: number;
   /** Untagged manifests nothing keeps: deleted, or kept. */
   untagged: 'keep' | 'delete';
   /** Projects whose untagged manifests are always kept. */
@@ -65,7 +67,7 @@ export async function reviewOnce(meta: MetaDatabase, core: Registry, options: Re
         await deferReview(meta, row, until - options.graceMs);
         continue;
       }
-      const deleted = row.kind === 'manifest' ? await reviewManifest(meta, core, row, options) : await reviewBlob(meta, core, row);
+      const deleted = row.kind === 'manifest' ? await reviewManifest(meta, core, row, options) : await reviewBlob(meta, core, row, (options.uploadGraceMs ?? options.graceMs) - options.graceMs);
       if (!deleted) report.kept++;
       else if (row.kind === 'manifest') report.manifests.push({ repository: row.repository, digest: row.digest });
       else report.blobs.push(row.digest);
@@ -128,28 +130,46 @@ async function blobReferenced(meta: MetaDatabase, digest: string): Promise<boole
   return (await meta.db.selectFrom('berth_usage_repository_blob').select('repository').where('blob', '=', digest).executeTakeFirst()) !== undefined;
 }
 
+async function repositoryHolds(meta: MetaDatabase, repository: string, digest: string): Promise<boolean> {
+  return (await meta.db.selectFrom('berth_usage_repository_blob').select('repository')
+    .where('repository', '=', repository).where('blob', '=', digest).executeTakeFirst()) !== undefined;
+}
+
 /**
- * Deletes the blob when nothing references it, with the releasing repository's layer link (a
- * link left behind would name a blob that is gone). True only for the row that deleted the
- * blob: another repository's row for the same blob removes just its own link.
+ * A blob the row's repository released (its last manifest naming it went) or linked without a
+ * manifest naming it yet (an upload or mount, reason `upload`). Unless a revision of that
+ * repository references it again, its layer link goes; the data goes too when no repository
+ * references it and no other repository's later row (a fresh upload there) is left to judge it.
+ * True only for the row that deleted the data.
+ *
+ * Both removals happen under the pending mark, after the re-check: a manifest PUT writes its
+ * references, then checks that each blob is linked, present and not marked, so either its
+ * references came before the re-check (kept) or it sees the mark, the link or the data gone, and
+ * refuses with MANIFEST_BLOB_UNKNOWN. While the mark stands (milliseconds), a PUT in another
+ * repository naming the same blob is refused too and retried by its client.
  */
-async function reviewBlob(meta: MetaDatabase, core: Registry, row: ReviewRow): Promise<boolean> {
-  if (await blobReferenced(meta, row.digest)) return false;
+async function reviewBlob(meta: MetaDatabase, core: Registry, row: ReviewRow & { queuedAt: number }, uploadDelayMs: number): Promise<boolean> {
+  const { repository } = row;
+  const holds = () => repository !== '' && repositoryHolds(meta, repository, row.digest);
+  if (await holds()) return false;
   const digest = parse(row.digest);
   const store = core.maintenance;
-  const linked = row.repository === '' ? undefined : await store.inventory.layerLinkTime(row.repository, digest);
+  // Read before the mark: a link rewritten since (the blob pushed again) stays.
+  const linked = repository === '' ? undefined : await store.inventory.layerLinkTime(repository, digest);
+  let dropData = !(await blobReferenced(meta, row.digest)) && !(await laterBlobReview(meta, row, uploadDelayMs));
+  if (!dropData && linked === undefined) return false;
   let deleted = false;
   await store.markPending(digest, Date.now() + MARK_TTL_MS);
   try {
-    if (await blobReferenced(meta, row.digest)) return false;
-    if ((await core.blobs.size(digest)) !== undefined) {
+    if (await holds()) return false;
+    if (dropData && (await blobReferenced(meta, row.digest))) dropData = false;
+    if (linked !== undefined) await store.unlinkLayer(repository, digest, linked);
+    if (dropData && (await core.blobs.size(digest)) !== undefined) {
       await store.removeBlob(digest);
       deleted = true;
     }
   } finally {
     await store.clearPending(digest);
   }
-  // Conditional: a link rewritten since (the blob uploaded again) stays.
-  if (linked !== undefined) await store.removeLayerLink(row.repository, digest, linked);
   return deleted;
 }

@@ -1,5 +1,6 @@
 // The GC review queue (berth_gc_review): what may have become unreferenced, queued in the
-// transaction of the change that made it so (src/meta/listing-index.ts), and claimed by the
+// transaction of the change that made it so (src/meta/listing-index.ts), or before a push links
+// a blob no manifest names yet (uploadReviews, through the core's BlobStore), and claimed by the
 // review workers (src/gc/review-worker.ts) once its grace has passed. Claiming moves a row's
 // `due_at` a lease ahead, so a worker that dies mid-review leaves the row to be reviewed again;
 // PostgreSQL workers claim with FOR UPDATE SKIP LOCKED and never take the same row, SQLite runs
@@ -7,6 +8,7 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { MetaDatabase } from './database.js';
 import type { MetaTables } from './tables/index.js';
+import type { UploadReview } from '../registry/blob-store.js';
 
 type Db = Kysely<MetaTables> | Transaction<MetaTables>;
 
@@ -20,10 +22,45 @@ export interface ReviewRow {
   reason: string;
 }
 
-/** Queues (or re-queues, restarting its grace) one review; `now` is when it was queued. */
-export async function queueReview(trx: Db, row: ReviewRow, now: number): Promise<void> {
-  await trx.insertInto('berth_gc_review').values({ ...row, queued_at: now, due_at: now })
-    .onConflict((oc) => oc.columns(['kind', 'repository', 'digest']).doUpdateSet({ reason: row.reason, queued_at: now, due_at: now })).execute();
+/**
+ * Queues (or re-queues, restarting its grace) one review; `now` is when it was queued. Workers
+ * take a row one `gc.review.grace` after its `due_at`: `delayMs` (an event with a grace of its
+ * own, such as `gc.review.upload`) moves it by the difference.
+ */
+export async function queueReview(trx: Db, row: ReviewRow, now: number, delayMs = 0): Promise<void> {
+  const due = now + delayMs;
+  await trx.insertInto('berth_gc_review').values({ ...row, queued_at: now, due_at: due })
+    .onConflict((oc) => oc.columns(['kind', 'repository', 'digest']).doUpdateSet({ reason: row.reason, queued_at: now, due_at: due })).execute();
+}
+
+/**
+ * The review of blobs pushes link into repositories (an upload's end, a mount): a row per
+ * repository and blob (reason `upload`), so a blob no manifest comes to name (a push that failed
+ * or gave up before its manifest) is collected after `graceMs` instead of staying for the
+ * reconciler. `reviewGraceMs` is `gc.review.grace`, the wait every row gets.
+ */
+export function uploadReviews(db: Kysely<MetaTables>, graceMs: number, reviewGraceMs: number, now: () => number = Date.now): UploadReview {
+  return {
+    async linked(name, digest) {
+      await queueReview(db, { kind: 'blob', repository: name, digest: digest.value, reason: 'upload' }, now(), graceMs - reviewGraceMs);
+    },
+  };
+}
+
+/**
+ * Whether another repository's row for the same blob comes due after this one (ties: the greater
+ * repository name): that row decides about the blob's data later, so a blob uploaded elsewhere a
+ * moment ago is not deleted under its push. When a row comes due is read from its queue time
+ * (a claimed row's `due_at` holds its lease): `uploadDelayMs` later for `upload` rows.
+ */
+export async function laterBlobReview(meta: MetaDatabase, row: ReviewRow & { queuedAt: number }, uploadDelayMs: number): Promise<boolean> {
+  const mine = row.queuedAt + (row.reason === 'upload' ? uploadDelayMs : 0);
+  const due = sql<number>`queued_at + case when reason = 'upload' then ${uploadDelayMs} else 0 end`;
+  const later = await meta.db.selectFrom('berth_gc_review').select('repository')
+    .where('digest', '=', row.digest).where('kind', '=', 'blob').where('repository', '<>', row.repository)
+    .where((eb) => eb.or([eb(due, '>', mine), eb.and([eb(due, '=', mine), eb('repository', '>', row.repository)])]))
+    .executeTakeFirst();
+  return later !== undefined;
 }
 
 /**
@@ -31,16 +68,16 @@ export async function queueReview(trx: Db, row: ReviewRow, now: number): Promise
  * (rows whose lease ran out are due again). Returns the claimed rows with the `due_at` each now
  * carries, which `finish` checks so a row re-queued meanwhile is not dropped.
  */
-export async function claimReviews(meta: MetaDatabase, dueBefore: number, leaseUntil: number, limit: number): Promise<(ReviewRow & { lease: number })[]> {
+export async function claimReviews(meta: MetaDatabase, dueBefore: number, leaseUntil: number, limit: number): Promise<(ReviewRow & { lease: number; queuedAt: number })[]> {
   return meta.db.transaction().execute(async (trx) => {
     const lock = meta.dialect === 'postgres' ? sql` for update skip locked` : sql``;
-    const rows = (await sql<ReviewRow>`select kind, repository, digest, reason from berth_gc_review
+    const rows = (await sql<ReviewRow & { queued_at: number | string }>`select kind, repository, digest, reason, queued_at from berth_gc_review
       where due_at <= ${dueBefore} order by due_at limit ${limit}${lock}`.execute(trx)).rows;
     for (const r of rows) {
       await trx.updateTable('berth_gc_review').set({ due_at: leaseUntil })
         .where('kind', '=', r.kind).where('repository', '=', r.repository).where('digest', '=', r.digest).execute();
     }
-    return rows.map((r) => ({ ...r, lease: leaseUntil }));
+    return rows.map(({ queued_at, ...r }) => ({ ...r, queuedAt: Number(queued_at), lease: leaseUntil }));
   });
 }
 

@@ -81,9 +81,9 @@ export function withPullThrough(base: Registry, options: PullThroughOptions): Pu
       const r = await route(name);
       return base.blobs.isLinked(r ? r.local : name, digest);
     },
-    async link(name, digest) {
+    async link(name, digest, pushed) {
       refuseWrite(name);
-      return base.blobs.link(name, digest);
+      return base.blobs.link(name, digest, pushed);
     },
     async unlink(name, digest) {
       refuseWrite(name);

@@ -16,11 +16,22 @@ export interface ByteRange {
   end: number;
 }
 
+/**
+ * Told of a blob a push linked into a repository (an upload's end, a cross-repository mount)
+ * before the link is written: the metadata database queues its review (src/meta/review-queue.ts),
+ * so content no manifest comes to name is collected like content a manifest stopped naming.
+ */
+export interface UploadReview {
+  linked(name: string, digest: Digest): Promise<void>;
+}
+
 export class BlobStore {
   readonly #driver: StorageDriver;
+  readonly #review: UploadReview | undefined;
 
-  constructor(driver: StorageDriver) {
+  constructor(driver: StorageDriver, review?: UploadReview) {
     this.#driver = driver;
+    this.#review = review;
   }
 
   /** Size of a blob anywhere in the registry, or undefined. */
@@ -71,7 +82,12 @@ export class BlobStore {
     return linkExists(this.#driver, layout.layerLink(name, digest));
   }
 
-  async link(name: string, digest: Digest): Promise<void> {
+  /**
+   * `pushed`: a push's upload or mount, whose review is queued first (a crash between the two
+   * leaves a row that finds no link, never a link no row will look at).
+   */
+  async link(name: string, digest: Digest, pushed = false): Promise<void> {
+    if (pushed) await this.#review?.linked(name, digest);
     await writeLink(this.#driver, layout.layerLink(name, digest), digest);
   }
 

@@ -143,6 +143,18 @@ export class Maintenance {
     await deleteIfPresent(this.#driver.delete(parentOf(layout.blobData(digest))));
   }
 
+  /**
+   * Removes a repository's layer link unless it was rewritten since `modTime` (the blob pushed
+   * again); the data stays. For the review worker, under its pending mark.
+   */
+  async unlinkLayer(name: string, digest: Digest, modTime: number): Promise<boolean> {
+    const path = layout.layerLink(name, digest);
+    const info = await orUndefined(this.#driver.stat(path));
+    if (!info || info.modTime.getTime() !== modTime) return false;
+    await deleteIfPresent(this.#driver.delete(parentOf(path)));
+    return true;
+  }
+
   /** Removes a layer link unless it was rewritten since `modTime` (a new upload) or its blob is back. */
   async removeLayerLink(name: string, digest: Digest, modTime: number | undefined): Promise<boolean> {
     const path = layout.layerLink(name, digest);

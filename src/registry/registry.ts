@@ -5,7 +5,7 @@
 // use `maintenance`; a blob's redirect and the chunk minimum are asked of `blobs`/`uploads`).
 import type { StorageDriver } from '../storage/driver.js';
 import { CheckedDriver } from '../storage/checked-driver.js';
-import { BlobStore } from './blob-store.js';
+import { BlobStore, type UploadReview } from './blob-store.js';
 import { Catalog } from './catalog.js';
 import { ManifestStore } from './manifest-store.js';
 import { ReferrerIndex } from './referrer-index.js';
@@ -23,6 +23,8 @@ export interface RegistryOptions {
   index?: ListingIndex;
   /** Layer URLs pushes may name (`validation.manifests.urls`); Distribution's default (none) without. */
   manifestUrls?: ManifestUrlPolicy;
+  /** Queues the review of blobs pushes link (the metadata database's review queue); none without. */
+  uploadReview?: UploadReview;
 }
 
 export class Registry {
@@ -38,7 +40,7 @@ export class Registry {
   constructor(driver: StorageDriver, options: RegistryOptions = {}) {
     const checked = driver instanceof CheckedDriver ? driver : new CheckedDriver(driver);
     const index = options.index ?? new StorageListing(checked);
-    this.blobs = new BlobStore(checked);
+    this.blobs = new BlobStore(checked, options.uploadReview);
     this.uploads = new UploadService(checked, this.blobs);
     this.tags = new TagStore(checked, index);
     this.referrers = new ReferrerIndex(checked, index);

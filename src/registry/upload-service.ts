@@ -76,7 +76,7 @@ export class UploadService {
       const size = body ? await this.#append(name, id, body, options, digest) : await this.#verifyAndCommit(name, id, digest);
       if (size === 0) await this.#driver.putContent(layout.uploadData(name, id), new Uint8Array());
       await this.#blobs.adopt(layout.uploadData(name, id), digest);
-      await this.#blobs.link(name, digest);
+      await this.#blobs.link(name, digest, true);
       await this.#forget(name, id);
       return size;
     });

@@ -62,7 +62,7 @@ export class LocalDestination implements ImageDestination {
   async tryMount(desc: Descriptor): Promise<boolean> {
     const digest = parseDigestOrThrow(desc.digest);
     if ((await this.#registry.blobs.size(digest)) === undefined) return false;
-    await this.#registry.blobs.link(this.#repository, digest);
+    await this.#registry.blobs.link(this.#repository, digest, true);
     return true;
   }
 

@@ -15,6 +15,7 @@ import { tagGuardFrom } from '../gc/schedule.js';
 import { openMetaDatabase, type MetaDatabase } from '../meta/database.js';
 import { metadataNeeded, metaOptionsFromConfig } from '../meta/from-config.js';
 import { MetaListingIndex, type ListingLog } from '../meta/listing-index.js';
+import { uploadReviews } from '../meta/review-queue.js';
 import { startListing } from '../meta/listing-sync.js';
 import type { Redis } from '../redis/connect.js';
 import type { PullThrough } from '../proxy/pull-through.js';
@@ -101,8 +102,11 @@ export async function assemble(config: Config, options: AssembleOptions): Promis
     const listing = meta && config.meta.index.enabled ? await openListing(config, meta, driver, server, logger) : undefined;
     if (listing) closers.push(listing.stop);
     const tagGuard = server ? tagGuardFrom(config.gc) : undefined;
+    const { review } = config.gc;
     const core = new Registry(driver, {
       ...(tagGuard ? { tagGuard } : {}), ...(listing ? { index: listing.index } : {}), manifestUrls: new ManifestUrlPolicy(config.validation),
+      // Rows for uploaded blobs go where the other review rows go: only with the reference tables.
+      ...(listing && meta ? { uploadReview: uploadReviews(meta.db, review.upload || review.grace, review.grace) } : {}),
     });
     // The trust guard inside the listeners: a refused read is no pull event.
     // Loaded only when policies exist: the Sigstore and JOSE libraries cost startup time.

@@ -50,6 +50,11 @@ export const GcSection = Type.Object({
     interval: millis('1m'),
     /** How long a claimed row stays with its worker; a worker that died leaves it due again after this. */
     lease: millis('10m'),
+    /**
+     * How long a blob a push uploaded or mounted waits for a manifest to name it before its
+     * review (it goes if none did); "0" (the default): `grace`. Long enough for the slowest push.
+     */
+    upload: millis('0'),
   }, { ...strict, default: {} }),
   /**
    * The reconciler (src/gc/reconcile.ts, `berth gc --reconcile`): a storage walk every `interval`

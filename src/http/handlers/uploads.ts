@@ -37,7 +37,7 @@ async function tryMount(ctx: RouteContext, digest: Digest): Promise<boolean> {
   if (source === undefined) return false;
   if (!isValidName(source)) throw new RegistryError('NAME_INVALID', { from: source });
   if (!(await registry.blobs.isLinked(source, digest)) || (await registry.blobs.size(digest)) === undefined) return false;
-  await registry.blobs.link(name, digest);
+  await registry.blobs.link(name, digest, true);
   created(ctx, digest);
   return true;
 }

@@ -16,6 +16,7 @@ import { replicationOrigin } from './0701-replication-origin.js';
 import { gcReferences } from './0900-gc-references.js';
 import { gcReconcile } from './0901-gc-reconcile.js';
 import { gcTagDeletedPolicy } from './0902-gc-tag-deleted-policy.js';
+import { gcReviewDigest } from './0903-gc-review-digest.js';
 import { identity } from './1000-identity.js';
 
 export const MIGRATIONS: Record<string, Migration> = {
@@ -34,5 +35,6 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0900-gc-references': gcReferences,
   '0901-gc-reconcile': gcReconcile,
   '0902-gc-tag-deleted-policy': gcTagDeletedPolicy,
+  '0903-gc-review-digest': gcReviewDigest,
   '1000-identity': identity,
 };
