@@ -50,7 +50,14 @@ function isSignatureReferrer(d: Descriptor): boolean {
 }
 
 async function readCosign(source: SignatureSource, repository: string, manifest: string, bytes: Buffer, via: 'tag' | 'referrers', out: Discovery): Promise<void> {
-  const layers = layersOf(bytes).filter((l) => l.mediaType === COSIGN_SIMPLE_SIGNING).slice(0, MAX_SIGNATURES);
+  let layers: Descriptor[];
+  try {
+    layers = layersOf(bytes).filter((l) => l.mediaType === COSIGN_SIMPLE_SIGNING).slice(0, MAX_SIGNATURES);
+  } catch (err) {
+    // A malformed signature image (an upstream's, say) leaves the image unsigned; it is no failure to read.
+    out.unreadable.push(`${manifest}: ${(err as Error).message}`);
+    return;
+  }
   for (const layer of layers) {
     try {
       const payload = await source.blob(repository, layer.digest, MAX_SIGNATURE_BYTES);

@@ -15,6 +15,7 @@ import { sharedLabImages } from '../e2e/support/shared-images.js';
 import { skopeo, skopeoRun } from '../e2e/support/skopeo.js';
 import { pull, startMirror, upstream } from '../proxy/support.js';
 import { tryParseDigest, type Digest } from '../../src/oci/digest.js';
+import { discoverSignatures } from '../../src/trust/discover.js';
 import { makePki, type Pki } from './support/pki.js';
 import { cosignLayer, opensslSign, pushCosign, simpleSigning } from './support/fixtures.js';
 import { FIXTURES, NOTATION, asManifest } from './support/published.js';
@@ -27,6 +28,18 @@ const ACCEPT = 'application/vnd.oci.image.manifest.v1+json, application/vnd.oci.
 const digestOf = (text: string): Digest => tryParseDigest(text) as Digest;
 
 interface ErrorBody { errors: { code: string; message: string; detail: Record<string, string> }[] }
+
+it('counts a malformed .sig manifest (a foreign upstream\'s) as an unreadable signature, not as a failure to read the upstream', async () => {
+  const digest = `sha256:${'a'.repeat(64)}`;
+  const found = await discoverSignatures({
+    manifest: async (_repo, ref) => (ref.endsWith('.sig') ? { digest: `sha256:${'b'.repeat(64)}`, bytes: Buffer.from('<html>not a manifest</html>') } : undefined),
+    referrers: async () => [],
+    blob: async () => Buffer.alloc(0),
+  }, 'team/app', digest);
+  assert.deepEqual(found.signatures, []);
+  assert.equal(found.unreadable.length, 1);
+  assert.match(found.unreadable[0]!, /^sha256:b{64}: /);
+});
 
 describe('pull-through upstreams with verify: (signatures required before caching)', { skip: gate.skip }, () => {
   let work: string;
