@@ -51,6 +51,16 @@ describe('read API: retention dry run', () => {
     assert.deepEqual([none.configured, none.decisions], [false, []]);
   });
 
+  it('counts a pull of a moment ago for keeppulledwithin (pulls not yet written in their batch)', async () => {
+    const pulled = await fetch(`${reg.url}/v2/team/app/manifests/old`, { headers: { Authorization: root, Accept: images.old!.manifest.mediaType } });
+    assert.equal(pulled.status, 200);
+    await pulled.arrayBuffer();
+    // At once: the recorder writes pull times every 2 s, and this asks within milliseconds.
+    const p = await read<Preview>(`${reg.url}/api/v1/retention/team?keeplast=0&keeppulledwithin=1h`, 'RetentionPreview', root);
+    assert.deepEqual(judged(p), { new: 'delete', 'release-1': 'delete', old: 'keep' });
+    assert.match(p.decisions.find((d) => d.tag === 'old')!.reason, /pulled/);
+  });
+
   it('refuses bad drafts and anyone but administrators', async () => {
     assertError(await getJson(`${reg.url}/api/v1/retention/team?keeplast=-1`, root), 400, 'INVALID');
     assertError(await getJson(`${reg.url}/api/v1/retention/team?deleteolderthan=soon`, root), 400, 'INVALID');

@@ -36,6 +36,9 @@ export async function retentionPreview(req: FastifyRequest, inventory: Inventory
   const draft = DRAFT.some((k) => q.text(k) !== undefined) ? draftOf(q) : undefined;
   const rules: ProjectPolicyConfig = draft ?? configured ?? {};
   const policy = compilePolicies({ [project]: rules }).get(project)!;
+  // Pulls of the last seconds are still in this replica's memory (written in batches): written
+  // first, they count for "pulled within", as in a scheduled retention run.
+  await inventory.recorder.flush();
   const now = Date.now();
   const decisions: RetentionDecision[] = [];
   let untagged = 0;
