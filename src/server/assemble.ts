@@ -23,7 +23,6 @@ import type { ReplicationService } from '../replication/service.js';
 import { createObservability, type Observability } from './observability.js';
 import { MetaUsageReader, type UsageReader } from '../meta/usage.js';
 import { quotaFromConfig, withQuota } from '../policy/quota.js';
-import { registerUsageMetrics } from '../gc/usage-metrics.js';
 import { openInventory, type Inventory } from '../inventory/inventory.js';
 import { withRetentionHints } from '../policy/retention-hints.js';
 import { systemInfo } from '../inventory/system.js';
@@ -74,7 +73,7 @@ export interface Assembly {
   /** Server role only, when `trust.policies` are configured: verdicts and the guard on manifest reads. */
   readonly trust: TrustService | undefined;
   /** Starts the background work (upload purging, GC, retention, cache eviction); `close` stops it. */
-  startSchedules(options?: SchedulesOptions): { stop(): void };
+  startSchedules(options?: SchedulesOptions): Promise<{ stop(): void }>;
   /** Stops schedules, flushes event queues until `deadline`, and closes every connection. */
   close(deadline?: number): Promise<void>;
 }
@@ -130,7 +129,7 @@ export async function assemble(config: Config, options: AssembleOptions): Promis
       : undefined;
     if (replication) closers.push(() => replication.close());
     const usage = meta && listing ? new MetaUsageReader(meta) : undefined;
-    if (usage && obs?.metrics) registerUsageMetrics(obs.metrics.registry, usage);
+    if (usage && obs?.metrics) (await import('../gc/usage-metrics.js')).registerUsageMetrics(obs.metrics.registry, usage);
     const quota = server ? quotaFromConfig(config.quota, usage, (m) => logger.warn(m), meta) : undefined;
     const inventory = server && listing && meta ? openInventory(meta, core, logger, { usage, system: systemInfo(config, driver.name, meta.dialect) }) : undefined;
     if (inventory) closers.push(() => inventory.close());
@@ -144,8 +143,8 @@ export async function assemble(config: Config, options: AssembleOptions): Promis
     replication?.attach(registry);
     return {
       config, logger, driver, core, registry, listing, meta, usage, redis, observability: obs, proxy, replication, inventory, trust,
-      startSchedules(schedules = {}) {
-        const running = startSchedules({ config, logger, driver, core, registry, meta, observability: obs, inventory }, schedules);
+      async startSchedules(schedules = {}) {
+        const running = await startSchedules({ config, logger, driver, core, registry, meta, observability: obs, inventory }, schedules);
         closers.push(running.stop);
         replication?.start().catch((err: unknown) => logger.error({ err }, 'replication did not start'));
         return running;

@@ -8,7 +8,7 @@ import type { Config } from '../config/schema.js';
 import { parseListenAddress } from '../config/load.js';
 import type { StorageDriver } from '../storage/driver.js';
 import type { Registry } from '../registry/registry.js';
-import { createMetrics, type Metrics } from '../metrics/metrics.js';
+import type { Metrics } from '../metrics/metrics.js';
 import { InstrumentedDriver } from '../metrics/instrumented-driver.js';
 import { RegistryMetrics } from '../metrics/registry-metrics.js';
 import { RequestScope } from '../events/request-scope.js';
@@ -21,10 +21,9 @@ import type { MetaDatabase } from '../meta/database.js';
 import { metaOptionsFromConfig } from '../meta/from-config.js';
 import { Notifier } from '../events/notifier.js';
 import { endpointsFromConfig } from '../events/from-config.js';
-import { notificationsMetrics } from '../events/notifications-metrics.js';
 
 export interface Observability {
-  /** Undefined when `metrics.enabled` is false. Other features register instruments here. */
+  /** Undefined when `metrics.enabled` is false or nothing reads them (`metricsRead`). Other features register instruments here. */
   readonly metrics: Metrics | undefined;
   readonly health: Health;
   readonly scope: RequestScope;
@@ -53,8 +52,21 @@ export interface ObservabilityOptions {
   redis?: { ping(): Promise<string> };
 }
 
+/**
+ * Whether this server collects Prometheus instruments: `metrics.enabled` and something can read
+ * them, i.e. /metrics on the main listener (`metrics.mainlistener`) or on the debug listener
+ * (`http.debug.addr` with `http.debug.prometheus.enabled`), or the console's Upstreams page (the
+ * pull-through cache's counters). Otherwise prom-client, and the OpenTelemetry API its process
+ * metrics require, are not loaded at all: ~100 of the ~530 modules a default start loaded (issue 22).
+ */
+export function metricsRead(config: Config): boolean {
+  if (!config.metrics.enabled) return false;
+  const debug = config.http.debug.addr !== '' && config.http.debug.prometheus.enabled;
+  return config.metrics.mainlistener || debug || config.proxy.upstreams.length > 0;
+}
+
 export async function createObservability(config: Config, logger: FastifyBaseLogger, options: ObservabilityOptions = {}): Promise<Observability> {
-  const metrics = config.metrics.enabled ? createMetrics() : undefined;
+  const metrics = metricsRead(config) ? (await import('../metrics/metrics.js')).createMetrics() : undefined;
   const registryMetrics = metrics ? new RegistryMetrics(metrics, { repositoryUsage: config.metrics.repositoryusage }) : undefined;
   const scope = new RequestScope();
   const instanceId = randomUUID();
@@ -67,7 +79,7 @@ export async function createObservability(config: Config, logger: FastifyBaseLog
   if (options.redis) health.addLive('redis', checks.redisAnswers(options.redis));
   let notifier: Notifier | undefined;
   if (meta && endpoints.length > 0) {
-    const observer = metrics ? notificationsMetrics(metrics.registry, () => notifier?.queue, endpoints.map((e) => e.name)) : undefined;
+    const observer = metrics ? (await import('../events/notifications-metrics.js')).notificationsMetrics(metrics.registry, () => notifier?.queue, endpoints.map((e) => e.name)) : undefined;
     notifier = new Notifier(meta.db, endpoints, { addr: sourceAddr(config), instanceID: instanceId }, logger, observer);
   }
   const scanAbort = new AbortController();

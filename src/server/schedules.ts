@@ -7,14 +7,12 @@ import type { StorageDriver } from '../storage/driver.js';
 import type { Registry } from '../registry/registry.js';
 import type { MetaDatabase } from '../meta/database.js';
 import { runCollection, startGcSchedules } from '../gc/schedule.js';
-import { createGcMetrics } from '../gc/metrics.js';
 import { reportSummary } from '../gc/report.js';
 import type { GcReport } from '../gc/collector.js';
 import { auditRetentionDeletion } from '../policy/retention-audit.js';
 import { appendAudit } from '../auth/audit.js';
 import { afterGcRun } from '../gc/after-run.js';
 import type { GcTrigger } from '../gc/run-book.js';
-import { startEvictionSchedule } from '../proxy/eviction-schedule.js';
 import { startUploadPurger } from './upload-purger.js';
 import { startReviewWorker } from '../gc/review-schedule.js';
 import type { Observability } from './observability.js';
@@ -39,7 +37,7 @@ export interface ScheduleParts {
   inventory?: Inventory | undefined;
 }
 
-export function startSchedules(parts: ScheduleParts, options: SchedulesOptions = {}): { stop(): void } {
+export async function startSchedules(parts: ScheduleParts, options: SchedulesOptions = {}): Promise<{ stop(): void }> {
   const { config, logger, driver, core, registry, meta, observability: obs, inventory } = parts;
   const filesystemRoot = driver.name === 'filesystem' ? config.storage.filesystem?.rootdirectory : undefined;
   const purger = startUploadPurger(registry, config.storage.maintenance.uploadpurging, logger, {
@@ -49,13 +47,17 @@ export function startSchedules(parts: ScheduleParts, options: SchedulesOptions =
     await afterGcRun(meta.db, report, trigger);
     if (options.auditGcRuns) await appendAudit(meta.db, { actor: 'gc-schedule', address: '', action: 'gc.run', target: 'registry', detail: reportSummary(report) });
   });
-  const gcMetrics = obs?.metrics ? createGcMetrics(obs.metrics.registry) : undefined;
+  // prom-client is loaded only where metrics are collected (server/observability.ts, metricsRead).
+  const gcMetrics = obs?.metrics ? (await import('../gc/metrics.js')).createGcMetrics(obs.metrics.registry) : undefined;
   // The audit log is in the metadata database: kept wherever one is open, with or without auth.
   const pulls = inventory && { times: (r: string, d: string[]) => inventory.book.lastPulled(r, d), flush: () => inventory.recorder.flush() };
   const gc = startGcSchedules(registry, config.gc, logger, gcMetrics, recordGcRun('schedule'), meta ? auditRetentionDeletion(meta.db) : undefined, pulls);
   // Eviction unlinks; the collector frees the data, so maxsize bounds the disk.
   const collectAfterEviction = config.proxy.eviction.collect ? () => runCollection(core, config.gc, logger, gcMetrics, recordGcRun('eviction')) : undefined;
-  const eviction = startEvictionSchedule(core, meta?.db, config.proxy, logger, obs?.metrics?.registry, collectAfterEviction);
+  // Only a pull-through cache has anything to evict (and its eviction metrics load prom-client).
+  const eviction = meta && config.proxy.upstreams.length > 0
+    ? (await import('../proxy/eviction-schedule.js')).startEvictionSchedule(core, meta.db, config.proxy, logger, obs?.metrics?.registry, collectAfterEviction)
+    : { stop: () => {} };
   const review = startReviewWorker(meta, core, config, logger);
   return {
     stop() {

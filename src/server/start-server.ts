@@ -58,7 +58,7 @@ export async function startServer(config: Config, warnings: string[] = []): Prom
       ...(proxy ? { upstreams: async () => (await import('../proxy/upstream-report.js')).upstreamReport(proxy, obs.http.metrics?.registry) } : {}),
       ...(assembly.inventory ? { inventory: assembly.inventory } : {}),
     });
-    const schedules = assembly.startSchedules({ auditGcRuns: auth !== undefined });
+    const schedules = await assembly.startSchedules({ auditGcRuns: auth !== undefined });
     let url: string;
     if (config.http.net === 'unix') {
       url = await app.listen({ path: config.http.addr });

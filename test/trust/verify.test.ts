@@ -52,6 +52,8 @@ before(async () => {
   const identities = [{ subject: '*@example.com', issuer: pki.identity.issuer }];
   reg = await startTestRegistry({
     configure: (c) => {
+      // Metrics are collected only where /metrics is served (the audit-mode test reads them).
+      c.metrics.mainlistener = true;
       c.trust.policies = [
         { name: 'keys', repositories: ['keys/*'], mode: 'enforce', keys: Object.values(pki.keys).map((k) => k.pub), rekorkey: pki.rekor.pub, exempt: [] },
         { name: 'keyless', repositories: ['keyless/*'], mode: 'enforce', keys: [], certificates: { roots: [pki.fulcio.root], identities }, rekorkey: pki.rekor.pub, exempt: [] },

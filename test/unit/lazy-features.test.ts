@@ -44,6 +44,11 @@ const NOT_CONFIGURED: [string, RegExp][] = [
   ['replication (its queue and worker)', /dist\/src\/replication\/(service|worker|job-store)\.js/],
   ['the OCI client (replication, berth copy)', /dist\/src\/client\//],
   ['undici (the OCI client\'s HTTP)', /node_modules\/undici\//],
+  // Metrics are collected only where something reads them (/metrics on a listener, the proxy's report).
+  ['prom-client (/metrics is served nowhere by default)', /node_modules\/prom-client\//],
+  ['the OpenTelemetry API (prom-client\'s process metrics)', /node_modules\/@opentelemetry\//],
+  ['the metrics instruments', /dist\/src\/(metrics\/metrics|gc\/metrics|gc\/usage-metrics|events\/notifications-metrics)\.js/],
+  ['the proxy cache\'s eviction schedule', /dist\/src\/proxy\//],
 ];
 
 /** With authentication the admin API may add replication policies, so replication's queue is

@@ -4,7 +4,8 @@ import { Type } from '@sinclair/typebox';
 import { strict } from './common.js';
 
 export const MetricsSection = Type.Object({
-  /** Collect instruments at all; when false, /metrics is served nowhere. */
+  /** Collect instruments at all; when false, /metrics is served nowhere. When true, they are
+   * collected where read: /metrics on a listener, or a pull-through cache (server/observability.ts). */
   enabled: Type.Boolean({ default: true }),
   /** Path of /metrics on the main listener. */
   path: Type.String({ default: '/metrics', pattern: '^/' }),
