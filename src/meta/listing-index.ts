@@ -14,7 +14,7 @@ import { tryParseDigest, type Digest } from '../oci/digest.js';
 import type { ListingChange, ListingIndex, Page, PageRequest, RepositoryListing } from '../registry/listing-index.js';
 import type { MetaDatabase } from './database.js';
 import type { MetaTables } from './tables/index.js';
-import { addManifest, releaseManifest, replaceManifests } from './references.js';
+import { addManifest, ReferenceChanges, releaseManifest, replaceManifests, settle } from './references.js';
 import { queueReview } from './review-queue.js';
 import { recordDeletedTag } from './deleted-tags.js';
 
@@ -98,7 +98,9 @@ export class MetaListingIndex implements ListingIndex {
       const exists = list.some((c) => c.kind === 'recheck') ? await this.#source.exists(name) : true;
       await this.#db.transaction().execute(async (trx) => {
         await this.#lock(trx, name);
-        for (const c of list) await this.#apply(trx, name, c, exists);
+        const refs = new ReferenceChanges(name);
+        for (const c of list) await this.#apply(trx, refs, c, exists);
+        await settle(trx, refs, this.#now());
         await trx.deleteFrom('berth_listing_intent').where('id', '=', id).execute();
       });
     } catch (err) {
@@ -124,7 +126,9 @@ export class MetaListingIndex implements ListingIndex {
       await this.#lock(trx, name);
       const now = await this.#snapshot(trx, name);
       if (now.seq !== before.seq || before.intents.some((i) => !now.intents.some((j) => j.id === i.id))) return false;
-      await this.#replace(trx, name, state);
+      const refs = new ReferenceChanges(name);
+      await this.#replace(trx, refs, state);
+      await settle(trx, refs, this.#now());
       const stale = before.intents.filter((i) => Number(i.created_at) < staleBefore).map((i) => i.id);
       if (stale.length > 0) await trx.deleteFrom('berth_listing_intent').where('id', 'in', stale).execute();
       return true;
@@ -152,14 +156,15 @@ export class MetaListingIndex implements ListingIndex {
     return { name, tags: new Map(tags.map((t) => [t.tag, t.digest])), referrers: refs };
   }
 
-  async #apply(trx: Db, name: string, c: ListingChange, exists: boolean): Promise<void> {
+  async #apply(trx: Db, refs: ReferenceChanges, c: ListingChange, exists: boolean): Promise<void> {
+    const name = refs.repository;
     switch (c.kind) {
       case 'manifest':
         await this.#setPresent(trx, name, 1);
-        if (c.manifest) await addManifest(trx, name, c.manifest, this.#now());
+        if (c.manifest) await addManifest(trx, refs, c.manifest, this.#now());
         return;
       case 'unmanifest':
-        await releaseManifest(trx, name, c.digest, this.#now());
+        await releaseManifest(trx, refs, c.digest, this.#now());
         return;
       case 'tag': {
         await this.#setPresent(trx, name, 1);
@@ -190,22 +195,23 @@ export class MetaListingIndex implements ListingIndex {
           .where('subject', '=', c.subject).where('referrer', '=', c.referrer).execute();
         return;
       case 'recheck':
-        if (!exists) await this.#replace(trx, name, undefined);
+        if (!exists) await this.#replace(trx, refs, undefined);
         return;
     }
   }
 
-  async #replace(trx: Db, name: string, state: RepositoryListing | undefined): Promise<void> {
+  async #replace(trx: Db, refs: ReferenceChanges, state: RepositoryListing | undefined): Promise<void> {
+    const name = refs.repository;
     await trx.deleteFrom('berth_listing_tag').where('repository', '=', name).execute();
     await trx.deleteFrom('berth_listing_referrer').where('repository', '=', name).execute();
     await this.#setPresent(trx, name, state ? 1 : 0);
     // The reference tables follow storage too (a reader that does not report revisions leaves them).
-    if (!state || state.manifests) await replaceManifests(trx, name, state?.manifests, this.#now());
+    if (!state || state.manifests) await replaceManifests(trx, refs, state?.manifests, this.#now());
     if (!state) return;
     const tags = [...state.tags].map(([tag, digest]) => ({ repository: name, tag, digest }));
     for (let i = 0; i < tags.length; i += 500) await trx.insertInto('berth_listing_tag').values(tags.slice(i, i + 500)).execute();
-    const refs = state.referrers.map((r) => ({ repository: name, ...r }));
-    for (let i = 0; i < refs.length; i += 500) await trx.insertInto('berth_listing_referrer').values(refs.slice(i, i + 500)).execute();
+    const referrers = state.referrers.map((r) => ({ repository: name, ...r }));
+    for (let i = 0; i < referrers.length; i += 500) await trx.insertInto('berth_listing_referrer').values(referrers.slice(i, i + 500)).execute();
   }
 
   async #tagged(trx: Db, name: string, tag: string): Promise<string | undefined> {

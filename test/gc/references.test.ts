@@ -158,4 +158,37 @@ forEachMetaDatabase('reference tables and usage', (backend) => {
       await imported.close();
     }
   });
+
+  it('reads many repositories of one project at once, each with manifests sharing layers, without a deadlock', async () => {
+    // Each repository holds several manifests whose layers are shared across the project in
+    // different orders: read in parallel, their transactions meet on the project's rows.
+    const layers = Array.from({ length: 6 }, (_, i) => blob(Buffer.alloc(300 + i, 10 + i)));
+    const driver = new MemoryDriver();
+    const writer = await backend.open();
+    const built = await backend.open();
+    try {
+      const { registry } = setup(writer, driver);
+      for (let r = 0; r < 8; r++) {
+        for (let m = 0; m < 4; m++) {
+          const picked = [layers[(r + m) % 6]!, layers[(r * 5 + m * 3 + 1) % 6]!].filter((l, i, all) => all.indexOf(l) === i);
+          const own = blob(`own ${r}.${m}`);
+          await putImage(registry, `team/r${r}`, config, [own, ...picked], imageManifest(config, [own, ...picked]), `t${m}`);
+        }
+      }
+      for (let round = 0; round < 3; round++) {
+        await built.db.deleteFrom('berth_ref_manifest').execute();
+        await built.db.deleteFrom('berth_ref_manifest_blob').execute();
+        await built.db.deleteFrom('berth_usage_repository_blob').execute();
+        await built.db.deleteFrom('berth_usage_project_blob').execute();
+        await built.db.deleteFrom('berth_usage_repository').execute();
+        await built.db.deleteFrom('berth_usage_project').execute();
+        const other = setup(built, driver);
+        await rebuildListing(built, other.index, other.walk, quiet);
+        assert.deepEqual(await drift(built, other.walk, other.usage), [], `round ${round}`);
+      }
+    } finally {
+      await writer.close();
+      await built.close();
+    }
+  });
 });
