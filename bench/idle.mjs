@@ -146,11 +146,13 @@ try {
     rows.push({ ms, first: first.rss, idle: idle.rss, anon: idle.anon, file: idle.file, cpu });
     await stop(child);
   }
-  console.log('| start | first answer (ms) | server CPU to it (s) | RSS at first answer (MiB) | RSS idle (MiB) | RssAnon | RssFile |');
-  console.log('| ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
-  rows.forEach((r, i) => console.log(`| ${i + 1} | ${r.ms.toFixed(0)} | ${r.cpu.toFixed(2)} | ${r.first.toFixed(1)} | ${r.idle.toFixed(1)} | ${r.anon.toFixed(1)} | ${r.file.toFixed(1)} |`));
-  const med = (k) => rows.map((r) => r[k]).sort((a, b) => a - b)[Math.floor(rows.length / 2)];
-  console.log(`median: first answer ${med('ms').toFixed(0)} ms, idle RSS ${med('idle').toFixed(1)} MiB (anon ${med('anon').toFixed(1)}, file ${med('file').toFixed(1)}); load average now ${os.loadavg()[0].toFixed(1)}`);
+  if (rows.length > 0) {
+    console.log('| start | first answer (ms) | server CPU to it (s) | RSS at first answer (MiB) | RSS idle (MiB) | RssAnon | RssFile |');
+    console.log('| ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+    rows.forEach((r, i) => console.log(`| ${i + 1} | ${r.ms.toFixed(0)} | ${r.cpu.toFixed(2)} | ${r.first.toFixed(1)} | ${r.idle.toFixed(1)} | ${r.anon.toFixed(1)} | ${r.file.toFixed(1)} |`));
+    const med = (k) => rows.map((r) => r[k]).sort((a, b) => a - b)[Math.floor(rows.length / 2)];
+    console.log(`median: first answer ${med('ms').toFixed(0)} ms, idle RSS ${med('idle').toFixed(1)} MiB (anon ${med('anon').toFixed(1)}, file ${med('file').toFixed(1)}); load average now ${os.loadavg()[0].toFixed(1)}`);
+  }
 
   if (LIST_MODULES) {
     const dir = path.join(root, 'modules');
