@@ -21,6 +21,7 @@ import { d, putImage } from '../support/seed.js';
 import { startBerth, type BerthProcess } from '../e2e/support/berth-process.js';
 import { removeDir, tempDir } from '../e2e/support/env.js';
 import { berthJson } from '../support/cli.js';
+import { TEMP_MARKER } from '../../src/server/temp-file-sweep.js';
 
 const quiet = { info: () => {}, warn: () => {} };
 const IMAGES = 250;
@@ -31,18 +32,23 @@ const ENV = {
   REGISTRY_GC_REVIEW_LEASE: '2s', REGISTRY_GC_TAGRESTORE: '0',
 };
 
+/** A directory's entries but the driver's temporaries (a delete cut short sets its entry aside under such a name). */
+async function entries(dir: string): Promise<string[]> {
+  return (await readdir(dir).catch(() => [] as string[])).filter((e) => !e.includes(TEMP_MARKER));
+}
+
 /** Digests of the blobs in storage (a directory listing, not through Berth). */
 async function storedBlobs(root: string): Promise<Set<string>> {
   const out = new Set<string>();
   const base = join(root, V2, 'blobs', 'sha256');
-  for (const prefix of await readdir(base).catch(() => [] as string[])) {
-    for (const hex of await readdir(join(base, prefix))) out.add(`sha256:${hex}`);
+  for (const prefix of await entries(base)) {
+    for (const hex of await entries(join(base, prefix))) out.add(`sha256:${hex}`);
   }
   return out;
 }
 
 async function listDigests(dir: string): Promise<string[]> {
-  return (await readdir(join(dir, 'sha256')).catch(() => [] as string[])).map((h) => `sha256:${h}`);
+  return (await entries(join(dir, 'sha256'))).map((h) => `sha256:${h}`);
 }
 
 describe('kill -9 during a review', () => {

@@ -1,5 +1,6 @@
-// Temporary files a crash left between the filesystem driver's write and its rename: the upload
-// purger removes those older than the purge age and leaves fresh ones (a write in progress) alone.
+// Temporaries a crash left in the filesystem driver: a write's file before its rename, a deleted
+// entry set aside before its removal. The upload purger removes those older than the purge age
+// and leaves fresh ones (a write in progress) alone.
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
@@ -46,6 +47,32 @@ describe('sweeping abandoned temporary files', () => {
     assert.equal(existsSync(p.oldTemp), false);
     assert.equal(existsSync(p.freshTemp), true, 'a write in progress keeps its temporary file');
     assert.equal(existsSync(p.oldLink), true);
+  });
+
+  it('removes a directory a delete had set aside when its process died, whole, and nothing inside another directory', async () => {
+    const p = plantedRoot();
+    const hex = 'ab'.padEnd(64, 'c');
+    const blobs = 'docker/registry/v2/blobs/sha256/ab';
+    const aside = join(p.root, blobs, `${hex}${TEMP_MARKER}${randomUUID()}`);
+    plant(p.root, `${blobs}/${hex}${TEMP_MARKER}${aside.split(TEMP_MARKER)[1]}/data`, LONG_AGO);
+    utimesSync(aside, LONG_AGO, LONG_AGO);
+    const kept = plant(p.root, `${blobs}/${'ab'.padEnd(64, 'd')}/data`, LONG_AGO);
+    const swept = await sweepTempFiles(p.root, new Date(Date.now() - 3_600_000));
+    assert.deepEqual(swept.map((s) => s.path).sort(), [aside, p.oldTemp].sort());
+    assert.equal(existsSync(aside), false, 'the set-aside blob directory is gone with its data');
+    assert.equal(existsSync(kept), true);
+  });
+
+  it('a delete sets the entry aside before removing it, and leaves no temporary once done', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'berth-tmp-delete-'));
+    dirs.push(root);
+    const driver = new FilesystemDriver(root);
+    await driver.putContent('/blobs/ab/abc/data', 'x');
+    await driver.putContent('/blobs/ab/abd/data', 'y');
+    await driver.delete('/blobs/ab/abc');
+    assert.deepEqual(await driver.list('/blobs/ab'), ['/blobs/ab/abd']);
+    assert.deepEqual(await sweepTempFiles(root, new Date(Date.now() + 60_000), true), [], 'no temporary left behind');
+    await assert.rejects(driver.delete('/blobs/ab/abc'), { name: 'PathNotFoundError' });
   });
 
   it('only lists them in dry-run mode, and finds nothing under a missing root', async () => {

@@ -126,13 +126,21 @@ export class FilesystemDriver implements StorageDriver, ExclusiveCreate {
   async delete(path: string, options?: IoOptions): Promise<void> {
     throwIfAborted(options);
     const full = this.#full(path);
+    if (full === this.#root || full === join(this.#root, '/')) {
+      await stat(full).catch((err: unknown) => { throw translate(err, path); });
+      await rm(full, { recursive: true, force: true });
+      return;
+    }
+    // Renamed aside, then removed: readers see the entry vanish at once, and a process killed
+    // during the removal leaves a hidden temporary (list() skips it, temp-file-sweep.ts removes
+    // it), never a half-removed directory such as a blob's directory without its data.
+    const aside = `${full}.berth-tmp-${randomUUID()}`;
     try {
-      await stat(full);
+      await rename(full, aside);
     } catch (err) {
       throw translate(err, path);
     }
-    throwIfAborted(options);
-    await rm(full, { recursive: true, force: true });
+    await rm(aside, { recursive: true, force: true });
   }
 }
 
