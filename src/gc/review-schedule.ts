@@ -16,7 +16,7 @@ export function startReviewWorker(meta: MetaDatabase | undefined, core: Registry
   const timer = setInterval(() => {
     if (running) return;
     running = true;
-    reviewOnce(meta, core, { graceMs: review.grace, uploadGraceMs: review.upload || review.grace, leaseMs: review.lease, tagRestoreMs: config.gc.tagrestore, untagged, keepUntagged: keepuntagged })
+    reviewOnce(meta, core, { graceMs: review.grace, uploadGraceMs: review.upload, leaseMs: review.lease, tagRestoreMs: config.gc.tagrestore, untagged, keepUntagged: keepuntagged })
       .then((r) => {
         if (r.manifests.length + r.blobs.length > 0) logger.info({ manifests: r.manifests.length, blobs: r.blobs.length, kept: r.kept }, 'gc review: collected');
       }, (err: unknown) => logger.warn({ err }, 'gc review: pass failed; its rows are reviewed again after their lease'))

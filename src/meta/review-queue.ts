@@ -34,15 +34,21 @@ export async function queueReview(trx: Db, row: ReviewRow, now: number, delayMs 
 }
 
 /**
- * The review of blobs pushes link into repositories (an upload's end, a mount): a row per
- * repository and blob (reason `upload`), so a blob no manifest comes to name (a push that failed
- * or gave up before its manifest) is collected after `graceMs` instead of staying for the
- * reconciler. `reviewGraceMs` is `gc.review.grace`, the wait every row gets.
+ * The review of what pushes write before anything names it: a row per repository and blob
+ * linked (an upload's end, a mount; reason `upload`), so a blob no manifest comes to name (a push
+ * that failed or gave up before its manifest) is collected after `graceMs` instead of staying for
+ * the reconciler; and a row per new manifest revision (reason `pushed`), so one no tag, index or
+ * subject keeps is collected as an untagged one. `reviewGraceMs` is `gc.review.grace`, the wait
+ * every row gets.
  */
 export function uploadReviews(db: Kysely<MetaTables>, graceMs: number, reviewGraceMs: number, now: () => number = Date.now): UploadReview {
   return {
     async linked(name, digest) {
       await queueReview(db, { kind: 'blob', repository: name, digest: digest.value, reason: 'upload' }, now(), graceMs - reviewGraceMs);
+    },
+    // Waits as an uploaded blob does: a push may write a manifest by digest before the tag or index naming it.
+    async manifest(name, digest) {
+      await queueReview(db, { kind: 'manifest', repository: name, digest: digest.value, reason: 'pushed' }, now(), graceMs - reviewGraceMs);
     },
   };
 }

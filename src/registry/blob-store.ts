@@ -23,6 +23,12 @@ export interface ByteRange {
  */
 export interface UploadReview {
   linked(name: string, digest: Digest): Promise<void>;
+  /**
+   * A manifest revision a push is about to write, new to the repository: reviewed as an untag
+   * is, so one that no tag, index or subject comes to keep (pushed by digest and never named, or
+   * stored by a PUT that was then refused) is collected under `gc.untagged: delete`.
+   */
+  manifest(name: string, digest: Digest): Promise<void>;
 }
 
 export class BlobStore {

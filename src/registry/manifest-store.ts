@@ -7,7 +7,7 @@ import { InvalidManifestError, parseManifest, type Descriptor, type ParsedManife
 import { isValidTag, looksLikeDigest } from '../oci/reference.js';
 import type { StorageDriver } from '../storage/driver.js';
 import { RegistryError } from '../errors/index.js';
-import type { BlobStore } from './blob-store.js';
+import type { BlobStore, UploadReview } from './blob-store.js';
 import { layout } from './layout.js';
 import { linkExists, writeLink } from './links.js';
 import type { TagStore } from './tag-store.js';
@@ -64,10 +64,12 @@ export class ManifestStore {
   readonly #urls: ManifestUrlPolicy;
   readonly #locks = new KeyedMutex();
   readonly #contents = new ManifestContentCache();
+  readonly #review: UploadReview | undefined;
 
-  /** `urls`: which layer URLs pushes may name (Distribution's default without: none). */
-  constructor(driver: StorageDriver, blobs: BlobStore, tags: TagStore, referrers: ReferrerIndex, guard?: TagGuard, index?: ListingIndex, urls?: ManifestUrlPolicy) {
+  /** `urls`: which layer URLs pushes may name (Distribution's default without: none); `review`: queues the review of new revisions pushes write. */
+  constructor(driver: StorageDriver, blobs: BlobStore, tags: TagStore, referrers: ReferrerIndex, guard?: TagGuard, index?: ListingIndex, urls?: ManifestUrlPolicy, review?: UploadReview) {
     this.#driver = driver;
+    this.#review = review;
     this.#urls = urls ?? new ManifestUrlPolicy();
     this.#index = index ?? new StorageListing(driver);
     this.#blobs = blobs;
@@ -133,7 +135,7 @@ export class ManifestStore {
 
   async #put(name: string, ref: ManifestReference, digest: Digest, content: Buffer, manifest: ParsedManifest): Promise<PutResult> {
     await this.#assertReferencesExist(name, manifest);
-    const result = await this.#write(name, digest, content, manifest);
+    const result = await this.#write(name, digest, content, manifest, true);
     // An online GC may be about to delete what was checked above: it marks content, then
     // rescans for manifests written since its mark phase, then deletes. Checking for its marks
     // after our writes means either we see the mark and refuse, or it sees our manifest and
@@ -144,8 +146,10 @@ export class ManifestStore {
   }
 
   /** Stores the bytes, links the revision through the listing index, and indexes its subject. */
-  async #write(name: string, digest: Digest, content: Buffer, manifest: ParsedManifest | undefined): Promise<Omit<PutResult, 'mediaType'>> {
+  /** `pushed`: a client's PUT (not the cache's), whose new revision is queued for review before it is written. */
+  async #write(name: string, digest: Digest, content: Buffer, manifest: ParsedManifest | undefined, pushed = false): Promise<Omit<PutResult, 'mediaType'>> {
     const newLink = !(await this.exists(name, digest));
+    if (pushed && newLink) await this.#review?.manifest(name, digest);
     await this.#blobs.putSmall(digest, content);
     const facts = await manifestFacts(digest.value, content, manifest, (d) => this.#blobs.size(tryParseDigest(d) as Digest));
     await this.#index.change(name, () => writeLink(this.#driver, layout.revisionLink(name, digest), digest), () => [{ kind: 'manifest', manifest: facts }]);

@@ -44,7 +44,7 @@ export class Registry {
     this.uploads = new UploadService(checked, this.blobs);
     this.tags = new TagStore(checked, index);
     this.referrers = new ReferrerIndex(checked, index);
-    this.manifests = new ManifestStore(checked, this.blobs, this.tags, this.referrers, options.tagGuard, index, options.manifestUrls);
+    this.manifests = new ManifestStore(checked, this.blobs, this.tags, this.referrers, options.tagGuard, index, options.manifestUrls, options.uploadReview);
     this.catalog = new Catalog(checked, index);
     this.maintenance = new Maintenance(checked);
   }

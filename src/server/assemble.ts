@@ -105,7 +105,7 @@ export async function assemble(config: Config, options: AssembleOptions): Promis
     const core = new Registry(driver, {
       ...(tagGuard ? { tagGuard } : {}), ...(listing ? { index: listing.index } : {}), manifestUrls: new ManifestUrlPolicy(config.validation),
       // Rows for uploaded blobs go where the other review rows go: only with the reference tables.
-      ...(listing && meta ? { uploadReview: uploadReviews(meta.db, review.upload || review.grace, review.grace) } : {}),
+      ...(listing && meta ? { uploadReview: uploadReviews(meta.db, review.upload, review.grace) } : {}),
     });
     // The trust guard inside the listeners: a refused read is no pull event.
     // Loaded only when policies exist: the Sigstore and JOSE libraries cost startup time.

@@ -90,8 +90,9 @@ describe('garbage collection compatible with docker-registry garbage-collect', {
     const berth = await startTestRegistry({
       root, env: {
         REGISTRY_GC_UNTAGGED: 'delete', REGISTRY_GC_REVIEW_GRACE: '0s', REGISTRY_GC_REVIEW_INTERVAL: '100ms', REGISTRY_GC_TAGRESTORE: '0',
-        // Uploaded blobs wait for their manifest: skopeo's pushes upload every blob before it.
-        REGISTRY_GC_REVIEW_UPLOAD: '3s',
+        // What a push writes before naming it waits: skopeo uploads every blob before the manifest,
+        // and pushes an index's children by digest before the index.
+        REGISTRY_GC_REVIEW_UPLOAD: '10s',
       },
     });
     let again = '';

@@ -90,7 +90,8 @@ forEachMetaDatabase('review of uploaded blobs', (backend) => {
       await putImage(registry, 'team/app', config, [layer], m, 'v1');
       const r = await pass(meta, registry);
       assert.deepEqual(r.blobs, []);
-      assert.equal(r.kept, 2);
+      assert.deepEqual(r.manifests, []);
+      assert.equal(r.kept, 3, 'two blob rows and the new revision\'s');
       for (const b of [config, layer]) {
         assert.equal(await hasBlob(registry, b.digest), true);
         assert.equal(await registry.blobs.isLinked('team/app', d(b.digest)), true);
@@ -180,6 +181,28 @@ forEachMetaDatabase('review of uploaded blobs', (backend) => {
     }
   });
 
+  it('a manifest pushed by digest that no tag, index or subject names is collected; a tagged one stays', async () => {
+    const meta = await backend.open();
+    try {
+      const registry = setup(meta);
+      const loose = blob('layer of a manifest never tagged');
+      const kept = blob('layer of a tagged manifest');
+      const never = imageManifest(config, [loose]);
+      const tagged = imageManifest(config, [kept]);
+      await putImage(registry, 'team/app', config, [loose], never);
+      await putImage(registry, 'team/app', config, [kept], tagged, 'v1');
+      assert.deepEqual((await pass(meta, registry)).manifests, [{ repository: 'team/app', digest: never.digest }]);
+      assert.equal(await registry.manifests.exists('team/app', d(tagged.digest)), true);
+      // Its release queued its blobs: the next pass takes what only it named.
+      const next = await pass(meta, registry);
+      assert.deepEqual(next.blobs.sort(), [loose.digest, never.digest].sort());
+      for (const b of [config, kept]) assert.equal(await hasBlob(registry, b.digest), true);
+      assert.equal((await registry.manifests.get('team/app', { tag: 'v1' })).digest.value, tagged.digest);
+    } finally {
+      await meta.close();
+    }
+  });
+
   it('a PUT naming the blob while the review removes it is refused, never acknowledged over a deleted blob', async () => {
     const meta = await backend.open();
     try {
@@ -201,6 +224,10 @@ forEachMetaDatabase('review of uploaded blobs', (backend) => {
       assert.equal(await hasBlob(registry, layer.digest), false);
       await assert.rejects(registry.manifests.get('team/app', { tag: 'v1' }), (err: unknown) => isRegistryError(err) && err.code === 'MANIFEST_UNKNOWN');
       assert.equal(await hasBlob(registry, config.digest), true, 'the named config stays');
+      // The refused PUT stored its revision before it saw the mark: that revision's own row collects it.
+      assert.equal(await registry.manifests.exists('team/app', d(m.digest)), true);
+      assert.deepEqual((await pass(meta, registry)).manifests, [{ repository: 'team/app', digest: m.digest }]);
+      assert.equal(await registry.manifests.exists('team/app', d(m.digest)), false);
     } finally {
       await meta.close();
     }

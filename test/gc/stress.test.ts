@@ -6,7 +6,8 @@
 // SQLite one server and its worker, on PostgreSQL two replicas sharing the directory and the
 // database, each with its worker, taking the load between them. Afterwards every acknowledged
 // image that was not deleted pulls and verifies, the deleted ones are gone from the directory,
-// and it holds no blob older than the grace period that no manifest references.
+// and it holds no blob older than the grace period that no manifest references (with the review
+// workers: nor a revision of no acknowledged image, such as a refused push's).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
@@ -115,6 +116,19 @@ async function unreferencedOldBlobs(root: string, cutoff: number): Promise<strin
     // A worker may delete it between the walk and this look.
     const info = await stat(file).catch(() => undefined);
     if (info && info.mtimeMs <= cutoff) out.push(`sha256:${m[1]}`);
+  }
+  return out;
+}
+
+/** Stored revisions (`repo@digest`) older than `cutoff` that are not in `live`: a refused push's, say. */
+async function strayRevisions(root: string, live: Set<string>, cutoff: number): Promise<string[]> {
+  const repositories = join(root, 'docker/registry/v2/repositories');
+  const out: string[] = [];
+  for (const file of await walkFiles(repositories)) {
+    const m = /^(.+)\/_manifests\/revisions\/sha256\/([0-9a-f]{64})\/link$/.exec(file.slice(repositories.length + 1));
+    if (!m || live.has(`${m[1]}@sha256:${m[2]}`)) continue;
+    const info = await stat(file).catch(() => undefined);
+    if (info && info.mtimeMs <= cutoff) out.push(`${m[1]}@sha256:${m[2]}`);
   }
   return out;
 }
@@ -272,15 +286,20 @@ describe('online garbage collection under load', () => {
         const deadline = Date.now() + 20_000;
         let stored: Pushed[] = [];
         let orphans: string[] = [];
+        let strays: string[] = [];
+        const liveRevisions = new Set(live.map((p) => `${p.repo}@${p.manifest.digest}`));
         do {
           await sleep(200);
           stored = [];
           for (const p of load.deleted) if (await revisionStored(root, p)) stored.push(p);
           orphans = await unreferencedOldBlobs(root, Date.now() - UPLOAD_GRACE_MS - 1000);
-        } while ((stored.length > 0 || orphans.length > 0) && Date.now() < deadline);
+          strays = await strayRevisions(root, liveRevisions, Date.now() - UPLOAD_GRACE_MS - 1000);
+        } while ((stored.length > 0 || orphans.length > 0 || strays.length > 0) && Date.now() < deadline);
         assert.deepEqual(stored.map((p) => `${p.repo}:${p.tag}`), [], 'deleted images the workers left');
         // Blobs of refused pushes (uploaded, never named) included: their uploads queued review rows.
         assert.deepEqual(orphans, [], 'unreferenced blobs older than the upload grace the workers left');
+        // A refused push's revision (stored before the PUT saw the mark) is queued when written, and untagged.
+        assert.deepEqual(strays, [], 'revisions of no acknowledged image the workers left');
         for (const [k, p] of live.entries()) await pull(bases[(k + 1) % bases.length]!, p);
         assert.ok(enoughReview(load), tooSlow(load, `${collected} images collected`));
         checkRefusals(load);

@@ -51,10 +51,11 @@ export const GcSection = Type.Object({
     /** How long a claimed row stays with its worker; a worker that died leaves it due again after this. */
     lease: millis('10m'),
     /**
-     * How long a blob a push uploaded or mounted waits for a manifest to name it before its
-     * review (it goes if none did); "0" (the default): `grace`. Long enough for the slowest push.
+     * How long what a push wrote before naming it (a blob uploaded or mounted, a manifest) waits
+     * for a manifest, tag or index to name it before its review (it goes if none did). Its own
+     * setting, not `grace`: a short `grace` must not collect a push's blobs before its manifest.
      */
-    upload: millis('0'),
+    upload: millis('24h'),
   }, { ...strict, default: {} }),
   /**
    * The reconciler (src/gc/reconcile.ts, `berth gc --reconcile`): a storage walk every `interval`

@@ -25,7 +25,7 @@ export interface ReferenceTables {
     kind: string;
     repository: string;
     digest: string;
-    /** What queued it: untag, retag, unmanifest, unreferenced, upload (a blob a push uploaded or mounted). */
+    /** What queued it: untag, retag, unmanifest, unreferenced, upload (a blob a push uploaded or mounted), pushed (a new revision). */
     reason: string;
     /** Milliseconds since the epoch. */
     queued_at: BigIntColumn;
