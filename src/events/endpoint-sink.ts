@@ -62,11 +62,20 @@ export class EndpointSink {
     this.#wake?.();
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Stops the loop. A POST in flight may finish until `deadline` (ms since the epoch; without
+   * one it is cut at once): cut, its batch goes back to the queue although the endpoint may have
+   * taken it, and is sent again: a drained replica would deliver it twice.
+   */
+  async stop(deadline?: number): Promise<void> {
     this.#stopped = true;
-    this.#abort.abort();
     this.#wake?.();
-    await this.#loop;
+    const cut = setTimeout(() => this.#abort.abort(), deadline === undefined ? 0 : Math.max(0, deadline - Date.now()));
+    try {
+      await this.#loop;
+    } finally {
+      clearTimeout(cut);
+    }
   }
 
   /** Delivers what is due now until the queue is empty, an attempt fails, or the deadline passes. */

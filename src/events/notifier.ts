@@ -58,7 +58,7 @@ export class Notifier implements RegistryListener {
 
   /** Stops the sinks, then delivers what is due until `deadline` (ms since the epoch). */
   async close(deadline: number): Promise<void> {
-    await Promise.all(this.#sinks.map((s) => s.stop()));
+    await Promise.all(this.#sinks.map((s) => s.stop(deadline)));
     await Promise.all(this.#sinks.map((s) => s.drain(deadline).catch((err: unknown) => {
       this.#log.warn({ err, endpoint: s.name }, 'notifications: could not flush the queue; it waits for the next start');
     })));

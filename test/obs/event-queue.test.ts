@@ -116,6 +116,30 @@ forEachMetaDatabase('event queue', (backend) => {
     }
   });
 
+  it('a sink stopped with a deadline lets the POST in flight finish and records it: a drain delivers once', async () => {
+    const meta = await backend.open();
+    const receiver = await startReceiver();
+    receiver.delayMs = 400;
+    const q = new EventQueue(meta.db);
+    let sink = new EndpointSink(settings('drain', receiver.url), q, quiet);
+    try {
+      const e = event('drain/one');
+      await q.enqueue(['drain'], e);
+      sink.start();
+      // The receiver records the batch before it answers: the POST is then in flight.
+      assert.equal((await receiver.waitFor(1)).length, 1);
+      await sink.stop(Date.now() + 5000);
+      assert.equal(await q.pendingCount('drain'), 0, 'the delivery was recorded before the sink stopped');
+      sink = new EndpointSink(settings('drain', receiver.url), q, quiet);
+      await sink.drain(Date.now() + 2000);
+      assert.deepEqual(receiver.events.map((x) => x.id), [e.id], 'not sent again by the next start');
+    } finally {
+      await sink.stop();
+      await receiver.close();
+      await meta.close();
+    }
+  });
+
   it('a sink dead-letters events its endpoint never accepts', async () => {
     const meta = await backend.open();
     const receiver = await startReceiver();
