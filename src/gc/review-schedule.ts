@@ -5,6 +5,7 @@ import type { Config } from '../config/schema.js';
 import type { MetaDatabase } from '../meta/database.js';
 import type { Registry } from '../registry/registry.js';
 import { reviewOnce } from './review-worker.js';
+import { listingBuilt } from '../meta/listing-sync.js';
 import { reconcile } from './reconcile.js';
 import { every } from './schedule.js';
 import { LockHeldError } from './lock.js';
@@ -13,12 +14,18 @@ export function startReviewWorker(meta: MetaDatabase | undefined, core: Registry
   const { review, untagged, keepuntagged } = config.gc;
   if (!meta || !config.meta.index.enabled || review.interval <= 0 || config.storage.maintenance.readonly.enabled) return { stop() {} };
   let running = false;
+  // Until the listing index is first built, the reference tables lack revisions storage holds: a
+  // blob an upload row names may be referenced by one of them, so no pass runs before.
+  let built = false;
   const timer = setInterval(() => {
     if (running) return;
     running = true;
-    reviewOnce(meta, core, { graceMs: review.grace, uploadGraceMs: review.upload, leaseMs: review.lease, tagRestoreMs: config.gc.tagrestore, untagged, keepUntagged: keepuntagged })
+    (built ? Promise.resolve(true) : listingBuilt(meta)).then((b) => {
+      built = b;
+      return b ? reviewOnce(meta, core, { graceMs: review.grace, uploadGraceMs: review.upload, leaseMs: review.lease, tagRestoreMs: config.gc.tagrestore, untagged, keepUntagged: keepuntagged }) : undefined;
+    })
       .then((r) => {
-        if (r.manifests.length + r.blobs.length > 0) logger.info({ manifests: r.manifests.length, blobs: r.blobs.length, kept: r.kept }, 'gc review: collected');
+        if (r && r.manifests.length + r.blobs.length > 0) logger.info({ manifests: r.manifests.length, blobs: r.blobs.length, kept: r.kept }, 'gc review: collected');
       }, (err: unknown) => logger.warn({ err }, 'gc review: pass failed; its rows are reviewed again after their lease'))
       .finally(() => { running = false; });
   }, review.interval);

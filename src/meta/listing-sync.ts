@@ -81,6 +81,11 @@ class UntilBuilt implements ListingIndex {
   refresh(names: Iterable<string>): Promise<void> { return this.#db.refresh(names); }
 }
 
+/** Whether the index was ever built (until then it does not know every revision storage holds). */
+export async function listingBuilt(meta: MetaDatabase): Promise<boolean> {
+  return isBuilt(meta);
+}
+
 async function isBuilt(meta: MetaDatabase): Promise<boolean> {
   return (await meta.db.selectFrom('berth_meta').select('value').where('key', '=', BUILT).executeTakeFirst()) !== undefined;
 }

@@ -14,6 +14,9 @@ import type { MetaDatabase } from '../../src/meta/database.js';
 import { pendingReviews, uploadReviews } from '../../src/meta/review-queue.js';
 import { reviewOnce, type ReviewOptions } from '../../src/gc/review-worker.js';
 import { isRegistryError } from '../../src/errors/index.js';
+import { startReviewWorker } from '../../src/gc/review-schedule.js';
+import { loadConfigInput, resolveConfig } from '../../src/config/load.js';
+import type { FastifyBaseLogger } from 'fastify';
 import { forEachMetaDatabase } from '../suites/meta-databases.js';
 import { blob, imageManifest } from '../support/oci-fixtures.js';
 import { d, hasBlob, putBlob, putImage, putManifest } from '../support/seed.js';
@@ -199,6 +202,28 @@ forEachMetaDatabase('review of uploaded blobs', (backend) => {
       for (const b of [config, kept]) assert.equal(await hasBlob(registry, b.digest), true);
       assert.equal((await registry.manifests.get('team/app', { tag: 'v1' })).digest.value, tagged.digest);
     } finally {
+      await meta.close();
+    }
+  });
+
+  it('the worker of berth serve reviews nothing until the listing index was first built', async () => {
+    const meta = await backend.open();
+    const { input } = loadConfigInput({ env: { REGISTRY_GC_REVIEW_GRACE: '0s', REGISTRY_GC_REVIEW_UPLOAD: '0s', REGISTRY_GC_REVIEW_INTERVAL: '50ms' } });
+    const logger = { info: () => {}, warn: () => {} } as unknown as FastifyBaseLogger;
+    const registry = setup(meta, 0);
+    const worker = startReviewWorker(meta, registry, resolveConfig(input), logger);
+    try {
+      const orphan = blob('uploaded before the index was built');
+      await putBlob(registry, 'team/app', orphan);
+      await new Promise((r) => setTimeout(r, 400));
+      assert.equal(await hasBlob(registry, orphan.digest), true, 'the index may not know the revision naming it yet');
+      await meta.db.insertInto('berth_meta').values({ key: 'listing.built', value: new Date().toISOString() }).execute();
+      for (let i = 0; await hasBlob(registry, orphan.digest); i++) {
+        assert.ok(i < 100, 'the worker collected the blob once the index was built');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    } finally {
+      worker.stop();
       await meta.close();
     }
   });
