@@ -110,7 +110,7 @@ export async function assemble(config: Config, options: AssembleOptions): Promis
     // The trust guard inside the listeners: a refused read is no pull event.
     // Loaded only when policies exist: the Sigstore and JOSE libraries cost startup time.
     // Built before the cache: an upstream's `verify:` judges what the cache fetches.
-    const trust = obs && config.trust.policies.length > 0
+    const trust = obs && (config.trust.policies.length > 0 || config.trust.notation)
       ? (await import('../trust/from-config.js')).trustFromConfig(config, { core, logger, observability: obs, meta })
       : undefined;
     // Listeners outside the cache: a proxied pull is an event; the cache's own writes are not pushes.

@@ -19,7 +19,11 @@ export interface PolicyMaterial {
   certificates?: { roots: X509Certificate[]; identities: IdentityRule[] };
   rekorKey?: KeyObject;
   sigstore?: { verifier: Verifier; identities: IdentityRule[] };
-  notation?: { roots: X509Certificate[]; identities: string[] };
+  /**
+   * Identities are `*` or `x509.subject: DN`, matched as Notation matches them (notation-policy.ts).
+   * `expiry: 'log'` accepts an expired signature (a trustpolicy.json level that only logs expiry).
+   */
+  notation?: { roots: X509Certificate[]; identities: string[]; expiry?: 'enforce' | 'log' };
 }
 
 export interface PolicyFiles {

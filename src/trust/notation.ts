@@ -8,6 +8,7 @@ import { NOTATION_PAYLOAD } from './formats.js';
 import { accept, refuse, type Check } from './check.js';
 import type { PolicyMaterial } from './material.js';
 import { verifyChain } from './x509-chain.js';
+import { identityAcceptsCertificate } from './notation-policy.js';
 
 const ALGORITHMS = ['PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512'];
 // Extended header parameters Notation marks critical; each is understood (read below) or harmless.
@@ -50,7 +51,9 @@ export async function checkNotation(text: Buffer, digest: string, material: Poli
   if (header.cty !== NOTATION_PAYLOAD) return refuse(`the Notation payload is ${header.cty ?? 'untyped'}, not ${NOTATION_PAYLOAD}`);
   if (header['io.cncf.notary.signingScheme'] !== 'notary.x509') return refuse(`signing scheme ${header['io.cncf.notary.signingScheme'] ?? '(none)'} is not supported (notary.x509 is)`);
   const expiry = header['io.cncf.notary.expiry'];
-  if (expiry !== undefined && !(new Date(expiry) > now)) return refuse(`the Notation signature expired at ${expiry}`);
+  // A trustpolicy.json statement at level permissive or audit only logs an expired signature.
+  const expired = expiry !== undefined && !(new Date(expiry) > now);
+  if (expired && notation.expiry !== 'log') return refuse(`the Notation signature expired at ${expiry}`);
   let payload: { targetArtifact?: { digest?: unknown } };
   try {
     payload = JSON.parse(Buffer.from(verified.payload).toString('utf8')) as typeof payload;
@@ -65,20 +68,8 @@ export async function checkNotation(text: Buffer, digest: string, material: Poli
     return refuse((err as Error).message);
   }
   const subject = leaf.subject;
-  if (!notation.identities.some((id) => id === '*' || subjectMatches(id, subject))) {
+  if (!notation.identities.some((id) => identityAcceptsCertificate(id, leaf))) {
     return refuse(`signed by x509.subject ${subject.replaceAll('\n', ', ')}, not a trusted identity`);
   }
-  return accept(`Notation x509.subject ${subject.replaceAll('\n', ', ')}`);
-}
-
-/**
- * Notation's `x509.subject: C=US, ST=WA, O=...` against a certificate's subject: the same set of
- * attribute=value pairs, in any order (its trust policy compares distinguished names so).
- */
-function subjectMatches(identity: string, subject: string): boolean {
-  const prefix = 'x509.subject:';
-  if (!identity.startsWith(prefix)) return false;
-  const wanted = identity.slice(prefix.length).split(',').map((s) => s.trim()).filter(Boolean).sort();
-  const have = subject.split('\n').map((s) => s.trim()).filter(Boolean).sort();
-  return wanted.length === have.length && wanted.every((w, i) => w === have[i]);
+  return accept(`Notation x509.subject ${subject.replaceAll('\n', ', ')}${expired ? ` (expired at ${expiry}, logged only)` : ''}`);
 }

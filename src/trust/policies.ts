@@ -1,7 +1,10 @@
 // The trust policies of a configuration, resolved: repository globs compiled, trust material
 // loaded, and a sentence saying what satisfies each (shown to a client that is refused).
 import { globToRegExp } from '../policy/patterns.js';
+import type { X509Certificate } from 'node:crypto';
+import { ConfigError } from '../config/load.js';
 import { loadMaterial, type PolicyFiles, type PolicyMaterial } from './material.js';
+import { NotationPolicyError, readNotationPolicy, readTrustStore, type NotationStatement } from './notation-policy.js';
 
 export type TrustMode = 'off' | 'audit' | 'enforce';
 
@@ -22,10 +25,18 @@ export interface PolicyConfig extends PolicyFiles {
   exempt: string[];
 }
 
+/** `trust.notation`: a Notation trust policy document and its trust store. */
+export interface NotationFilesConfig {
+  trustpolicy: string;
+  truststore: string;
+  registries: string[];
+  exempt: string[];
+}
+
 export class TrustPolicies {
   readonly #list: { policy: TrustPolicy; patterns: RegExp[] }[];
 
-  constructor(configs: PolicyConfig[]) {
+  constructor(configs: PolicyConfig[], notation?: NotationFilesConfig) {
     this.#list = configs.map((c, i) => {
       const key = `trust.policies[${i}]`;
       const material = c.mode === 'off' ? { keys: [] } : loadMaterial(c, key);
@@ -34,6 +45,15 @@ export class TrustPolicies {
       };
       return { policy, patterns: c.repositories.map(globToRegExp) };
     });
+    if (notation) {
+      const taken = new Set(this.#list.map((p) => p.policy.name));
+      for (const policy of notationPolicies(notation)) {
+        if (taken.has(policy.name)) throw new ConfigError([`trust.notation.trustpolicy: ${notation.trustpolicy}: statement "${policy.name}" has the name of a policy of trust.policies`]);
+        // Scopes are exact repository names; only the wildcard statement's `*` is a pattern.
+        const patterns = policy.repositories.map((r) => (r === '*' ? /^/ : new RegExp(`^${r.replace(/[.+^$()|[\]\\{}*?]/g, '\\$&')}$`)));
+        this.#list.push({ policy, patterns });
+      }
+    }
   }
 
   /** The first policy whose globs match `repository`. */
@@ -53,6 +73,41 @@ export class TrustPolicies {
   get size(): number {
     return this.#list.length;
   }
+}
+
+/**
+ * The statements of a trustpolicy.json as policies, scoped ones first and the wildcard last, so
+ * an exact scope wins over `*` as in notation. Each statement's `ca:` stores are its roots;
+ * `signingAuthority:` and `tsa:` stores are read (a missing one fails start, as it fails notation)
+ * but chain nothing: Berth reads the notary.x509 signing scheme only and checks no timestamp.
+ */
+function notationPolicies(n: NotationFilesConfig): TrustPolicy[] {
+  const key = 'trust.notation';
+  let statements: NotationStatement[];
+  try {
+    statements = readNotationPolicy(n.trustpolicy, n.registries);
+  } catch (err) {
+    if (err instanceof NotationPolicyError) throw new ConfigError(err.problems.map((p) => `${key}.trustpolicy: ${n.trustpolicy}: ${p}`));
+    throw err;
+  }
+  const ordered = [...statements.filter((s) => !s.wildcard), ...statements.filter((s) => s.wildcard)];
+  return ordered.map((s) => {
+    const roots: X509Certificate[] = [];
+    for (const store of s.trustStores) {
+      try {
+        const certs = readTrustStore(n.truststore, store.type, store.name);
+        if (store.type === 'ca') roots.push(...certs);
+      } catch (err) {
+        throw new ConfigError([`${key}.truststore: statement "${s.name}" of ${n.trustpolicy}: ${(err as Error).message}`]);
+      }
+    }
+    const material: PolicyMaterial = s.mode === 'off' ? { keys: [] } : { keys: [], notation: { roots, identities: s.identities, expiry: s.actions.expiry === 'enforce' ? 'enforce' : 'log' } };
+    const who = s.identities.includes('*') ? '' : ` by ${s.identities.join(' or ')}`;
+    return {
+      name: s.name, mode: s.mode, repositories: s.repositories, exempt: new Set(n.exempt), material,
+      satisfiedBy: `a Notation signature chaining to the trust store${s.trustStores.length > 1 ? 's' : ''} ${s.trustStores.map((t) => `${t.type}:${t.name}`).join(', ')} of ${n.truststore}${who} (statement "${s.name}" of ${n.trustpolicy})`,
+    };
+  });
 }
 
 function describe(c: PolicyConfig): string {

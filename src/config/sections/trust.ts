@@ -47,8 +47,28 @@ const Policy = Type.Object({
   exempt: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
 }, strict);
 
+/**
+ * Notation's own files: a `trustpolicy.json` (Notary Project trust policy, version "1.0") and the
+ * trust store directory holding `x509/<type>/<name>/`. Each statement of the document becomes a
+ * policy named as the statement is, after `policies` (which match first); statements naming a
+ * scope match before the wildcard `*` one. The document is read and checked at start.
+ */
+const NotationFiles = Type.Object({
+  trustpolicy: Type.String({ minLength: 1 }),
+  truststore: Type.String({ minLength: 1 }),
+  /**
+   * The registry names clients use for this Berth (`registry.example.com`, `localhost:5000`):
+   * the scope `registry.example.com/prod/app` covers repository `prod/app` when its host is one of
+   * these; scopes of other registries cover nothing here.
+   */
+  registries: Type.Array(Type.String({ minLength: 1, pattern: '^[^/*\\s]+$' }), { minItems: 1 }),
+  /** Users and robots that may read unsigned content under these policies (signers, build systems). */
+  exempt: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
+}, strict);
+
 export const TrustSection = Type.Object({
   policies: Type.Array(Policy, { default: [] }),
+  notation: Type.Optional(NotationFiles),
   /** Verdicts kept in memory, per (digest, policy). */
   cachesize: Type.Integer({ minimum: 1, default: 10000 }),
   /** How long a verdict is kept: a signature pushed through another replica is seen after this. */
@@ -57,7 +77,7 @@ export const TrustSection = Type.Object({
 
 /** What makes the configuration of one policy wrong beyond its shape (no way to be satisfied). */
 export function trustConfigProblems(
-  trust: { policies: { name?: string | undefined; repositories: string[]; mode: string; keys: string[]; certificates?: unknown; sigstore?: unknown; notation?: unknown }[] },
+  trust: { policies: { name?: string | undefined; repositories: string[]; mode: string; keys: string[]; certificates?: unknown; sigstore?: unknown; notation?: unknown }[]; notation?: unknown },
   verifies: { key: string; policy: string }[] = [],
 ): string[] {
   const problems: string[] = [];
@@ -74,7 +94,9 @@ export function trustConfigProblems(
     }
   });
   for (const v of verifies) {
-    if (!names.has(v.policy)) problems.push(`${v.key}: no trust policy is named "${v.policy}"${names.size ? ` (trust.policies has ${[...names].join(', ')})` : ' (trust.policies is empty)'}`);
+    // The statements of a trustpolicy.json are policies too; their names are known once the
+    // document is read, at start (src/trust/from-config.ts checks them there).
+    if (!names.has(v.policy) && trust.notation === undefined) problems.push(`${v.key}: no trust policy is named "${v.policy}"${names.size ? ` (trust.policies has ${[...names].join(', ')})` : ' (trust.policies is empty)'}`);
   }
   return problems;
 }
