@@ -10,6 +10,7 @@
 import { X509Certificate } from 'node:crypto';
 import { lstatSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { certificatesFromPem } from './x509-chain.js';
 
 export type NotationLevel = 'strict' | 'permissive' | 'audit' | 'skip';
 type Action = 'enforce' | 'log' | 'skip';
@@ -219,10 +220,8 @@ export function readTrustStore(truststore: string, type: StoreType, name: string
     const bytes = readFileSync(path);
     try {
       const text = bytes.toString('latin1');
-      if (text.includes('-----BEGIN CERTIFICATE-----')) {
-        const pems = text.split(/(?=-----BEGIN CERTIFICATE-----)/).filter((p) => p.includes('-----END CERTIFICATE-----'));
-        for (const pem of pems) certs.push(new X509Certificate(pem));
-      } else certs.push(new X509Certificate(bytes));
+      if (text.includes('-----BEGIN CERTIFICATE-----')) certs.push(...certificatesFromPem(text));
+      else certs.push(new X509Certificate(bytes));
     } catch (err) {
       throw new Error(`trust store ${type}:${name}: ${path} is not a certificate: ${(err as Error).message}`);
     }
