@@ -163,7 +163,8 @@ function BlobLinks(props: { repository: string; digest: string; mediaType: strin
     <>
       <a href={url} download={props.title ?? props.digest.replace(':', '-')}>Download</a>
       {viewable && <> · <button type="button" class="link" onClick={view}>View</button></>}
-      {text !== undefined && <pre class="json" data-testid="blob-view">{text}</pre>}
+      {/* Focusable so a keyboard can scroll it: a long SBOM overflows the panel's max height. */}
+      {text !== undefined && <pre class="json" tabIndex={0} data-testid="blob-view">{text}</pre>}
     </>
   );
 }
