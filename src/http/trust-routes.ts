@@ -1,4 +1,5 @@
-// Admin API routes of content trust: the policies in force and the verdict on one image
+// Admin API routes of content trust: the policies in force (config.yml's shown, the API's added,
+// replaced and removed, each change audited) and the verdict on one image
 // (`GET /api/v1/trust/verdict?repository=&reference=[&fresh=true]`), the same verdict the guard
 // on manifest reads uses and `berth verify` prints.
 import type { Registry } from '../registry/registry.js';
@@ -6,18 +7,44 @@ import { parseReference } from '../registry/manifest-store.js';
 import { isValidName } from '../oci/reference.js';
 import { isRegistryError } from '../errors/index.js';
 import type { TrustService } from '../trust/trust-service.js';
-import { AdminApiError, type AdminAction } from './admin-types.js';
+import { TrustCatalogError } from '../trust/catalog.js';
+import { AdminApiError, type AdminAction, type AdminBody } from './admin-types.js';
+
+/** Turns the catalog's refusals into the admin API's. */
+function refusals(action: AdminAction): AdminAction {
+  return async (call) => {
+    try {
+      return await action(call);
+    } catch (err) {
+      if (err instanceof TrustCatalogError) throw new AdminApiError(err.code, err.message);
+      throw err;
+    }
+  };
+}
+
+function named(body: AdminBody, name: string): AdminBody {
+  if (body.name !== undefined && body.name !== name) throw new AdminApiError('INVALID', `"name" (${String(body.name)}) differs from the name in the path (${name})`);
+  return { ...body, name };
+}
 
 export function trustRoutes(trust: TrustService | undefined, registry: Registry): Array<[string, string, AdminAction]> {
   const service = () => {
-    if (!trust) throw new AdminApiError('NOT_FOUND', 'no trust policy is configured (trust.policies)');
+    if (!trust) throw new AdminApiError('NOT_FOUND', 'content trust is off: no trust policy is configured (trust.policies), and policies are added through the API only with auth and a metadata database');
     return trust;
   };
-  return [
-    ['GET', '/trust/policies', async () => ({
-      status: 200,
-      body: service().policies.all.map((p) => ({ name: p.name, mode: p.mode, repositories: p.repositories, exempt: [...p.exempt], satisfiedBy: p.satisfiedBy })),
-    })],
+  const routes: Array<[string, string, AdminAction]> = [
+    ['GET', '/trust/policies', async () => ({ status: 200, body: await service().catalog.views() })],
+    ['PUT', '/trust/policies/:name', async ({ body, params }) => {
+      const view = await service().catalog.put(named(body, params.name!));
+      const b = view.body!;
+      // The audit entry names the keys by fingerprint: PEM text would bloat every entry.
+      const detail = { mode: b.mode, repositories: b.repositories, exempt: b.exempt, satisfiedBy: view.satisfiedBy };
+      return { status: 200, body: view, audit: { action: 'trust.policy.set', target: view.name, detail } };
+    }],
+    ['DELETE', '/trust/policies/:name', async ({ params }) => {
+      await service().catalog.delete(params.name!);
+      return { status: 204, audit: { action: 'trust.policy.rm', target: params.name! } };
+    }],
     ['GET', '/trust/verdict', async ({ req }) => {
       const q = req.query as Record<string, string | undefined>;
       const repository = q.repository ?? '';
@@ -39,4 +66,5 @@ export function trustRoutes(trust: TrustService | undefined, registry: Registry)
       return { status: 200, body: { ...answer.verdict, cached: answer.cached } };
     }],
   ];
+  return routes.map(([method, path, action]) => [method, path, refusals(action)]);
 }

@@ -70,7 +70,7 @@ export interface Assembly {
   readonly replication: ReplicationService | undefined;
   /** Server role with the listing index: what the read API (/api/v1) serves from. */
   readonly inventory: Inventory | undefined;
-  /** Server role only, when `trust.policies` are configured: verdicts and the guard on manifest reads. */
+  /** Server role only, when `trust` policies are configured or the admin API may add them: verdicts and the guard on manifest reads. */
   readonly trust: TrustService | undefined;
   /** Starts the background work (upload purging, GC, retention, cache eviction); `close` stops it. */
   startSchedules(options?: SchedulesOptions): Promise<{ stop(): void }>;
@@ -108,10 +108,11 @@ export async function assemble(config: Config, options: AssembleOptions): Promis
       ...(listing && meta ? { uploadReview: uploadReviews(meta.db, review.upload, review.grace) } : {}),
     });
     // The trust guard inside the listeners: a refused read is no pull event.
-    // Loaded only when policies exist: the Sigstore and JOSE libraries cost startup time.
+    // Loaded only where policies can exist (config.yml names some, or the admin API may store
+    // some): the Sigstore and JOSE libraries cost startup time.
     // Built before the cache: an upstream's `verify:` judges what the cache fetches.
-    const trust = obs && (config.trust.policies.length > 0 || config.trust.notation)
-      ? (await import('../trust/from-config.js')).trustFromConfig(config, { core, logger, observability: obs, meta })
+    const trust = obs && (config.trust.policies.length > 0 || config.trust.notation || (meta && config.auth))
+      ? await (await import('../trust/from-config.js')).trustFromConfig(config, { core, logger, observability: obs, meta })
       : undefined;
     // Listeners outside the cache: a proxied pull is an event; the cache's own writes are not pushes.
     const proxy = server && meta && config.proxy.upstreams.length > 0

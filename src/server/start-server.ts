@@ -24,7 +24,7 @@ export interface RunningServer {
   proxy?: PullThrough | undefined;
   /** Replication's policies and jobs, wherever the metadata database is open. */
   replication?: ReplicationService | undefined;
-  /** Content trust, when `trust.policies` are configured. */
+  /** Content trust, when policies are configured or may be added through the admin API. */
   trust?: TrustService | undefined;
   /** Stops accepting, finishes in-flight requests, then flushes event queues until `deadline`. */
   close(deadline?: number): Promise<void>;

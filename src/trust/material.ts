@@ -34,27 +34,95 @@ export interface PolicyFiles {
   notation?: { truststore: string; identities: string[] } | undefined;
 }
 
-export function loadMaterial(files: PolicyFiles, key: string): PolicyMaterial {
-  const read = (sub: string, path: string) => {
+/** How a policy's material is found: files named in config.yml, or the text itself (the admin API's). */
+interface MaterialReader {
+  /** The text `ref` stands for (a file's content, or `ref` itself). */
+  read(sub: string, ref: string): string;
+  /** How a refusal and a verdict name `ref`. */
+  label(sub: string, ref: string): string;
+}
+
+const fromFiles = (key: string): MaterialReader => ({
+  read(sub, path) {
     try {
       return readFileSync(path, 'utf8');
     } catch (err) {
       throw new ConfigError([`${key}.${sub}: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`]);
     }
+  },
+  label: (_sub, path) => path,
+});
+
+export function loadMaterial(files: PolicyFiles, key: string): PolicyMaterial {
+  return loadWith(files, key, fromFiles(key));
+}
+
+/** The material of a policy stored through the admin API: PEM text and a trusted_root.json given inline. */
+export interface InlineMaterial {
+  keys: string[];
+  certificates?: { roots: string[]; identities: IdentityRule[] } | undefined;
+  rekorkey?: string | undefined;
+  sigstore?: { trustedroot: object; identities: IdentityRule[]; tlogthreshold: number } | undefined;
+  notation?: { roots: string[]; identities: string[] } | undefined;
+}
+
+/**
+ * Material given inline; a refusal names the key and its index (`policy.keys[1]: ...`), and a
+ * verdict names a key by the SHA-256 of its SubjectPublicKeyInfo, as cosign's bundles hint it.
+ */
+export function loadInlineMaterial(m: InlineMaterial, key: string): PolicyMaterial {
+  const at = (sub: string, ref: string) => {
+    const list = sub === 'keys' ? m.keys : sub === 'certificates.roots' ? m.certificates?.roots : sub === 'notation.roots' ? m.notation?.roots : undefined;
+    const i = list?.indexOf(ref) ?? -1;
+    return i >= 0 ? `[${i}]` : '';
   };
-  const parse = <T>(sub: string, path: string, fn: (text: string) => T): T => {
-    const text = read(sub, path);
+  const reader: MaterialReader = {
+    read: (_sub, text) => text,
+    label(sub, text) {
+      if (sub === 'keys' || sub === 'rekorkey') {
+        try {
+          return `sha256:${createHash('sha256').update(createPublicKey(text).export({ type: 'spki', format: 'der' })).digest('hex')}`;
+        } catch {
+          // Parsing fails again, with the reason, where the label is used.
+        }
+      }
+      return `${sub}${at(sub, text)}`;
+    },
+  };
+  const files: PolicyFiles = {
+    keys: m.keys,
+    ...(m.certificates ? { certificates: m.certificates } : {}),
+    ...(m.rekorkey ? { rekorkey: m.rekorkey } : {}),
+    ...(m.sigstore ? { sigstore: { ...m.sigstore, trustedroot: JSON.stringify(m.sigstore.trustedroot) } } : {}),
+  };
+  const material = loadWith(files, key, reader, (sub, ref) => `${key}.${sub}${at(sub, ref)}`);
+  if (m.notation) {
+    const roots = m.notation.roots.flatMap((pem, i) => {
+      try {
+        return certificatesOrThrow(pem);
+      } catch (err) {
+        throw new ConfigError([`${key}.notation.roots[${i}]: ${(err as Error).message}`]);
+      }
+    });
+    material.notation = { roots, identities: m.notation.identities };
+  }
+  return material;
+}
+
+function loadWith(files: PolicyFiles, key: string, reader: MaterialReader, where: (sub: string, ref: string) => string = (sub, ref) => `${key}.${sub}: ${ref}`): PolicyMaterial {
+  const parse = <T>(sub: string, ref: string, fn: (text: string) => T): T => {
+    const text = reader.read(sub, ref);
     try {
       return fn(text);
     } catch (err) {
-      throw new ConfigError([`${key}.${sub}: ${path}: ${(err as Error).message}`]);
+      throw new ConfigError([`${where(sub, ref)}: ${(err as Error).message}`]);
     }
   };
   const material: PolicyMaterial = {
-    keys: files.keys.map((path) => ({ name: path, key: parse('keys', path, publicKeyFromPem) })),
+    keys: files.keys.map((ref) => ({ name: reader.label('keys', ref), key: parse('keys', ref, publicKeyFromPem) })),
   };
   if (files.certificates) {
-    const roots = files.certificates.roots.flatMap((path) => parse('certificates.roots', path, certificatesOrThrow));
+    const roots = files.certificates.roots.flatMap((ref) => parse('certificates.roots', ref, certificatesOrThrow));
     material.certificates = { roots, identities: files.certificates.identities };
   }
   if (files.rekorkey) material.rekorKey = parse('rekorkey', files.rekorkey, publicKeyFromPem);
@@ -87,7 +155,12 @@ function keyFinder(keys: PolicyMaterial['keys']) {
 }
 
 function publicKeyFromPem(text: string): KeyObject {
-  const key = createPublicKey(text);
+  let key: KeyObject;
+  try {
+    key = createPublicKey(text);
+  } catch {
+    throw new Error(text.includes('-----BEGIN') ? 'not a public key Node can read (PEM SubjectPublicKeyInfo, or a certificate)' : 'not a PEM public key');
+  }
   if (key.asymmetricKeyType !== 'ec' && key.asymmetricKeyType !== 'rsa' && key.asymmetricKeyType !== 'ed25519') {
     throw new Error(`a ${key.asymmetricKeyType} key; cosign keys are ECDSA, RSA or Ed25519`);
   }

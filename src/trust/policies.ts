@@ -3,7 +3,8 @@
 import { globToRegExp } from '../policy/patterns.js';
 import type { X509Certificate } from 'node:crypto';
 import { ConfigError } from '../config/load.js';
-import { loadMaterial, type PolicyFiles, type PolicyMaterial } from './material.js';
+import { loadInlineMaterial, loadMaterial, type PolicyFiles, type PolicyMaterial } from './material.js';
+import type { TrustPolicyBody } from '../config/sections/trust.js';
 import { NotationPolicyError, readNotationPolicy, readTrustStore, type NotationStatement } from './notation-policy.js';
 
 export type TrustMode = 'off' | 'audit' | 'enforce';
@@ -33,10 +34,15 @@ export interface NotationFilesConfig {
   exempt: string[];
 }
 
+type Entry = { policy: TrustPolicy; patterns: RegExp[] };
+
 export class TrustPolicies {
-  readonly #list: { policy: TrustPolicy; patterns: RegExp[] }[];
+  #list: Entry[];
+  /** Where config.yml's `trust.policies` end and the trustpolicy.json statements begin. */
+  #notationFrom: number;
 
   constructor(configs: PolicyConfig[], notation?: NotationFilesConfig) {
+    this.#notationFrom = configs.length;
     this.#list = configs.map((c, i) => {
       const key = `trust.policies[${i}]`;
       const material = c.mode === 'off' ? { keys: [] } : loadMaterial(c, key);
@@ -54,6 +60,18 @@ export class TrustPolicies {
         this.#list.push({ policy, patterns });
       }
     }
+  }
+
+  /**
+   * These policies and those stored through the admin API, which match after config.yml's
+   * `trust.policies` and before the trustpolicy.json statements (whose `*` would shadow them).
+   */
+  withStored(stored: TrustPolicy[]): TrustPolicies {
+    const combined = new TrustPolicies([]);
+    const entries = stored.map((policy) => ({ policy, patterns: policy.repositories.map(globToRegExp) }));
+    combined.#list = [...this.#list.slice(0, this.#notationFrom), ...entries, ...this.#list.slice(this.#notationFrom)];
+    combined.#notationFrom = this.#notationFrom + entries.length;
+    return combined;
   }
 
   /** The first policy whose globs match `repository`. */
@@ -108,6 +126,26 @@ function notationPolicies(n: NotationFilesConfig): TrustPolicy[] {
       satisfiedBy: `a Notation signature chaining to the trust store${s.trustStores.length > 1 ? 's' : ''} ${s.trustStores.map((t) => `${t.type}:${t.name}`).join(', ')} of ${n.truststore}${who} (statement "${s.name}" of ${n.trustpolicy})`,
     };
   });
+}
+
+/** A policy the admin API stored, resolved; its material refused with the key named (`where.keys[0]: ...`). */
+export function storedPolicy(body: TrustPolicyBody, where: string): TrustPolicy {
+  const material = body.mode === 'off' ? { keys: [] } : loadInlineMaterial(body, where);
+  return { name: body.name, mode: body.mode, repositories: body.repositories, exempt: new Set(body.exempt), material, satisfiedBy: describeStored(body, material) };
+}
+
+function describeStored(b: TrustPolicyBody, material: PolicyMaterial): string {
+  const ways: string[] = [];
+  const keys = material.keys.map((k) => k.name);
+  if (keys.length > 0) ways.push(`a cosign signature verifying with ${keys.length === 1 ? 'the key' : 'one of the keys'} ${keys.join(', ')}`);
+  if (b.certificates) {
+    const who = b.certificates.identities.map((i) => `${i.subject}${i.issuer ? ` from ${i.issuer}` : ''}`).join(', ');
+    const subjects = material.certificates?.roots.map((c) => c.subject.replace(/\n/g, ', ')) ?? [];
+    ways.push(`a cosign certificate signature chaining to ${subjects.join('; ') || 'the policy\'s roots'}${who ? ` by ${who}` : ''}`);
+  }
+  if (b.sigstore) ways.push(`a Sigstore bundle verifying with the policy's trusted root`);
+  if (b.notation) ways.push(`a Notation signature chaining to the policy's roots${b.notation.identities.includes('*') ? '' : ` by ${b.notation.identities.join(', ')}`}`);
+  return `${ways.join('; or ')} (policy "${b.name}", stored through the admin API)`;
 }
 
 function describe(c: PolicyConfig): string {

@@ -11,7 +11,8 @@ import { RegistryError } from '../errors/index.js';
 import type { RequestContext, RequestScope } from '../events/request-scope.js';
 import type { SignatureSource } from './source.js';
 import { RegistrySignatureSource } from './registry-source.js';
-import { TrustPolicies, type TrustPolicy } from './policies.js';
+import type { TrustPolicies, TrustPolicy } from './policies.js';
+import type { TrustCatalog } from './catalog.js';
 import { VerdictCache } from './verdict-cache.js';
 import { judge, whyUnverified, type Verdict } from './verdict.js';
 import { isSignatureArtifact, isSignatureTag, subjectOfSignatureTag } from './formats.js';
@@ -20,7 +21,7 @@ import { UpstreamVerification } from './upstream-verify.js';
 
 export interface TrustServiceOptions {
   core: Registry;
-  policies: TrustPolicies;
+  catalog: TrustCatalog;
   cacheSize: number;
   cacheTtlMs: number;
   logger: FastifyBaseLogger;
@@ -33,7 +34,7 @@ export interface VerdictAnswer {
 }
 
 export class TrustService {
-  readonly policies: TrustPolicies;
+  readonly catalog: TrustCatalog;
   readonly #source: SignatureSource;
   readonly #cache: VerdictCache;
   readonly #logger: FastifyBaseLogger;
@@ -45,7 +46,7 @@ export class TrustService {
   readonly #upstreamCache: VerdictCache;
 
   constructor(options: TrustServiceOptions) {
-    this.policies = options.policies;
+    this.catalog = options.catalog;
     this.#source = new RegistrySignatureSource(options.core);
     this.#cache = new VerdictCache(options.cacheSize, options.cacheTtlMs);
     this.#logger = options.logger;
@@ -56,7 +57,7 @@ export class TrustService {
 
   /** The check a pull-through upstream with `verify: <policy>` makes on what it fetches. */
   upstreamVerification(policyName: string, scope?: RequestScope): UpstreamVerification {
-    const policy = this.policies.named(policyName);
+    const policy = this.catalog.configured.named(policyName);
     if (!policy) throw new Error(`no trust policy is named "${policyName}"`);
     return new UpstreamVerification({
       policy, cache: this.#upstreamCache, logger: this.#logger, reporter: this.#reporter, scope, coveredLimit: this.#coveredLimit,
@@ -65,7 +66,7 @@ export class TrustService {
 
   /** The verdict of `policy` (by default the repository's) on `digest`, from the cache unless `fresh`. */
   async verdict(repository: string, digest: string, options: { policy?: TrustPolicy; fresh?: boolean; manifest?: StoredManifest } = {}): Promise<VerdictAnswer | undefined> {
-    const policy = options.policy ?? this.policies.match(repository);
+    const policy = options.policy ?? (await this.catalog.current()).match(repository);
     if (!policy) return undefined;
     if (!options.fresh) {
       const cached = this.#cache.get(policy.name, repository, digest);
@@ -77,6 +78,16 @@ export class TrustService {
     this.#reporter?.judged(verdict);
     if (!verdict.verified) this.#logger.info({ repository, digest, policy: policy.name, reason: whyUnverified(verdict) }, 'trust: image has no accepted signature');
     return { verdict, cached: false };
+  }
+
+  /** The policies in force now (config.yml's and the stored ones). */
+  policies(): Promise<TrustPolicies> {
+    return this.catalog.current();
+  }
+
+  /** Drops the cached verdicts of policies that were changed or removed. */
+  policiesChanged(names: string[]): void {
+    for (const name of names) this.#cache.dropPolicy(name);
   }
 
   /** Drops cached verdicts when a signature or referrer of `digest` changes. */
@@ -113,7 +124,7 @@ export class TrustService {
   }
 
   async #admit(name: string, m: StoredManifest, ctx: RequestContext, judgedAtFetch?: (name: string, ns: string | undefined) => Promise<boolean>): Promise<void> {
-    const policy = this.policies.match(name);
+    const policy = (await this.catalog.current()).match(name);
     if (!policy || policy.mode === 'off') return;
     if (ctx.user !== undefined && policy.exempt.has(ctx.user)) return;
     // A cache whose upstream has `verify:` stored only what passed at fetch; its signatures are

@@ -36,6 +36,12 @@ export class VerdictCache {
     for (const key of [...this.#entries.keys()]) if (key.endsWith(suffix)) this.#entries.delete(key);
   }
 
+  /** Drops every verdict of `policy` (changed or removed). */
+  dropPolicy(policy: string): void {
+    const prefix = `${policy}\0`;
+    for (const key of [...this.#entries.keys()]) if (key.startsWith(prefix)) this.#entries.delete(key);
+  }
+
   dropRepository(repository: string): void {
     const part = `\0${repository}\0`;
     for (const key of [...this.#entries.keys()]) if (key.includes(part)) this.#entries.delete(key);

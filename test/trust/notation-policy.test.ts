@@ -92,8 +92,8 @@ async function pushSignature(repo: string): Promise<void> {
 }
 
 describe('trust.notation: a trustpolicy.json judges the notation-signed image', () => {
-  it('lists the statements as policies, scoped ones before the wildcard', () => {
-    const all = reg.server.trust!.policies.all.map((p) => [p.name, p.mode, p.repositories.join(',')]);
+  it('lists the statements as policies, scoped ones before the wildcard', async () => {
+    const all = (await reg.server.trust!.policies()).all.map((p) => [p.name, p.mode, p.repositories.join(',')]);
     assert.deepEqual(all, [
       ['e2e-images', 'enforce', 'np/good'],
       ['release-only', 'enforce', 'np/wrong'],

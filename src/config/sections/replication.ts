@@ -81,7 +81,7 @@ export type ReplicationPolicySettings = StaticDecode<typeof ReplicationPolicySch
 export type ReplicationSettings = StaticDecode<typeof ReplicationSection>;
 
 /** Whether a repository glob is well formed: braces closed, no nesting, names' characters only. */
-function globProblem(glob: string): string | undefined {
+export function globProblem(glob: string): string | undefined {
   let open = false;
   for (const ch of glob) {
     if (ch === '{') {

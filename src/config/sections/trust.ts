@@ -4,7 +4,9 @@
 // to an image without one: `off`, `audit` (served, but logged, audited and counted) or `enforce`
 // (manifest reads refused with DENIED). Files are read at start, never fetched.
 import { Type } from '@sinclair/typebox';
+import type { Static } from '@sinclair/typebox';
 import { millis, notSecret, strict } from './common.js';
+import { globProblem } from './replication.js';
 
 /** A signer identity: the certificate's subject alternative name (a glob) and OIDC issuer (Fulcio's extension). */
 const Identity = Type.Object({
@@ -89,6 +91,10 @@ export function trustConfigProblems(
     if (p.repositories.length === 0 && !verifies.some((v) => v.policy === name)) {
       problems.push(`trust.policies[${i}].repositories: empty, and no proxy upstream's verify names "${name}": the policy would judge nothing`);
     }
+    p.repositories.forEach((glob, j) => {
+      const why = globProblem(glob);
+      if (why) problems.push(`trust.policies[${i}].repositories[${j}]: "${glob}" is not a valid glob: ${why}`);
+    });
     if (p.mode !== 'off' && p.keys.length === 0 && !p.certificates && !p.sigstore && !p.notation) {
       problems.push(`trust.policies[${i}]: mode ${p.mode} needs keys, certificates, sigstore or notation to check signatures against`);
     }
@@ -97,6 +103,53 @@ export function trustConfigProblems(
     // The statements of a trustpolicy.json are policies too; their names are known once the
     // document is read, at start (src/trust/from-config.ts checks them there).
     if (!names.has(v.policy) && trust.notation === undefined) problems.push(`${v.key}: no trust policy is named "${v.policy}"${names.size ? ` (trust.policies has ${[...names].join(', ')})` : ' (trust.policies is empty)'}`);
+  }
+  return problems;
+}
+
+const Pem = Type.String({ minLength: 1, ...notSecret('public keys and certificates (PEM)') });
+
+/**
+ * A policy sent to the admin API (`PUT /api/v1/trust/policies/NAME`) or `berth trust policy put`:
+ * config.yml's shape, but with the key material itself (PEM text, a trusted_root.json document)
+ * where config.yml names files, since the caller is remote. Stored in the metadata database.
+ */
+export const TrustPolicyBodySchema = Type.Object({
+  name: Type.String({ minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9._-]+$' }),
+  /** At least one: no upstream's `verify:` can name a stored policy, so it would judge nothing. */
+  repositories: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
+  mode: Type.Union([Type.Literal('off'), Type.Literal('audit'), Type.Literal('enforce')], { default: 'audit' }),
+  keys: Type.Array(Pem, { default: [] }),
+  certificates: Type.Optional(Type.Object({
+    roots: Type.Array(Pem, { minItems: 1 }),
+    identities: Type.Array(Identity, { default: [] }),
+  }, strict)),
+  rekorkey: Type.Optional(Pem),
+  sigstore: Type.Optional(Type.Object({
+    /** The trusted_root.json document itself. */
+    trustedroot: Type.Object({}, { additionalProperties: true }),
+    identities: Type.Array(Identity, { default: [] }),
+    tlogthreshold: Type.Integer({ minimum: 0, default: 1 }),
+  }, strict)),
+  notation: Type.Optional(Type.Object({
+    /** The trust store's root certificates (PEM; a bundle may hold several). */
+    roots: Type.Array(Pem, { minItems: 1 }),
+    identities: Type.Array(Type.String({ minLength: 1 }), { default: ['*'] }),
+  }, strict)),
+  exempt: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
+}, strict);
+
+export type TrustPolicyBody = Static<typeof TrustPolicyBodySchema>;
+
+/** A stored policy's problems beyond its shape, each naming its key under `where`. */
+export function trustPolicyBodyProblems(p: TrustPolicyBody, where: string): string[] {
+  const problems: string[] = [];
+  p.repositories.forEach((glob, j) => {
+    const why = globProblem(glob);
+    if (why) problems.push(`${where}.repositories[${j}]: "${glob}" is not a valid glob: ${why}`);
+  });
+  if (p.mode !== 'off' && p.keys.length === 0 && !p.certificates && !p.sigstore && !p.notation) {
+    problems.push(`${where}: mode ${p.mode} needs keys, certificates, sigstore or notation to check signatures against`);
   }
   return problems;
 }

@@ -18,6 +18,7 @@ import { gcReconcile } from './0901-gc-reconcile.js';
 import { gcTagDeletedPolicy } from './0902-gc-tag-deleted-policy.js';
 import { gcReviewDigest } from './0903-gc-review-digest.js';
 import { identity } from './1000-identity.js';
+import { trustPolicies } from './1100-trust-policies.js';
 
 export const MIGRATIONS: Record<string, Migration> = {
   '0000-bookkeeping': bookkeeping,
@@ -37,4 +38,5 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0902-gc-tag-deleted-policy': gcTagDeletedPolicy,
   '0903-gc-review-digest': gcReviewDigest,
   '1000-identity': identity,
+  '1100-trust-policies': trustPolicies,
 };

@@ -14,6 +14,7 @@ import type { InventoryTables } from './inventory.js';
 import type { IdentityTables } from './identity.js';
 import type { GcRunTables } from './gc-runs.js';
 import type { ProxyStatsTables } from './proxy-stats.js';
+import type { TrustTables } from './trust.js';
 
 export interface MetaTables extends
   BookkeepingTables,
@@ -28,5 +29,6 @@ export interface MetaTables extends
   InventoryTables,
   IdentityTables,
   GcRunTables,
-  ProxyStatsTables
+  ProxyStatsTables,
+  TrustTables
   {}
