@@ -28,9 +28,9 @@ const ApiError = AdminApiError;
 
 const BODY_LIMIT = 64 * 1024;
 
-export interface AdminApiOptions { auth: AuthService; settings: HttpSettings; registry: Registry; gcGraceMs: number; tagRestoreMs?: number; replication?: ReplicationService | undefined; trust?: TrustService | undefined }
+export interface AdminApiOptions { auth: AuthService; settings: HttpSettings; registry: Registry; gcGraceMs: number; tagRestoreMs?: number; replication?: ReplicationService | undefined; trust?: TrustService | undefined; loadTrust?: (() => Promise<TrustService>) | undefined }
 
-export const adminApi: FastifyPluginAsync<AdminApiOptions> = async (app, { auth, settings, registry, gcGraceMs, tagRestoreMs, replication, trust }) => {
+export const adminApi: FastifyPluginAsync<AdminApiOptions> = async (app, { auth, settings, registry, gcGraceMs, tagRestoreMs, replication, trust, loadTrust }) => {
   const s = auth.store;
   const routes: Array<[string, string, Action]> = [
     ['GET', '/users', async () => ({ status: 200, body: await s.users() })],
@@ -90,7 +90,7 @@ export const adminApi: FastifyPluginAsync<AdminApiOptions> = async (app, { auth,
     }],
     ...operationRoutes(auth, registry, gcGraceMs, tagRestoreMs ?? 0),
     ...(replication ? replicationRoutes(replication) : []),
-    ...trustRoutes(trust, registry),
+    ...trustRoutes(trust, registry, loadTrust),
   ];
   for (const [method, path, action] of routes) {
     app.route({ method, url: path, handler: async (req, reply) => run(auth, req, reply, action, { host: settings.host, trusted: settings.corsOrigins }) });

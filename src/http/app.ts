@@ -50,6 +50,8 @@ export interface AppOptions {
   upstreams?: (() => Promise<unknown>) | undefined;
   /** Content trust: verdicts under /api/v1/trust. */
   trust?: TrustService | undefined;
+  /** Without policies in config.yml: loads content trust for the admin API's trust routes. */
+  loadTrust?: (() => Promise<TrustService>) | undefined;
 }
 
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
@@ -106,7 +108,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // loaded only when auth is configured (lazy-load features: DESIGN.md).
     const [{ tokenServer }, { adminApi }, { accessTokenApi }] = await Promise.all([import('./token-routes.js'), import('./admin-api.js'), import('./access-token-api.js')]);
     await app.register(tokenServer, { prefix: settings.prefix, auth, settings });
-    await app.register(adminApi, { prefix: `${settings.prefix}/api/v1`, auth, settings, registry, gcGraceMs: options.gcGraceMs ?? 60 * 60 * 1000, tagRestoreMs: options.tagRestoreMs ?? 0, replication: options.replication, trust: options.trust });
+    await app.register(adminApi, { prefix: `${settings.prefix}/api/v1`, auth, settings, registry, gcGraceMs: options.gcGraceMs ?? 60 * 60 * 1000, tagRestoreMs: options.tagRestoreMs ?? 0, replication: options.replication, trust: options.trust, loadTrust: options.loadTrust });
     await app.register(accessTokenApi, { prefix: `${settings.prefix}/api/v1`, auth, settings });
   }
   if (options.inventory) await app.register((await import('./read-api/plugin.js')).readApi, { prefix: `${settings.prefix}/api/v1`, inventory: options.inventory, auth, settings, alsoRequired: options.alsoRequired, upstreams: options.upstreams, trust: options.trust });

@@ -7,7 +7,7 @@ import { parseReference } from '../registry/manifest-store.js';
 import { isValidName } from '../oci/reference.js';
 import { isRegistryError } from '../errors/index.js';
 import type { TrustService } from '../trust/trust-service.js';
-import { TrustCatalogError } from '../trust/catalog.js';
+import { TrustCatalogError } from '../trust/catalog-error.js';
 import { AdminApiError, type AdminAction, type AdminBody } from './admin-types.js';
 
 /** Turns the catalog's refusals into the admin API's. */
@@ -27,22 +27,23 @@ function named(body: AdminBody, name: string): AdminBody {
   return { ...body, name };
 }
 
-export function trustRoutes(trust: TrustService | undefined, registry: Registry): Array<[string, string, AdminAction]> {
-  const service = () => {
+export function trustRoutes(trust: TrustService | undefined, registry: Registry, loadTrust?: () => Promise<TrustService>): Array<[string, string, AdminAction]> {
+  const service = async () => {
+    if (!trust && loadTrust) return loadTrust();
     if (!trust) throw new AdminApiError('NOT_FOUND', 'content trust is off: no trust policy is configured (trust.policies), and policies are added through the API only with auth and a metadata database');
     return trust;
   };
   const routes: Array<[string, string, AdminAction]> = [
-    ['GET', '/trust/policies', async () => ({ status: 200, body: await service().catalog.views() })],
+    ['GET', '/trust/policies', async () => ({ status: 200, body: await (await service()).catalog.views() })],
     ['PUT', '/trust/policies/:name', async ({ body, params }) => {
-      const view = await service().catalog.put(named(body, params.name!));
+      const view = await (await service()).catalog.put(named(body, params.name!));
       const b = view.body!;
       // The audit entry names the keys by fingerprint: PEM text would bloat every entry.
       const detail = { mode: b.mode, repositories: b.repositories, exempt: b.exempt, satisfiedBy: view.satisfiedBy };
       return { status: 200, body: view, audit: { action: 'trust.policy.set', target: view.name, detail } };
     }],
     ['DELETE', '/trust/policies/:name', async ({ params }) => {
-      await service().catalog.delete(params.name!);
+      await (await service()).catalog.delete(params.name!);
       return { status: 204, audit: { action: 'trust.policy.rm', target: params.name! } };
     }],
     ['GET', '/trust/verdict', async ({ req }) => {
@@ -51,7 +52,7 @@ export function trustRoutes(trust: TrustService | undefined, registry: Registry)
       const reference = q.reference ?? '';
       if (!isValidName(repository)) throw new AdminApiError('INVALID', '"repository" must be a repository name');
       if (reference === '') throw new AdminApiError('INVALID', '"reference" must be a tag or digest');
-      const t = service();
+      const t = await service();
       let manifest;
       try {
         manifest = await registry.manifests.get(repository, parseReference(reference));

@@ -28,6 +28,7 @@ import { withRetentionHints } from '../policy/retention-hints.js';
 import { systemInfo } from '../inventory/system.js';
 import { startSchedules, type SchedulesOptions } from './schedules.js';
 import type { TrustService } from '../trust/trust-service.js';
+import type { TrustLoader } from '../trust/lazy.js';
 
 export interface AssembleOptions {
   /**
@@ -72,6 +73,8 @@ export interface Assembly {
   readonly inventory: Inventory | undefined;
   /** Server role only, when `trust` policies are configured or the admin API may add them: verdicts and the guard on manifest reads. */
   readonly trust: TrustService | undefined;
+  /** Server role with auth and a metadata database but no policy in config.yml: loads trust when a stored policy appears. */
+  readonly trustLoader: TrustLoader | undefined;
   /** Starts the background work (upload purging, GC, retention, cache eviction); `close` stops it. */
   startSchedules(options?: SchedulesOptions): Promise<{ stop(): void }>;
   /** Stops schedules, flushes event queues until `deadline`, and closes every connection. */
@@ -111,8 +114,13 @@ export async function assemble(config: Config, options: AssembleOptions): Promis
     // Loaded only where policies can exist (config.yml names some, or the admin API may store
     // some): the Sigstore and JOSE libraries cost startup time.
     // Built before the cache: an upstream's `verify:` judges what the cache fetches.
-    const trust = obs && (config.trust.policies.length > 0 || config.trust.notation || (meta && config.auth))
+    const trust = obs && (config.trust.policies.length > 0 || config.trust.notation)
       ? await (await import('../trust/from-config.js')).trustFromConfig(config, { core, logger, observability: obs, meta })
+      : undefined;
+    // No policy in config.yml but an admin API that may store some: trust is loaded when the
+    // first stored policy appears (or an administrator calls a trust route), not at start.
+    const trustLoader = !trust && obs && meta && config.auth
+      ? new (await import('../trust/lazy.js')).TrustLoader(meta.db, async () => (await (await import('../trust/from-config.js')).trustFromConfig(config, { core, logger, observability: obs, meta }))!)
       : undefined;
     // Listeners outside the cache: a proxied pull is an event; the cache's own writes are not pushes.
     const proxy = server && meta && config.proxy.upstreams.length > 0
@@ -138,12 +146,13 @@ export async function assemble(config: Config, options: AssembleOptions): Promis
     const judgedAtFetch = proxy?.upstreams.some((u) => u.admission)
       ? async (name: string, ns: string | undefined) => (await proxy.mapper.route(name, ns))?.upstream.admission !== undefined
       : undefined;
-    const served = obs ? obs.decorate(trust ? trust.guard(inner, obs.scope, judgedAtFetch) : inner, [...(replication ? [replication.listener] : []), ...(inventory ? [inventory.recorder.listener()] : [])]) : core;
+    const judged = trust ? trust.guard(inner, obs!.scope, judgedAtFetch) : trustLoader ? trustLoader.guard(inner, obs!.scope, judgedAtFetch) : inner;
+    const served = obs ? obs.decorate(judged, [...(replication ? [replication.listener] : []), ...(inventory ? [inventory.recorder.listener()] : [])]) : core;
     const limited = quota ? withQuota(served, quota) : served;
     const registry = server && meta && listing ? withRetentionHints(limited, meta.db) : limited;
     replication?.attach(registry);
     return {
-      config, logger, driver, core, registry, listing, meta, usage, redis, observability: obs, proxy, replication, inventory, trust,
+      config, logger, driver, core, registry, listing, meta, usage, redis, observability: obs, proxy, replication, inventory, trust, trustLoader,
       async startSchedules(schedules = {}) {
         const running = await startSchedules({ config, logger, driver, core, registry, meta, observability: obs, inventory }, schedules);
         closers.push(running.stop);

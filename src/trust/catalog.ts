@@ -11,13 +11,10 @@ import { Value } from '@sinclair/typebox/value';
 import type { MetaTables } from '../meta/tables/index.js';
 import { ConfigError } from '../config/load.js';
 import { TrustPolicyBodySchema, trustPolicyBodyProblems, type TrustPolicyBody } from '../config/sections/trust.js';
+import { TrustCatalogError } from './catalog-error.js';
 import { storedPolicy, type TrustPolicies, type TrustPolicy } from './policies.js';
 
-export class TrustCatalogError extends Error {
-  constructor(readonly code: 'INVALID' | 'CONFLICT' | 'NOT_FOUND', message: string) {
-    super(message);
-  }
-}
+export { TrustCatalogError };
 
 export interface TrustPolicyView {
   name: string;

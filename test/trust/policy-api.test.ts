@@ -4,7 +4,7 @@
 // key dropping the cached verdicts, refusals naming the key, config.yml's names protected,
 // administrators only, an audit entry per change, and a change through another catalog (the CLI,
 // another replica) seen without waiting.
-import { it, before, after } from 'node:test';
+import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -159,5 +159,37 @@ forEachMetaDatabase('trust policies through the admin API', (backend) => {
     assert.equal((await pull('prod/app')).status, 403);
     await cli.delete('elsewhere');
     assert.equal((await pull('prod/app')).status, 200);
+  });
+});
+
+describe('trust policies through the admin API, with none in config.yml (trust loaded when one is stored)', () => {
+  let reg: AuthRegistry;
+  const admin = basic('root', PASSWORD);
+  const pull = async (repo: string) => (await fetch(`${reg.url}/v2/${repo}/manifests/v1`, { headers: { authorization: admin, accept: 'application/vnd.oci.image.manifest.v1+json' } })).status;
+  before(async () => {
+    if (gate.skip) return;
+    reg = await startAuthRegistry('basic');
+    await reg.store.addUser('root', PASSWORD, true);
+    assert.equal(await pushWith(reg.url, 'lazy/app', 'v1', image(), admin), 201);
+  });
+  after(async () => {
+    await reg?.close();
+  });
+
+  it('guards the next pull once a policy is stored, through the API or another catalog', { skip: gate.skip }, async () => {
+    assert.equal(reg.server.trust, undefined, 'nothing of trust loaded at start');
+    assert.equal(await pull('lazy/app'), 200);
+    const other = new TrustCatalog({ db: reg.server.auth!.meta.db, base: new TrustPolicies([]), verifies: [], changed: () => {}, warn: () => {} });
+    await other.put({ name: 'lazy', repositories: ['lazy/*'], mode: 'enforce', keys: [await readFile(pki.keys.p256.pub, 'utf8')] });
+    assert.equal(await pull('lazy/app'), 403);
+    const rm = await fetch(`${reg.url}/api/v1/trust/policies/lazy`, { method: 'DELETE', headers: { authorization: admin } });
+    assert.equal(rm.status, 204);
+    assert.equal(await pull('lazy/app'), 200);
+    const put = await fetch(`${reg.url}/api/v1/trust/policies/lazy`, {
+      method: 'PUT', headers: { authorization: admin, 'content-type': 'application/json' },
+      body: JSON.stringify({ repositories: ['lazy/*'], mode: 'enforce', keys: [await readFile(pki.keys.p256.pub, 'utf8')] }),
+    });
+    assert.equal(put.status, 200, await put.text());
+    assert.equal(await pull('lazy/app'), 403);
   });
 });
