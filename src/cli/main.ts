@@ -24,6 +24,7 @@ const COMMAND_GROUPS: { commands: string[]; load: () => Promise<Register> }[] = 
   { commands: ['proxy'], load: async () => (await import('./proxy-command.js')).registerProxyCommands },
   { commands: ['replication'], load: async () => (await import('./replication-command.js')).registerReplicationCommand },
   { commands: ['sign', 'verify'], load: async () => (await import('./trust-command.js')).registerTrustCommands },
+  { commands: ['trust'], load: async () => (await import('./trust-policy-command.js')).registerTrustPolicyCommand },
 ];
 
 /** The groups the command line needs: the one it names, or all of them (help, unknown command). */

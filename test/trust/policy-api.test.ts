@@ -6,7 +6,9 @@
 // another replica) seen without waiting.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { stringify } from 'yaml';
+import { berthJson, runBerth } from '../support/cli.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startAuthRegistry, PASSWORD, basic, image, pushWith, type AuthRegistry } from '../auth/support.js';
@@ -166,9 +168,10 @@ describe('trust policies through the admin API, with none in config.yml (trust l
   let reg: AuthRegistry;
   const admin = basic('root', PASSWORD);
   const pull = async (repo: string) => (await fetch(`${reg.url}/v2/${repo}/manifests/v1`, { headers: { authorization: admin, accept: 'application/vnd.oci.image.manifest.v1+json' } })).status;
+  // The registry's own store: the CLI test writes a config.yml naming it.
   before(async () => {
     if (gate.skip) return;
-    reg = await startAuthRegistry('basic');
+    reg = await startAuthRegistry('basic', {}, { storage: 'filesystem' });
     await reg.store.addUser('root', PASSWORD, true);
     assert.equal(await pushWith(reg.url, 'lazy/app', 'v1', image(), admin), 201);
   });
@@ -191,5 +194,30 @@ describe('trust policies through the admin API, with none in config.yml (trust l
     });
     assert.equal(put.status, 200, await put.text());
     assert.equal(await pull('lazy/app'), 403);
+  });
+
+  it('berth trust policy put|list|rm: checked, audited, in force at the next pull', { skip: gate.skip }, async () => {
+    const config = join(reg.dir, 'config.yml');
+    await writeFile(config, ['version: 0.1', 'storage:', '  filesystem:', `    rootdirectory: ${JSON.stringify(reg.root)}`,
+      'auth:', '  htpasswd:', '    realm: berth-test', `    path: ${JSON.stringify(join(reg.dir, 'htpasswd'))}`, ''].join('\n'));
+    const file = join(dir, 'cli-policy.yml');
+    await writeFile(file, stringify({ name: 'cli', repositories: ['cli/*'], mode: 'enforce', keys: [await readFile(pki.keys.p256.pub, 'utf8')] }));
+    assert.equal(await pushWith(reg.url, 'cli/app', 'v1', image(), admin), 201);
+    assert.equal(await pull('cli/app'), 200);
+    const put = await runBerth(['trust', 'policy', 'put', file, '--config', config]);
+    assert.equal(put.code, 0, put.stderr);
+    assert.equal(await pull('cli/app'), 403);
+    const list = await berthJson<{ name: string; origin: string }[]>(['trust', 'policy', 'list', '--json', '--config', config]);
+    assert.deepEqual(list.map((p) => [p.name, p.origin]), [['cli', 'api'], ['lazy', 'api']]);
+    const bad = join(dir, 'bad-policy.yml');
+    await writeFile(bad, stringify({ name: 'bad', repositories: ['cli/*'], mode: 'enforce', keys: ['/etc/berth/cosign.pub'] }));
+    const refused = await runBerth(['trust', 'policy', 'put', bad, '--config', config]);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /policy\.keys\[0\]: not a PEM public key/);
+    const rm = await runBerth(['trust', 'policy', 'rm', 'cli', '--config', config]);
+    assert.equal(rm.code, 0, rm.stderr);
+    assert.equal(await pull('cli/app'), 200);
+    const entries = (await readAudit(reg.server.auth!.meta.db, {})).filter((a) => a.target === 'cli').map((a) => [a.action, a.actor.startsWith('cli:')]);
+    assert.deepEqual(entries, [['trust.policy.rm', true], ['trust.policy.set', true]]);
   });
 });
