@@ -159,6 +159,12 @@ forEachMetaDatabase('trust policies through the admin API', (backend) => {
     assert.equal((await pull('prod/app')).status, 200);
     await cli.put({ name: 'elsewhere', repositories: ['prod/app'], mode: 'enforce', keys: [await p256()] });
     assert.equal((await pull('prod/app')).status, 403);
+    // A config.yml naming the stored policy: start refuses, naming both.
+    const later = new TrustCatalog({
+      db: reg.server.auth!.meta.db, base: new TrustPolicies([{ name: 'elsewhere', repositories: ['x/*'], mode: 'off', keys: [], exempt: [] }]),
+      verifies: [], changed: () => {}, warn: () => {},
+    });
+    await assert.rejects(later.refuseShadowing(), /trust policy "elsewhere" is in config\.yml and was also added through the API/);
     await cli.delete('elsewhere');
     assert.equal((await pull('prod/app')).status, 200);
   });
@@ -197,6 +203,7 @@ describe('trust policies through the admin API, with none in config.yml (trust l
   });
 
   it('berth trust policy put|list|rm: checked, audited, in force at the next pull', { skip: gate.skip }, async () => {
+    assert.ok(reg.root, 'a filesystem registry: the CLI opens its database');
     const config = join(reg.dir, 'config.yml');
     await writeFile(config, ['version: 0.1', 'storage:', '  filesystem:', `    rootdirectory: ${JSON.stringify(reg.root)}`,
       'auth:', '  htpasswd:', '    realm: berth-test', `    path: ${JSON.stringify(join(reg.dir, 'htpasswd'))}`, ''].join('\n'));
