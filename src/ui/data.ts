@@ -82,6 +82,12 @@ export interface GcRunSummary {
   durationMs: number; dryRun: boolean; blobs: number; bytes: number; manifests: number; layerLinks: number;
 }
 
+/** A trust policy as /api/v1/trust/policies lists it: config.yml's (read-only here) or stored through the API. */
+export interface TrustPolicyView {
+  name: string; origin: 'config' | 'api'; mode: string; repositories: string[]; exempt: string[]; satisfiedBy: string;
+  upstreams: string[]; body?: Record<string, unknown>; updatedAt?: string;
+}
+
 export const read = {
   repositories: (q: { q?: string; project?: string; sort?: string; order?: string; limit?: number; cursor?: string }) =>
     call<Page<RepositorySummary>>(apiPath('/repositories'), { query: q }),
@@ -102,6 +108,7 @@ export const read = {
   members: (project: string) => call<Member[]>(apiPath(`/projects/${encodeURIComponent(project)}/members`)),
   robots: () => call<Robot[]>(apiPath('/robots')),
   deadLetters: (q: { endpoint?: string; limit?: number; cursor?: string }) => call<Page<DeadLetter>>(apiPath('/notifications/deadletters/entries'), { query: q }),
+  trustPolicies: () => call<TrustPolicyView[]>(apiPath('/trust/policies')),
 };
 
 /** The CSV download of every audit entry `filter` matches (a plain link: the session cookie goes with it). */
@@ -126,6 +133,8 @@ export const change = {
     call<AccessToken & { token: string }>(apiPath('/user/tokens'), { method: 'POST', body: { name, scopes, ...(expiresIn ? { expiresIn } : {}) } }),
   revokeToken: (id: string) => call<void>(apiPath(`/user/tokens/${encodeURIComponent(id)}`), { method: 'DELETE' }),
   gc: (dryRun: boolean) => call<Record<string, unknown>>(apiPath('/gc'), { method: 'POST', body: { dryRun } }),
+  putTrustPolicy: (name: string, body: Record<string, unknown>) => call<TrustPolicyView>(apiPath(`/trust/policies/${encodeURIComponent(name)}`), { method: 'PUT', body }),
+  removeTrustPolicy: (name: string) => call<void>(apiPath(`/trust/policies/${encodeURIComponent(name)}`), { method: 'DELETE' }),
   requeue: (endpoint?: string) => call<{ requeued: number }>(apiPath('/notifications/deadletters/requeue'), { method: 'POST', body: endpoint ? { endpoint } : {} }),
 };
 

@@ -1,6 +1,6 @@
 // Administration (system administrators): users, projects, robots, the audit log (filters, CSV),
-// garbage collection (dry run and run, with the report), pull-through upstreams and the
-// notification dead letters. Everything goes through the admin and read APIs, which audit changes.
+// garbage collection (dry run and run, with the report), pull-through upstreams, trust policies
+// (config.yml's shown, the API's added, edited and removed) and the notification dead letters. Everything goes through the admin and read APIs, which audit changes.
 import { useState } from 'preact/hooks';
 import type { SessionView } from '../api.js';
 import { auditCsvUrl, change, read, useLoad, type AuditFilter } from '../data.js';
@@ -9,7 +9,7 @@ import { age, bytes, when } from '../format.js';
 import { Pager, Status } from '../components/bits.js';
 import { RobotForm } from '../components/robot-form.js';
 
-const TABS = [['users', 'Users'], ['projects', 'Projects'], ['robots', 'Robots'], ['audit', 'Audit log'], ['gc', 'Garbage collection'], ['upstreams', 'Upstreams'], ['notifications', 'Dead letters']] as const;
+const TABS = [['users', 'Users'], ['projects', 'Projects'], ['robots', 'Robots'], ['audit', 'Audit log'], ['gc', 'Garbage collection'], ['upstreams', 'Upstreams'], ['trust', 'Trust policies'], ['notifications', 'Dead letters']] as const;
 
 export function AdminPage(props: { view: SessionView; tab: string }) {
   if (!props.view.identity?.admin && props.view.mode !== 'open') return <section><h1>Administration</h1><p>Only system administrators may administer the registry.</p></section>;
@@ -25,6 +25,7 @@ export function AdminPage(props: { view: SessionView; tab: string }) {
       {props.tab === 'audit' && <Audit />}
       {props.tab === 'gc' && <Gc />}
       {props.tab === 'upstreams' && <Upstreams />}
+      {props.tab === 'trust' && <TrustPolicies />}
       {props.tab === 'notifications' && <DeadLetters />}
     </section>
   );
@@ -249,6 +250,62 @@ function Upstreams() {
           </>
         )}
       </Status>
+    </>
+  );
+}
+
+const POLICY_EXAMPLE = '{\n  "repositories": ["prod/*"],\n  "mode": "enforce",\n  "keys": ["-----BEGIN PUBLIC KEY-----\\n...\\n-----END PUBLIC KEY-----\\n"],\n  "exempt": []\n}';
+
+/**
+ * Trust policies: config.yml's shown, the stored ones added, replaced (their JSON loaded into the
+ * form) and removed. The body is the admin API's, keys and certificates as PEM text; the server
+ * checks it and its refusal, naming the key, is shown as is.
+ */
+function TrustPolicies() {
+  const policies = useLoad(() => read.trustPolicies(), 'trust-policies');
+  const [name, setName] = useState('');
+  const [body, setBody] = useState('');
+  const [error, act] = useAct();
+  const store = () => act(async () => {
+    let parsed: unknown;
+    try { parsed = JSON.parse(body); } catch (e) { throw new Error(`the policy is not JSON: ${(e as Error).message}`); }
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('the policy must be a JSON object');
+    await change.putTrustPolicy(name, parsed as Record<string, unknown>);
+  }, () => { setName(''); setBody(''); policies.reload(); });
+  return (
+    <>
+      <h2>Trust policies</h2>
+      <Status loading={policies.loading} error={policies.error}>
+        {policies.data?.length === 0 ? <p class="muted">No trust policy: every image is served signed or not.</p> : (
+          <table class="grid" data-testid="trust-policies">
+            <thead><tr><th scope="col">Name</th><th scope="col">Mode</th><th scope="col">Repositories</th><th scope="col">Satisfied by</th><th scope="col">From</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
+            <tbody>{policies.data?.map((p) => (
+              <tr>
+                <th scope="row">{p.name}</th>
+                <td><span class={`badge ${p.mode === 'enforce' ? 'warn' : 'ok'}`}>{p.mode}</span></td>
+                <td>{p.repositories.join(', ') || '–'}{p.upstreams.length > 0 && <><br /><span class="muted">verify: {p.upstreams.join(', ')}</span></>}{p.exempt.length > 0 && <><br /><span class="muted">exempt: {p.exempt.join(', ')}</span></>}</td>
+                <td>{p.satisfiedBy}</td>
+                <td>{p.origin === 'config' ? 'config.yml' : <>admin API<br /><span class="muted">{p.updatedAt ? when(p.updatedAt) : ''}</span></>}</td>
+                <td>{p.origin === 'api' && (
+                  <>
+                    <button type="button" class="secondary" onClick={() => { setName(p.name); const { name: _n, ...rest } = p.body ?? {}; setBody(JSON.stringify(rest, null, 2)); }}>Edit {p.name}</button>{' '}
+                    <button type="button" class="secondary" onClick={() => act(() => change.removeTrustPolicy(p.name), policies.reload)}>Remove {p.name}</button>
+                  </>
+                )}</td>
+              </tr>
+            ))}</tbody>
+          </table>
+        )}
+      </Status>
+      <form onSubmit={(e) => { e.preventDefault(); void store(); }}>
+        <p><label for="trust-name">Policy name</label>{' '}
+          <input id="trust-name" required pattern="[A-Za-z0-9._-]+" value={name} onInput={(e) => setName((e.target as HTMLInputElement).value)} /></p>
+        <p><label for="trust-body">Policy (JSON: repositories, mode, keys or certificates as PEM text, exempt)</label><br />
+          <textarea id="trust-body" required rows={10} cols={80} spellcheck={false} placeholder={POLICY_EXAMPLE} value={body} onInput={(e) => setBody((e.target as HTMLTextAreaElement).value)} /></p>
+        <button type="submit">Store policy</button>
+      </form>
+      <p class="muted">Policies of config.yml are changed there. A stored policy is in force at the next pull on every replica; each change is in the audit log.</p>
+      {error && <p class="error" role="alert">{error}</p>}
     </>
   );
 }
