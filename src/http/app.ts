@@ -52,6 +52,8 @@ export interface AppOptions {
   trust?: TrustService | undefined;
   /** Without policies in config.yml: loads content trust for the admin API's trust routes. */
   loadTrust?: (() => Promise<TrustService>) | undefined;
+  /** Without policies in config.yml: content trust once a stored policy exists, for the read API's verdicts. */
+  activeTrust?: (() => Promise<TrustService | undefined>) | undefined;
 }
 
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
@@ -111,7 +113,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     await app.register(adminApi, { prefix: `${settings.prefix}/api/v1`, auth, settings, registry, gcGraceMs: options.gcGraceMs ?? 60 * 60 * 1000, tagRestoreMs: options.tagRestoreMs ?? 0, replication: options.replication, trust: options.trust, loadTrust: options.loadTrust });
     await app.register(accessTokenApi, { prefix: `${settings.prefix}/api/v1`, auth, settings });
   }
-  if (options.inventory) await app.register((await import('./read-api/plugin.js')).readApi, { prefix: `${settings.prefix}/api/v1`, inventory: options.inventory, auth, settings, alsoRequired: options.alsoRequired, upstreams: options.upstreams, trust: options.trust });
+  if (options.inventory) await app.register((await import('./read-api/plugin.js')).readApi, { prefix: `${settings.prefix}/api/v1`, inventory: options.inventory, auth, settings, alsoRequired: options.alsoRequired, upstreams: options.upstreams, trust: options.trust, activeTrust: options.activeTrust });
 
   // Returning the reply tells Fastify the response is in hand (a stream may still be flowing).
   const dispatch = async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {

@@ -54,6 +54,7 @@ export async function startServer(config: Config, warnings: string[] = []): Prom
     app = await buildApp({
       registry, settings: { ...httpSettingsFrom(config), warnOnce: onceEach((message) => logger.warn(message)) }, logger, accessLog: false, observe: obs.http, auth, tls, gcGraceMs: config.gc.grace, tagRestoreMs: config.gc.tagrestore, console: config.ui,
       replication: assembly.replication, trust: assembly.trust, loadTrust: assembly.trustLoader ? () => assembly.trustLoader!.load() : undefined,
+      activeTrust: assembly.trustLoader ? () => assembly.trustLoader!.active() : undefined,
       ...(proxy ? { alsoRequired: (name, ns) => proxy.mapper.alsoRequired(name, ns) } : {}),
       ...(proxy ? { upstreams: async () => (await import('../proxy/upstream-report.js')).upstreamReport(proxy, obs.http.metrics?.registry) } : {}),
       ...(assembly.inventory ? { inventory: assembly.inventory } : {}),

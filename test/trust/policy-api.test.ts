@@ -173,13 +173,14 @@ forEachMetaDatabase('trust policies through the admin API', (backend) => {
 describe('trust policies through the admin API, with none in config.yml (trust loaded when one is stored)', () => {
   let reg: AuthRegistry;
   const admin = basic('root', PASSWORD);
+  const lazyImage = image();
   const pull = async (repo: string) => (await fetch(`${reg.url}/v2/${repo}/manifests/v1`, { headers: { authorization: admin, accept: 'application/vnd.oci.image.manifest.v1+json' } })).status;
   // The registry's own store: the CLI test writes a config.yml naming it.
   before(async () => {
     if (gate.skip) return;
     reg = await startAuthRegistry('basic', {}, { storage: 'filesystem' });
     await reg.store.addUser('root', PASSWORD, true);
-    assert.equal(await pushWith(reg.url, 'lazy/app', 'v1', image(), admin), 201);
+    assert.equal(await pushWith(reg.url, 'lazy/app', 'v1', lazyImage, admin), 201);
   });
   after(async () => {
     await reg?.close();
@@ -200,6 +201,14 @@ describe('trust policies through the admin API, with none in config.yml (trust l
     });
     assert.equal(put.status, 200, await put.text());
     assert.equal(await pull('lazy/app'), 403);
+    // Signed: served, and the read API's signature list carries the stored policy's verdict.
+    const payload = simpleSigning('lazy/app', lazyImage.manifest.digest);
+    const layer = cosignLayer(payload, { 'dev.cosignproject.cosign/signature': await opensslSign(dir, pki.keys.p256.key, payload) });
+    const sig = cosignSignatureImage([layer]);
+    assert.equal(await pushWith(reg.url, 'lazy/app', `${lazyImage.manifest.digest.replace(':', '-')}.sig`, { config: sig.config, layer: layer.payload, manifest: sig.manifest }, admin), 201);
+    assert.equal(await pull('lazy/app'), 200);
+    const detail = await (await fetch(`${reg.url}/api/v1/repositories/lazy/app/-/artifacts/v1`, { headers: { authorization: admin } })).json() as { signatures: { verified: boolean | null }[] };
+    assert.deepEqual(detail.signatures.map((s) => s.verified), [true]);
   });
 
   it('berth trust policy put|list|rm: checked, audited, in force at the next pull', { skip: gate.skip }, async () => {

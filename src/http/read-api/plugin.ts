@@ -32,11 +32,13 @@ export interface ReadApiOptions {
   upstreams?: (() => Promise<unknown>) | undefined;
   /** Content trust, when policies are configured: an artifact's signatures carry the verdict's word on each. */
   trust?: TrustService | undefined;
+  /** Without policies in config.yml: content trust once a stored policy exists (undefined before). */
+  activeTrust?: (() => Promise<TrustService | undefined>) | undefined;
 }
 
 const PAGE = ['limit', 'cursor', 'order'];
 
-export const readApi: FastifyPluginAsync<ReadApiOptions> = async (app, { inventory, auth, settings, alsoRequired, upstreams, trust }) => {
+export const readApi: FastifyPluginAsync<ReadApiOptions> = async (app, { inventory, auth, settings, alsoRequired, upstreams, trust, activeTrust }) => {
   const access = new ReadAccess(auth, settings, alsoRequired);
   const db = inventory.db;
   const openapi = JSON.stringify(OPENAPI);
@@ -150,7 +152,7 @@ export const readApi: FastifyPluginAsync<ReadApiOptions> = async (app, { invento
     // Signatures are read from the core by digest (a few small blobs), with the signer each names.
     const { RegistrySignatureSource } = await import('../../trust/registry-source.js');
     const { signatureSummaries } = await import('../../trust/signature-summary.js');
-    return { ...detail, signatures: await signatureSummaries(new RegistrySignatureSource(inventory.core), name, digest, trust) };
+    return { ...detail, signatures: await signatureSummaries(new RegistrySignatureSource(inventory.core), name, digest, trust ?? (await activeTrust?.())) };
   }
 
   async function resolve(name: string, reference: string): Promise<string> {
