@@ -11,6 +11,7 @@ import { sealingKey } from '../replication/sealing.js';
 import type { Kysely } from 'kysely';
 import type { MetaTables } from '../meta/tables/index.js';
 import { registerReplicationObjects } from './replication-objects-command.js';
+import { printResult as print, runReporting as run } from './stored-objects.js';
 
 interface Flags {
   config?: string;
@@ -29,10 +30,6 @@ async function withCatalog<T>(flags: Flags, fn: (catalog: PolicyCatalog, db: Kys
 
 function withReplication<T>(flags: Flags, fn: (catalog: PolicyCatalog, store: JobStore) => Promise<T>): Promise<T> {
   return withCatalog(flags, (catalog, db) => fn(catalog, new JobStore(db)));
-}
-
-function print(flags: Flags, value: unknown, text: () => string): void {
-  process.stdout.write(flags.json ? `${JSON.stringify(value, null, 2)}\n` : text());
 }
 
 const counts = (j: Job) => `images=${j.images} bytes=${j.bytes} skipped=${j.skipped} failed=${j.failed}`;
@@ -107,14 +104,4 @@ export function registerReplicationCommand(program: Command): void {
         print(flags, { retried: n }, () => `${n} job(s) queued again\n`);
       });
     }));
-}
-
-async function run(fn: () => Promise<void>): Promise<void> {
-  try {
-    await fn();
-  } catch (err) {
-    if ((err as Error).name === 'ConfigError') throw err;
-    process.stderr.write(`berth: ${(err as Error).message}\n`);
-    process.exitCode = 1;
-  }
 }

@@ -3,16 +3,14 @@
 // `replication.endpoints` and `replication.policies` entries (a YAML or JSON file holding one
 // entry or a list). Checked by the same rules as the configuration, refusals naming the key;
 // a `passwordfile` is read here and its password stored sealed, as the API stores one. Each
-// change is audited as the API's are, by `cli:<login>`. A running server sees a change within
-// its `replication.poll` (policies) or at the next job (endpoints).
+// change is audited as the API's are, by `cli:<login>`. A running server sees a change at its
+// next push (policies: the table's stamp) or at the next job (endpoints).
 import { readFileSync } from 'node:fs';
-import { userInfo } from 'node:os';
 import type { Command } from 'commander';
-import { parse as parseYaml } from 'yaml';
+import { cliAudit as audit, entriesOf } from './stored-objects.js';
 import type { Kysely } from 'kysely';
 import type { MetaTables } from '../meta/tables/index.js';
 import type { EndpointView, PolicyCatalog, PolicyView } from '../replication/catalog.js';
-import { appendAudit } from '../auth/audit.js';
 
 interface Flags {
   config?: string;
@@ -23,22 +21,6 @@ export type WithCatalog = <T>(flags: Flags, fn: (catalog: PolicyCatalog, db: Kys
 type Print = (flags: Flags, value: unknown, text: () => string) => void;
 type Run = (fn: () => Promise<void>) => Promise<void>;
 
-/** The entries of a file (or standard input for `-`): one object or a list of them. */
-function entries(file: string, what: string): Record<string, unknown>[] {
-  const text = readFileSync(file === '-' ? 0 : file, 'utf8');
-  let doc: unknown;
-  try {
-    doc = parseYaml(text);
-  } catch (err) {
-    throw new Error(`${file}: not YAML or JSON: ${(err as Error).message}`);
-  }
-  const list = Array.isArray(doc) ? doc : [doc];
-  list.forEach((e, i) => {
-    if (e === null || typeof e !== 'object' || Array.isArray(e)) throw new Error(`${file}: ${what} ${i}: expected an object in the shape of a config.yml replication entry`);
-  });
-  return list as Record<string, unknown>[];
-}
-
 /** An endpoint as the CLI takes it: `passwordfile` read here, since the server may not see the file. */
 function withPasswordRead(e: Record<string, unknown>): Record<string, unknown> {
   if (typeof e.passwordfile !== 'string') return e;
@@ -47,16 +29,13 @@ function withPasswordRead(e: Record<string, unknown>): Record<string, unknown> {
   return { ...rest, password: readFileSync(passwordfile, 'utf8').replace(/\r?\n$/, '') };
 }
 
-const audit = (db: Kysely<MetaTables>, action: string, target: string, detail?: Record<string, unknown>) =>
-  appendAudit(db, { actor: `cli:${userInfo().username}`, address: 'local', action, target, ...(detail ? { detail } : {}) });
-
 export function registerReplicationObjects(parent: Command, tools: { withCatalog: WithCatalog; print: Print; run: Run; common: (c: Command) => Command }): void {
   const { withCatalog, print, run, common } = tools;
 
   const endpoint = parent.command('endpoint').description('endpoints (other registries) kept in the metadata database');
   common(endpoint.command('put').argument('<file>', 'YAML or JSON: one endpoint or a list, as in config.yml (- for standard input)')
     .description('add or replace endpoints; passwords are stored encrypted')).action(async (file: string, flags: Flags) => run(async () => {
-    const list = entries(file, 'endpoint');
+    const list = entriesOf(file, 'endpoint', 'a config.yml replication entry');
     await withCatalog(flags, async (catalog, db) => {
       const views: EndpointView[] = [];
       for (const e of list) {
@@ -93,7 +72,7 @@ export function registerReplicationObjects(parent: Command, tools: { withCatalog
   const policy = parent.command('policy').description('policies kept in the metadata database');
   common(policy.command('put').argument('<file>', 'YAML or JSON: one policy or a list, as in config.yml (- for standard input)')
     .description('add or replace policies, checked as config.yml\'s are')).action(async (file: string, flags: Flags) => run(async () => {
-    const list = entries(file, 'policy');
+    const list = entriesOf(file, 'policy', 'a config.yml replication entry');
     await withCatalog(flags, async (catalog, db) => {
       const views: PolicyView[] = [];
       for (const p of list) {

@@ -3,13 +3,10 @@
 // keys and certificates as PEM text; a YAML or JSON file holding one policy or a list). Checked by
 // the same rules, refusals naming the key; each change audited as the API's are, by
 // `cli:<login>`. A running server sees a change at its next manifest read (the table's stamp).
-import { readFileSync } from 'node:fs';
-import { userInfo } from 'node:os';
 import type { Command } from 'commander';
-import { parse as parseYaml } from 'yaml';
+import { cliAudit as audit, entriesOf, printResult as print, runReporting as run } from './stored-objects.js';
 import { loadConfig } from '../config/load.js';
 import { openMeta } from '../server/open-meta.js';
-import { appendAudit } from '../auth/audit.js';
 import type { Kysely } from 'kysely';
 import type { MetaTables } from '../meta/tables/index.js';
 import type { TrustCatalog, TrustPolicyView } from '../trust/catalog.js';
@@ -37,37 +34,6 @@ async function withCatalog<T>(flags: Flags, fn: (catalog: TrustCatalog, db: Kyse
   }
 }
 
-function entries(file: string): Record<string, unknown>[] {
-  const text = readFileSync(file === '-' ? 0 : file, 'utf8');
-  let doc: unknown;
-  try {
-    doc = parseYaml(text);
-  } catch (err) {
-    throw new Error(`${file}: not YAML or JSON: ${(err as Error).message}`);
-  }
-  const list = Array.isArray(doc) ? doc : [doc];
-  list.forEach((e, i) => {
-    if (e === null || typeof e !== 'object' || Array.isArray(e)) throw new Error(`${file}: policy ${i}: expected an object in the shape of the admin API's trust policy`);
-  });
-  return list as Record<string, unknown>[];
-}
-
-const audit = (db: Kysely<MetaTables>, action: string, target: string, detail?: Record<string, unknown>) =>
-  appendAudit(db, { actor: `cli:${userInfo().username}`, address: 'local', action, target, ...(detail ? { detail } : {}) });
-
-function print(flags: Flags, value: unknown, text: () => string): void {
-  process.stdout.write(flags.json ? `${JSON.stringify(value, null, 2)}\n` : text());
-}
-
-async function run(fn: () => Promise<void>): Promise<void> {
-  try {
-    await fn();
-  } catch (err) {
-    if ((err as Error).name === 'ConfigError') throw err;
-    process.stderr.write(`berth: ${(err as Error).message}\n`);
-    process.exitCode = 1;
-  }
-}
 
 export function registerTrustPolicyCommand(program: Command): void {
   const trust = program.command('trust').description('content trust: policies kept in the metadata database');
@@ -76,7 +42,7 @@ export function registerTrustPolicyCommand(program: Command): void {
 
   common(policy.command('put').argument('<file>', 'YAML or JSON: one policy or a list, keys and certificates as PEM text (- for standard input)')
     .description('add or replace policies, checked as config.yml\'s are')).action(async (file: string, flags: Flags) => run(async () => {
-    const list = entries(file);
+    const list = entriesOf(file, 'policy', 'the admin API\'s trust policy');
     await withCatalog(flags, async (catalog, db) => {
       const views: TrustPolicyView[] = [];
       for (const p of list) {
