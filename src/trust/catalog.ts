@@ -12,6 +12,7 @@ import type { MetaTables } from '../meta/tables/index.js';
 import { ConfigError } from '../config/load.js';
 import { TrustPolicyBodySchema, trustPolicyBodyProblems, type TrustPolicyBody } from '../config/sections/trust.js';
 import { TrustCatalogError } from './catalog-error.js';
+import { globToRegExp } from '../policy/patterns.js';
 import { storedPolicy, type TrustPolicies, type TrustPolicy } from './policies.js';
 
 export { TrustCatalogError };
@@ -96,8 +97,11 @@ export class TrustCatalog {
         stored.set(row.name, known ?? checkedPolicyBody(JSON.parse(row.body), `trust policy "${row.name}"`).policy);
       } catch (err) {
         // Checked when stored; only a later, stricter Berth could refuse it here. One bad row
-        // must not stop every pull: it is left out, loudly.
-        this.#options.warn('trust: a stored policy is not in force', { policy: row.name, err: (err as Error).message });
+        // must not stop every pull, nor open what it guarded: its repositories are refused,
+        // loudly, until it is fixed or removed.
+        this.#options.warn('trust: a stored policy cannot be read; the repositories it covers are refused until it is fixed or removed', { policy: row.name, err: (err as Error).message });
+        const closed = unreadablePolicy(row.name, row.body, (err as Error).message);
+        if (closed) stored.set(row.name, closed);
       }
     }
     const bodies = new Map(rows.map((r) => [r.name, r.body]));
@@ -182,4 +186,31 @@ export class TrustCatalog {
     if (!this.#db) throw new TrustCatalogError('CONFLICT', 'trust policies are stored in the metadata database, which this registry does not have');
     return this.#db;
   }
+}
+
+/**
+ * What a stored policy that no longer reads stands for: enforce over the repositories its body
+ * names, with nothing that can satisfy it, and a refusal that says why. Undefined when even its
+ * repositories cannot be read (or it was off), as nothing is known of what it covered.
+ */
+function unreadablePolicy(name: string, body: string, problem: string): TrustPolicy | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+  const { repositories, mode, exempt } = (parsed ?? {}) as { repositories?: unknown; mode?: unknown; exempt?: unknown };
+  if (mode === 'off' || !Array.isArray(repositories) || repositories.length === 0 || !repositories.every((r) => typeof r === 'string')) return undefined;
+  try {
+    for (const r of repositories as string[]) globToRegExp(r);
+  } catch {
+    return undefined;
+  }
+  return {
+    name, mode: 'enforce', repositories: repositories as string[],
+    exempt: new Set(Array.isArray(exempt) ? exempt.filter((e): e is string => typeof e === 'string') : []),
+    material: { keys: [] },
+    satisfiedBy: `nothing until the stored policy is fixed or removed (berth trust policy rm ${name}): it cannot be read (${problem})`,
+  };
 }
