@@ -2,7 +2,6 @@
 import { Command } from 'commander';
 import { ConfigError } from '../config/load.js';
 import { printCommand, schemaCommand, verifyCommand } from './config-command.js';
-import { holdYoungGeneration } from './young-generation.js';
 
 type Guard = (run: () => Promise<void>) => Promise<void>;
 type Register = (program: Command, guard: Guard) => void;
@@ -45,15 +44,9 @@ export async function main(argv: string[]): Promise<void> {
     .argument('[config]', 'a Distribution-style config.yml')
     .option('-c, --config <file>', 'a Distribution-style config.yml')
     .action(async (positional: string | undefined, opts: { config?: string }) => {
-      // Until the server answers, the young generation stays small (idle memory, issue 22).
-      const release = holdYoungGeneration();
-      try {
-        // Loaded on demand, so that config commands do not pay for the HTTP stack.
-        const { serveCommand } = await import('./serve.js');
-        await guardConfig(() => serveCommand(opts.config ?? positional));
-      } finally {
-        release();
-      }
+      // Loaded on demand, so that config commands do not pay for the HTTP stack.
+      const { serveCommand } = await import('./serve.js');
+      await guardConfig(() => serveCommand(opts.config ?? positional));
     });
   const config = program.command('config').description('check and inspect configuration');
   config.command('verify').argument('<file>').description('check a config file without starting anything')
