@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import type { Kysely } from 'kysely';
 import { Value } from '@sinclair/typebox/value';
 import type { MetaTables } from '../meta/tables/index.js';
+import { tableStamp } from '../meta/table-stamp.js';
 import {
   ReplicationEndpointSchema, ReplicationPolicySchema, policyProblems,
   type ReplicationEndpointConfig, type ReplicationPolicyConfig, type ReplicationSettings,
@@ -60,20 +61,13 @@ export class PolicyCatalog {
   async policies(): Promise<ReplicationPolicy[]> {
     // The stamp is read before the rows: a change between the two leaves a stale stamp, which
     // only makes the next call read again.
-    const stamp = await this.#stamp();
+    const stamp = await tableStamp(this.#db, 'replication_policies');
     if (this.#cache?.stamp === stamp) return this.#cache.policies;
     const stored = await this.#db.selectFrom('replication_policies').selectAll().orderBy('name').execute();
     const fromApi = stored.map((r) => new ReplicationPolicy(Value.Decode(ReplicationPolicySchema, JSON.parse(r.body)), 'api'));
     const policies = [...this.#configPolicies, ...fromApi];
     this.#cache = { stamp, policies };
     return policies;
-  }
-
-  async #stamp(): Promise<string> {
-    const r = await this.#db.selectFrom('replication_policies')
-      .select((eb) => [eb.fn.countAll<number | string>().as('n'), eb.fn.max('updated_at').as('at')])
-      .executeTakeFirstOrThrow();
-    return `${r.n}:${r.at ?? ''}`;
   }
 
   async policy(name: string): Promise<ReplicationPolicy | undefined> {

@@ -9,6 +9,7 @@
 import type { Kysely } from 'kysely';
 import { Value } from '@sinclair/typebox/value';
 import type { MetaTables } from '../meta/tables/index.js';
+import { tableStamp } from '../meta/table-stamp.js';
 import { ConfigError } from '../config/load.js';
 import { TrustPolicyBodySchema, trustPolicyBodyProblems, type TrustPolicyBody } from '../config/sections/trust.js';
 import { TrustCatalogError } from './catalog-error.js';
@@ -86,7 +87,7 @@ export class TrustCatalog {
     if (!this.#db) return this.#base;
     // The stamp is read before the rows: a change between the two leaves a stale stamp, which
     // only makes the next call read again.
-    const stamp = await this.#stamp(this.#db);
+    const stamp = await tableStamp(this.#db, 'trust_policies');
     if (this.#cache?.stamp === stamp) return this.#cache.policies;
     const rows = await this.#db.selectFrom('trust_policies').select(['name', 'body']).orderBy('name').execute();
     const stored = new Map<string, TrustPolicy>();
@@ -111,13 +112,6 @@ export class TrustCatalog {
     const policies = this.#base.withStored([...stored.values()]);
     this.#cache = { stamp, policies, stored };
     return policies;
-  }
-
-  async #stamp(db: Kysely<MetaTables>): Promise<string> {
-    const r = await db.selectFrom('trust_policies')
-      .select((eb) => [eb.fn.countAll<number | string>().as('n'), eb.fn.max('updated_at').as('at')])
-      .executeTakeFirstOrThrow();
-    return `${r.n}:${r.at ?? ''}`;
   }
 
   async views(): Promise<TrustPolicyView[]> {
